@@ -1,0 +1,3 @@
+export type * from './schema';
+export { migrations } from './migrations/index';
+export * from './migrator';

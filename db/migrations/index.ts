@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely/migration';
+import * as m0001 from './0001-create-events';
+import * as m0002 from './0002-extract-locations';
+import * as m0003 from './0003-create-outbox';
+import * as m0004 from './0004-event-ownership-seats-price';
+import * as m0005 from './0005-bookings-waitlist';
+
+/** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
+export const migrations: Record<string, Migration> = {
+  '0001-create-events': m0001,
+  '0002-extract-locations': m0002,
+  '0003-create-outbox': m0003,
+  '0004-event-ownership-seats-price': m0004,
+  '0005-bookings-waitlist': m0005,
+};

@@ -1,0 +1,97 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Column types of the database; the API never sees them (adapters map to domain types). */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface EventsTable {
+  id: string;
+  title: string;
+  description: string | null;
+  start_date: Timestamp;
+  end_date: Timestamp | null;
+  location_id: string | null;
+  /** v1's free-text location; kept while v1 clients exist (expand/contract). */
+  location_text: string | null;
+  capacity: number | null;
+  status: string;
+  organizer_id: string | null;
+  available: number | null;
+  price_amount: ColumnType<string | null, number | string | null, number | string | null>;
+  price_currency: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface LocationsTable {
+  id: string;
+  name: string;
+  address: string;
+  latitude: number | null;
+  longitude: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface OutboxTable {
+  seq: Generated<string>;
+  id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  type: string;
+  payload: ColumnType<unknown, string, string>;
+  occurred_at: Timestamp;
+  published_at: Timestamp | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface BookingsTable {
+  id: string;
+  event_id: string;
+  user_id: string;
+  status: string;
+  amount: ColumnType<string | null, number | string | null, number | string | null>;
+  currency: string | null;
+  payment_status: string;
+  payment_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WaitlistTable {
+  id: string;
+  event_id: string;
+  user_id: string;
+  status: string;
+  offer_expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  seq: Generated<string>;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status: string;
+  response_status: number | null;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+}
+
+export interface ProcessedMessagesTable {
+  consumer: string;
+  message_id: string;
+  processed_at: Timestamp;
+}
+
+export interface Database {
+  events: EventsTable;
+  locations: LocationsTable;
+  outbox: OutboxTable;
+  bookings: BookingsTable;
+  waitlist: WaitlistTable;
+  idempotency_keys: IdempotencyKeysTable;
+  processed_messages: ProcessedMessagesTable;
+}

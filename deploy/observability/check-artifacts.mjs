@@ -1,0 +1,204 @@
+// Static checks of the monitoring artifacts, run by test.sh after promtool (no dependencies).
+// - every metric name used by an alert or a dashboard query is one the service exposes;
+// - every alert has a severity label, summary/description/action annotations, and at least one
+//   firing and one quiet (empty exp_alerts) case in prometheus-rules.test.yml;
+// - the dashboard JSON parses, uses the ${DS_PROMETHEUS} datasource variable, and has a panel for
+//   every exposed metric;
+// - the Grafana provisioning files point at http://prometheus:9090 and /var/lib/grafana/dashboards.
+// YAML is read textually (promtool has already parsed and validated the rule and test files).
+// With DASHBOARD_RULES_OUT=<file>, the dashboard queries are also written there as recording rules
+// (Grafana variables replaced) so that test.sh can have promtool check that they parse.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const read = (p) => readFileSync(join(here, p), 'utf8');
+const failures = [];
+const fail = (msg) => failures.push(msg);
+const say = (msg) => console.log(`[observability]   ${msg}`);
+
+// The metric names the service exposes (the contract with the application code).
+const HISTOGRAMS = ['http_server_requests_seconds', 'nodejs_gc_duration_seconds'];
+const EXPOSED = [
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_limit_bytes',
+  'nodejs_eventloop_lag_p99_seconds',
+  'backend_event_memory_limit_bytes',
+  'backend_event_cpu_limit_cores',
+  'db_pool_connections_active',
+  'db_pool_connections_idle',
+  'db_pool_connections_pending',
+  'db_pool_connections_max',
+  'kafka_consumer_lag_messages',
+  'kafka_consumer_lag_seconds',
+  'outbox_backlog_messages',
+  'outbox_oldest_age_seconds',
+  'resilience_circuit_breaker_state',
+  'cache_requests_total',
+  'bookings_total',
+  'degraded_mode',
+];
+const KNOWN = new Set([
+  ...EXPOSED,
+  ...HISTOGRAMS.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
+]);
+const baseName = (m) => HISTOGRAMS.find((h) => m.startsWith(`${h}_`)) ?? m;
+
+const KEYWORDS = new Set([
+  'and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring',
+  'group_left', 'group_right', 'inf', 'nan', 'atan2',
+]);
+
+/** Metric names referenced by a PromQL expression (label matchers, ranges, strings, grouping removed). */
+function metricNames(expr) {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = new Set();
+  for (const m of stripped.matchAll(/(?<![\w.$])[a-zA-Z_:][\w:]*/g)) {
+    const rest = stripped.slice(m.index + m[0].length);
+    if (/^\s*\(/.test(rest)) continue; // a function call
+    if (KEYWORDS.has(m[0].toLowerCase())) continue;
+    names.add(m[0]);
+  }
+  return names;
+}
+
+// ------------------------------------------------------------------------------------ alert rules
+const rulesText = read('prometheus-rules.yml');
+const alerts = [];
+{
+  const lines = rulesText.split('\n');
+  let current = null;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const alert = line.match(/^(\s*)- alert:\s*(\S+)/);
+    const record = line.match(/^(\s*)- record:\s*(\S+)/);
+    if (alert || record) {
+      current = alert ? { name: alert[2], exprs: [], body: '' } : null;
+      if (current) alerts.push(current);
+      continue;
+    }
+    if (!current) continue;
+    current.body += `${line}\n`;
+    const expr = line.match(/^(\s*)expr:\s*(.*)$/);
+    if (!expr) continue;
+    if (/^[|>][-+]?\s*$/.test(expr[2])) {
+      const indent = expr[1].length;
+      const block = [];
+      while (i + 1 < lines.length && (lines[i + 1].trim() === '' || lines[i + 1].search(/\S/) > indent)) {
+        block.push(lines[++i]);
+      }
+      current.exprs.push(block.join('\n'));
+    } else {
+      current.exprs.push(expr[2].replace(/^(['"])(.*)\1$/, '$2'));
+    }
+  }
+}
+if (alerts.length === 0) fail('no alerts found in prometheus-rules.yml');
+
+const testsText = read('prometheus-rules.test.yml');
+// Each alert_rule_test case: "alertname: X" followed by its exp_alerts (empty "[]" or a list).
+const cases = [...testsText.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*(\[\s*\])?/g)].map(
+  (m) => ({ name: m[1], quiet: Boolean(m[2]) }),
+);
+
+const usedByAlerts = new Set();
+for (const a of alerts) {
+  const names = new Set(a.exprs.flatMap((e) => [...metricNames(e)]));
+  if (a.exprs.length === 0) fail(`${a.name}: no expr found`);
+  for (const n of names) {
+    usedByAlerts.add(n);
+    if (!KNOWN.has(n)) fail(`${a.name}: metric "${n}" is not exposed by the service`);
+  }
+  if (!/^\s+severity:\s*(critical|warning|info)\s*$/m.test(a.body)) fail(`${a.name}: no severity label (critical|warning|info)`);
+  for (const ann of ['summary', 'description', 'action']) {
+    if (!new RegExp(`^\\s+${ann}:\\s*\\S`, 'm').test(a.body)) fail(`${a.name}: no ${ann} annotation`);
+  }
+  const firing = cases.filter((c) => c.name === a.name && !c.quiet).length;
+  const quiet = cases.filter((c) => c.name === a.name && c.quiet).length;
+  if (firing === 0) fail(`${a.name}: no test case where it fires`);
+  if (quiet === 0) fail(`${a.name}: no test case where it stays quiet`);
+  const forMatch = a.body.match(/^\s+for:\s*(\S+)/m);
+  say(`alert ${a.name}: for=${forMatch ? forMatch[1] : '-'} metrics=[${[...names].join(', ')}] tests: ${firing} firing, ${quiet} quiet`);
+}
+for (const c of new Set(cases.map((c) => c.name))) {
+  if (!alerts.some((a) => a.name === c)) fail(`tests reference unknown alert ${c}`);
+}
+say(`${alerts.length} alerts checked: metric names, severity, summary/description/action, test coverage`);
+
+// -------------------------------------------------------------------------------------- dashboard
+const dashboardPath = 'grafana/dashboards/backend-event.json';
+let dashboard;
+try {
+  dashboard = JSON.parse(read(dashboardPath));
+} catch (err) {
+  fail(`${dashboardPath} does not parse: ${err.message}`);
+}
+if (dashboard) {
+  const panels = [];
+  const walk = (list) => {
+    for (const p of list ?? []) {
+      panels.push(p);
+      walk(p.panels);
+    }
+  };
+  walk(dashboard.panels);
+  if (!dashboard.uid || !dashboard.title) fail('dashboard: uid and title are required');
+  const dsVar = (dashboard.templating?.list ?? []).find((v) => v.name === 'DS_PROMETHEUS');
+  if (!dsVar || dsVar.type !== 'datasource' || dsVar.query !== 'prometheus') {
+    fail('dashboard: templating variable DS_PROMETHEUS (type datasource, query prometheus) is missing');
+  }
+  const ids = new Set();
+  const usedByDashboard = new Set();
+  let queries = 0;
+  for (const p of panels) {
+    if (p.type === 'row') continue;
+    if (ids.has(p.id)) fail(`dashboard: duplicate panel id ${p.id}`);
+    ids.add(p.id);
+    if (!p.title) fail(`dashboard: panel ${p.id} has no title`);
+    if (!p.gridPos) fail(`dashboard: panel "${p.title}" has no gridPos`);
+    if (p.datasource?.uid !== '${DS_PROMETHEUS}') fail(`dashboard: panel "${p.title}" does not use datasource uid \${DS_PROMETHEUS}`);
+    if (!p.targets?.length) fail(`dashboard: panel "${p.title}" has no queries`);
+    for (const t of p.targets ?? []) {
+      queries++;
+      if (t.datasource && t.datasource.uid !== '${DS_PROMETHEUS}') fail(`dashboard: a query of "${p.title}" uses another datasource`);
+      for (const n of metricNames(t.expr ?? '')) {
+        usedByDashboard.add(n);
+        if (!KNOWN.has(n)) fail(`dashboard: panel "${p.title}" uses metric "${n}" that the service does not expose`);
+      }
+    }
+  }
+  if (process.env.DASHBOARD_RULES_OUT) {
+    const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
+    const concrete = (e) =>
+      e.replace(/\$__rate_interval|\$__interval|\$__range/g, '5m').replace(/\$\{?(\w+)\}?/g, '.*');
+    const rules = exprs.map((e, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(concrete(e))}`);
+    writeFileSync(process.env.DASHBOARD_RULES_OUT, `groups:\n  - name: dashboard-queries\n    rules:\n${rules.join('\n')}\n`);
+    say(`dashboard queries written to ${process.env.DASHBOARD_RULES_OUT} for promtool`);
+  }
+  const usedBases = new Set([...usedByDashboard].map(baseName));
+  for (const m of [...EXPOSED, ...HISTOGRAMS]) {
+    if (!usedBases.has(m)) fail(`dashboard: no panel shows ${m}`);
+  }
+  say(`dashboard "${dashboard.title}" (uid ${dashboard.uid}): ${ids.size} panels, ${queries} queries, ${usedBases.size} metrics, all exposed`);
+}
+
+// ----------------------------------------------------------------------------------- provisioning
+const ds = read('grafana/provisioning/datasources/prometheus.yml');
+if (!/^\s*url:\s*http:\/\/prometheus:9090\s*$/m.test(ds)) fail('datasource provisioning: url http://prometheus:9090 missing');
+if (!/^\s*type:\s*prometheus\s*$/m.test(ds)) fail('datasource provisioning: type prometheus missing');
+const dbs = read('grafana/provisioning/dashboards/dashboards.yml');
+if (!/^\s*path:\s*\/var\/lib\/grafana\/dashboards\s*$/m.test(dbs)) fail('dashboard provisioning: path /var/lib/grafana/dashboards missing');
+say('provisioning: datasource http://prometheus:9090, dashboards from /var/lib/grafana/dashboards');
+
+if (failures.length > 0) {
+  for (const f of failures) console.error(`[observability] FAIL: ${f}`);
+  process.exit(1);
+}

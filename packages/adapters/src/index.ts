@@ -1,0 +1,14 @@
+export * from './system/clock';
+export { createMemoryStore, type MemoryStore } from './memory/store';
+export { connectPostgres, type DatabaseHandle, type PoolStats } from './postgres/database';
+export { openPglite } from './pglite/database';
+export { createPgScope, createPgUnitOfWork } from './postgres/unit-of-work';
+export { createPgEventRepository } from './postgres/event-repository';
+export { createPgLocationRepository } from './postgres/location-repository';
+export { createPgBookingRepository } from './postgres/booking-repository';
+export { createPgWaitlistRepository } from './postgres/waitlist-repository';
+export { createPgOutbox, createPgOutboxStore, type OutboxStore, type OutboxMessage, type OutboxBacklog } from './postgres/outbox';
+export { createPgIdempotencyStore } from './postgres/idempotency-store';
+export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
+export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
+export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';

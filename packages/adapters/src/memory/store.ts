@@ -1,0 +1,222 @@
+import type {
+  Booking,
+  BookingRepository,
+  DomainEvent,
+  Event,
+  EventRepository,
+  Location,
+  LocationRepository,
+  Outbox,
+  TransactionScope,
+  UnitOfWork,
+  WaitlistEntry,
+  WaitlistRepository,
+} from '@aquastream/domain';
+import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES } from '@aquastream/domain';
+
+interface State {
+  events: Map<string, Event>;
+  locations: Map<string, Location>;
+  bookings: Map<string, Booking>;
+  waitlist: Map<string, WaitlistEntry>;
+  outbox: DomainEvent[];
+}
+
+const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), outbox: [] });
+const cloneState = (s: State): State => structuredClone(s);
+
+const byStart = (a: Event, b: Event) => a.startDate.getTime() - b.startDate.getTime() || a.id.localeCompare(b.id);
+const byCreated = <T extends { createdAt: Date; id: string }>(a: T, b: T) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+
+function eventRepository(s: () => State): EventRepository {
+  return {
+    async findById(id) {
+      return structuredClone(s().events.get(id) ?? null);
+    },
+    async findByIdForUpdate(id) {
+      return structuredClone(s().events.get(id) ?? null);
+    },
+    async list(f, page) {
+      const needle = f.search?.toLowerCase();
+      const all = [...s().events.values()]
+        .filter((e) => e.status !== 'DRAFT' || f.allDrafts || (f.draftsOf !== undefined && e.organizerId === f.draftsOf))
+        .filter((e) => !f.status || e.status === f.status)
+        .filter((e) => !f.from || e.startDate >= f.from)
+        .filter((e) => !f.to || e.startDate <= f.to)
+        .filter((e) => !f.locationId || e.location?.id === f.locationId)
+        .filter((e) => !f.organizerId || e.organizerId === f.organizerId)
+        .filter((e) => !needle || `${e.title} ${e.description ?? ''} ${e.locationText ?? ''}`.toLowerCase().includes(needle))
+        .sort(byStart);
+      const start = (page.page - 1) * page.size;
+      return toPage(structuredClone(all.slice(start, start + page.size)), all.length, page);
+    },
+    async insert(event) {
+      s().events.set(event.id, structuredClone(event));
+    },
+    async update(event) {
+      s().events.set(event.id, structuredClone(event));
+    },
+    async takeSeat(eventId, now) {
+      const e = s().events.get(eventId);
+      if (!e || e.available <= 0) return false;
+      s().events.set(eventId, { ...e, available: e.available - 1, updatedAt: now });
+      return true;
+    },
+    async releaseSeat(eventId, now) {
+      const e = s().events.get(eventId);
+      if (e) s().events.set(eventId, { ...e, available: Math.min(e.capacity, e.available + 1), updatedAt: now });
+    },
+    async findEnded(now, limit) {
+      return [...s().events.values()].filter((e) => e.status === 'PUBLISHED' && e.endDate <= now).slice(0, limit).map((e) => e.id);
+    },
+  };
+}
+
+function locationRepository(s: () => State): LocationRepository {
+  return {
+    async findById(id) {
+      return structuredClone(s().locations.get(id) ?? null);
+    },
+    async list(q) {
+      const needle = q.search?.toLowerCase();
+      const all = [...s().locations.values()]
+        .filter((l) => !needle || `${l.name} ${l.address}`.toLowerCase().includes(needle))
+        .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      const start = (q.page - 1) * q.size;
+      return toPage(structuredClone(all.slice(start, start + q.size)), all.length, q);
+    },
+    async insert(location) {
+      s().locations.set(location.id, structuredClone(location));
+    },
+  };
+}
+
+function bookingRepository(s: () => State): BookingRepository {
+  const all = () => [...s().bookings.values()];
+  const active = (b: Booking) => ACTIVE_STATUSES.includes(b.status);
+  return {
+    async findById(id) {
+      return structuredClone(s().bookings.get(id) ?? null);
+    },
+    async findByIdForUpdate(id) {
+      return structuredClone(s().bookings.get(id) ?? null);
+    },
+    async findByPaymentIdForUpdate(paymentId) {
+      return structuredClone(all().find((b) => b.paymentId === paymentId) ?? null);
+    },
+    async findActive(eventId, userId) {
+      return structuredClone(all().find((b) => b.eventId === eventId && b.userId === userId && active(b)) ?? null);
+    },
+    async list(f, page) {
+      const rows = all()
+        .filter((b) => (!f.userId || b.userId === f.userId) && (!f.eventId || b.eventId === f.eventId) && (!f.status || b.status === f.status))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id));
+      const start = (page.page - 1) * page.size;
+      return toPage(structuredClone(rows.slice(start, start + page.size)), rows.length, page);
+    },
+    async insert(booking) {
+      const clash = all().find((b) => b.eventId === booking.eventId && b.userId === booking.userId && active(b));
+      if (clash) throw new BookingConflictError(booking.eventId, clash.id);
+      s().bookings.set(booking.id, structuredClone(booking));
+    },
+    async update(booking) {
+      s().bookings.set(booking.id, structuredClone(booking));
+    },
+    async lockExpired(now, limit) {
+      return structuredClone(
+        all().filter((b) => b.status === 'PENDING' && b.paymentStatus !== 'PROCESSING' && b.expiresAt !== null && b.expiresAt <= now).sort(byCreated).slice(0, limit),
+      );
+    },
+    async lockActiveOfEvent(eventId) {
+      return structuredClone(all().filter((b) => b.eventId === eventId && active(b)).sort(byCreated));
+    },
+    async lockRefundsDue(limit) {
+      return structuredClone(all().filter((b) => b.paymentStatus === 'REFUND_PENDING').sort(byCreated).slice(0, limit));
+    },
+  };
+}
+
+function waitlistRepository(s: () => State): WaitlistRepository {
+  const all = () => [...s().waitlist.values()];
+  const open = (w: WaitlistEntry) => w.status === 'WAITING' || w.status === 'OFFERED';
+  const withPosition = (w: WaitlistEntry): WaitlistEntry => {
+    if (w.status !== 'WAITING') return { ...w, position: null };
+    const line = all().filter((x) => x.eventId === w.eventId && x.status === 'WAITING').sort(byCreated);
+    return { ...w, position: line.findIndex((x) => x.id === w.id) + 1 };
+  };
+  return {
+    async findEntry(eventId, userId) {
+      const mine = all().filter((w) => w.eventId === eventId && w.userId === userId).sort(byCreated);
+      const current = mine.find(open) ?? mine.at(-1);
+      return current ? structuredClone(withPosition(current)) : null;
+    },
+    async insert(entry) {
+      if (all().some((w) => w.eventId === entry.eventId && w.userId === entry.userId && open(w)))
+        throw new WaitlistConflictError(entry.eventId, 'you are already in line');
+      s().waitlist.set(entry.id, structuredClone(entry));
+    },
+    async update(entry) {
+      s().waitlist.set(entry.id, structuredClone({ ...entry, position: null }));
+    },
+    async lockNextWaiting(eventId) {
+      const next = all().filter((w) => w.eventId === eventId && w.status === 'WAITING').sort(byCreated)[0];
+      return next ? structuredClone(next) : null;
+    },
+    async lockExpiredOffers(now, limit) {
+      return structuredClone(all().filter((w) => w.status === 'OFFERED' && w.offerExpiresAt !== null && w.offerExpiresAt <= now).sort(byCreated).slice(0, limit));
+    },
+    async closeAll(eventId, now) {
+      const rows = all().filter((w) => w.eventId === eventId && open(w));
+      for (const w of rows) s().waitlist.set(w.id, { ...w, status: 'EXPIRED', offerExpiresAt: null, updatedAt: now });
+      return rows.length;
+    },
+  };
+}
+
+export interface MemoryStore extends UnitOfWork {
+  events: EventRepository;
+  locations: LocationRepository;
+  bookings: BookingRepository;
+  waitlist: WaitlistRepository;
+  /** Every domain event written so far, for tests. */
+  outboxRows(): DomainEvent[];
+}
+
+/**
+ * Repositories over plain maps with real transactions: `run` is serialized and rolls the whole
+ * state back when the work throws, so domain tests see the same atomicity as PostgreSQL.
+ */
+export function createMemoryStore(): MemoryStore {
+  let state = emptyState();
+  let chain: Promise<unknown> = Promise.resolve();
+  const current = () => state;
+  const outbox: Outbox = {
+    async add(events) {
+      state.outbox.push(...structuredClone(events));
+    },
+  };
+  const scope: TransactionScope = {
+    events: eventRepository(current),
+    locations: locationRepository(current),
+    bookings: bookingRepository(current),
+    waitlist: waitlistRepository(current),
+    outbox,
+  };
+  return {
+    ...scope,
+    outboxRows: () => structuredClone(state.outbox),
+    run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+      const result = chain.then(async () => {
+        const snapshot = cloneState(state);
+        try {
+          return await work(scope);
+        } catch (error) {
+          state = snapshot;
+          throw error;
+        }
+      });
+      chain = result.catch(() => undefined);
+      return result;
+    },
+  };
+}

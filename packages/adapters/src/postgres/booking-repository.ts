@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '@aquastream/db';
+import { BookingConflictError, toPage, type BookingRepository } from '@aquastream/domain';
+import { fromBooking, toBooking } from './rows';
+import { isUniqueViolation } from './unique-violation';
+
+const ACTIVE = ['PENDING', 'CONFIRMED'];
+
+export function createPgBookingRepository(db: Kysely<Database>): BookingRepository {
+  const bookings = () => db.selectFrom('bookings').selectAll();
+  return {
+    async findById(id) {
+      const row = await bookings().where('id', '=', id).executeTakeFirst();
+      return row ? toBooking(row) : null;
+    },
+    async findByIdForUpdate(id) {
+      const row = await bookings().where('id', '=', id).forUpdate().executeTakeFirst();
+      return row ? toBooking(row) : null;
+    },
+    async findByPaymentIdForUpdate(paymentId) {
+      const row = await bookings().where('payment_id', '=', paymentId).forUpdate().executeTakeFirst();
+      return row ? toBooking(row) : null;
+    },
+    async findActive(eventId, userId) {
+      const row = await bookings().where('event_id', '=', eventId).where('user_id', '=', userId).where('status', 'in', ACTIVE).executeTakeFirst();
+      return row ? toBooking(row) : null;
+    },
+    async list(f, page) {
+      let q = db.selectFrom('bookings');
+      if (f.userId) q = q.where('user_id', '=', f.userId);
+      if (f.eventId) q = q.where('event_id', '=', f.eventId);
+      if (f.status) q = q.where('status', '=', f.status);
+      const [rows, count] = await Promise.all([
+        q.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(page.size).offset((page.page - 1) * page.size).execute(),
+        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return toPage(rows.map(toBooking), Number(count.n), page);
+    },
+    async insert(booking) {
+      try {
+        await db.insertInto('bookings').values(fromBooking(booking)).execute();
+      } catch (error) {
+        // A concurrent request of the same user won the race for the unique active booking.
+        if (isUniqueViolation(error, 'uq_bookings_active')) throw new BookingConflictError(booking.eventId, null);
+        throw error;
+      }
+    },
+    async update(booking) {
+      const { id, created_at: _created, ...values } = fromBooking(booking);
+      await db.updateTable('bookings').set(values).where('id', '=', id).execute();
+    },
+    async lockExpired(now, limit) {
+      const rows = await bookings()
+        .where('status', '=', 'PENDING')
+        .where('payment_status', '!=', 'PROCESSING')
+        .where('expires_at', '<=', now)
+        .orderBy('expires_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      return rows.map(toBooking);
+    },
+    async lockActiveOfEvent(eventId) {
+      const rows = await bookings().where('event_id', '=', eventId).where('status', 'in', ACTIVE).orderBy('created_at').forUpdate().execute();
+      return rows.map(toBooking);
+    },
+    async lockRefundsDue(limit) {
+      const rows = await bookings().where('payment_status', '=', 'REFUND_PENDING').orderBy('updated_at').limit(limit).forUpdate().skipLocked().execute();
+      return rows.map(toBooking);
+    },
+  };
+}

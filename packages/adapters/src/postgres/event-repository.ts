@@ -1,0 +1,85 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@aquastream/db';
+import { toPage, type EventRepository } from '@aquastream/domain';
+import { fromEvent, toEvent, type EventRow } from './rows';
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function selectEvents(db: Kysely<Database>) {
+  return db
+    .selectFrom('events as e')
+    .leftJoin('locations as l', 'l.id', 'e.location_id')
+    .select([
+      'e.id', 'e.title', 'e.description', 'e.start_date', 'e.end_date', 'e.location_id', 'e.location_text',
+      'e.capacity', 'e.available', 'e.status', 'e.organizer_id', 'e.price_amount', 'e.price_currency',
+      'e.created_at', 'e.updated_at',
+      'l.name as l_name', 'l.address as l_address', 'l.latitude as l_latitude', 'l.longitude as l_longitude', 'l.created_at as l_created_at',
+    ]);
+}
+
+export function createPgEventRepository(db: Kysely<Database>): EventRepository {
+  return {
+    async findById(id) {
+      const row = await selectEvents(db).where('e.id', '=', id).executeTakeFirst();
+      return row ? toEvent(row as EventRow) : null;
+    },
+    async findByIdForUpdate(id) {
+      const row = await selectEvents(db).where('e.id', '=', id).forUpdate('e').executeTakeFirst();
+      return row ? toEvent(row as EventRow) : null;
+    },
+    async list(f, page) {
+      let q = selectEvents(db);
+      if (f.allDrafts !== true)
+        q = q.where((eb) => (f.draftsOf ? eb.or([eb('e.status', '!=', 'DRAFT'), eb('e.organizer_id', '=', f.draftsOf)]) : eb('e.status', '!=', 'DRAFT')));
+      if (f.status) q = q.where('e.status', '=', f.status);
+      if (f.from) q = q.where('e.start_date', '>=', f.from);
+      if (f.to) q = q.where('e.start_date', '<=', f.to);
+      if (f.locationId) q = q.where('e.location_id', '=', f.locationId);
+      if (f.organizerId) q = q.where('e.organizer_id', '=', f.organizerId);
+      if (f.search) {
+        const pattern = `%${escapeLike(f.search)}%`;
+        q = q.where((eb) => eb.or([eb('e.title', 'ilike', pattern), eb('e.description', 'ilike', pattern), eb('e.location_text', 'ilike', pattern)]));
+      }
+      const [rows, count] = await Promise.all([
+        q.orderBy('e.start_date').orderBy('e.id').limit(page.size).offset((page.page - 1) * page.size).execute(),
+        q.clearSelect().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return toPage(rows.map((r) => toEvent(r as EventRow)), Number(count.n), page);
+    },
+    async insert(event) {
+      await db.insertInto('events').values(fromEvent(event)).execute();
+    },
+    async update(event) {
+      const { id, created_at: _created, ...values } = fromEvent(event);
+      await db.updateTable('events').set(values).where('id', '=', id).execute();
+    },
+    async takeSeat(eventId, now) {
+      // A single conditional UPDATE is atomic: the row lock serializes concurrent bookers on any replica.
+      const result = await db
+        .updateTable('events')
+        .set({ available: sql`available - 1`, updated_at: now })
+        .where('id', '=', eventId)
+        .where('available', '>', 0)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async releaseSeat(eventId, now) {
+      await db
+        .updateTable('events')
+        .set({ available: sql`LEAST(available + 1, capacity)`, updated_at: now })
+        .where('id', '=', eventId)
+        .execute();
+    },
+    async findEnded(now, limit) {
+      const rows = await db
+        .selectFrom('events')
+        .select('id')
+        .where('status', '=', 'PUBLISHED')
+        .where('end_date', '<=', now)
+        .orderBy('end_date')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+  };
+}

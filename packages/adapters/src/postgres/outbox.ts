@@ -1,0 +1,99 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@aquastream/db';
+import type { DomainEvent, Outbox } from '@aquastream/domain';
+
+export function createPgOutbox(db: Kysely<Database>): Outbox {
+  return {
+    async add(events) {
+      if (events.length === 0) return;
+      await db
+        .insertInto('outbox')
+        .values(
+          events.map((e) => ({
+            id: e.id,
+            aggregate_type: e.aggregateType,
+            aggregate_id: e.aggregateId,
+            type: e.type,
+            payload: JSON.stringify(e.data),
+            occurred_at: e.occurredAt,
+          })),
+        )
+        .execute();
+    },
+  };
+}
+
+export interface OutboxMessage extends DomainEvent {
+  seq: string;
+  attempts: number;
+}
+
+export interface OutboxBacklog {
+  messages: number;
+  oldestAgeSeconds: number;
+}
+
+/** The relay's view of the outbox. */
+export interface OutboxStore {
+  /**
+   * Runs `publish` on the oldest unpublished rows while holding a cluster-wide advisory lock, and
+   * marks the rows it returns as published in the same transaction. Only one replica relays at a
+   * time, which keeps per-key order; the others return 0 at once.
+   */
+  relayBatch(limit: number, publish: (messages: OutboxMessage[]) => Promise<OutboxMessage[]>): Promise<number>;
+  recordFailure(seqs: string[], error: string): Promise<void>;
+  backlog(now: Date): Promise<OutboxBacklog>;
+}
+
+// Any constant works; it names the relay's lock in pg_locks.
+const RELAY_LOCK = 4_242_001;
+
+export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
+  return {
+    relayBatch(limit, publish) {
+      return db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`.execute(trx);
+        if (!rows[0]?.locked) return 0;
+        const pending = await trx
+          .selectFrom('outbox')
+          .selectAll()
+          .where('published_at', 'is', null)
+          .orderBy('seq')
+          .limit(limit)
+          .execute();
+        if (pending.length === 0) return 0;
+        const messages: OutboxMessage[] = pending.map((r) => ({
+          seq: String(r.seq),
+          id: r.id,
+          type: r.type,
+          aggregateType: r.aggregate_type as DomainEvent['aggregateType'],
+          aggregateId: r.aggregate_id,
+          occurredAt: new Date(r.occurred_at as Date),
+          data: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
+          attempts: r.attempts,
+        }));
+        const sent = await publish(messages);
+        if (sent.length > 0)
+          await trx.updateTable('outbox').set({ published_at: new Date() }).where('seq', 'in', sent.map((m) => m.seq)).execute();
+        return sent.length;
+      });
+    },
+    async recordFailure(seqs, error) {
+      if (seqs.length === 0) return;
+      await db
+        .updateTable('outbox')
+        .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, 1000) })
+        .where('seq', 'in', seqs)
+        .execute();
+    },
+    async backlog(now) {
+      const row = await db
+        .selectFrom('outbox')
+        .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('occurred_at').as('oldest')])
+        .where('published_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      const oldest = row.oldest ? new Date(row.oldest as Date) : null;
+      return { messages: Number(row.n), oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0 };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import type { Booking, BookingStatus, Event, EventStatus, Location, PaymentStatus, WaitlistEntry, WaitlistStatus } from '@aquastream/domain';
+
+/** Legacy rows (created before events had owners) belong to nobody; only admins may change them. */
+export const NO_ORGANIZER = '00000000-0000-0000-0000-000000000000';
+
+export interface EventRow {
+  id: string;
+  title: string;
+  description: string | null;
+  start_date: Date;
+  end_date: Date | null;
+  location_id: string | null;
+  location_text: string | null;
+  capacity: number | null;
+  available: number | null;
+  status: string;
+  organizer_id: string | null;
+  price_amount: string | number | null;
+  price_currency: string | null;
+  created_at: Date;
+  updated_at: Date;
+  l_name: string | null;
+  l_address: string | null;
+  l_latitude: number | null;
+  l_longitude: number | null;
+  l_created_at: Date | null;
+}
+
+export function toLocation(row: { id: string; name: string; address: string; latitude: number | null; longitude: number | null; created_at: Date }): Location {
+  return {
+    id: row.id,
+    name: row.name,
+    address: row.address,
+    coordinates: row.latitude !== null && row.longitude !== null ? { lat: row.latitude, lon: row.longitude } : null,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+export function toEvent(row: EventRow): Event {
+  const start = new Date(row.start_date);
+  return {
+    id: row.id,
+    organizerId: row.organizer_id ?? NO_ORGANIZER,
+    title: row.title,
+    description: row.description,
+    startDate: start,
+    endDate: row.end_date ? new Date(row.end_date) : start,
+    location:
+      row.location_id && row.l_name !== null
+        ? toLocation({ id: row.location_id, name: row.l_name, address: row.l_address ?? '', latitude: row.l_latitude, longitude: row.l_longitude, created_at: row.l_created_at ?? row.created_at })
+        : null,
+    locationText: row.location_text,
+    capacity: row.capacity ?? 0,
+    available: row.available ?? row.capacity ?? 0,
+    price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
+    status: row.status as EventStatus,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+export const fromEvent = (e: Event) => ({
+  id: e.id,
+  organizer_id: e.organizerId,
+  title: e.title,
+  description: e.description,
+  start_date: e.startDate,
+  end_date: e.endDate,
+  location_id: e.location?.id ?? null,
+  location_text: e.locationText,
+  capacity: e.capacity,
+  available: e.available,
+  price_amount: e.price?.amount ?? null,
+  price_currency: e.price?.currency ?? null,
+  status: e.status,
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+});
+
+export interface BookingRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  status: string;
+  amount: string | number | null;
+  currency: string | null;
+  payment_status: string;
+  payment_id: string | null;
+  expires_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toBooking = (r: BookingRow): Booking => ({
+  id: r.id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  status: r.status as BookingStatus,
+  amount: r.amount !== null && r.currency ? { amount: Number(r.amount), currency: r.currency.trim() } : null,
+  paymentStatus: r.payment_status as PaymentStatus,
+  paymentId: r.payment_id,
+  expiresAt: r.expires_at ? new Date(r.expires_at) : null,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+});
+
+export const fromBooking = (b: Booking) => ({
+  id: b.id,
+  event_id: b.eventId,
+  user_id: b.userId,
+  status: b.status,
+  amount: b.amount?.amount ?? null,
+  currency: b.amount?.currency ?? null,
+  payment_status: b.paymentStatus,
+  payment_id: b.paymentId,
+  expires_at: b.expiresAt,
+  created_at: b.createdAt,
+  updated_at: b.updatedAt,
+});
+
+export interface WaitlistRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  status: string;
+  offer_expires_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  position?: string | number | null;
+}
+
+export const toWaitlistEntry = (r: WaitlistRow): WaitlistEntry => ({
+  id: r.id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  status: r.status as WaitlistStatus,
+  position: r.position != null ? Number(r.position) : null,
+  offerExpiresAt: r.offer_expires_at ? new Date(r.offer_expires_at) : null,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+});

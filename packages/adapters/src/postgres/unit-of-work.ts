@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '@aquastream/db';
+import type { TransactionScope, UnitOfWork } from '@aquastream/domain';
+import { createPgBookingRepository } from './booking-repository';
+import { createPgEventRepository } from './event-repository';
+import { createPgLocationRepository } from './location-repository';
+import { createPgOutbox } from './outbox';
+import { createPgWaitlistRepository } from './waitlist-repository';
+
+export function createPgScope(db: Kysely<Database>): TransactionScope {
+  return {
+    events: createPgEventRepository(db),
+    locations: createPgLocationRepository(db),
+    bookings: createPgBookingRepository(db),
+    waitlist: createPgWaitlistRepository(db),
+    outbox: createPgOutbox(db),
+  };
+}
+
+export function createPgUnitOfWork(db: Kysely<Database>): UnitOfWork {
+  return {
+    run: (work) => db.transaction().execute((trx) => work(createPgScope(trx))),
+  };
+}

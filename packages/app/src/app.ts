@@ -1,0 +1,51 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Deps } from './composition-root';
+import { authPlugin } from './plugins/auth';
+import { problemPlugin } from './plugins/problem';
+import { swaggerPlugin } from './plugins/swagger';
+import { actuatorRoutes } from './routes/actuator/index';
+import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
+import { paymentWebhookRoutes } from './routes/bookings/webhook';
+import { eventV1Routes } from './routes/events/v1';
+import { eventV2Routes } from './routes/events/v2';
+import { locationRoutes } from './routes/locations/index';
+
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'] | false;
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+  swaggerUi?: boolean;
+  accepting?: () => boolean;
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+}
+
+/** The HTTP application as one Fastify instance; process concerns (listen, signals) live in main.ts. */
+export async function buildApp(deps: Deps, options: AppOptions = {}) {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    bodyLimit: 64 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(problemPlugin);
+  await app.register(swaggerPlugin, { version: VERSION, ui: options.swaggerUi ?? true });
+  await app.register(authPlugin, { verifier: deps.verifier });
+
+  const { useCases } = deps;
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: options.metrics });
+  await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
+  await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
+  await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
+  await app.register(bookingRoutes, { prefix: '/api/v2/bookings', useCases, idempotency: deps.idempotency, clock: deps.clock });
+  await app.register(paymentWebhookRoutes, { prefix: '/api/v2/payments', useCases, secret: deps.config.PAYMENT_WEBHOOK_SECRET });
+  await app.register(eventV1Routes, { prefix: '/api/v1/events', useCases, sunset: deps.config.API_V1_SUNSET });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connectPostgres, openPglite, signToken } from '@aquastream/adapters';
+import { migrateDown, migrateToLatest, migrationStatus } from '@aquastream/db';
+import { ROLES, type Role } from '@aquastream/domain';
+import { loadConfig, databaseUrl } from '../config';
+
+const USAGE = `usage: cli <command>
+  migrate                 apply every pending migration
+  rollback                undo the latest migration
+  status                  list migrations and when they ran
+  token --sub <uuid> --role <ROLE> [--role ...] [--expires 12h]
+                          print a signed dev token (needs AUTH_JWT_SECRET, or the embedded dev secret)
+  openapi [--out file]    write the OpenAPI document (default: openapi.json at the repository root)`;
+
+async function openDatabase() {
+  const config = loadConfig();
+  const url = databaseUrl(config);
+  return url ? connectPostgres({ url, poolMax: 2 }) : openPglite(`${config.DATA_DIR}/pglite`);
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate':
+    case 'rollback':
+    case 'status': {
+      const database = await openDatabase();
+      try {
+        if (command === 'status') {
+          for (const m of await migrationStatus(database.db)) console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}`);
+        } else {
+          const results = command === 'migrate' ? await migrateToLatest(database.db) : await migrateDown(database.db);
+          console.log(results.length ? results.join('\n') : 'nothing to do');
+        }
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case 'token': {
+      const { values } = parseArgs({ args: rest, options: { sub: { type: 'string' }, role: { type: 'string', multiple: true }, expires: { type: 'string', default: '12h' } } });
+      const roles = (values.role ?? ['USER']).map((r) => r.toUpperCase());
+      if (!values.sub || !roles.every((r) => (ROLES as readonly string[]).includes(r))) throw new Error(`--sub <uuid> and --role ${ROLES.join('|')} are required`);
+      const config = loadConfig();
+      let secret = config.AUTH_JWT_SECRET;
+      if (!secret && !config.DATABASE_URL) {
+        const { readFileSync } = await import('node:fs');
+        secret = readFileSync(`${config.DATA_DIR}/dev-jwt-secret`, 'utf8').trim();
+      }
+      if (!secret) throw new Error('AUTH_JWT_SECRET is not set');
+      console.log(await signToken(secret, { sub: values.sub, roles: roles as Role[] }, values.expires));
+      return;
+    }
+    case 'openapi': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+      const { renderOpenApi } = await import('./openapi');
+      const out = values.out ?? new URL('../../../../openapi.json', import.meta.url).pathname;
+      writeFileSync(out, await renderOpenApi());
+      console.log(`wrote ${out}`);
+      return;
+    }
+    default:
+      console.error(USAGE);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  connectPostgres,
+  createHttpPaymentGateway,
+  createJwtVerifier,
+  createPgBookingRepository,
+  createPgEventRepository,
+  createPgIdempotencyStore,
+  createPgLocationRepository,
+  createPgOutboxStore,
+  createPgUnitOfWork,
+  createPgWaitlistRepository,
+  createSandboxPaymentGateway,
+  openPglite,
+  systemClock,
+  uuidGenerator,
+  type DatabaseHandle,
+} from '@aquastream/adapters';
+import { migrateToLatest, pendingMigrations } from '@aquastream/db';
+import * as domain from '@aquastream/domain';
+import type { AccessTokenVerifier, Clock, IdempotencyStore, PaymentGateway } from '@aquastream/domain';
+import { databaseUrl, type Config } from './config';
+
+export type UseCases = ReturnType<typeof createUseCases>;
+
+export function createUseCases(ports: {
+  uow: domain.UnitOfWork;
+  clock: Clock;
+  ids: domain.IdGenerator;
+  events: domain.EventRepository;
+  locations: domain.LocationRepository;
+  bookings: domain.BookingRepository;
+  waitlist: domain.WaitlistRepository;
+  payments: PaymentGateway;
+  bookingTtlMs: number;
+  waitlistHoldMs: number;
+}) {
+  const { uow, clock, ids, events, locations, bookings, waitlist, payments, bookingTtlMs, waitlistHoldMs } = ports;
+  const write = { uow, clock, ids };
+  const seats = { ...write, waitlistHoldMs };
+  const pay = { ...write, payments };
+  return {
+    createEvent: domain.makeCreateEvent(write),
+    updateEvent: domain.makeUpdateEvent(write),
+    publishEvent: domain.makePublishEvent(write),
+    cancelEvent: domain.makeCancelEvent(write, (tx, event, now) => domain.cancelBookingsOfEvent(tx, { ids }, event.id, now)),
+    getEvent: domain.makeGetEvent({ events }),
+    listEvents: domain.makeListEvents({ events }),
+    createLocation: domain.makeCreateLocation(write),
+    getLocation: domain.makeGetLocation({ locations }),
+    listLocations: domain.makeListLocations({ locations }),
+    bookSeat: domain.makeBookSeat({ ...write, bookingTtlMs }),
+    getBooking: domain.makeGetBooking({ bookings, events }),
+    listMyBookings: domain.makeListMyBookings({ bookings }),
+    listEventBookings: domain.makeListEventBookings({ bookings, events }),
+    cancelBooking: domain.makeCancelBooking(seats),
+    markNoShow: domain.makeMarkNoShow(seats),
+    payBooking: domain.makePayBooking(pay),
+    retryPayment: domain.makeRetryPayment(pay),
+    failPayment: domain.makeFailPayment(pay),
+    applyPaymentNotification: domain.makeApplyPaymentNotification(pay),
+    joinWaitlist: domain.makeJoinWaitlist(seats),
+    leaveWaitlist: domain.makeLeaveWaitlist(seats),
+    getMyWaitlistEntry: domain.makeGetMyWaitlistEntry({ waitlist }),
+    expireBookings: domain.makeExpireBookings(seats),
+    expireWaitlistOffers: domain.makeExpireWaitlistOffers(seats),
+    completeEvents: domain.makeCompleteEvents(seats),
+    processRefunds: domain.makeProcessRefunds({ ...seats, payments }),
+  };
+}
+
+export type HealthState = 'UP' | 'DOWN' | 'DEGRADED';
+export interface HealthComponent {
+  status: HealthState;
+  details?: Record<string, unknown>;
+}
+
+export interface Deps {
+  config: Config;
+  useCases: UseCases;
+  verifier: AccessTokenVerifier;
+  idempotency: IdempotencyStore;
+  clock: Clock;
+  database: DatabaseHandle;
+  /** Components reported by /actuator/health; `critical` ones decide readiness. */
+  health: Record<string, { critical: boolean; check: () => Promise<HealthComponent> }>;
+  outbox: ReturnType<typeof createPgOutboxStore>;
+  mode: 'embedded' | 'real';
+  devSecret?: string;
+  close(): Promise<void>;
+}
+
+/** The embedded mode's signing secret, kept in DATA_DIR so dev tokens survive restarts. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+async function timed(check: () => Promise<Record<string, unknown> | void>): Promise<HealthComponent> {
+  try {
+    const details = await check();
+    return { status: 'UP', ...(details ? { details } : {}) };
+  } catch (error) {
+    return { status: 'DOWN', details: { error: (error as Error).message } };
+  }
+}
+
+/** Creates pools and clients once and wires them into use cases. */
+export async function createDeps(config: Config, logger?: Logger): Promise<Deps> {
+  const url = databaseUrl(config);
+  const database = url
+    ? connectPostgres({ url, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT })
+    : await openPglite(join(config.DATA_DIR, 'pglite'));
+  const { db } = database;
+  try {
+    if (config.RUN_MIGRATIONS) {
+      const applied = await migrateToLatest(db);
+      if (applied.length) logger?.info({ migrations: applied }, 'database migrated');
+    }
+
+    const secret = config.AUTH_JWT_SECRET ?? (url ? undefined : devSecret(config.DATA_DIR));
+    const verifier = await createJwtVerifier({
+      secret,
+      jwksUrl: config.AUTH_JWKS_URL,
+      publicKey: config.AUTH_PUBLIC_KEY,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    });
+    const payments = config.PAYMENT_SERVICE_URL
+      ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL })
+      : createSandboxPaymentGateway();
+
+    const useCases = createUseCases({
+      uow: createPgUnitOfWork(db),
+      clock: systemClock,
+      ids: uuidGenerator,
+      events: createPgEventRepository(db),
+      locations: createPgLocationRepository(db),
+      bookings: createPgBookingRepository(db),
+      waitlist: createPgWaitlistRepository(db),
+      payments,
+      bookingTtlMs: config.BOOKING_TTL,
+      waitlistHoldMs: config.WAITLIST_HOLD,
+    });
+
+    const outbox = createPgOutboxStore(db);
+    return {
+      config,
+      useCases,
+      verifier,
+      idempotency: createPgIdempotencyStore(db),
+      clock: systemClock,
+      database,
+      outbox,
+      mode: url ? 'real' : 'embedded',
+      devSecret: config.AUTH_JWT_SECRET ? undefined : secret,
+      health: {
+        db: {
+          critical: true,
+          check: () =>
+            timed(async () => {
+              await database.ping();
+              const pending = await pendingMigrations(db);
+              if (pending > 0) throw new Error(`${pending} migration(s) pending`);
+              return { database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL', pool: database.poolStats() };
+            }),
+        },
+        outbox: {
+          critical: false,
+          check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())) })),
+        },
+      },
+      close: () => database.close(),
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

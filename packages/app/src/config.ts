@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** Durations as milliseconds ("1800000"), with a unit ("30m", "10s", "250ms") or ISO 8601 ("PT30M"). */
+export function parseDuration(value: string): number {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const unit = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
+  if (unit) return Number(unit[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[unit[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(v);
+  if (iso && v.length > 1 && !/T$/i.test(v)) {
+    const [, d = '0', h = '0', m = '0', s = '0'] = iso;
+    return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000 + Number(s) * 1000;
+  }
+  return Number.NaN;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (!Number.isFinite(ms) || ms < 0) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use ms, 30s, 30m, PT30M)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const schema = z.object({
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: port(8080),
+  GRPC_PORT: port(9090),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
+  DB_PASSWORD: optionalString,
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DB_STATEMENT_TIMEOUT: duration('10s'),
+  RUN_MIGRATIONS: bool(true),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  REDIS_PASSWORD: optionalString,
+  KAFKA_BROKERS: optionalString,
+  AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_PUBLIC_KEY: optionalString,
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  AUTH_SERVICE_URL: optionalUrl,
+  PAYMENT_SERVICE_URL: optionalUrl,
+  PAYMENT_WEBHOOK_SECRET: optionalString,
+  WEATHER_API_URL: optionalUrl,
+  BOOKING_TTL: duration('30m'),
+  WAITLIST_HOLD: duration('30m'),
+  JOBS_INTERVAL: duration('5s'),
+  JOBS_ENABLED: bool(true),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  API_V1_SUNSET: z.string().default('2027-06-30T00:00:00Z'),
+  PUBLIC_URL: optionalUrl,
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once; a wrong value stops start-up with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** DATABASE_URL with DB_PASSWORD filled in when the URL carries no password (Kubernetes secrets). */
+export function databaseUrl(config: Config): string | undefined {
+  if (!config.DATABASE_URL) return undefined;
+  if (!config.DB_PASSWORD) return config.DATABASE_URL;
+  const url = new URL(config.DATABASE_URL);
+  if (!url.password) url.password = config.DB_PASSWORD;
+  return url.toString();
+}

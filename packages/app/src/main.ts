@@ -1,0 +1,79 @@
+import { signToken } from '@aquastream/adapters';
+import { buildApp } from './app';
+import { createDeps } from './composition-root';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { startJobs } from './workers/jobs';
+
+/** The process: configuration, start-up banner, listening, and a graceful SIGTERM. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const started = performance.now();
+  const deps = await createDeps(config, logger);
+  let accepting = true;
+  const app = await buildApp(deps, { loggerInstance: logger, accepting: () => accepting });
+  const jobs = config.JOBS_ENABLED ? startJobs(deps, logger) : undefined;
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
+  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base}`);
+
+  if (deps.devSecret) {
+    const token = await signToken(deps.devSecret, { sub: '00000000-0000-4000-8000-000000000001', roles: ['ORGANIZER', 'USER'] });
+    process.stdout.write(
+      [
+        '',
+        `  backend-event is running (${deps.mode === 'embedded' ? 'embedded: PGlite in ' + config.DATA_DIR : 'real mode'})`,
+        `  API:      ${base}/api/v2/events`,
+        `  Docs:     ${base}/docs`,
+        `  Health:   ${base}/actuator/health`,
+        `  Dev token (ORGANIZER + USER, 12 h):`,
+        `  ${token}`,
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // Readiness goes DOWN first so the load balancer stops sending traffic, then in-flight requests drain.
+    accepting = false;
+    logger.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => {
+      logger.error('drain took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 5_000);
+    force.unref();
+    try {
+      await jobs?.stop();
+      await app.close();
+      await deps.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`backend-event failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

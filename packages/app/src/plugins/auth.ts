@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { UnauthenticatedError, type AccessTokenVerifier, type Actor } from '@aquastream/domain';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+/**
+ * Resolves `request.actor` from `Authorization: Bearer <JWT>`. No header means anonymous; a header
+ * that does not verify is a 401 even on public routes, so a client never silently loses its identity.
+ */
+export const authPlugin = fp<{ verifier: AccessTokenVerifier }>(
+  async (app: FastifyInstance, { verifier }) => {
+    app.decorateRequest('actor', null);
+    app.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      if (!header || request.url.startsWith('/actuator') || request.url.startsWith('/docs')) return;
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new UnauthenticatedError('Use Authorization: Bearer <token>');
+      request.actor = await verifier.verify(match[1]!);
+    });
+  },
+  { name: 'auth' },
+);

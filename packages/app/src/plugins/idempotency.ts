@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock, IdempotencyStore } from '@aquastream/domain';
+import { isDomainError } from '@aquastream/domain';
+import { PROBLEM_BASE, problemOf, sendProblem } from './problem';
+
+/**
+ * Runs `handler` once per Idempotency-Key: a retry with the same key and body gets the stored
+ * answer (and never books twice); the same key with another body is refused.
+ */
+export async function idempotent(
+  store: IdempotencyStore,
+  clock: Clock,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handler: () => Promise<{ status: number; body: unknown }>,
+): Promise<void> {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') {
+    const { status, body } = await handler();
+    reply.code(status).send(body);
+    return;
+  }
+  const scope = `${request.actor?.userId ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params)}`;
+  const hash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
+  const begun = await store.begin(scope, key, hash, clock.now());
+  if (begun.state === 'replay') {
+    reply.code(begun.status).header('idempotent-replayed', 'true');
+    if (begun.status >= 400) reply.type('application/problem+json');
+    reply.send(begun.body);
+    return;
+  }
+  if (begun.state === 'mismatch') {
+    sendProblem(reply, { type: PROBLEM_BASE + 'idempotency-key-reused', title: 'Idempotency-Key reused', status: 422, detail: 'This Idempotency-Key was used with a different request body' });
+    return;
+  }
+  if (begun.state === 'in-progress') {
+    sendProblem(reply.header('retry-after', '1'), { type: PROBLEM_BASE + 'request-in-progress', title: 'Request in progress', status: 409, detail: 'A request with this Idempotency-Key is still being processed' });
+    return;
+  }
+  try {
+    const result = await handler();
+    await store.complete(scope, key, result);
+    reply.code(result.status).send(result.body);
+  } catch (error) {
+    // A refusal (full, conflict...) is an answer too: replaying it keeps retries consistent.
+    if (isDomainError(error)) {
+      const problem = problemOf(error, request.url);
+      if (problem.status < 500) {
+        await store.complete(scope, key, { status: problem.status, body: problem });
+        sendProblem(reply, problem);
+        return;
+      }
+    }
+    await store.abandon(scope, key).catch(() => undefined);
+    throw error;
+  }
+}

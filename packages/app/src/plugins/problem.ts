@@ -1,0 +1,118 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDomainError, type DomainError, type ErrorKind } from '@aquastream/domain';
+
+export const PROBLEM_BASE = 'https://aquastream.org/problems/';
+
+/** Stable problem types per domain error code; clients switch on `type`, never on `detail`. */
+const BY_CODE: Record<string, { status: number; slug: string; title: string }> = {
+  'VALIDATION.FAILED': { status: 400, slug: 'validation-error', title: 'Your request is not valid' },
+  'AUTH.UNAUTHENTICATED': { status: 401, slug: 'unauthenticated', title: 'Authentication required' },
+  'AUTH.FORBIDDEN': { status: 403, slug: 'forbidden', title: 'Not allowed' },
+  'EVENT.NOT_FOUND': { status: 404, slug: 'event-not-found', title: 'Event not found' },
+  'LOCATION.NOT_FOUND': { status: 404, slug: 'location-not-found', title: 'Location not found' },
+  'BOOKING.NOT_FOUND': { status: 404, slug: 'booking-not-found', title: 'Booking not found' },
+  'WAITLIST.NOT_FOUND': { status: 404, slug: 'waitlist-entry-not-found', title: 'Not on the waitlist' },
+  'EVENT.ILLEGAL_TRANSITION': { status: 409, slug: 'illegal-transition', title: 'Not possible in the current state' },
+  'EVENT.ALREADY_STARTED': { status: 409, slug: 'event-already-started', title: 'The event has already started' },
+  'BOOKING.EVENT_FULL': { status: 409, slug: 'event-full', title: 'No seat left' },
+  'BOOKING.CONFLICT': { status: 409, slug: 'booking-conflict', title: 'You already hold a booking for this event' },
+  'BOOKING.EVENT_NOT_BOOKABLE': { status: 409, slug: 'event-not-bookable', title: 'The event cannot be booked' },
+  'BOOKING.ILLEGAL_TRANSITION': { status: 409, slug: 'illegal-transition', title: 'Not possible in the current state' },
+  'PAYMENT.NOT_ALLOWED': { status: 409, slug: 'payment-not-allowed', title: 'The booking cannot be paid' },
+  'PAYMENT.DECLINED': { status: 402, slug: 'payment-declined', title: 'The payment was declined' },
+  'WAITLIST.CONFLICT': { status: 409, slug: 'waitlist-conflict', title: 'Cannot join the waitlist' },
+  'SERVICE.READ_ONLY': { status: 503, slug: 'read-only-mode', title: 'Read-only mode' },
+  'DEPENDENCY.UNAVAILABLE': { status: 503, slug: 'dependency-unavailable', title: 'A dependency is unavailable' },
+};
+
+const BY_KIND: Record<ErrorKind, { status: number; slug: string; title: string }> = {
+  validation: BY_CODE['VALIDATION.FAILED']!,
+  unauthenticated: BY_CODE['AUTH.UNAUTHENTICATED']!,
+  forbidden: BY_CODE['AUTH.FORBIDDEN']!,
+  'not-found': { status: 404, slug: 'not-found', title: 'Not found' },
+  conflict: { status: 409, slug: 'conflict', title: 'Conflict' },
+  unavailable: BY_CODE['DEPENDENCY.UNAVAILABLE']!,
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+export function problemOf(error: DomainError, instance?: string): Problem {
+  const entry = BY_CODE[error.code] ?? BY_KIND[error.kind];
+  return { type: PROBLEM_BASE + entry.slug, title: entry.title, status: entry.status, detail: error.message, instance, code: error.code, ...error.details };
+}
+
+const GENERIC_BY_STATUS: Record<number, string> = {
+  400: 'bad-request',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  429: 'too-many-requests',
+};
+
+function fieldOf(path: string): string {
+  return path.replace(/^\//, '').replace(/\//g, '.');
+}
+
+/** One error handler for the whole API: RFC 7807 below 500 with the real message; generic above. */
+export const problemPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      if (isDomainError(error)) {
+        const problem = problemOf(error, request.url);
+        if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
+        if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
+        return sendProblem(reply, problem);
+      }
+      if (hasZodFastifySchemaValidationErrors(error)) {
+        const context = error.validationContext ?? 'body';
+        const errors = error.validation.map((v) => {
+          const field = fieldOf(v.instancePath ?? '') || (v.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') || context;
+          return { field: context === 'body' ? field : `${context}.${field}`.replace(/\.$/, ''), message: v.message ?? 'is not valid' };
+        });
+        return sendProblem(reply, {
+          type: PROBLEM_BASE + 'validation-error',
+          title: 'Your request is not valid',
+          status: 400,
+          detail: `The ${context} has ${errors.length} invalid field(s)`,
+          instance: request.url,
+          code: 'VALIDATION.FAILED',
+          errors,
+        });
+      }
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) {
+        request.log.error({ err: error }, 'unhandled error');
+        return sendProblem(reply, { type: PROBLEM_BASE + 'internal-error', title: 'Internal error', status, detail: 'Something went wrong on our side', instance: request.url });
+      }
+      const headers = (error as { headers?: Record<string, string> }).headers;
+      if (headers) reply.headers(headers);
+      return sendProblem(reply, {
+        type: PROBLEM_BASE + (GENERIC_BY_STATUS[status] ?? 'bad-request'),
+        title: GENERIC_BY_STATUS[status]?.replace(/-/g, ' ') ?? 'Bad request',
+        status,
+        detail: error.message,
+        instance: request.url,
+      });
+    });
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${request.url.split('?')[0]}`, instance: request.url }),
+    );
+  },
+  { name: 'problem' },
+);

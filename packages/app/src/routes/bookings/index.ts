@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Clock, IdempotencyStore } from '@aquastream/domain';
+import type { UseCases } from '../../composition-root';
+import { idempotent } from '../../plugins/idempotency';
+import { bearer, IdParams, problems } from '../schemas';
+import { bookingDto, waitlistDto } from './presenters';
+import { BookingListQuery, BookingPage, BookingSchema, CreateBookingBody, PaymentResultSchema, WaitlistEntrySchema } from './schemas';
+
+interface Options {
+  useCases: UseCases;
+  idempotency: IdempotencyStore;
+  clock: Clock;
+}
+
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(200).optional().describe('Retries with the same key and body get the same answer'),
+});
+
+export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCases, idempotency, clock }) => {
+  const tags = ['bookings'];
+  app.post('/', {
+    schema: {
+      tags,
+      summary: 'Book a seat (USER). A seat held for you by a waitlist offer is claimed.',
+      security: bearer,
+      headers: IdempotencyHeaders,
+      body: CreateBookingBody,
+      response: { 201: BookingSchema, ...problems(401, 403, 404, 409, 422) },
+    },
+    handler: (request, reply) =>
+      idempotent(idempotency, clock, request, reply, async () => ({ status: 201, body: bookingDto(await useCases.bookSeat(request.actor, request.body)) })),
+  });
+  app.get('/', {
+    schema: { tags, summary: 'Your bookings', security: bearer, querystring: BookingListQuery, response: { 200: BookingPage, ...problems(401) } },
+    handler: async (request) => {
+      const page = await useCases.listMyBookings(request.actor, request.query);
+      return { ...page, items: page.items.map(bookingDto) };
+    },
+  });
+  app.get('/:id', {
+    schema: { tags, summary: 'A booking (booker, the event organizer, ADMIN)', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 404) } },
+    handler: async (request) => bookingDto(await useCases.getBooking(request.actor, request.params.id)),
+  });
+  app.post('/:id/cancel', {
+    schema: { tags, summary: 'Cancel a booking; a paid one is refunded', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => bookingDto(await useCases.cancelBooking(request.actor, request.params.id)),
+  });
+  app.post('/:id/no-show', {
+    schema: { tags, summary: 'Mark a CONFIRMED booking as NO_SHOW (event organizer, ADMIN)', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => bookingDto(await useCases.markNoShow(request.actor, request.params.id)),
+  });
+  app.post('/:id/pay', {
+    schema: {
+      tags,
+      summary: 'Pay a PENDING booking. 202 when the Payment Service is down: the payment is queued and processed later.',
+      security: bearer,
+      params: IdParams,
+      headers: IdempotencyHeaders,
+      response: { 200: PaymentResultSchema, 202: PaymentResultSchema, ...problems(401, 402, 403, 404, 409, 422) },
+    },
+    handler: (request, reply) =>
+      idempotent(idempotency, clock, request, reply, async () => {
+        const outcome = await useCases.payBooking(request.actor, request.params.id);
+        const booking = bookingDto(outcome.booking);
+        return outcome.kind === 'confirmed'
+          ? { status: 200, body: { status: 'SUCCEEDED', paymentId: outcome.booking.paymentId!, booking } }
+          : { status: 202, body: { status: 'PENDING', paymentId: outcome.paymentId, message: outcome.message, booking } };
+      }),
+  });
+};
+
+export const eventBookingRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
+  app.get('/:id/bookings', {
+    schema: { tags: ['bookings'], summary: "An event's bookings (its organizer, ADMIN)", security: bearer, params: IdParams, querystring: BookingListQuery, response: { 200: BookingPage, ...problems(401, 403, 404) } },
+    handler: async (request) => {
+      const page = await useCases.listEventBookings(request.actor, request.params.id, request.query);
+      return { ...page, items: page.items.map(bookingDto) };
+    },
+  });
+  const tags = ['waitlist'];
+  app.post('/:id/waitlist', {
+    schema: { tags, summary: 'Join the waitlist of a full event (USER)', security: bearer, params: IdParams, response: { 201: WaitlistEntrySchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request, reply) => reply.code(201).send(waitlistDto(await useCases.joinWaitlist(request.actor, request.params.id))),
+  });
+  app.delete('/:id/waitlist', {
+    schema: { tags, summary: 'Leave the waitlist', security: bearer, params: IdParams, response: { 204: z.null().describe('Left'), ...problems(401, 403, 404) } },
+    handler: async (request, reply) => {
+      await useCases.leaveWaitlist(request.actor, request.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+  app.get('/:id/waitlist/me', {
+    schema: { tags, summary: 'Your place in line or the seat offered to you', security: bearer, params: IdParams, response: { 200: WaitlistEntrySchema, ...problems(401, 403, 404) } },
+    handler: async (request) => waitlistDto(await useCases.getMyWaitlistEntry(request.actor, request.params.id)),
+  });
+};

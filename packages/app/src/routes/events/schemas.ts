@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { EVENT_STATUSES } from '@aquastream/domain';
+import { PagingQuery, pageOf } from '../schemas';
+
+export const CoordinatesSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+
+export const LocationSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    address: z.string(),
+    coordinates: CoordinatesSchema.nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Location' });
+
+export const CreateLocationBody = z
+  .object({
+    name: z.string().trim().min(1).max(255),
+    address: z.string().trim().min(1).max(500),
+    coordinates: CoordinatesSchema.nullish(),
+  })
+  .strict()
+  .meta({ id: 'CreateLocation' });
+
+export const MoneySchema = z
+  .object({
+    amount: z.number().int().min(0).max(100_000_000).describe('Minor units (cents)'),
+    currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code'),
+  })
+  .meta({ id: 'Money' });
+
+export const EventSchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    description: z.string().nullable(),
+    startDate: z.iso.datetime(),
+    endDate: z.iso.datetime(),
+    location: LocationSchema.nullable(),
+    capacity: z.number().int(),
+    available: z.number().int(),
+    price: MoneySchema.nullable(),
+    status: z.enum(EVENT_STATUSES),
+    organizerId: z.uuid(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Event' });
+
+export const EventBody = z
+  .object({
+    title: z.string().min(3).max(255),
+    description: z.string().max(10_000).nullish(),
+    startDate: z.iso.datetime({ offset: true }),
+    endDate: z.iso.datetime({ offset: true }),
+    capacity: z.number().int().min(1).max(1_000_000),
+    price: MoneySchema.nullish(),
+    locationId: z.uuid().nullish(),
+  })
+  .strict()
+  .meta({ id: 'EventInput' });
+
+export const EventListQuery = z.object({
+  ...PagingQuery,
+  status: z.enum(EVENT_STATUSES).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('Events starting at or after'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Events starting at or before'),
+  search: z.string().max(200).optional().describe('Text in title, description or location'),
+  locationId: z.uuid().optional(),
+  organizerId: z.uuid().optional(),
+});
+
+export const EventPage = pageOf(EventSchema).meta({ id: 'EventPage' });
+export const LocationPage = pageOf(LocationSchema).meta({ id: 'LocationPage' });
+
+export const EventV1Schema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    description: z.string().nullable(),
+    start_date: z.string(),
+    location: z.string().nullable(),
+  })
+  .meta({ id: 'EventV1', deprecated: true });
+
+export const EventV1Body = z
+  .object({
+    title: z.string().min(3).max(255),
+    description: z.string().max(10_000).nullish(),
+    start_date: z.iso.datetime({ offset: true }),
+    location: z.string().max(255).nullish(),
+    end_date: z.iso.datetime({ offset: true }).optional().describe('Defaults to start_date + 1 day'),
+    capacity: z.number().int().min(1).max(1_000_000).optional().describe('Defaults to 50'),
+  })
+  .meta({ id: 'EventV1Input', deprecated: true });

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { UseCases } from '../../composition-root';
+import { bearer, IdParams, optionalBearer, PagingQuery, problems } from '../schemas';
+import { eventV1Dto } from './presenters';
+import { EventV1Body, EventV1Schema } from './schemas';
+
+const DAY_MS = 86_400_000;
+
+const toInput = (b: z.infer<typeof EventV1Body>) => {
+  const start = new Date(b.start_date);
+  return {
+    title: b.title,
+    description: b.description ?? null,
+    startDate: start,
+    endDate: b.end_date ? new Date(b.end_date) : new Date(start.getTime() + DAY_MS),
+    capacity: b.capacity ?? 50,
+    locationText: b.location ?? null,
+  };
+};
+
+/**
+ * The seed's v1 contract, kept for old clients: same fields, same shapes. Every answer says
+ * it is deprecated and where its successor lives.
+ */
+export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: string }> = async (app, { useCases, sunset }) => {
+  const sunsetHttp = new Date(sunset).toUTCString();
+  app.addHook('onSend', async (request, reply) => {
+    const id = (request.params as { id?: string } | undefined)?.id;
+    reply.header('deprecation', 'true');
+    reply.header('sunset', sunsetHttp);
+    reply.header('link', `</api/v2/events${id ? `/${id}` : ''}>; rel="successor-version"`);
+  });
+  const tags = ['events v1 (deprecated)'];
+  const deprecated = true;
+  app.get('/', {
+    schema: { tags, deprecated, summary: 'List events (v1)', security: optionalBearer, querystring: z.object(PagingQuery), response: { 200: z.array(EventV1Schema), ...problems(401) } },
+    handler: async (request) => (await useCases.listEvents(request.actor, request.query)).items.map(eventV1Dto),
+  });
+  app.get('/:id', {
+    schema: { tags, deprecated, summary: 'Get an event (v1)', security: optionalBearer, params: IdParams, response: { 200: EventV1Schema, ...problems(401, 404) } },
+    handler: async (request) => eventV1Dto(await useCases.getEvent(request.actor, request.params.id)),
+  });
+  app.post('/', {
+    schema: { tags, deprecated, summary: 'Create and publish an event (v1)', security: bearer, body: EventV1Body, response: { 201: EventV1Schema, ...problems(401, 403, 409) } },
+    handler: async (request, reply) => reply.code(201).send(eventV1Dto(await useCases.createEvent(request.actor, toInput(request.body), { publish: true }))),
+  });
+  app.put('/:id', {
+    schema: { tags, deprecated, summary: 'Replace an event (v1)', security: bearer, params: IdParams, body: EventV1Body, response: { 200: EventV1Schema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => {
+      const current = await useCases.getEvent(request.actor, request.params.id);
+      // v1 knows no price or structured location: keep what v2 set.
+      const input = { ...toInput(request.body), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity, endDate: request.body.end_date ? new Date(request.body.end_date) : current.endDate };
+      return eventV1Dto(await useCases.updateEvent(request.actor, request.params.id, input));
+    },
+  });
+  app.delete('/:id', {
+    schema: { tags, deprecated, summary: 'Cancel an event (v1)', security: bearer, params: IdParams, response: { 204: z.null().describe('Cancelled'), ...problems(401, 403, 404, 409) } },
+    handler: async (request, reply) => {
+      await useCases.cancelEvent(request.actor, request.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+};

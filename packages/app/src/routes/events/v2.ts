@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { UseCases } from '../../composition-root';
+import { bearer, IdParams, optionalBearer, problems } from '../schemas';
+import { eventDto } from './presenters';
+import { EventBody, EventListQuery, EventPage, EventSchema } from './schemas';
+
+type EventBodyInput = { title: string; description?: string | null; startDate: string; endDate: string; capacity: number; price?: { amount: number; currency: string } | null; locationId?: string | null };
+
+const toInput = (b: EventBodyInput) => ({
+  title: b.title,
+  description: b.description ?? null,
+  startDate: new Date(b.startDate),
+  endDate: new Date(b.endDate),
+  capacity: b.capacity,
+  price: b.price ?? null,
+  locationId: b.locationId ?? null,
+});
+
+export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
+  const tags = ['events'];
+  app.post('/', {
+    schema: { tags, summary: 'Create a DRAFT event (ORGANIZER, ADMIN)', security: bearer, body: EventBody, response: { 201: EventSchema, ...problems(401, 403, 404) } },
+    handler: async (request, reply) => reply.code(201).send(eventDto(await useCases.createEvent(request.actor, toInput(request.body)))),
+  });
+  app.get('/', {
+    schema: {
+      tags,
+      summary: 'List events: published ones for everyone, drafts for their organizer',
+      security: optionalBearer,
+      querystring: EventListQuery,
+      response: { 200: EventPage, ...problems(401) },
+    },
+    handler: async (request) => {
+      const q = request.query;
+      const page = await useCases.listEvents(request.actor, {
+        ...q,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+      });
+      return { ...page, items: page.items.map(eventDto) };
+    },
+  });
+  app.get('/:id', {
+    schema: { tags, summary: 'Get an event', security: optionalBearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 404) } },
+    handler: async (request) => eventDto(await useCases.getEvent(request.actor, request.params.id)),
+  });
+  app.put('/:id', {
+    schema: { tags, summary: 'Replace an event (owner, ADMIN)', security: bearer, params: IdParams, body: EventBody, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => eventDto(await useCases.updateEvent(request.actor, request.params.id, toInput(request.body))),
+  });
+  app.post('/:id/publish', {
+    schema: { tags, summary: 'Publish a DRAFT event (owner, ADMIN)', security: bearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => eventDto(await useCases.publishEvent(request.actor, request.params.id)),
+  });
+  app.post('/:id/cancel', {
+    schema: { tags, summary: 'Cancel an event and its bookings (owner, ADMIN)', security: bearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    handler: async (request) => eventDto(await useCases.cancelEvent(request.actor, request.params.id)),
+  });
+};

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/** Shapes shared by every route: problems and paging. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().describe('Stable URI of the problem type'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z.string().optional().describe('Stable domain error code such as BOOKING.EVENT_FULL'),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('Field errors of a 400'),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem', description: 'RFC 7807 problem details (application/problem+json)' });
+
+type Status = 400 | 401 | 402 | 403 | 404 | 409 | 422 | 429 | 503;
+const DESCRIPTIONS: Record<Status, string> = {
+  400: 'Invalid input: the problem lists the fields',
+  401: 'Missing or invalid bearer token',
+  402: 'The payment was declined',
+  403: 'The caller may not do this',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  422: 'Idempotency-Key reused with a different body',
+  429: 'Too many requests',
+  503: 'Temporarily unavailable (read-only mode, overload); see Retry-After',
+};
+
+/** Problem responses for the given statuses (400, 429 and 503 may come from any route). */
+export function problems(...statuses: Status[]) {
+  const all = new Set<Status>([400, 429, 503, ...statuses]);
+  return Object.fromEntries([...all].map((s) => [s, ProblemSchema.describe(DESCRIPTIONS[s])])) as Record<Status, typeof ProblemSchema>;
+}
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    page: z.number().int(),
+    size: z.number().int(),
+    totalPages: z.number().int(),
+  });
+
+export const PagingQuery = {
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  size: z.coerce.number().int().min(1).max(100).default(20),
+};
+
+export const IdParams = z.object({ id: z.uuid() });
+
+type Security = { [label: string]: readonly string[] }[];
+export const bearer: Security = [{ bearerAuth: [] }];
+export const optionalBearer: Security = [{}, { bearerAuth: [] }];

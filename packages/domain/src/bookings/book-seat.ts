@@ -1,0 +1,58 @@
+import { hasRole, type Actor } from '../shared/actor';
+import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
+import type { Clock, IdGenerator } from '../shared/ports';
+import type { UnitOfWork } from '../unit-of-work';
+import { EventNotFoundError } from '../events/event.errors';
+import { newBooking, type Booking } from './booking';
+import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
+import { bookingEvent } from './seat-release';
+
+export interface BookSeatDeps {
+  uow: UnitOfWork;
+  clock: Clock;
+  ids: IdGenerator;
+  bookingTtlMs: number;
+}
+
+export function requireUser(actor: Actor | null): Actor {
+  if (!actor) throw new UnauthenticatedError();
+  if (!hasRole(actor, 'USER')) throw new ForbiddenError('Only users can book seats');
+  return actor;
+}
+
+/**
+ * Books one seat of a published event that has not started. A seat held for the caller by a
+ * waitlist offer is claimed; otherwise a free seat is taken atomically, so the event is never
+ * oversold however many replicas book at once. Free events are CONFIRMED at once.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, BOOKING.EVENT_NOT_BOOKABLE, BOOKING.CONFLICT, BOOKING.EVENT_FULL.
+ */
+export const makeBookSeat =
+  ({ uow, clock, ids, bookingTtlMs }: BookSeatDeps) =>
+  (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
+    const user = requireUser(actor);
+    return uow.run(async (tx) => {
+      const now = clock.now();
+      const event = await tx.events.findById(input.eventId);
+      if (!event || event.status === 'DRAFT') throw new EventNotFoundError(input.eventId);
+      if (event.status !== 'PUBLISHED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
+      if (event.startDate <= now) throw new EventNotBookableError(event.id, 'it has already started');
+
+      const existing = await tx.bookings.findActive(event.id, user.userId);
+      if (existing) throw new BookingConflictError(event.id, existing.id);
+
+      const entry = await tx.waitlist.findEntry(event.id, user.userId);
+      const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
+      if (holdsOffer) {
+        await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
+      } else if (!(await tx.events.takeSeat(event.id, now))) {
+        throw new EventFullError(event.id);
+      }
+
+      const booking = newBooking({ id: ids.next(), eventId: event.id, userId: user.userId, price: event.price, now, ttlMs: bookingTtlMs });
+      await tx.bookings.insert(booking);
+      const events = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
+      if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
+      await tx.outbox.add(events);
+      return booking;
+    });
+  };

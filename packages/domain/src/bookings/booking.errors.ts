@@ -1,0 +1,62 @@
+import { DomainError } from '../shared/domain-error';
+
+export class BookingNotFoundError extends DomainError {
+  constructor(id: string) {
+    super('BOOKING.NOT_FOUND', 'not-found', `Booking ${id} does not exist`, { bookingId: id });
+  }
+}
+
+export class EventFullError extends DomainError {
+  constructor(eventId: string) {
+    super('BOOKING.EVENT_FULL', 'conflict', `Event ${eventId} has no seat left; you may join its waitlist`, { eventId });
+  }
+}
+
+export class BookingConflictError extends DomainError {
+  constructor(eventId: string, existingBookingId: string | null) {
+    super('BOOKING.CONFLICT', 'conflict', `You already hold an active booking for event ${eventId}`, {
+      eventId,
+      existingBookingId,
+    });
+  }
+}
+
+export class EventNotBookableError extends DomainError {
+  constructor(eventId: string, reason: string) {
+    super('BOOKING.EVENT_NOT_BOOKABLE', 'conflict', `Event ${eventId} cannot be booked: ${reason}`, { eventId });
+  }
+}
+
+export class BookingTransitionError extends DomainError {
+  constructor(id: string, from: string, to: string) {
+    super('BOOKING.ILLEGAL_TRANSITION', 'conflict', `Booking ${id} is ${from}: it cannot become ${to}`, {
+      bookingId: id,
+      from,
+      to,
+    });
+  }
+}
+
+export class PaymentNotAllowedError extends DomainError {
+  constructor(id: string, reason: string) {
+    super('PAYMENT.NOT_ALLOWED', 'conflict', `Booking ${id} cannot be paid: ${reason}`, { bookingId: id });
+  }
+}
+
+export class PaymentDeclinedError extends DomainError {
+  constructor(paymentId: string, reason: string) {
+    super('PAYMENT.DECLINED', 'conflict', `Payment ${paymentId} was declined: ${reason}`, { paymentId });
+  }
+}
+
+export class WaitlistConflictError extends DomainError {
+  constructor(eventId: string, reason: string) {
+    super('WAITLIST.CONFLICT', 'conflict', `Cannot join the waitlist of event ${eventId}: ${reason}`, { eventId });
+  }
+}
+
+export class WaitlistEntryNotFoundError extends DomainError {
+  constructor(eventId: string) {
+    super('WAITLIST.NOT_FOUND', 'not-found', `You are not on the waitlist of event ${eventId}`, { eventId });
+  }
+}

@@ -1,0 +1,65 @@
+import type { Money } from '../events/event';
+import type { Page, PageRequest } from '../shared/paging';
+import type { Booking, BookingStatus, WaitlistEntry } from './booking';
+
+export interface BookingRepository {
+  findById(id: string): Promise<Booking | null>;
+  findByIdForUpdate(id: string): Promise<Booking | null>;
+  findByPaymentIdForUpdate(paymentId: string): Promise<Booking | null>;
+  findActive(eventId: string, userId: string): Promise<Booking | null>;
+  list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
+  /** Throws BookingConflictError when the user already holds an active booking for the event. */
+  insert(booking: Booking): Promise<void>;
+  update(booking: Booking): Promise<void>;
+  /** PENDING bookings past their hold, locked with SKIP LOCKED so replicas share the work. */
+  lockExpired(now: Date, limit: number): Promise<Booking[]>;
+  /** Active bookings of one event, locked; for event completion and cancellation. */
+  lockActiveOfEvent(eventId: string): Promise<Booking[]>;
+  /** Bookings owed a refund, locked with SKIP LOCKED. */
+  lockRefundsDue(limit: number): Promise<Booking[]>;
+}
+
+export interface WaitlistRepository {
+  findEntry(eventId: string, userId: string): Promise<WaitlistEntry | null>;
+  /** Throws WaitlistConflictError when the user is already in line. */
+  insert(entry: WaitlistEntry): Promise<void>;
+  update(entry: WaitlistEntry): Promise<void>;
+  /** The first WAITING entry of the event (FIFO), locked. */
+  lockNextWaiting(eventId: string): Promise<WaitlistEntry | null>;
+  /** OFFERED entries past their hold, locked with SKIP LOCKED. */
+  lockExpiredOffers(now: Date, limit: number): Promise<WaitlistEntry[]>;
+  /** Ends every open entry of an event (event over or cancelled). */
+  closeAll(eventId: string, now: Date): Promise<number>;
+}
+
+export interface ChargeRequest {
+  paymentId: string;
+  bookingId: string;
+  amount: Money;
+  /** The Payment Service de-duplicates on it, so a retried charge never takes money twice. */
+  idempotencyKey: string;
+}
+
+export type ChargeResult = { status: 'SUCCEEDED' } | { status: 'DECLINED'; reason: string };
+
+/**
+ * The external Payment Service. Adapters throw DependencyUnavailableError when it cannot be
+ * reached (or its breaker is open); a decline is an answer, not an error.
+ */
+export interface PaymentGateway {
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+  refund(request: { paymentId: string; amount: Money; idempotencyKey: string }): Promise<void>;
+}
+
+/** Remembered answers for Idempotency-Key; the same key and body returns the same answer. */
+export interface IdempotencyStore {
+  begin(scope: string, key: string, requestHash: string, now: Date): Promise<IdempotencyBegin>;
+  complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
+  abandon(scope: string, key: string): Promise<void>;
+}
+
+export type IdempotencyBegin =
+  | { state: 'new' }
+  | { state: 'replay'; status: number; body: unknown }
+  | { state: 'in-progress' }
+  | { state: 'mismatch' };

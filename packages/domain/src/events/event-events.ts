@@ -1,0 +1,25 @@
+import type { DomainEvent } from '../shared/domain-event';
+import type { Event } from './event';
+
+/** The outbox payload of an event change: enough for consumers to update their copies. */
+export function eventDomainEvent(type: string, event: Event, id: string, now: Date): DomainEvent {
+  return {
+    id,
+    type,
+    aggregateType: 'event',
+    aggregateId: event.id,
+    occurredAt: now,
+    data: {
+      id: event.id,
+      organizerId: event.organizerId,
+      title: event.title,
+      startDate: event.startDate.toISOString(),
+      endDate: event.endDate.toISOString(),
+      locationId: event.location?.id ?? null,
+      capacity: event.capacity,
+      available: event.available,
+      price: event.price,
+      status: event.status,
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { ValidationError, type FieldError } from '../shared/domain-error';
+import type { Location } from '../locations/location';
+import { EventTransitionError } from './event.errors';
+
+export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'COMPLETED', 'CANCELLED'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export interface Money {
+  /** Minor units (cents, kopecks): integers keep money exact. */
+  amount: number;
+  currency: string;
+}
+
+export interface Event {
+  id: string;
+  organizerId: string;
+  title: string;
+  description: string | null;
+  startDate: Date;
+  endDate: Date;
+  location: Location | null;
+  /** Free-text location of the v1 API, kept so v1 clients never break. */
+  locationText: string | null;
+  capacity: number;
+  available: number;
+  price: Money | null;
+  status: EventStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EventFields {
+  title: string;
+  description?: string | null;
+  startDate: Date;
+  endDate: Date;
+  capacity: number;
+  price?: Money | null;
+  locationText?: string | null;
+}
+
+const TRANSITIONS: Record<EventStatus, readonly EventStatus[]> = {
+  DRAFT: ['PUBLISHED', 'CANCELLED'],
+  PUBLISHED: ['COMPLETED', 'CANCELLED'],
+  COMPLETED: [],
+  CANCELLED: [],
+};
+
+export const canTransition = (from: EventStatus, to: EventStatus): boolean => TRANSITIONS[from].includes(to);
+
+export function validateEventFields(fields: EventFields): FieldError[] {
+  const errors: FieldError[] = [];
+  const title = fields.title.trim();
+  if (title.length < 3 || title.length > 255) errors.push({ field: 'title', message: 'must be 3..255 characters' });
+  if (Number.isNaN(fields.startDate.getTime())) errors.push({ field: 'startDate', message: 'must be a valid date' });
+  if (Number.isNaN(fields.endDate.getTime())) errors.push({ field: 'endDate', message: 'must be a valid date' });
+  else if (!(fields.endDate > fields.startDate)) errors.push({ field: 'endDate', message: 'must be after startDate' });
+  if (!Number.isInteger(fields.capacity) || fields.capacity < 1 || fields.capacity > 1_000_000)
+    errors.push({ field: 'capacity', message: 'must be an integer between 1 and 1000000' });
+  if (fields.price) {
+    if (!Number.isInteger(fields.price.amount) || fields.price.amount < 0)
+      errors.push({ field: 'price.amount', message: 'must be a non-negative integer of minor units' });
+    if (!/^[A-Z]{3}$/.test(fields.price.currency))
+      errors.push({ field: 'price.currency', message: 'must be an ISO 4217 code such as EUR' });
+  }
+  if (fields.locationText != null && fields.locationText.length > 255)
+    errors.push({ field: 'location', message: 'must be at most 255 characters' });
+  return errors;
+}
+
+export function createEvent(
+  fields: EventFields,
+  meta: { id: string; organizerId: string; location: Location | null; now: Date },
+): Event {
+  const errors = validateEventFields(fields);
+  if (errors.length) throw new ValidationError(errors);
+  return {
+    id: meta.id,
+    organizerId: meta.organizerId,
+    title: fields.title.trim(),
+    description: fields.description ?? null,
+    startDate: fields.startDate,
+    endDate: fields.endDate,
+    location: meta.location,
+    locationText: fields.locationText ?? meta.location?.name ?? null,
+    capacity: fields.capacity,
+    available: fields.capacity,
+    price: fields.price && fields.price.amount > 0 ? fields.price : null,
+    status: 'DRAFT',
+    createdAt: meta.now,
+    updatedAt: meta.now,
+  };
+}
+
+/** Seats held by bookings that are still active; capacity may never drop below them. */
+export const seatsTaken = (event: Pick<Event, 'capacity' | 'available'>): number => event.capacity - event.available;
+
+export function updateEvent(event: Event, fields: EventFields, location: Location | null, now: Date): Event {
+  if (event.status === 'COMPLETED' || event.status === 'CANCELLED')
+    throw new EventTransitionError(event.id, event.status, 'update');
+  const errors = validateEventFields(fields);
+  if (fields.capacity < seatsTaken(event))
+    errors.push({ field: 'capacity', message: `cannot be below the ${seatsTaken(event)} seats already booked` });
+  if (errors.length) throw new ValidationError(errors);
+  return {
+    ...event,
+    title: fields.title.trim(),
+    description: fields.description ?? null,
+    startDate: fields.startDate,
+    endDate: fields.endDate,
+    location,
+    locationText: fields.locationText ?? location?.name ?? null,
+    capacity: fields.capacity,
+    available: fields.capacity - seatsTaken(event),
+    price: fields.price && fields.price.amount > 0 ? fields.price : null,
+    updatedAt: now,
+  };
+}
+
+export function transitionEvent(event: Event, to: EventStatus, now: Date): Event {
+  if (!canTransition(event.status, to)) throw new EventTransitionError(event.id, event.status, to);
+  return { ...event, status: to, updatedAt: now };
+}
+
+/** Draft events are visible to their organizer and admins only. */
+export const isVisibleTo = (event: Event, viewer: { userId: string; admin: boolean } | null): boolean =>
+  event.status !== 'DRAFT' || (viewer !== null && (viewer.admin || viewer.userId === event.organizerId));

@@ -1,0 +1,110 @@
+import type { Actor } from '../shared/actor';
+import type { Clock, IdGenerator } from '../shared/ports';
+import type { UnitOfWork } from '../unit-of-work';
+import { LocationNotFoundError } from '../locations/location.errors';
+import { createEvent, transitionEvent, updateEvent, type Event, type EventFields } from './event';
+import { EventAlreadyStartedError, EventNotFoundError } from './event.errors';
+import { eventDomainEvent } from './event-events';
+import { requireOrganizer, requireOwner } from './access';
+import type { TransactionScope } from '../unit-of-work';
+
+export interface ManageEventsDeps {
+  uow: UnitOfWork;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export type EventInput = EventFields & { locationId?: string | null };
+
+async function resolveLocation(tx: TransactionScope, locationId: string | null | undefined) {
+  if (!locationId) return null;
+  const location = await tx.locations.findById(locationId);
+  if (!location) throw new LocationNotFoundError(locationId);
+  return location;
+}
+
+async function loadForChange(tx: TransactionScope, actor: Actor | null, id: string): Promise<Event> {
+  requireOrganizer(actor);
+  const event = await tx.events.findByIdForUpdate(id);
+  if (!event) throw new EventNotFoundError(id);
+  requireOwner(actor, event);
+  return event;
+}
+
+/**
+ * Creates a DRAFT event owned by the calling organizer; with `publish` (the v1 API, which had no
+ * separate publish step) it is published in the same transaction.
+ * Errors: AUTH.*, VALIDATION.FAILED, LOCATION.NOT_FOUND, EVENT.ALREADY_STARTED.
+ */
+export const makeCreateEvent =
+  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (actor: Actor | null, input: EventInput, options: { publish?: boolean } = {}): Promise<Event> => {
+    const organizer = requireOrganizer(actor);
+    return uow.run(async (tx) => {
+      const now = clock.now();
+      const location = await resolveLocation(tx, input.locationId);
+      let event = createEvent(input, { id: ids.next(), organizerId: organizer.userId, location, now });
+      const events = [eventDomainEvent('event.created', event, ids.next(), now)];
+      if (options.publish) {
+        if (event.startDate <= now) throw new EventAlreadyStartedError(event.id);
+        event = transitionEvent(event, 'PUBLISHED', now);
+        events.push(eventDomainEvent('event.published', event, ids.next(), now));
+      }
+      await tx.events.insert(event);
+      await tx.outbox.add(events);
+      return event;
+    });
+  };
+
+/**
+ * Replaces an event's fields; capacity may not drop below the seats already booked.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION, VALIDATION.FAILED, LOCATION.NOT_FOUND.
+ */
+export const makeUpdateEvent =
+  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (actor: Actor | null, id: string, input: EventInput): Promise<Event> =>
+    uow.run(async (tx) => {
+      const event = await loadForChange(tx, actor, id);
+      const location =
+        input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId);
+      const now = clock.now();
+      const updated = updateEvent(event, input, location, now);
+      await tx.events.update(updated);
+      await tx.outbox.add([eventDomainEvent('event.updated', updated, ids.next(), now)]);
+      return updated;
+    });
+
+/**
+ * Publishes a DRAFT event so people can see and book it; it must not have started.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED.
+ */
+export const makePublishEvent =
+  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (actor: Actor | null, id: string): Promise<Event> =>
+    uow.run(async (tx) => {
+      const event = await loadForChange(tx, actor, id);
+      const now = clock.now();
+      const published = transitionEvent(event, 'PUBLISHED', now);
+      if (event.startDate <= now) throw new EventAlreadyStartedError(id);
+      await tx.events.update(published);
+      await tx.outbox.add([eventDomainEvent('event.published', published, ids.next(), now)]);
+      return published;
+    });
+
+/**
+ * Cancels a DRAFT or PUBLISHED event. Its bookings are cancelled by the booking module,
+ * which reacts to `event.cancelled` within the same transaction.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION.
+ */
+export const makeCancelEvent =
+  ({ uow, clock, ids }: ManageEventsDeps, onCancelled?: (tx: TransactionScope, event: Event, now: Date) => Promise<void>) =>
+  (actor: Actor | null, id: string): Promise<Event> =>
+    uow.run(async (tx) => {
+      const event = await loadForChange(tx, actor, id);
+      const now = clock.now();
+      const cancelled = transitionEvent(event, 'CANCELLED', now);
+      await tx.events.update(cancelled);
+      await tx.outbox.add([eventDomainEvent('event.cancelled', cancelled, ids.next(), now)]);
+      if (onCancelled) await onCancelled(tx, cancelled, now);
+      return cancelled;
+    });

@@ -1,0 +1,28 @@
+import type { Page, PageRequest } from '../shared/paging';
+import type { Event, EventStatus } from './event';
+
+export interface EventFilter {
+  status?: EventStatus;
+  from?: Date;
+  to?: Date;
+  search?: string;
+  locationId?: string;
+  organizerId?: string;
+  /** Drafts are included only for this organizer (or for everyone when `allDrafts`). */
+  draftsOf?: string;
+  allDrafts?: boolean;
+}
+
+export interface EventRepository {
+  findById(id: string): Promise<Event | null>;
+  /** Locks the row for the rest of the transaction so concurrent changes serialize. */
+  findByIdForUpdate(id: string): Promise<Event | null>;
+  list(filter: EventFilter, page: PageRequest): Promise<Page<Event>>;
+  insert(event: Event): Promise<void>;
+  update(event: Event): Promise<void>;
+  /** Takes one seat atomically; false when none is left. Safe across replicas. */
+  takeSeat(eventId: string, now: Date): Promise<boolean>;
+  releaseSeat(eventId: string, now: Date): Promise<void>;
+  /** Published events whose end has passed; for the completion job. */
+  findEnded(now: Date, limit: number): Promise<string[]>;
+}

@@ -1,0 +1,57 @@
+import type { Actor } from '../shared/actor';
+import { isAdmin } from '../shared/actor';
+import { pageRequest, type Page } from '../shared/paging';
+import { ValidationError } from '../shared/domain-error';
+import { isVisibleTo, type Event, type EventStatus } from './event';
+import { EventNotFoundError } from './event.errors';
+import type { EventRepository } from './ports';
+import { viewerOf } from './access';
+
+/**
+ * One event; drafts are visible only to their organizer and admins (others get EVENT.NOT_FOUND,
+ * which does not reveal that the draft exists).
+ */
+export const makeGetEvent =
+  ({ events }: { events: EventRepository }) =>
+  async (actor: Actor | null, id: string): Promise<Event> => {
+    const event = await events.findById(id);
+    if (!event || !isVisibleTo(event, viewerOf(actor))) throw new EventNotFoundError(id);
+    return event;
+  };
+
+export interface ListEventsQuery {
+  status?: EventStatus;
+  from?: Date;
+  to?: Date;
+  search?: string;
+  locationId?: string;
+  organizerId?: string;
+  page?: number;
+  size?: number;
+}
+
+/**
+ * Events visible to the caller, soonest start first, filtered and paged.
+ * Errors: VALIDATION.FAILED (page, size, date range).
+ */
+export const makeListEvents =
+  ({ events }: { events: EventRepository }) =>
+  (actor: Actor | null, query: ListEventsQuery): Promise<Page<Event>> => {
+    const page = pageRequest(query.page, query.size);
+    if (query.from && query.to && query.from > query.to)
+      throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);
+    const search = query.search?.trim() || undefined;
+    return events.list(
+      {
+        status: query.status,
+        from: query.from,
+        to: query.to,
+        search,
+        locationId: query.locationId,
+        organizerId: query.organizerId,
+        draftsOf: actor?.userId,
+        allDrafts: isAdmin(actor),
+      },
+      page,
+    );
+  };

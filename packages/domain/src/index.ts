@@ -1,0 +1,39 @@
+export * from './shared/actor';
+export * from './shared/domain-error';
+export * from './shared/domain-event';
+export * from './shared/paging';
+export * from './shared/ports';
+export * from './unit-of-work';
+export * from './locations/location';
+export * from './locations/location.errors';
+export * from './locations/ports';
+export * from './locations/manage-locations';
+export * from './events/event';
+export * from './events/event.errors';
+export * from './events/event-events';
+export * from './events/ports';
+export * from './events/manage-events';
+export * from './events/read-events';
+export {
+  type Booking,
+  type BookingStatus,
+  type PaymentStatus,
+  type WaitlistEntry,
+  type WaitlistStatus,
+  BOOKING_STATUSES,
+  PAYMENT_STATUSES,
+  ACTIVE_STATUSES,
+  isActive,
+  newBooking,
+  refundOwed,
+  transitionBooking,
+  canTransition as canTransitionBooking,
+} from './bookings/booking';
+export * from './bookings/booking.errors';
+export * from './bookings/ports';
+export * from './bookings/book-seat';
+export * from './bookings/manage-bookings';
+export * from './bookings/waitlist';
+export * from './bookings/payments';
+export * from './bookings/jobs';
+export { releaseSeat, bookingEvent } from './bookings/seat-release';

@@ -1,0 +1,38 @@
+import type { Actor } from '../shared/actor';
+import { pageRequest, type Page } from '../shared/paging';
+import type { Clock, IdGenerator } from '../shared/ports';
+import type { UnitOfWork } from '../unit-of-work';
+import { requireOrganizer } from '../events/access';
+import { createLocation, type Location, type NewLocation } from './location';
+import { LocationNotFoundError } from './location.errors';
+import type { LocationRepository } from './ports';
+
+/** Adds a place events can happen at. Errors: AUTH.*, VALIDATION.FAILED. */
+export const makeCreateLocation =
+  ({ uow, clock, ids }: { uow: UnitOfWork; clock: Clock; ids: IdGenerator }) =>
+  (actor: Actor | null, input: NewLocation): Promise<Location> => {
+    requireOrganizer(actor);
+    const location = createLocation(input, ids.next(), clock.now());
+    return uow.run(async (tx) => {
+      await tx.locations.insert(location);
+      await tx.outbox.add([
+        { id: ids.next(), type: 'location.created', aggregateType: 'location', aggregateId: location.id, occurredAt: location.createdAt, data: { ...location, createdAt: location.createdAt.toISOString() } },
+      ]);
+      return location;
+    });
+  };
+
+/** Errors: LOCATION.NOT_FOUND. */
+export const makeGetLocation =
+  ({ locations }: { locations: LocationRepository }) =>
+  async (id: string): Promise<Location> => {
+    const location = await locations.findById(id);
+    if (!location) throw new LocationNotFoundError(id);
+    return location;
+  };
+
+/** Errors: VALIDATION.FAILED (page, size). */
+export const makeListLocations =
+  ({ locations }: { locations: LocationRepository }) =>
+  (query: { page?: number; size?: number; search?: string }): Promise<Page<Location>> =>
+    locations.list({ ...pageRequest(query.page, query.size), search: query.search?.trim() || undefined });

@@ -1,0 +1,8 @@
+import type { Page, PageRequest } from '../shared/paging';
+import type { Location } from './location';
+
+export interface LocationRepository {
+  findById(id: string): Promise<Location | null>;
+  list(request: PageRequest & { search?: string }): Promise<Page<Location>>;
+  insert(location: Location): Promise<void>;
+}

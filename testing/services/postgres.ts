@@ -1,0 +1,353 @@
+/**
+ * Throwaway PostgreSQL server for integration and fault tests.
+ *
+ * Uses the server binaries of Debian's `postgresql` package (the highest version
+ * under /usr/lib/postgresql/<ver>/bin, or POSTGRES_BIN_DIR when set). initdb and
+ * postgres refuse to run as root, so as root they run as the `postgres` user
+ * through `runuser`; otherwise they run directly.
+ *
+ * Each server gets its own temporary folder (data directory, Unix socket, log),
+ * listens on 127.0.0.1 only, trusts every local connection as user `postgres`,
+ * and is tuned for speed over durability (fsync off and so on).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from './free-port';
+
+export interface PostgresServer {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  port: number;
+  /** The cluster's data directory (inside a temporary folder that destroy() removes). */
+  dataDir: string;
+  /** Runs CREATE DATABASE and returns the new database's URL. */
+  createDatabase(name: string): Promise<string>;
+  /** `pg_ctl stop -m fast`: the server is gone and refuses connections when this resolves. */
+  stop(): Promise<void>;
+  /** Starts the server again with the same data and port. */
+  start(): Promise<void>;
+  /** stop() and remove every file of this server. */
+  destroy(): Promise<void>;
+}
+
+const ENSURE_HINT = 'run `bash scripts/ensure-system-packages.sh` as root to install it';
+const READY_TIMEOUT_SECONDS = 30;
+const PG_ROOT = '/usr/lib/postgresql';
+const REQUIRED_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'psql'] as const;
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function findPgBinDir(): string {
+  const override = process.env.POSTGRES_BIN_DIR;
+  if (override) {
+    const missing = REQUIRED_BINARIES.filter((b) => !existsSync(path.join(override, b)));
+    if (missing.length > 0) {
+      throw new Error(`POSTGRES_BIN_DIR=${override} lacks ${missing.join(', ')}; unset it to use Debian's packages, or ${ENSURE_HINT}.`);
+    }
+    return override;
+  }
+  let versions: string[] = [];
+  try {
+    versions = readdirSync(PG_ROOT);
+  } catch {
+    // handled below
+  }
+  const sorted = versions
+    .filter((v) => /^\d+(\.\d+)?$/.test(v))
+    .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
+  for (const version of sorted) {
+    const bin = path.join(PG_ROOT, version, 'bin');
+    if (REQUIRED_BINARIES.every((b) => existsSync(path.join(bin, b)))) return bin;
+  }
+  throw new Error(
+    `PostgreSQL server binaries (${REQUIRED_BINARIES.join(', ')}) not found under ${PG_ROOT}/<version>/bin ` +
+      `(Debian package "postgresql"); ${ENSURE_HINT}.`,
+  );
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  const fields = line?.split(':');
+  if (!fields || fields.length < 4) {
+    throw new Error(
+      `Running as root, the PostgreSQL binaries must run as user "postgres", which does not exist ` +
+        `(Debian package "postgresql" creates it); ${ENSURE_HINT}.`,
+    );
+  }
+  return { uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+/** True when every folder from `dir` up to / can be traversed by other users (o+x). */
+function traversableByOthers(dir: string): boolean {
+  let current = path.resolve(dir);
+  for (;;) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/**
+ * Where the temporary folders go. The Unix socket lives in the folder, and socket
+ * paths are limited to ~107 bytes, so a long TMPDIR falls back to /tmp; as root
+ * the postgres user must be able to reach the folder.
+ */
+function pickBaseDir(): string {
+  const candidate = tmpdir();
+  if (candidate.length <= 60 && (!isRoot || traversableByOthers(candidate))) return candidate;
+  return '/tmp';
+}
+
+/** Child environment without PG* variables, so a developer's PGHOST etc. cannot interfere. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('PG')) env[key] = value;
+  }
+  return env;
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs a PostgreSQL binary; `asPostgres` switches to the postgres user when running as root. */
+function run(binary: string, args: string[], opts: { asPostgres: boolean; timeoutMs?: number }): Promise<RunResult> {
+  const [command, argv] =
+    opts.asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+  const timeoutMs = opts.timeoutMs ?? (READY_TIMEOUT_SECONDS + 30) * 1000;
+  const shown = `${path.basename(binary)} ${args.join(' ')}`;
+  return new Promise<RunResult>((resolve, reject) => {
+    const child = spawn(command, argv, { cwd: '/', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new CommandError(`\`${shown}\` did not finish within ${timeoutMs} ms`, stdout + stderr));
+    }, timeoutMs);
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === 'ENOENT') {
+        reject(new Error(`Cannot run ${command} (${err.message}); ${ENSURE_HINT}.`));
+      } else {
+        reject(err);
+      }
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        resolve({ stdout, stderr });
+      } else {
+        const output = `${stdout}${stderr}`.trim();
+        reject(
+          new CommandError(
+            `\`${shown}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ''}`,
+            output,
+          ),
+        );
+      }
+    });
+  });
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`PostgreSQL on 127.0.0.1:${port} did not accept connections within ${timeoutMs} ms`);
+    await delay(50);
+  }
+}
+
+// Servers started by pg_ctl are daemons that outlive this process; stop and remove
+// any that a test forgot to destroy() when the process exits.
+const exitCleanups = new Set<() => void>();
+let exitHookInstalled = false;
+function registerExitCleanup(cleanup: () => void): void {
+  exitCleanups.add(cleanup);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const fn of exitCleanups) {
+      try {
+        fn();
+      } catch {
+        // best effort at exit
+      }
+    }
+  });
+}
+
+function quoteConf(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export async function startPostgres(opts: { port?: number } = {}): Promise<PostgresServer> {
+  const binDir = findPgBinDir();
+  const bin = (name: (typeof REQUIRED_BINARIES)[number]): string => path.join(binDir, name);
+  const owner = isRoot ? postgresUser() : undefined;
+
+  const workDir = mkdtempSync(path.join(pickBaseDir(), 'pg-test-'));
+  const dataDir = path.join(workDir, 'data');
+  const logFile = path.join(workDir, 'server.log');
+  let port = opts.port ?? (await freePort());
+  let running = false;
+  let destroyed = false;
+
+  const cleanupAtExit = (): void => {
+    if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+      const args = ['-D', dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'];
+      const [command, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', bin('pg_ctl'), ...args]] : [bin('pg_ctl'), args];
+      spawnSync(command, argv, { cwd: '/', env: cleanEnv(), stdio: 'ignore', timeout: 15_000 });
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  registerExitCleanup(cleanupAtExit);
+
+  const pgCtlStart = async (): Promise<void> => {
+    try {
+      await run(
+        bin('pg_ctl'),
+        ['-D', dataDir, '-l', logFile, '-o', `-p ${port}`, '-w', '-t', String(READY_TIMEOUT_SECONDS), 'start'],
+        { asPostgres: true },
+      );
+    } catch (err) {
+      const log = tail(logFile);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new CommandError(`PostgreSQL did not start on port ${port}: ${message}${log ? `\nserver log:\n${log}` : ''}`, log);
+    }
+    running = true;
+    await waitForTcp(port, READY_TIMEOUT_SECONDS * 1000);
+  };
+
+  try {
+    if (owner) chownSync(workDir, owner.uid, owner.gid);
+    await run(
+      bin('initdb'),
+      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      { asPostgres: true },
+    );
+    // Settings that stay the same across stop()/start(); the port is passed on the command line.
+    const conf = path.join(dataDir, 'postgresql.conf');
+    writeFileSync(
+      conf,
+      `${readFileSync(conf, 'utf8')}\n# testing/services/postgres.ts\n` +
+        [
+          `listen_addresses = '127.0.0.1'`,
+          `unix_socket_directories = ${quoteConf(workDir)}`,
+          'fsync = off',
+          'synchronous_commit = off',
+          'full_page_writes = off',
+          'max_connections = 200',
+        ].join('\n') +
+        '\n',
+    );
+
+    // A port picked by freePort() can be taken by someone else before the server binds it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pgCtlStart();
+        break;
+      } catch (err) {
+        const log = err instanceof CommandError ? err.output : '';
+        const portTaken = /Address already in use|could not create any TCP\/IP sockets/.test(log);
+        if (opts.port !== undefined || !portTaken || attempt >= 3) throw err;
+        port = await freePort();
+      }
+    }
+  } catch (err) {
+    cleanupAtExit();
+    exitCleanups.delete(cleanupAtExit);
+    throw err;
+  }
+
+  const baseUrl = (): string => `postgres://postgres@127.0.0.1:${port}`;
+
+  const server: PostgresServer = {
+    url: `${baseUrl()}/postgres`,
+    port,
+    dataDir,
+
+    async createDatabase(name: string): Promise<string> {
+      if (!running) throw new Error('createDatabase: the PostgreSQL server is stopped');
+      await run(
+        bin('psql'),
+        ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres',
+          '-c', `CREATE DATABASE ${quoteIdent(name)}`],
+        { asPostgres: false },
+      );
+      return `${baseUrl()}/${encodeURIComponent(name)}`;
+    },
+
+    async stop(): Promise<void> {
+      if (!running) return;
+      try {
+        await run(bin('pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', '-t', String(READY_TIMEOUT_SECONDS), 'stop'], {
+          asPostgres: true,
+        });
+      } catch (err) {
+        // Already gone (killed from outside): nothing left to stop.
+        if (existsSync(path.join(dataDir, 'postmaster.pid'))) throw err;
+      }
+      running = false;
+    },
+
+    async start(): Promise<void> {
+      if (destroyed) throw new Error('start: this PostgreSQL server was destroyed');
+      if (running) return;
+      await pgCtlStart();
+    },
+
+    async destroy(): Promise<void> {
+      if (destroyed) return;
+      await server.stop();
+      destroyed = true;
+      exitCleanups.delete(cleanupAtExit);
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
