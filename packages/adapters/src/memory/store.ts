@@ -174,6 +174,7 @@ function waitlistRepository(s: () => State): WaitlistRepository {
 }
 
 export interface MemoryStore extends UnitOfWork {
+  outbox: Outbox;
   events: EventRepository;
   locations: LocationRepository;
   bookings: BookingRepository;

@@ -1,3 +1,4 @@
+import type { Actor } from './actor';
 import type { DomainEvent } from './domain-event';
 
 /** The current time; a port so rules about TTLs and dates are testable. */
@@ -16,5 +17,5 @@ export interface Outbox {
 
 /** Turns a bearer token into the caller. Throws UnauthenticatedError for a bad or expired token. */
 export interface AccessTokenVerifier {
-  verify(token: string): Promise<import('./actor').Actor>;
+  verify(token: string): Promise<Actor>;
 }

@@ -19,7 +19,7 @@ const IdempotencyHeaders = z.object({
 
 export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCases, idempotency, clock }) => {
   const tags = ['bookings'];
-  app.post('/', {
+  app.post('', {
     schema: {
       tags,
       summary: 'Book a seat (USER). A seat held for you by a waitlist offer is claimed.',
@@ -31,7 +31,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
     handler: (request, reply) =>
       idempotent(idempotency, clock, request, reply, async () => ({ status: 201, body: bookingDto(await useCases.bookSeat(request.actor, request.body)) })),
   });
-  app.get('/', {
+  app.get('', {
     schema: { tags, summary: 'Your bookings', security: bearer, querystring: BookingListQuery, response: { 200: BookingPage, ...problems(401) } },
     handler: async (request) => {
       const page = await useCases.listMyBookings(request.actor, request.query);

@@ -20,7 +20,7 @@ export const BookingSchema = z
 
 export const BookingPage = pageOf(BookingSchema).meta({ id: 'BookingPage' });
 
-export const CreateBookingBody = z.object({ eventId: z.uuid() }).strict().meta({ id: 'CreateBooking' });
+export const CreateBookingBody = z.object({ eventId: z.uuid() }).strict().meta({ id: 'BookingRequest' });
 
 export const BookingListQuery = z.object({ ...PagingQuery, status: z.enum(BOOKING_STATUSES).optional() });
 

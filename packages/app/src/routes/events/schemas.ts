@@ -21,7 +21,7 @@ export const CreateLocationBody = z
     coordinates: CoordinatesSchema.nullish(),
   })
   .strict()
-  .meta({ id: 'CreateLocation' });
+  .meta({ id: 'LocationRequest' });
 
 export const MoneySchema = z
   .object({
@@ -59,7 +59,7 @@ export const EventBody = z
     locationId: z.uuid().nullish(),
   })
   .strict()
-  .meta({ id: 'EventInput' });
+  .meta({ id: 'EventRequest' });
 
 export const EventListQuery = z.object({
   ...PagingQuery,
@@ -93,4 +93,4 @@ export const EventV1Body = z
     end_date: z.iso.datetime({ offset: true }).optional().describe('Defaults to start_date + 1 day'),
     capacity: z.number().int().min(1).max(1_000_000).optional().describe('Defaults to 50'),
   })
-  .meta({ id: 'EventV1Input', deprecated: true });
+  .meta({ id: 'EventV1Request', deprecated: true });

@@ -33,7 +33,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
   });
   const tags = ['events v1 (deprecated)'];
   const deprecated = true;
-  app.get('/', {
+  app.get('', {
     schema: { tags, deprecated, summary: 'List events (v1)', security: optionalBearer, querystring: z.object(PagingQuery), response: { 200: z.array(EventV1Schema), ...problems(401) } },
     handler: async (request) => (await useCases.listEvents(request.actor, request.query)).items.map(eventV1Dto),
   });
@@ -41,7 +41,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
     schema: { tags, deprecated, summary: 'Get an event (v1)', security: optionalBearer, params: IdParams, response: { 200: EventV1Schema, ...problems(401, 404) } },
     handler: async (request) => eventV1Dto(await useCases.getEvent(request.actor, request.params.id)),
   });
-  app.post('/', {
+  app.post('', {
     schema: { tags, deprecated, summary: 'Create and publish an event (v1)', security: bearer, body: EventV1Body, response: { 201: EventV1Schema, ...problems(401, 403, 409) } },
     handler: async (request, reply) => reply.code(201).send(eventV1Dto(await useCases.createEvent(request.actor, toInput(request.body), { publish: true }))),
   });

@@ -18,11 +18,11 @@ const toInput = (b: EventBodyInput) => ({
 
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['events'];
-  app.post('/', {
+  app.post('', {
     schema: { tags, summary: 'Create a DRAFT event (ORGANIZER, ADMIN)', security: bearer, body: EventBody, response: { 201: EventSchema, ...problems(401, 403, 404) } },
     handler: async (request, reply) => reply.code(201).send(eventDto(await useCases.createEvent(request.actor, toInput(request.body)))),
   });
-  app.get('/', {
+  app.get('', {
     schema: {
       tags,
       summary: 'List events: published ones for everyone, drafts for their organizer',

@@ -7,11 +7,11 @@ import { bearer, IdParams, PagingQuery, problems } from '../schemas';
 
 export const locationRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['locations'];
-  app.post('/', {
+  app.post('', {
     schema: { tags, summary: 'Add a location (ORGANIZER, ADMIN)', security: bearer, body: CreateLocationBody, response: { 201: LocationSchema, ...problems(401, 403) } },
     handler: async (request, reply) => reply.code(201).send(locationDto(await useCases.createLocation(request.actor, request.body))),
   });
-  app.get('/', {
+  app.get('', {
     schema: { tags, summary: 'List locations', querystring: z.object({ ...PagingQuery, search: z.string().max(200).optional() }), response: { 200: LocationPage, ...problems() } },
     handler: async (request) => {
       const page = await useCases.listLocations(request.query);

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { freshDatabase } from '../testing/database';
+import { createMigrator, migrateToLatest, migrateToZero, migrationStatus, pendingMigrations } from './migrator';
+import { migrations } from './migrations/index';
+
+let db: Kysely<any>;
+
+beforeAll(async () => {
+  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: await freshDatabase('migrations'), max: 2 }) }) });
+});
+afterAll(() => db.destroy());
+
+const tables = async () =>
+  (await sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY 1`.execute(db)).rows.map((r) => r.tablename);
+
+describe('migrations on real PostgreSQL', () => {
+  it('go up, all the way down and up again', async () => {
+    await migrateToLatest(db);
+    expect(await pendingMigrations(db)).toBe(0);
+    expect(await tables()).toEqual(['bookings', 'events', 'events_old', 'idempotency_keys', 'locations', 'outbox', 'processed_messages', 'waitlist']);
+    await migrateToZero(db);
+    expect(await tables()).toEqual([]);
+    expect(await pendingMigrations(db)).toBe(Object.keys(migrations).length);
+    await migrateToLatest(db);
+    expect((await migrationStatus(db)).every((m) => m.executedAt !== null)).toBe(true);
+  });
+
+  it('moves free-text locations into the locations table without losing event data', async () => {
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0001-create-events');
+    const rows = [
+      ['11111111-1111-4111-8111-111111111111', 'Rafting', 'Katun river', 12],
+      ['22222222-2222-4222-8222-222222222222', 'Hike', 'Katun river', 8],
+      ['33333333-3333-4333-8333-333333333333', 'Kayak', 'Lake Teletskoye', 4],
+      ['44444444-4444-4444-8444-444444444444', 'Mystery', null, 5],
+    ] as const;
+    for (const [id, title, location, capacity] of rows)
+      await sql`INSERT INTO events (id, title, description, start_date, end_date, location, capacity, status)
+                VALUES (${id}, ${title}, 'desc', '2030-06-01T08:00:00Z', '2030-06-01T18:00:00Z', ${location}, ${capacity}, 'PUBLISHED')`.execute(db);
+
+    await migrateToLatest(db);
+
+    const locations = (await sql<{ name: string }>`SELECT name FROM locations ORDER BY name`.execute(db)).rows.map((r) => r.name);
+    expect(locations).toEqual(['Katun river', 'Lake Teletskoye']);
+    const events = (
+      await sql<{ id: string; title: string; location_text: string | null; l_name: string | null; capacity: number; available: number }>`
+        SELECT e.id, e.title, e.location_text, l.name AS l_name, e.capacity, e.available
+        FROM events e LEFT JOIN locations l ON l.id = e.location_id ORDER BY e.id`.execute(db)
+    ).rows;
+    expect(events).toEqual(rows.map(([id, title, location, capacity]) => ({ id, title, location_text: location, l_name: location, capacity, available: capacity })));
+
+    // And back: the text column is rebuilt from the locations, nothing lost.
+    await createMigrator(db).migrateTo('0001-create-events');
+    const back = (await sql<{ id: string; location: string | null }>`SELECT id, location FROM events ORDER BY id`.execute(db)).rows;
+    expect(back).toEqual(rows.map(([id, , location]) => ({ id, location })));
+    await migrateToLatest(db);
+  });
+
+  it('refuses overselling at the database level', async () => {
+    await migrateToLatest(db);
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES ('55555555-5555-4555-8555-555555555555', 'Full', now(), now(), 1, 0, 'PUBLISHED')`.execute(db);
+    await expect(sql`UPDATE events SET available = available - 1 WHERE id = '55555555-5555-4555-8555-555555555555'`.execute(db)).rejects.toMatchObject({
+      code: '23514',
+    });
+  });
+});

@@ -1,0 +1,291 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  BookingConflictError,
+  type Booking,
+  type Event,
+  type Location,
+  type TransactionScope,
+  type UnitOfWork,
+  type WaitlistEntry,
+} from '@aquastream/domain';
+
+/** What each backend under test provides: repositories outside a transaction, and a unit of work. */
+export interface ContractSubject {
+  scope: TransactionScope;
+  uow: UnitOfWork;
+  /** Domain events committed so far. */
+  outboxTypes(): Promise<string[]>;
+}
+
+let n = 0;
+const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+export const aLocation = (over: Partial<Location> = {}): Location => ({
+  id: id(),
+  name: 'Katun river base',
+  address: 'Altai, Chemal',
+  coordinates: { lat: 51.41, lon: 86.0 },
+  createdAt: T0,
+  ...over,
+});
+
+export const anEvent = (over: Partial<Event> = {}): Event => ({
+  id: id(),
+  organizerId: '10000000-0000-4000-8000-000000000001',
+  title: 'Rafting on the Katun',
+  description: 'Three rapids',
+  startDate: at(60 * 24),
+  endDate: at(60 * 30),
+  location: null,
+  locationText: 'Katun',
+  capacity: 3,
+  available: 3,
+  price: { amount: 5000, currency: 'EUR' },
+  status: 'PUBLISHED',
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});
+
+export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking => ({
+  id: id(),
+  eventId,
+  userId: id(),
+  status: 'PENDING',
+  amount: { amount: 5000, currency: 'EUR' },
+  paymentStatus: 'UNPAID',
+  paymentId: null,
+  expiresAt: at(30),
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});
+
+export const anEntry = (eventId: string, over: Partial<WaitlistEntry> = {}): WaitlistEntry => ({
+  id: id(),
+  eventId,
+  userId: id(),
+  status: 'WAITING',
+  position: null,
+  offerExpiresAt: null,
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});
+
+/**
+ * One behavioural contract for every implementation of the repository ports, run against the
+ * in-memory store, PGlite and a real PostgreSQL server: the fakes the domain tests trust must
+ * behave like the real thing.
+ */
+export function describeRepositoryContract(name: string, subject: () => Promise<ContractSubject>) {
+  describe(`repository contract: ${name}`, () => {
+    let s: ContractSubject;
+    beforeEach(async () => {
+      s = await subject();
+    });
+
+    describe('locations', () => {
+      it('stores and finds a location with its coordinates', async () => {
+        const l = aLocation();
+        await s.scope.locations.insert(l);
+        expect(await s.scope.locations.findById(l.id)).toEqual(l);
+        expect(await s.scope.locations.findById(id())).toBeNull();
+      });
+
+      it('lists by name with search and paging', async () => {
+        for (const name of ['Beta camp', 'Alpha lake', 'Gamma falls']) await s.scope.locations.insert(aLocation({ name }));
+        const page = await s.scope.locations.list({ page: 1, size: 2 });
+        expect(page.items.map((l) => l.name)).toEqual(['Alpha lake', 'Beta camp']);
+        expect(page).toMatchObject({ total: 3, totalPages: 2 });
+        expect((await s.scope.locations.list({ page: 1, size: 10, search: 'FALLS' })).items.map((l) => l.name)).toEqual(['Gamma falls']);
+      });
+    });
+
+    describe('events', () => {
+      it('round-trips every field, the location joined', async () => {
+        const location = aLocation();
+        await s.scope.locations.insert(location);
+        const e = anEvent({ location, description: null });
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.findById(e.id)).toEqual(e);
+        expect(await s.scope.events.findByIdForUpdate(e.id)).toEqual(e);
+      });
+
+      it('updates an event', async () => {
+        const e = anEvent();
+        await s.scope.events.insert(e);
+        const changed = { ...e, title: 'Rafting, longer', capacity: 5, available: 5, price: null, status: 'CANCELLED' as const, updatedAt: at(5) };
+        await s.scope.events.update(changed);
+        expect(await s.scope.events.findById(e.id)).toEqual(changed);
+      });
+
+      it('takes seats down to zero and never below, and releases them up to capacity', async () => {
+        const e = anEvent({ capacity: 2, available: 2 });
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(true);
+        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(true);
+        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(false);
+        expect((await s.scope.events.findById(e.id))!.available).toBe(0);
+        for (let i = 0; i < 3; i++) await s.scope.events.releaseSeat(e.id, at(2));
+        expect((await s.scope.events.findById(e.id))!.available).toBe(2);
+      });
+
+      it('lists by start date with filters, hiding other organizers’ drafts', async () => {
+        const me = '10000000-0000-4000-8000-0000000000aa';
+        const location = aLocation();
+        await s.scope.locations.insert(location);
+        const late = anEvent({ title: 'Late hike', startDate: at(5000), endDate: at(5100) });
+        const early = anEvent({ title: 'Early rafting', startDate: at(100), endDate: at(200), location });
+        const myDraft = anEvent({ title: 'My draft', status: 'DRAFT', organizerId: me });
+        const theirDraft = anEvent({ title: 'Their draft', status: 'DRAFT' });
+        for (const e of [late, early, myDraft, theirDraft]) await s.scope.events.insert(e);
+        const page1 = { page: 1, size: 10 };
+        expect((await s.scope.events.list({}, page1)).items.map((e) => e.title)).toEqual(['Early rafting', 'Late hike']);
+        expect((await s.scope.events.list({ draftsOf: me }, page1)).items.map((e) => e.title)).toContain('My draft');
+        expect((await s.scope.events.list({ draftsOf: me }, page1)).items.map((e) => e.title)).not.toContain('Their draft');
+        expect((await s.scope.events.list({ allDrafts: true }, page1)).total).toBe(4);
+        expect((await s.scope.events.list({ from: at(1000) }, page1)).items.map((e) => e.title)).toEqual(['Late hike']);
+        expect((await s.scope.events.list({ to: at(1000) }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
+        expect((await s.scope.events.list({ search: 'RAFT' }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
+        expect((await s.scope.events.list({ search: '100%_' }, page1)).total).toBe(0);
+        expect((await s.scope.events.list({ locationId: location.id }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
+        expect((await s.scope.events.list({ status: 'PUBLISHED' }, { page: 2, size: 1 })).items.map((e) => e.title)).toEqual(['Late hike']);
+      });
+
+      it('finds published events that have ended', async () => {
+        const ended = anEvent({ startDate: at(-120), endDate: at(-60) });
+        const running = anEvent({ startDate: at(-120), endDate: at(60) });
+        const cancelled = anEvent({ startDate: at(-120), endDate: at(-60), status: 'CANCELLED' });
+        for (const e of [ended, running, cancelled]) await s.scope.events.insert(e);
+        expect(await s.scope.events.findEnded(T0, 10)).toEqual([ended.id]);
+      });
+    });
+
+    describe('bookings', () => {
+      let event: Event;
+      beforeEach(async () => {
+        event = anEvent();
+        await s.scope.events.insert(event);
+      });
+
+      it('round-trips a booking and finds the active one of a user', async () => {
+        const b = aBooking(event.id);
+        await s.scope.bookings.insert(b);
+        expect(await s.scope.bookings.findById(b.id)).toEqual(b);
+        expect(await s.scope.bookings.findActive(event.id, b.userId)).toEqual(b);
+        await s.scope.bookings.update({ ...b, status: 'CANCELLED', expiresAt: null, updatedAt: at(1) });
+        expect(await s.scope.bookings.findActive(event.id, b.userId)).toBeNull();
+      });
+
+      it('refuses a second active booking of the same user and event', async () => {
+        const b = aBooking(event.id);
+        await s.scope.bookings.insert(b);
+        await expect(s.scope.bookings.insert(aBooking(event.id, { userId: b.userId }))).rejects.toBeInstanceOf(BookingConflictError);
+        await s.scope.bookings.update({ ...b, status: 'CANCELLED', updatedAt: at(1) });
+        await expect(s.scope.bookings.insert(aBooking(event.id, { userId: b.userId }))).resolves.toBeUndefined();
+      });
+
+      it('finds a booking by its payment id', async () => {
+        const paymentId = id();
+        const b = aBooking(event.id, { paymentId, paymentStatus: 'PROCESSING' });
+        await s.scope.bookings.insert(b);
+        expect((await s.scope.bookings.findByPaymentIdForUpdate(paymentId))?.id).toBe(b.id);
+      });
+
+      it('locks only PENDING bookings past their hold whose payment is not in flight', async () => {
+        const due = aBooking(event.id, { expiresAt: at(-1) });
+        const notYet = aBooking(event.id, { expiresAt: at(10) });
+        const paying = aBooking(event.id, { expiresAt: at(-1), paymentStatus: 'PROCESSING', paymentId: id() });
+        const confirmed = aBooking(event.id, { status: 'CONFIRMED', expiresAt: null, paymentStatus: 'PAID' });
+        for (const b of [due, notYet, paying, confirmed]) await s.scope.bookings.insert(b);
+        const locked = await s.uow.run((tx) => tx.bookings.lockExpired(T0, 10));
+        expect(locked.map((b) => b.id)).toEqual([due.id]);
+      });
+
+      it('lists newest first, filtered by user, event and status', async () => {
+        const userId = id();
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const first = aBooking(event.id, { userId, createdAt: at(1) });
+        const second = aBooking(other.id, { userId, createdAt: at(2), status: 'CONFIRMED', expiresAt: null });
+        for (const b of [first, second, aBooking(event.id)]) await s.scope.bookings.insert(b);
+        const page = await s.scope.bookings.list({ userId }, { page: 1, size: 10 });
+        expect(page.items.map((b) => b.id)).toEqual([second.id, first.id]);
+        expect((await s.scope.bookings.list({ userId, status: 'CONFIRMED' }, { page: 1, size: 10 })).total).toBe(1);
+        expect((await s.scope.bookings.list({ eventId: event.id }, { page: 1, size: 10 })).total).toBe(2);
+      });
+
+      it('locks refunds due and the active bookings of an event', async () => {
+        const refund = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null });
+        const active = aBooking(event.id);
+        for (const b of [refund, active]) await s.scope.bookings.insert(b);
+        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(5))).map((b) => b.id)).toEqual([refund.id]);
+        expect((await s.uow.run((tx) => tx.bookings.lockActiveOfEvent(event.id))).map((b) => b.id)).toEqual([active.id]);
+      });
+    });
+
+    describe('waitlist', () => {
+      let event: Event;
+      beforeEach(async () => {
+        event = anEvent({ available: 0 });
+        await s.scope.events.insert(event);
+      });
+
+      it('keeps people in FIFO order with their positions', async () => {
+        const entries = [0, 1, 2].map((i) => anEntry(event.id, { createdAt: at(i) }));
+        for (const e of entries) await s.scope.waitlist.insert(e);
+        const positions = await Promise.all(entries.map((e) => s.scope.waitlist.findEntry(event.id, e.userId)));
+        expect(positions.map((p) => p?.position)).toEqual([1, 2, 3]);
+        const next = await s.uow.run((tx) => tx.waitlist.lockNextWaiting(event.id));
+        expect(next?.id).toBe(entries[0]!.id);
+        await s.scope.waitlist.update({ ...next!, status: 'OFFERED', offerExpiresAt: at(30), updatedAt: at(3) });
+        expect((await s.scope.waitlist.findEntry(event.id, entries[1]!.userId))?.position).toBe(1);
+        expect(await s.scope.waitlist.findEntry(event.id, entries[0]!.userId)).toMatchObject({ status: 'OFFERED', position: null, offerExpiresAt: at(30) });
+      });
+
+      it('refuses a second open entry of the same user', async () => {
+        const e = anEntry(event.id);
+        await s.scope.waitlist.insert(e);
+        await expect(s.scope.waitlist.insert(anEntry(event.id, { userId: e.userId }))).rejects.toMatchObject({ code: 'WAITLIST.CONFLICT' });
+      });
+
+      it('locks lapsed offers and closes every open entry of an event', async () => {
+        const lapsed = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(-1) });
+        const fresh = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) });
+        const waiting = anEntry(event.id);
+        for (const e of [lapsed, fresh, waiting]) await s.scope.waitlist.insert(e);
+        expect((await s.uow.run((tx) => tx.waitlist.lockExpiredOffers(T0, 10))).map((e) => e.id)).toEqual([lapsed.id]);
+        expect(await s.scope.waitlist.closeAll(event.id, at(1))).toBe(3);
+        expect((await s.scope.waitlist.findEntry(event.id, waiting.userId))?.status).toBe('EXPIRED');
+      });
+    });
+
+    describe('unit of work', () => {
+      it('commits the change and its outbox rows together', async () => {
+        const e = anEvent();
+        await s.uow.run(async (tx) => {
+          await tx.events.insert(e);
+          await tx.outbox.add([{ id: id(), type: 'event.created', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: { id: e.id } }]);
+        });
+        expect(await s.scope.events.findById(e.id)).not.toBeNull();
+        expect(await s.outboxTypes()).toContain('event.created');
+      });
+
+      it('rolls back the change and its outbox rows when the work throws', async () => {
+        const e = anEvent();
+        await expect(
+          s.uow.run(async (tx) => {
+            await tx.events.insert(e);
+            await tx.outbox.add([{ id: id(), type: 'event.doomed', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: {} }]);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await s.scope.events.findById(e.id)).toBeNull();
+        expect(await s.outboxTypes()).not.toContain('event.doomed');
+      });
+    });
+  });
+}

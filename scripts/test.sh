@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Real PostgreSQL and Redis come from DATABASE_URL/REDIS_URL,
+# or are installed (Debian packages) and started on free ports by the test setup itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+started=$(date +%s)
+failures=()
+
+step() {
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "::: $name"
+  if "$@"; then
+    echo "::: $name passed in $(( $(date +%s) - t0 ))s"
+  else
+    echo "::: $name FAILED in $(( $(date +%s) - t0 ))s"
+    failures+=("$name")
+  fi
+}
+
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  bash scripts/ensure-system-packages.sh
+fi
+
+step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
+step "lint" pnpm exec eslint .
+step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
+step "tests (vitest)" pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
+step "alert rules (promtool)" bash deploy/observability/test.sh
+
+# One closing line that any reader understands: vitest's own counts plus the other steps.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  try { const r = JSON.parse(fs.readFileSync("build/vitest.json", "utf8")); passed = r.numPassedTests; failed = r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed += 1; }
+  const stepFailures = Number(process.argv[1]);
+  console.log(`\n${passed} passed, ${failed + stepFailures} failed`);
+' "${#failures[@]}"
+echo "total time: $(( $(date +%s) - started ))s"
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed steps: ${failures[*]}"
+  exit 1
+fi

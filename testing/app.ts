@@ -1,0 +1,65 @@
+import { signToken } from '@aquastream/adapters';
+import type { Role } from '@aquastream/domain';
+import { randomUUID } from 'node:crypto';
+import { buildApp, type App, type AppOptions } from '../packages/app/src/app';
+import { createDeps, type Deps } from '../packages/app/src/composition-root';
+import { loadConfig } from '../packages/app/src/config';
+import { freshDatabase } from './database';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export interface TestApp {
+  app: App;
+  deps: Deps;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh PostgreSQL database (or the one given), driven through app.inject. */
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
+  const databaseUrl = env.DATABASE_URL ?? (await freshDatabase());
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', PAYMENT_WEBHOOK_SECRET: 'webhook-secret', ...env, DATABASE_URL: databaseUrl });
+  const deps = await createDeps(config);
+  const app = await buildApp(deps, { swaggerUi: false, ...options });
+  await app.ready();
+  return {
+    app,
+    deps,
+    databaseUrl,
+    async close() {
+      await app.close();
+      await deps.close();
+    },
+  };
+}
+
+export interface TestUser {
+  id: string;
+  token: string;
+  auth: { authorization: string };
+}
+
+export async function user(roles: Role[] = ['USER'], id = randomUUID()): Promise<TestUser> {
+  const token = await signToken(TEST_SECRET, { sub: id, roles });
+  return { id, token, auth: { authorization: `Bearer ${token}` } };
+}
+
+export const organizer = () => user(['ORGANIZER']);
+export const admin = () => user(['ADMIN']);
+
+export const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+/** A published event ready for booking. */
+export async function publishedEvent(app: App, owner: TestUser, body: Record<string, unknown> = {}) {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v2/events',
+    headers: owner.auth,
+    payload: { title: 'Rafting on the Katun', startDate: inDays(10), endDate: inDays(11), capacity: 10, ...body },
+  });
+  if (created.statusCode !== 201) throw new Error(`create failed: ${created.statusCode} ${created.body}`);
+  const id = created.json().id as string;
+  const published = await app.inject({ method: 'POST', url: `/api/v2/events/${id}/publish`, headers: owner.auth });
+  if (published.statusCode !== 200) throw new Error(`publish failed: ${published.statusCode} ${published.body}`);
+  return published.json() as { id: string; available: number; capacity: number };
+}
