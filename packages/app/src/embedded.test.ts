@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '@aquastream/adapters';
+import { buildApp, type App } from './app';
+import { createDeps, type Deps } from './composition-root';
+import { loadConfig } from './config';
+
+// The embedded default: no DATABASE_URL, no secret, no servers at all.
+let dataDir: string;
+let deps: Deps;
+let app: App;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'embedded-'));
+  deps = await createDeps(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false' }));
+  app = await buildApp(deps, { swaggerUi: false });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await deps?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded mode', () => {
+  it('runs on PGlite with a generated dev secret and reports ready', async () => {
+    expect(deps.mode).toBe('embedded');
+    expect(deps.database.kind).toBe('pglite');
+    expect(deps.devSecret).toMatch(/^[0-9a-f]{64}$/);
+    const ready = await app.inject({ method: 'GET', url: '/actuator/health/readiness' });
+    expect(ready.json()).toMatchObject({ status: 'UP', components: { db: { status: 'UP' } } });
+  });
+
+  it('supports the whole flow: create, publish, book, pay in the sandbox, cancel with a refund', async () => {
+    const organizer = { authorization: `Bearer ${await signToken(deps.devSecret!, { sub: '00000000-0000-4000-8000-0000000000a1', roles: ['ORGANIZER'] })}` };
+    const booker = { authorization: `Bearer ${await signToken(deps.devSecret!, { sub: '00000000-0000-4000-8000-0000000000b1', roles: ['USER'] })}` };
+    const start = new Date(Date.now() + 7 * 86_400_000);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v2/events',
+      headers: organizer,
+      payload: { title: 'Kayak day', startDate: start.toISOString(), endDate: new Date(start.getTime() + 3_600_000).toISOString(), capacity: 2, price: { amount: 4200, currency: 'EUR' } },
+    });
+    expect(created.statusCode).toBe(201);
+    const eventId = created.json().id;
+    expect((await app.inject({ method: 'POST', url: `/api/v2/events/${eventId}/publish`, headers: organizer })).statusCode).toBe(200);
+
+    const booked = await app.inject({ method: 'POST', url: '/api/v2/bookings', headers: booker, payload: { eventId } });
+    expect(booked.json()).toMatchObject({ status: 'PENDING', amount: { amount: 4200, currency: 'EUR' } });
+    const paid = await app.inject({ method: 'POST', url: `/api/v2/bookings/${booked.json().id}/pay`, headers: booker });
+    expect(paid.statusCode).toBe(200);
+    expect(paid.json()).toMatchObject({ status: 'SUCCEEDED', booking: { status: 'CONFIRMED', paymentStatus: 'PAID' } });
+
+    const cancelled = await app.inject({ method: 'POST', url: `/api/v2/bookings/${booked.json().id}/cancel`, headers: booker });
+    expect(cancelled.json()).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUND_PENDING' });
+    expect(await deps.useCases.processRefunds()).toBe(1);
+    const after = await app.inject({ method: 'GET', url: `/api/v2/bookings/${booked.json().id}`, headers: booker });
+    expect(after.json().paymentStatus).toBe('REFUNDED');
+    expect((await app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` })).json().available).toBe(2);
+  });
+});

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { freshDatabase } from '../../../testing/database';
+import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
+import { startJobs } from './workers/jobs';
+
+// Two replicas of the service on one PostgreSQL database, reached over real HTTP.
+let replicas: TestApp[];
+let urls: string[];
+
+beforeAll(async () => {
+  const databaseUrl = await freshDatabase('replicas');
+  replicas = [await startTestApp({ DATABASE_URL: databaseUrl, DB_POOL_MAX: '20' }), await startTestApp({ DATABASE_URL: databaseUrl, DB_POOL_MAX: '20' })];
+  urls = await Promise.all(replicas.map((r) => r.app.listen({ host: '127.0.0.1', port: 0 })));
+});
+
+afterAll(async () => {
+  await Promise.all((replicas ?? []).map((r) => r.close()));
+});
+
+describe('booking on two replicas', () => {
+  it('never oversells: 200 concurrent users, 10 seats, exactly 10 bookings and 190 problems', async () => {
+    const owner = await organizer();
+    const event = await publishedEvent(replicas[0]!.app, owner, { capacity: 10, price: { amount: 2500, currency: 'EUR' } });
+    const users = await Promise.all(Array.from({ length: 200 }, () => user()));
+
+    let lowest = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const row = await sql<{ available: number }>`SELECT available FROM events WHERE id = ${event.id}`.execute(replicas[1]!.deps.database.db);
+        lowest = Math.min(lowest, row.rows[0]!.available);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+
+    const answers = await Promise.all(
+      users.map((u, i) =>
+        fetch(`${urls[i % 2]}/api/v2/bookings`, {
+          method: 'POST',
+          headers: { ...u.auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ eventId: event.id }),
+        }).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), body: (await r.json()) as { type?: string } })),
+      ),
+    );
+    sampling = false;
+    await sampler;
+
+    const created = answers.filter((a) => a.status === 201);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+    expect(created).toHaveLength(10);
+    expect(refused).toHaveLength(190);
+    for (const r of refused) {
+      expect(r.type).toContain('application/problem+json');
+      expect(r.body.type).toMatch(/event-full$/);
+    }
+    const db = replicas[0]!.deps.database.db;
+    const active = await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE event_id = ${event.id} AND status IN ('PENDING','CONFIRMED')`.execute(db);
+    expect(active.rows[0]!.n).toBe(10);
+    const after = await fetch(`${urls[1]}/api/v2/events/${event.id}`).then((r) => r.json());
+    expect(after.available).toBe(0);
+    expect(lowest).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs the expiry job on both replicas at once without processing a booking twice', async () => {
+    const owner = await organizer();
+    const event = await publishedEvent(replicas[0]!.app, owner, { capacity: 30, price: { amount: 1000, currency: 'EUR' } });
+    const users = await Promise.all(Array.from({ length: 30 }, () => user()));
+    for (const u of users) {
+      const r = await replicas[0]!.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: u.auth, payload: { eventId: event.id } });
+      expect(r.statusCode).toBe(201);
+    }
+    const db = replicas[0]!.deps.database.db;
+    // Their holds ran out.
+    await sql`UPDATE bookings SET expires_at = now() - interval '1 minute' WHERE event_id = ${event.id}`.execute(db);
+
+    const silent = pino({ level: 'silent' });
+    const jobs = replicas.map((r) => startJobs(r.deps, silent, { autoStart: false }));
+    const [a, b] = await Promise.all(jobs.map((j) => j.tick()));
+    expect(a!.expiredBookings + b!.expiredBookings).toBe(30);
+
+    const expiredEvents = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.expired' AND payload->>'eventId' = ${event.id}`.execute(db);
+    expect(expiredEvents.rows[0]!.n).toBe(30);
+    const after = await replicas[1]!.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}` });
+    expect(after.json().available).toBe(30);
+  });
+});
