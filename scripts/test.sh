@@ -28,6 +28,7 @@ step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
 step "tests (vitest)" pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
 step "alert rules (promtool)" bash deploy/observability/test.sh
+step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint)" bash deploy/scripts/validate.sh
 
 # One closing line that any reader understands: vitest's own counts plus the other steps.
 node -e '

@@ -12,3 +12,6 @@ export { createPgIdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
 export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';
+export { createKafkaClient, TOPICS, type KafkaClient, type KafkaOptions } from './kafka/kafka-client';
+export { createInProcessBus } from './memory/in-process-bus';
+export { createPgProcessedMessages } from './postgres/processed-messages';

@@ -14,6 +14,9 @@ import {
   createPgUnitOfWork,
   createPgWaitlistRepository,
   createSandboxPaymentGateway,
+  createInProcessBus,
+  createKafkaClient,
+  createPgProcessedMessages,
   openPglite,
   systemClock,
   uuidGenerator,
@@ -21,7 +24,7 @@ import {
 } from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations } from '@aquastream/db';
 import * as domain from '@aquastream/domain';
-import type { AccessTokenVerifier, Clock, IdempotencyStore, PaymentGateway } from '@aquastream/domain';
+import type { AccessTokenVerifier, Clock, IdempotencyStore, MessagePublisher, MessageSubscriber, PaymentGateway, ProcessedMessageStore } from '@aquastream/domain';
 import { databaseUrl, type Config } from './config';
 
 export type UseCases = ReturnType<typeof createUseCases>;
@@ -88,9 +91,35 @@ export interface Deps {
   /** Components reported by /actuator/health; `critical` ones decide readiness. */
   health: Record<string, { critical: boolean; check: () => Promise<HealthComponent> }>;
   outbox: ReturnType<typeof createPgOutboxStore>;
+  messaging: Messaging;
+  processed: ProcessedMessageStore;
   mode: 'embedded' | 'real';
   devSecret?: string;
   close(): Promise<void>;
+}
+
+export interface Messaging {
+  kind: 'kafka' | 'in-process';
+  publisher: MessagePublisher;
+  subscriber: MessageSubscriber;
+  /** Kafka only: create topics, check the cluster, read consumer lag. */
+  kafka?: ReturnType<typeof createKafkaClient>;
+  close(): Promise<void>;
+}
+
+function createMessaging(config: Config, logger?: Logger): Messaging {
+  if (!config.KAFKA_BROKERS) {
+    const bus = createInProcessBus();
+    return { kind: 'in-process', publisher: bus, subscriber: bus, close: async () => undefined };
+  }
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    ssl: config.KAFKA_SSL,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    sasl: config.KAFKA_USERNAME && config.KAFKA_PASSWORD ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD } : undefined,
+    log: (level, message, extra) => logger?.[level === 'error' ? 'warn' : level]({ kafka: extra }, message),
+  });
+  return { kind: 'kafka', publisher: kafka, subscriber: kafka, kafka, close: () => kafka.close() };
 }
 
 /** The embedded mode's signing secret, kept in DATA_DIR so dev tokens survive restarts. */
@@ -151,6 +180,10 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     });
 
     const outbox = createPgOutboxStore(db);
+    const messaging = createMessaging(config, logger);
+    const kafkaHealth: Deps['health'] = messaging.kafka
+      ? { kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) } }
+      : {};
     return {
       config,
       useCases,
@@ -159,6 +192,8 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       clock: systemClock,
       database,
       outbox,
+      messaging,
+      processed: createPgProcessedMessages(db),
       mode: url ? 'real' : 'embedded',
       devSecret: config.AUTH_JWT_SECRET ? undefined : secret,
       health: {
@@ -174,10 +209,14 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
         },
         outbox: {
           critical: false,
-          check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())) })),
+          check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())), broker: messaging.kind })),
         },
+        ...kafkaHealth,
       },
-      close: () => database.close(),
+      async close() {
+        await messaging.close();
+        await database.close();
+      },
     };
   } catch (error) {
     await database.close();

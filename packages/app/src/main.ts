@@ -3,7 +3,7 @@ import { buildApp } from './app';
 import { createDeps } from './composition-root';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { startJobs } from './workers/jobs';
+import { startWorkers } from './workers/index';
 
 /** The process: configuration, start-up banner, listening, and a graceful SIGTERM. */
 async function main() {
@@ -22,8 +22,8 @@ async function main() {
   const deps = await createDeps(config, logger);
   let accepting = true;
   const app = await buildApp(deps, { loggerInstance: logger, accepting: () => accepting });
-  const jobs = config.JOBS_ENABLED ? startJobs(deps, logger) : undefined;
   await app.listen({ host: config.HOST, port: config.PORT });
+  const workers = startWorkers(deps, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
@@ -59,8 +59,8 @@ async function main() {
     }, config.SHUTDOWN_GRACE_MS + 5_000);
     force.unref();
     try {
-      await jobs?.stop();
       await app.close();
+      await workers.stop();
       await deps.close();
       logger.info('stopped');
       process.exit(0);

@@ -3,6 +3,7 @@ export * from './shared/domain-error';
 export * from './shared/domain-event';
 export * from './shared/paging';
 export * from './shared/ports';
+export * from './shared/messaging';
 export * from './unit-of-work';
 export * from './locations/location';
 export * from './locations/location.errors';

@@ -131,7 +131,7 @@ function bookingRepository(s: () => State): BookingRepository {
       return structuredClone(all().filter((b) => b.eventId === eventId && active(b)).sort(byCreated));
     },
     async lockRefundsDue(limit) {
-      return structuredClone(all().filter((b) => b.paymentStatus === 'REFUND_PENDING').sort(byCreated).slice(0, limit));
+      return structuredClone(all().filter((b) => b.paymentStatus === 'REFUND_PENDING').sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id)).slice(0, limit));
     },
   };
 }

@@ -28,7 +28,7 @@ export function requireUser(actor: Actor | null): Actor {
  */
 export const makeBookSeat =
   ({ uow, clock, ids, bookingTtlMs }: BookSeatDeps) =>
-  (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
+  async (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
     const user = requireUser(actor);
     return uow.run(async (tx) => {
       const now = clock.now();

@@ -60,3 +60,9 @@ export class WaitlistEntryNotFoundError extends DomainError {
     super('WAITLIST.NOT_FOUND', 'not-found', `You are not on the waitlist of event ${eventId}`, { eventId });
   }
 }
+
+export class NoShowTooEarlyError extends DomainError {
+  constructor(id: string) {
+    super('BOOKING.NO_SHOW_TOO_EARLY', 'conflict', `Booking ${id} cannot be a no-show before its event starts`, { bookingId: id });
+  }
+}

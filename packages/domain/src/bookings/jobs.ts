@@ -2,7 +2,7 @@ import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { transitionEvent } from '../events/event';
 import { eventDomainEvent } from '../events/event-events';
-import { transitionBooking } from './booking';
+import { transitionBooking, type Booking } from './booking';
 import type { PaymentGateway } from './ports';
 import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
 
@@ -77,25 +77,38 @@ export const makeCompleteEvents =
 
 /**
  * Refunds owed money (cancelled paid bookings), one booking per transaction. A refund that fails
- * stays REFUND_PENDING and is tried again on the next run.
+ * stays REFUND_PENDING and moves to the back of the queue, so it never blocks the others; the run
+ * stops at the first failure rather than hammering a Payment Service that is down.
  */
 export const makeProcessRefunds =
   (deps: JobDeps & { payments: PaymentGateway }) =>
   async (limit = 20): Promise<number> => {
     let refunded = 0;
     for (let i = 0; i < limit; i++) {
-      const done = await deps.uow.run(async (tx) => {
+      let failed: Booking | undefined;
+      const outcome = await deps.uow.run(async (tx) => {
         const [booking] = await tx.bookings.lockRefundsDue(1);
-        if (!booking) return null;
-        await deps.payments.refund({ paymentId: booking.paymentId!, amount: booking.amount!, idempotencyKey: `refund-${booking.paymentId}` });
+        if (!booking) return 'empty';
+        try {
+          await deps.payments.refund({ paymentId: booking.paymentId!, amount: booking.amount!, idempotencyKey: `refund-${booking.paymentId}` });
+        } catch {
+          failed = booking;
+          return 'failed';
+        }
         const now = deps.clock.now();
         const next = { ...booking, paymentStatus: 'REFUNDED' as const, updatedAt: now };
         await tx.bookings.update(next);
         await tx.outbox.add([bookingEvent('payment.refunded', next, deps.ids.next(), now)]);
-        return next;
+        return 'refunded';
       });
-      if (!done) break;
-      refunded++;
+      if (outcome === 'empty') break;
+      if (outcome === 'refunded') refunded++;
+      if (failed) {
+        // Most likely the Payment Service is down: stop for now; this one goes to the back.
+        const retryLater = { ...failed, updatedAt: deps.clock.now() };
+        await deps.uow.run((tx) => tx.bookings.update(retryLater));
+        break;
+      }
     }
     return refunded;
   };

@@ -7,7 +7,7 @@ import { EventNotFoundError } from '../events/event.errors';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import { refundOwed, transitionBooking, type Booking, type BookingStatus } from './booking';
-import { BookingNotFoundError } from './booking.errors';
+import { BookingNotFoundError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
 
@@ -37,7 +37,7 @@ export const makeGetBooking =
 /** The caller's own bookings. Errors: AUTH.UNAUTHENTICATED, VALIDATION.FAILED. */
 export const makeListMyBookings =
   ({ bookings }: { bookings: BookingRepository }) =>
-  (actor: Actor | null, query: { status?: BookingStatus; page?: number; size?: number }): Promise<Page<Booking>> => {
+  async (actor: Actor | null, query: { status?: BookingStatus; page?: number; size?: number }): Promise<Page<Booking>> => {
     if (!actor) throw new UnauthenticatedError();
     return bookings.list({ userId: actor.userId, status: query.status }, pageRequest(query.page, query.size));
   };
@@ -81,8 +81,8 @@ export const makeCancelBooking =
     });
 
 /**
- * The organizer records that a CONFIRMED booker did not come. The seat is not released: the event
- * has started. Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION.
+ * The organizer records that a CONFIRMED booker did not come, once the event has started. The seat
+ * is not released. Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, BOOKING.NO_SHOW_TOO_EARLY.
  */
 export const makeMarkNoShow =
   (deps: ManageBookingsDeps) =>
@@ -94,6 +94,8 @@ export const makeMarkNoShow =
       requireOwner(actor, event);
       const now = deps.clock.now();
       const noShow = transitionBooking(booking, 'NO_SHOW', now);
+      // Before the start nobody can have missed the event; the booker may still come or cancel.
+      if (event.startDate > now) throw new NoShowTooEarlyError(booking.id);
       await tx.bookings.update(noShow);
       await tx.outbox.add([bookingEvent('booking.no_show', noShow, deps.ids.next(), now)]);
       return noShow;

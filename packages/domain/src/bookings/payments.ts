@@ -1,5 +1,5 @@
 import type { Actor } from '../shared/actor';
-import { ForbiddenError, isDomainError } from '../shared/domain-error';
+import { ForbiddenError, UnauthenticatedError, isDomainError } from '../shared/domain-error';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import type { Booking } from './booking';
@@ -65,9 +65,10 @@ async function settle(deps: PaymentDeps, bookingId: string, paymentId: string, s
 export const makePayBooking =
   (deps: PaymentDeps) =>
   async (actor: Actor | null, bookingId: string): Promise<PaymentOutcome> => {
+    if (!actor) throw new UnauthenticatedError();
     const started = await deps.uow.run(async (tx) => {
       const booking = await tx.bookings.findByIdForUpdate(bookingId);
-      if (!booking || !actor || (booking.userId !== actor.userId && !actor.roles.includes('ADMIN'))) throw new BookingNotFoundError(bookingId);
+      if (!booking || (booking.userId !== actor.userId && !actor.roles.includes('ADMIN'))) throw new BookingNotFoundError(bookingId);
       if (booking.userId !== actor.userId) throw new ForbiddenError('Only the booker pays a booking');
       const now = deps.clock.now();
       if (booking.status !== 'PENDING') throw new PaymentNotAllowedError(bookingId, `it is ${booking.status}`);

@@ -22,7 +22,7 @@ const OPEN: readonly WaitlistEntry['status'][] = ['WAITING', 'OFFERED'];
  */
 export const makeJoinWaitlist =
   ({ uow, clock, ids }: WaitlistDeps) =>
-  (actor: Actor | null, eventId: string): Promise<WaitlistEntry> => {
+  async (actor: Actor | null, eventId: string): Promise<WaitlistEntry> => {
     const user = requireUser(actor);
     return uow.run(async (tx) => {
       const now = clock.now();
@@ -54,7 +54,7 @@ export const makeJoinWaitlist =
 /** Leaves the line; a seat held for the caller passes to the next person. Errors: AUTH.*, WAITLIST.NOT_FOUND. */
 export const makeLeaveWaitlist =
   (deps: WaitlistDeps) =>
-  (actor: Actor | null, eventId: string): Promise<void> => {
+  async (actor: Actor | null, eventId: string): Promise<void> => {
     const user = requireUser(actor);
     return deps.uow.run(async (tx) => {
       const entry = await tx.waitlist.findEntry(eventId, user.userId);

@@ -38,7 +38,7 @@ async function loadForChange(tx: TransactionScope, actor: Actor | null, id: stri
  */
 export const makeCreateEvent =
   ({ uow, clock, ids }: ManageEventsDeps) =>
-  (actor: Actor | null, input: EventInput, options: { publish?: boolean } = {}): Promise<Event> => {
+  async (actor: Actor | null, input: EventInput, options: { publish?: boolean } = {}): Promise<Event> => {
     const organizer = requireOrganizer(actor);
     return uow.run(async (tx) => {
       const now = clock.now();

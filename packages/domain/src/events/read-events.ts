@@ -36,7 +36,7 @@ export interface ListEventsQuery {
  */
 export const makeListEvents =
   ({ events }: { events: EventRepository }) =>
-  (actor: Actor | null, query: ListEventsQuery): Promise<Page<Event>> => {
+  async (actor: Actor | null, query: ListEventsQuery): Promise<Page<Event>> => {
     const page = pageRequest(query.page, query.size);
     if (query.from && query.to && query.from > query.to)
       throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);

@@ -10,7 +10,7 @@ import type { LocationRepository } from './ports';
 /** Adds a place events can happen at. Errors: AUTH.*, VALIDATION.FAILED. */
 export const makeCreateLocation =
   ({ uow, clock, ids }: { uow: UnitOfWork; clock: Clock; ids: IdGenerator }) =>
-  (actor: Actor | null, input: NewLocation): Promise<Location> => {
+  async (actor: Actor | null, input: NewLocation): Promise<Location> => {
     requireOrganizer(actor);
     const location = createLocation(input, ids.next(), clock.now());
     return uow.run(async (tx) => {
@@ -34,5 +34,5 @@ export const makeGetLocation =
 /** Errors: VALIDATION.FAILED (page, size). */
 export const makeListLocations =
   ({ locations }: { locations: LocationRepository }) =>
-  (query: { page?: number; size?: number; search?: string }): Promise<Page<Location>> =>
+  async (query: { page?: number; size?: number; search?: string }): Promise<Page<Location>> =>
     locations.list({ ...pageRequest(query.page, query.size), search: query.search?.trim() || undefined });

@@ -49,8 +49,12 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
     schema: { tags, deprecated, summary: 'Replace an event (v1)', security: bearer, params: IdParams, body: EventV1Body, response: { 200: EventV1Schema, ...problems(401, 403, 404, 409) } },
     handler: async (request) => {
       const current = await useCases.getEvent(request.actor, request.params.id);
-      // v1 knows no price or structured location: keep what v2 set.
-      const input = { ...toInput(request.body), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity, endDate: request.body.end_date ? new Date(request.body.end_date) : current.endDate };
+      // v1 knows no price or structured location: keep what v2 set. Without end_date the event
+      // keeps its length (a day for legacy rows that never had an end).
+      const length = current.endDate.getTime() - current.startDate.getTime();
+      const start = new Date(request.body.start_date);
+      const endDate = request.body.end_date ? new Date(request.body.end_date) : new Date(start.getTime() + (length > 0 ? length : DAY_MS));
+      const input = { ...toInput(request.body), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity, endDate };
       return eventV1Dto(await useCases.updateEvent(request.actor, request.params.id, input));
     },
   });

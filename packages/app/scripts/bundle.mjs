@@ -1,0 +1,42 @@
+// Builds the production bundle in build/bundle: production dependencies only (pnpm deploy --prod,
+// offline from the store) plus server.mjs and cli.mjs, esbuild bundles of our workspace code.
+// npm packages stay external and load from the bundle's node_modules; the folder runs alone.
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(app, '../..');
+const out = join(root, 'build/bundle');
+
+rmSync(out, { recursive: true, force: true });
+execFileSync('pnpm', ['--filter', '@aquastream/app', 'deploy', '--prod', '--legacy', '--offline', out], { cwd: root, stdio: 'inherit' });
+// The deployed copy of our own sources is not needed: the bundles below carry them.
+rmSync(join(out, 'src'), { recursive: true, force: true });
+rmSync(join(out, 'scripts'), { recursive: true, force: true });
+
+const ourCodeOnly = {
+  name: 'external-npm-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@aquastream/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
+const version = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).version ?? '0.0.0';
+await build({
+  entryPoints: { server: join(app, 'src/main.ts'), cli: join(app, 'src/cli/main.ts') },
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  plugins: [ourCodeOnly],
+  define: { 'process.env.BUNDLED': '"true"' },
+  logLevel: 'warning',
+});
+writeFileSync(join(out, 'BUILD'), `backend-event ${version} built ${new Date().toISOString()}\n`);
+console.log(`bundle written to ${out}`);

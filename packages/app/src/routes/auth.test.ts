@@ -1,0 +1,159 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { signToken } from '@aquastream/adapters';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, user, organizer, TEST_SECRET, type TestApp } from '../../../../testing/app';
+
+type Json = any;
+type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = res.json();
+  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
+  if (typeSuffix) expect(body.type).toBe(`https://aquastream.org/problems/${typeSuffix}`);
+  return body;
+}
+
+/**
+ * An HS256 JWT built by hand, so a test controls every claim (an `exp` in the past, no `exp`, `alg: none`).
+ * jose itself is not a dependency of @aquastream/app, so it cannot be imported from here.
+ */
+function jwt(secret: string, payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${part(header)}.${part(payload)}`;
+  return header.alg === 'none' ? `${input}.` : `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+const now = () => Math.floor(Date.now() / 1000);
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const get = (url: string, headers: Record<string, string> = {}): Promise<Res> => t.app.inject({ method: 'GET', url, headers });
+
+describe('unknown routes', () => {
+  it('404 problem naming the method and path', async () => {
+    const p = expectProblem(await get('/api/v2/nothing-here?x=1'), 404, 'not-found');
+    expect(p.detail).toBe('No route GET /api/v2/nothing-here');
+    expect(p.instance).toBe('/api/v2/nothing-here?x=1');
+    expectProblem(await t.app.inject({ method: 'DELETE', url: '/api/v2/locations' }), 404, 'not-found');
+    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v3/events', payload: {} }), 404, 'not-found');
+  });
+});
+
+describe('authentication', () => {
+  it('a hand-built token with the test secret is accepted (control for the cases below)', async () => {
+    const token = jwt(TEST_SECRET, { sub: randomUUID(), roles: ['USER'], iat: now(), exp: now() + 600 });
+    const res = await get('/api/v2/bookings', bearer(token));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().total).toBe(0);
+  });
+
+  it('401 for Authorization: Bearer garbage, even on public GETs', async () => {
+    for (const url of ['/api/v2/events', '/api/v2/locations', `/api/v2/events/${randomUUID()}`, '/api/v1/events']) {
+      const p = expectProblem(await get(url, { authorization: 'Bearer garbage' }), 401, 'unauthenticated');
+      expect(p.detail).toBe('The token is not valid');
+    }
+    expect((await get('/api/v2/events')).statusCode).toBe(200);
+  });
+
+  it('401 for another scheme than Bearer', async () => {
+    const p = expectProblem(await get('/api/v2/events', { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'unauthenticated');
+    expect(p.detail).toMatch(/Bearer/);
+  });
+
+  it('401 for a token signed with another secret', async () => {
+    const token = await signToken('another-secret-another-secret-0123456789', { sub: randomUUID(), roles: ['ADMIN'] });
+    expectProblem(await get('/api/v2/events', bearer(token)), 401, 'unauthenticated');
+    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: bearer(token), payload: { name: 'x', address: 'y' } }), 401, 'unauthenticated');
+  });
+
+  it('401 for an expired token', async () => {
+    const token = jwt(TEST_SECRET, { sub: randomUUID(), roles: ['USER'], iat: now() - 7200, exp: now() - 3600 });
+    const p = expectProblem(await get('/api/v2/events', bearer(token)), 401, 'unauthenticated');
+    expect(p.detail).toBe('The token has expired');
+    expectProblem(await get('/api/v2/bookings', bearer(token)), 401, 'unauthenticated');
+  });
+
+  it("401 for alg none, no exp, no known role and a subject that is not a uuid", async () => {
+    const sub = randomUUID();
+    const cases = [
+      jwt(TEST_SECRET, { sub, roles: ['ADMIN'], exp: now() + 600 }, { alg: 'none', typ: 'JWT' }),
+      jwt(TEST_SECRET, { sub, roles: ['USER'] }),
+      jwt(TEST_SECRET, { sub, roles: ['ROOT'], exp: now() + 600 }),
+      jwt(TEST_SECRET, { sub, roles: [], exp: now() + 600 }),
+      jwt(TEST_SECRET, { sub: 'alice', roles: ['USER'], exp: now() + 600 }),
+    ];
+    for (const token of cases) expectProblem(await get('/api/v2/events', bearer(token)), 401, 'unauthenticated');
+  });
+
+  it('a valid token works on public GETs', async () => {
+    const who = await user();
+    expect((await get('/api/v2/events', who.auth)).statusCode).toBe(200);
+    expect((await get('/api/v2/locations', who.auth)).statusCode).toBe(200);
+  });
+});
+
+describe('transport errors are problems too', () => {
+  it('415 for a media type without a parser; 400 for a text body where an object is expected', async () => {
+    const who = await organizer();
+    const xml = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: { ...who.auth, 'content-type': 'application/xml' }, payload: '<location/>' });
+    expectProblem(xml, 415, 'unsupported-media-type');
+    const text = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: { ...who.auth, 'content-type': 'text/plain' }, payload: 'name=x' });
+    expect(expectProblem(text, 400, 'validation-error').errors).toEqual([{ field: 'body', message: expect.any(String) }]);
+  });
+
+  it('413 for a body over 64 KiB', async () => {
+    const who = await organizer();
+    const res = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: who.auth, payload: { name: 'x'.repeat(70_000), address: 'y' } });
+    expectProblem(res, 413, 'payload-too-large');
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('documents exactly the endpoints these tests cover', async () => {
+    const res = await get('/openapi.json');
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.0.3');
+    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(
+      [
+        'GET /actuator/health',
+        'GET /actuator/health/liveness',
+        'GET /actuator/health/readiness',
+        'GET /actuator/info',
+        'POST /api/v2/events',
+        'GET /api/v2/events',
+        'GET /api/v2/events/{id}',
+        'PUT /api/v2/events/{id}',
+        'POST /api/v2/events/{id}/publish',
+        'POST /api/v2/events/{id}/cancel',
+        'GET /api/v2/events/{id}/bookings',
+        'POST /api/v2/events/{id}/waitlist',
+        'DELETE /api/v2/events/{id}/waitlist',
+        'GET /api/v2/events/{id}/waitlist/me',
+        'POST /api/v2/locations',
+        'GET /api/v2/locations',
+        'GET /api/v2/locations/{id}',
+        'POST /api/v2/bookings',
+        'GET /api/v2/bookings',
+        'GET /api/v2/bookings/{id}',
+        'POST /api/v2/bookings/{id}/cancel',
+        'POST /api/v2/bookings/{id}/no-show',
+        'POST /api/v2/bookings/{id}/pay',
+        'POST /api/v2/payments/webhook',
+        'GET /api/v1/events',
+        'GET /api/v1/events/{id}',
+        'POST /api/v1/events',
+        'PUT /api/v1/events/{id}',
+        'DELETE /api/v1/events/{id}',
+      ].sort(),
+    );
+  });
+});
