@@ -4,6 +4,7 @@ import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
 import { problemPlugin } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
+import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
 import { paymentWebhookRoutes } from './routes/bookings/webhook';
@@ -18,7 +19,6 @@ export interface AppOptions {
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   swaggerUi?: boolean;
   accepting?: () => boolean;
-  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /** The HTTP application as one Fastify instance; process concerns (listen, signals) live in main.ts. */
@@ -33,12 +33,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  await app.register(httpMetricsPlugin, { metrics: deps.metrics });
   await app.register(problemPlugin);
   await app.register(swaggerPlugin, { version: VERSION, ui: options.swaggerUi ?? true });
   await app.register(authPlugin, { verifier: deps.verifier });
 
   const { useCases } = deps;
-  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: options.metrics });
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render() });
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
   await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });

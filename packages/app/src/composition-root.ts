@@ -26,6 +26,7 @@ import { migrateToLatest, pendingMigrations } from '@aquastream/db';
 import * as domain from '@aquastream/domain';
 import type { AccessTokenVerifier, Clock, IdempotencyStore, MessagePublisher, MessageSubscriber, PaymentGateway, ProcessedMessageStore } from '@aquastream/domain';
 import { databaseUrl, type Config } from './config';
+import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
 
 export type UseCases = ReturnType<typeof createUseCases>;
 
@@ -93,6 +94,7 @@ export interface Deps {
   outbox: ReturnType<typeof createPgOutboxStore>;
   messaging: Messaging;
   processed: ProcessedMessageStore;
+  metrics: Metrics;
   mode: 'embedded' | 'real';
   devSecret?: string;
   close(): Promise<void>;
@@ -166,7 +168,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL })
       : createSandboxPaymentGateway();
 
-    const useCases = createUseCases({
+    const plainUseCases = createUseCases({
       uow: createPgUnitOfWork(db),
       clock: systemClock,
       ids: uuidGenerator,
@@ -181,6 +183,8 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
 
     const outbox = createPgOutboxStore(db);
     const messaging = createMessaging(config, logger);
+    const metrics = createMetrics({ database, outbox, messaging, config });
+    const useCases = countBookingOutcomes(plainUseCases, metrics);
     const kafkaHealth: Deps['health'] = messaging.kafka
       ? { kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) } }
       : {};
@@ -194,6 +198,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       outbox,
       messaging,
       processed: createPgProcessedMessages(db),
+      metrics,
       mode: url ? 'real' : 'embedded',
       devSecret: config.AUTH_JWT_SECRET ? undefined : secret,
       health: {

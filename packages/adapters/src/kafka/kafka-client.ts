@@ -17,8 +17,11 @@ export interface KafkaClient extends MessagePublisher, MessageSubscriber {
   ensureTopics(): Promise<void>;
   /** Asks the cluster for its brokers; throws when Kafka cannot be reached. */
   ping(): Promise<{ brokers: number }>;
-  /** Messages not yet consumed by a group, per topic, and how old the oldest of them is. */
-  lag(group: string, topic: string): Promise<{ messages: number }>;
+  /**
+   * Messages of a topic not yet consumed by a group, and how far behind in time that group is:
+   * the age of the newest message it has handled, while messages are waiting (0 when caught up).
+   */
+  lag(group: string, topic: string): Promise<{ messages: number; seconds: number }>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,8 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
   let producerReady: Promise<void> | undefined;
   let admin: Admin | undefined;
   const consumers = new Set<Consumer>();
+  // Broker timestamp (ms) of the last message each group handled per topic, for lag in seconds.
+  const handledAt = new Map<string, number>();
 
   async function connectedProducer(): Promise<Producer> {
     if (!producer) {
@@ -111,6 +116,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
           const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
           await handle(inbound, heartbeat);
+          handledAt.set(`${group} ${topic}`, Number(message.timestamp));
         },
       });
       await joined;
@@ -146,7 +152,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
         const at = done.get(p.partition) ?? -1;
         messages += Math.max(0, end - (at < 0 ? Number(p.low) : at));
       }
-      return { messages };
+      const last = handledAt.get(`${group} ${topic}`);
+      const seconds = messages > 0 && last !== undefined ? Math.max(0, (Date.now() - last) / 1000) : 0;
+      return { messages, seconds };
     },
 
     async close() {

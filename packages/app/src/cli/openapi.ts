@@ -1,6 +1,7 @@
 import { buildApp } from '../app';
 import type { Deps } from '../composition-root';
 import { loadConfig } from '../config';
+import { createMetrics } from '../metrics';
 
 const unused = () => {
   throw new Error('not used while rendering the OpenAPI document');
@@ -16,8 +17,9 @@ export async function renderOpenApi(): Promise<string> {
     clock: { now: () => new Date() },
     health: {},
     mode: 'embedded',
+    metrics: createMetrics({ database: { poolStats: unused }, outbox: { backlog: unused }, messaging: { kind: 'in-process' }, config: loadConfig({}) } as never),
   } as unknown as Deps;
-  const app = await buildApp(deps, { swaggerUi: false, metrics: async () => ({ contentType: 'text/plain', body: '' }) });
+  const app = await buildApp(deps, { swaggerUi: false });
   await app.ready();
   const doc = JSON.stringify(app.swagger(), null, 2) + '\n';
   await app.close();

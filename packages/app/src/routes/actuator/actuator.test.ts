@@ -94,15 +94,11 @@ describe('GET /actuator/info', () => {
 });
 
 describe('GET /actuator/prometheus', () => {
-  it('is a 404 problem without metrics, the metrics text with them', async () => {
-    const none = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
-    expect(none.statusCode).toBe(404);
-    expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
-    await withApp(t.deps, { metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'up 1\n' }) }, async (app) => {
-      const res = await app.inject({ method: 'GET', url: '/actuator/prometheus' });
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^text\/plain/);
-      expect(res.body).toBe('up 1\n');
-    });
+  it('serves the Prometheus text format with the request histogram by route template', async () => {
+    await t.app.inject({ method: 'GET', url: '/actuator/health/liveness' });
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/^http_server_requests_seconds_count\{method="GET",route="\/actuator\/health\/liveness",status="200"\} [1-9]/m);
   });
 });

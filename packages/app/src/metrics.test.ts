@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  // No consumer runs: messages put on the payment queue stay unconsumed, so the group lags.
+  t = await startTestApp({ KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_CONSUMER_GROUP: `metrics-${randomUUID()}`, CONSUMERS_ENABLED: 'false' });
+  await t.deps.messaging.kafka!.ensureTopics();
+});
+afterAll(() => t?.close());
+
+/** Parses the exposition format into `name{labels}` -> value. */
+function parse(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+const value = (samples: Map<string, number>, name: string, labels: Record<string, string> = {}) => {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const [key, v] of samples) {
+    const [metric] = key.split('{');
+    if (metric === name && wanted.every((w) => key.includes(w))) return v;
+  }
+  return undefined;
+};
+
+describe('/actuator/prometheus after traffic', () => {
+  it('exposes every metric the alerts and the dashboard use, with sane values', async () => {
+    const owner = await organizer();
+    const event = await publishedEvent(t.app, owner, { capacity: 1 });
+    const first = await user();
+    const second = await user();
+    expect((await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: first.auth, payload: { eventId: event.id } })).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: second.auth, payload: { eventId: event.id } })).statusCode).toBe(409);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: first.auth, payload: { eventId: event.id } })).statusCode).toBe(409);
+    for (let i = 0; i < 3; i++) await t.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}` });
+
+    const producer = new Kafka({ brokers: [inject('kafkaBrokers')], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'payment-retry-queue', messages: [1, 2, 3].map((n) => ({ key: `lag-${n}`, value: '{}' })) });
+    await producer.disconnect();
+
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
+    expect(res.statusCode).toBe(200);
+    const m = parse(res.body);
+
+    expect(value(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(value(m, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(value(m, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(value(m, 'nodejs_heap_size_limit_bytes')).toBeGreaterThan(value(m, 'nodejs_heap_size_used_bytes')!);
+    expect(value(m, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    expect(value(m, 'backend_event_memory_limit_bytes')).toBeGreaterThan(value(m, 'process_resident_memory_bytes')!);
+    expect(value(m, 'backend_event_cpu_limit_cores')).toBeGreaterThan(0);
+    expect(value(m, 'http_server_requests_seconds_count', { method: 'GET', route: '/api/v2/events/:id', status: '200' })).toBeGreaterThanOrEqual(3);
+    expect(value(m, 'http_server_requests_seconds_count', { method: 'POST', route: '/api/v2/bookings', status: '409' })).toBe(2);
+    expect([...m.keys()].some((k) => k.includes(event.id))).toBe(false); // templates, never raw URLs
+    expect(value(m, 'db_pool_connections_max', { pool: 'main' })).toBe(10);
+    expect(value(m, 'db_pool_connections_active', { pool: 'main' })).toBeGreaterThanOrEqual(0);
+    expect(value(m, 'db_pool_connections_idle', { pool: 'main' })).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'db_pool_connections_pending', { pool: 'main' })).toBe(0);
+    expect(value(m, 'outbox_backlog_messages')).toBeGreaterThanOrEqual(4); // no relay runs here
+    expect(value(m, 'outbox_oldest_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(value(m, 'kafka_consumer_lag_messages', { topic: 'payment-retry-queue' })).toBeGreaterThanOrEqual(3);
+    expect(value(m, 'kafka_consumer_lag_seconds', { topic: 'payment-retry-queue' })).toBeGreaterThanOrEqual(0);
+    expect(value(m, 'bookings_total', { outcome: 'created' })).toBe(1);
+    expect(value(m, 'bookings_total', { outcome: 'confirmed' })).toBe(1); // a free event confirms at once
+    expect(value(m, 'bookings_total', { outcome: 'rejected_full' })).toBe(1);
+    expect(value(m, 'bookings_total', { outcome: 'conflict' })).toBe(1);
+    expect(value(m, 'degraded_mode', { mode: 'read_only' })).toBe(0);
+    expect(value(m, 'degraded_mode', { mode: 'kafka_buffering' })).toBeDefined();
+  });
+});

@@ -1,0 +1,185 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isDomainError } from '@aquastream/domain';
+import type { Deps, UseCases } from './composition-root';
+
+/** The cgroup's memory limit (bytes), or the machine's memory when unlimited. */
+function memoryLimit(): number {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    if (!existsSync(file)) continue;
+    const value = readFileSync(file, 'utf8').trim();
+    const n = Number(value);
+    if (value !== 'max' && Number.isFinite(n) && n > 0 && n < totalmem()) return n;
+  }
+  return totalmem();
+}
+
+/** The cgroup's CPU quota in cores, or the number of CPUs when unlimited. */
+function cpuLimit(): number {
+  const file = '/sys/fs/cgroup/cpu.max';
+  if (existsSync(file)) {
+    const [quota, period] = readFileSync(file, 'utf8').trim().split(/\s+/);
+    if (quota && quota !== 'max' && Number(period) > 0) return Number(quota) / Number(period);
+  }
+  return availableParallelism();
+}
+
+export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';
+export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafka_buffering';
+
+export interface Metrics {
+  registry: Registry;
+  bookings: Counter<'outcome'>;
+  cacheRequests: Counter<'cache' | 'result'>;
+  http: Histogram<'method' | 'route' | 'status'>;
+  /** Status providers read at scrape time. */
+  degraded: Partial<Record<DegradedMode, () => boolean>>;
+  breakers: () => { name: string; state: 'closed' | 'open' | 'half_open' }[];
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * Every metric of the service, under the names the alert rules and the dashboard use
+ * (deploy/observability/README.md). Gauges that mirror other components are read at scrape time.
+ */
+export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics: Metrics = {
+    registry,
+    degraded: {},
+    breakers: () => [],
+    bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
+    cacheRequests: new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result', labelNames: ['cache', 'result'], registers: [registry] }),
+    http: new Histogram({
+      name: 'http_server_requests_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+
+  new Gauge({ name: 'nodejs_heap_size_limit_bytes', help: 'V8 heap size limit', registers: [registry], collect() { this.set(getHeapStatistics().heap_size_limit); } });
+  new Gauge({ name: 'backend_event_memory_limit_bytes', help: 'Memory available to the process (cgroup limit or machine memory)', registers: [registry], collect() { this.set(memoryLimit()); } });
+  new Gauge({ name: 'backend_event_cpu_limit_cores', help: 'CPU available to the process (cgroup quota or CPU count)', registers: [registry], collect() { this.set(cpuLimit()); } });
+
+  const pool = (name: string, help: string, pick: (s: ReturnType<Deps['database']['poolStats']>) => number) =>
+    new Gauge({ name, help, labelNames: ['pool'], registers: [registry], collect() { this.set({ pool: 'main' }, pick(deps.database.poolStats())); } });
+  pool('db_pool_connections_active', 'Connections in use', (s) => s.active);
+  pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);
+  pool('db_pool_connections_pending', 'Requests waiting for a connection', (s) => s.pending);
+  pool('db_pool_connections_max', 'Pool size', (s) => s.max);
+
+  let backlog = { messages: 0, oldestAgeSeconds: 0 };
+  let backlogRead: Promise<void> | undefined;
+  const readBacklog = () => {
+    backlogRead ??= deps.outbox
+      .backlog(new Date())
+      .then((b) => void (backlog = b), () => undefined)
+      .finally(() => setTimeout(() => (backlogRead = undefined), 500).unref());
+    return backlogRead;
+  };
+  new Gauge({ name: 'outbox_backlog_messages', help: 'Outbox rows not yet published', registers: [registry], async collect() { await readBacklog(); this.set(backlog.messages); } });
+  new Gauge({ name: 'outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox row', registers: [registry], async collect() { await readBacklog(); this.set(backlog.oldestAgeSeconds); } });
+
+  // Both lag gauges are filled from one broker round trip per scrape (gauges collect in parallel).
+  const group = `${deps.config.KAFKA_CONSUMER_GROUP}.payment-retry`;
+  let lagRead: Promise<{ messages: number; seconds: number } | null> | undefined;
+  const lag = () => {
+    lagRead ??= (deps.messaging.kafka ? deps.messaging.kafka.lag(group, 'payment-retry-queue').catch(() => null) : Promise.resolve(null)).finally(() =>
+      setTimeout(() => (lagRead = undefined), 500).unref(),
+    );
+    return lagRead;
+  };
+  for (const [name, help, pick] of [
+    ['kafka_consumer_lag_messages', 'Messages waiting for a consumer group', (l: { messages: number }) => l.messages],
+    ['kafka_consumer_lag_seconds', 'How far behind in time a consumer group is', (l: { seconds: number }) => l.seconds],
+  ] as const)
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'group'],
+      registers: [registry],
+      async collect() {
+        const l = await lag();
+        if (l) this.set({ topic: 'payment-retry-queue', group }, pick(l as { messages: number; seconds: number }));
+      },
+    });
+
+  new Gauge({
+    name: 'resilience_circuit_breaker_state',
+    help: 'Circuit breaker state per dependency (1 for the current state)',
+    labelNames: ['name', 'state'],
+    registers: [registry],
+    collect() {
+      for (const { name, state } of metrics.breakers())
+        for (const s of ['closed', 'open', 'half_open'] as const) this.set({ name, state: s }, s === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'degraded_mode',
+    help: 'Degraded modes in effect (1 = active)',
+    labelNames: ['mode'],
+    registers: [registry],
+    async collect() {
+      await readBacklog();
+      for (const mode of ['read_only', 'local_cache', 'auth_fallback', 'kafka_buffering'] as const) this.set({ mode }, metrics.degraded[mode]?.() ? 1 : 0);
+    },
+  });
+  metrics.degraded.kafka_buffering = () => backlog.oldestAgeSeconds > 5;
+  return metrics;
+}
+
+/** `http_server_requests_seconds` by method, route template (never the raw URL) and status. */
+export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
+  async (app: FastifyInstance, { metrics }) => {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'UNMATCHED';
+      metrics.http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  },
+  { name: 'http-metrics' },
+);
+
+/** Counts booking outcomes where they happen: at the use cases. */
+export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 'bookings'>): UseCases {
+  const count = (outcome: BookingOutcome, n = 1) => n > 0 && metrics.bookings.inc({ outcome }, n);
+  return {
+    ...useCases,
+    bookSeat: async (...args) => {
+      try {
+        const booking = await useCases.bookSeat(...args);
+        count('created');
+        if (booking.status === 'CONFIRMED') count('confirmed');
+        return booking;
+      } catch (error) {
+        if (isDomainError(error) && error.code === 'BOOKING.EVENT_FULL') count('rejected_full');
+        if (isDomainError(error) && error.code === 'BOOKING.CONFLICT') count('conflict');
+        throw error;
+      }
+    },
+    payBooking: async (...args) => {
+      const outcome = await useCases.payBooking(...args);
+      if (outcome.kind === 'confirmed') count('confirmed');
+      return outcome;
+    },
+    cancelBooking: async (...args) => {
+      const booking = await useCases.cancelBooking(...args);
+      count('cancelled');
+      return booking;
+    },
+    expireBookings: async (...args) => {
+      const n = await useCases.expireBookings(...args);
+      count('expired', n);
+      return n;
+    },
+  };
+}
