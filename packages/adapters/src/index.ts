@@ -15,3 +15,6 @@ export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-g
 export { createKafkaClient, TOPICS, type KafkaClient, type KafkaOptions } from './kafka/kafka-client';
 export { createInProcessBus } from './memory/in-process-bus';
 export { createPgProcessedMessages } from './postgres/processed-messages';
+export { createLayeredCache, type LayeredCache, type LayeredCacheOptions } from './cache/layered-cache';
+export { createEventCache, type EventCache } from './cache/cached-event-repository';
+export { connectRedis } from './redis/connect';

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   connectPostgres,
+  connectRedis,
+  createEventCache,
+  createLayeredCache,
   createHttpPaymentGateway,
   createJwtVerifier,
   createPgBookingRepository,
@@ -124,6 +127,20 @@ function createMessaging(config: Config, logger?: Logger): Messaging {
   return { kind: 'kafka', publisher: kafka, subscriber: kafka, kafka, close: () => kafka.close() };
 }
 
+/** Calls `afterCommit` with the domain events of every committed transaction. */
+function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
+  return {
+    async run(work) {
+      const written: domain.DomainEvent[] = [];
+      const result = await uow.run((tx) =>
+        work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+      );
+      if (written.length) await afterCommit(written);
+      return result;
+    },
+  };
+}
+
 /** The embedded mode's signing secret, kept in DATA_DIR so dev tokens survive restarts. */
 function devSecret(dataDir: string): string {
   const file = join(dataDir, 'dev-jwt-secret');
@@ -168,11 +185,22 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL })
       : createSandboxPaymentGateway();
 
+    const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
+    let onLookup: (result: 'hit' | 'miss', layer: 'redis' | 'local') => void = () => undefined;
+    const cache = createLayeredCache({
+      redis,
+      localTtlMs: config.CACHE_LOCAL_TTL,
+      onLookup: (result, layer) => onLookup(result, layer),
+      onFallback: (active, error) =>
+        active ? logger?.warn({ err: error }, 'redis unavailable: in-process cache takes over') : logger?.info('redis is back: shared cache in use again'),
+    });
+    const eventCache = createEventCache(createPgEventRepository(db), cache, { ttlMs: config.CACHE_TTL });
+
     const plainUseCases = createUseCases({
-      uow: createPgUnitOfWork(db),
+      uow: observeCommits(createPgUnitOfWork(db), (events) => eventCache.invalidate(events)),
       clock: systemClock,
       ids: uuidGenerator,
-      events: createPgEventRepository(db),
+      events: eventCache.repository,
       locations: createPgLocationRepository(db),
       bookings: createPgBookingRepository(db),
       waitlist: createPgWaitlistRepository(db),
@@ -184,6 +212,11 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     const outbox = createPgOutboxStore(db);
     const messaging = createMessaging(config, logger);
     const metrics = createMetrics({ database, outbox, messaging, config });
+    onLookup = (result, layer) => metrics.cacheRequests.inc({ cache: layer, result });
+    metrics.degraded.local_cache = () => cache.usingLocal();
+    const redisHealth: Deps['health'] = redis
+      ? { redis: { critical: false, check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })) } }
+      : {};
     const useCases = countBookingOutcomes(plainUseCases, metrics);
     const kafkaHealth: Deps['health'] = messaging.kafka
       ? { kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) } }
@@ -217,9 +250,11 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
           check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())), broker: messaging.kind })),
         },
         ...kafkaHealth,
+        ...redisHealth,
       },
       async close() {
         await messaging.close();
+        redis?.disconnect();
         await database.close();
       },
     };

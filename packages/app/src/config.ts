@@ -56,6 +56,8 @@ const schema = z.object({
   RUN_MIGRATIONS: bool(true),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
   REDIS_PASSWORD: optionalString,
+  CACHE_TTL: duration('60s'),
+  CACHE_LOCAL_TTL: duration('5s'),
   KAFKA_BROKERS: optionalString,
   KAFKA_USERNAME: optionalString,
   KAFKA_PASSWORD: optionalString,

@@ -4,6 +4,7 @@ export * from './shared/domain-event';
 export * from './shared/paging';
 export * from './shared/ports';
 export * from './shared/messaging';
+export * from './shared/cache';
 export * from './unit-of-work';
 export * from './locations/location';
 export * from './locations/location.errors';

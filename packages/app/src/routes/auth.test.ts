@@ -128,6 +128,7 @@ describe('GET /openapi.json', () => {
         'GET /actuator/health/liveness',
         'GET /actuator/health/readiness',
         'GET /actuator/info',
+        'GET /actuator/prometheus',
         'POST /api/v2/events',
         'GET /api/v2/events',
         'GET /api/v2/events/{id}',

@@ -1,0 +1,84 @@
+import type { Cache, DomainEvent, Event, EventFilter, EventRepository, Page, PageRequest } from '@aquastream/domain';
+
+export interface CachedEventsOptions {
+  ttlMs: number;
+  /** Public list pages cached (1..N); deeper pages always go to the database. */
+  listPages?: number;
+}
+
+const reviveEvent = (e: Event): Event => ({
+  ...e,
+  startDate: new Date(e.startDate),
+  endDate: new Date(e.endDate),
+  createdAt: new Date(e.createdAt),
+  updatedAt: new Date(e.updatedAt),
+  location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
+});
+
+const LIST_VERSION = 'events:list:version';
+
+/** A list query is cacheable when it is the public view (no drafts of anyone) of an early page. */
+const isPublic = (f: EventFilter) => !f.allDrafts && f.draftsOf === undefined;
+
+export interface EventCache {
+  /** Read side of the event repository, served from the cache when it can. */
+  repository: EventRepository;
+  /** Forgets what the committed domain events changed. */
+  invalidate(events: readonly DomainEvent[]): Promise<void>;
+  /** A cached copy regardless of freshness checks, for read-only mode. */
+  peek(id: string): Promise<Event | null>;
+}
+
+/**
+ * Read-through cache of event reads: by id, and the first pages of public lists. Writes go to the
+ * database; committed domain events invalidate the copies (an event's own key, and every list
+ * page at once by bumping a version that is part of the list keys).
+ */
+export function createEventCache(inner: EventRepository, cache: Cache, options: CachedEventsOptions): EventCache {
+  const listPages = options.listPages ?? 3;
+  const key = (id: string) => `event:${id}`;
+  // Read on every list: another replica may have bumped it.
+  const listVersion = async () => {
+    const stored = await cache.get(LIST_VERSION);
+    return stored === null ? cache.increment(LIST_VERSION) : Number(stored);
+  };
+  const peek = async (id: string) => {
+    const hit = await cache.get(key(id));
+    return hit ? reviveEvent(JSON.parse(hit) as Event) : null;
+  };
+
+  const repository: EventRepository = {
+    ...inner,
+    async findById(id) {
+      const hit = await peek(id);
+      if (hit) return hit;
+      const event = await inner.findById(id);
+      if (event) await cache.set(key(id), JSON.stringify(event), options.ttlMs);
+      return event;
+    },
+    async list(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
+      if (!isPublic(filter) || page.page > listPages) return inner.list(filter, page);
+      const listKey = `events:list:${await listVersion()}:${JSON.stringify([filter, page])}`;
+      const hit = await cache.get(listKey);
+      if (hit) {
+        const cached = JSON.parse(hit) as Page<Event>;
+        return { ...cached, items: cached.items.map(reviveEvent) };
+      }
+      const result = await inner.list(filter, page);
+      await cache.set(listKey, JSON.stringify(result), options.ttlMs);
+      return result;
+    },
+  };
+
+  return {
+    repository,
+    peek,
+    async invalidate(events) {
+      // Bookings change an event's available seats, so they invalidate it too.
+      const ids = new Set(events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id));
+      if (ids.size === 0) return;
+      await cache.delete([...ids].map(key));
+      await cache.increment(LIST_VERSION);
+    },
+  };
+}

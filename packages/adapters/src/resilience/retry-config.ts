@@ -1,0 +1,63 @@
+import {
+  decorrelatedJitterGenerator,
+  ExponentialBackoff,
+  fullJitterGenerator,
+  halfJitterGenerator,
+  handleWhen,
+  noJitterGenerator,
+  retry,
+  type GeneratorFn,
+  type RetryPolicy,
+} from 'cockatiel';
+
+/**
+ * Jitter of the exponential backoff (cockatiel's generators): 'decorrelated' (Polly's decorrelated jitter, the
+ * default), 'full' = random in [0, d), 'half' = random in [d/2, d), 'none' = initialDelayMs * 2^n.
+ */
+export type Jitter = 'decorrelated' | 'full' | 'half' | 'none';
+
+export interface RetryConfig {
+  /** Attempts in all, the first call included (Resilience4j's meaning; cockatiel counts retries only). */
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  jitter: Jitter;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryConfig> = Object.freeze({
+  maxAttempts: 3,
+  initialDelayMs: 200,
+  maxDelayMs: 2_000,
+  jitter: 'decorrelated',
+});
+
+const GENERATORS: Record<Jitter, GeneratorFn<unknown>> = {
+  decorrelated: decorrelatedJitterGenerator as GeneratorFn<unknown>,
+  full: fullJitterGenerator as GeneratorFn<unknown>,
+  half: halfJitterGenerator as GeneratorFn<unknown>,
+  none: noJitterGenerator as GeneratorFn<unknown>,
+};
+
+/** DEFAULT_RETRY with `overrides` applied; throws a RangeError naming the first invalid value. */
+export function retryConfig(overrides: Partial<RetryConfig> = {}): RetryConfig {
+  const config: RetryConfig = { ...DEFAULT_RETRY };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) Object.assign(config, { [key]: value });
+  if (!Number.isSafeInteger(config.maxAttempts) || config.maxAttempts < 1)
+    throw new RangeError(`retry.maxAttempts must be a positive integer, got ${config.maxAttempts}`);
+  for (const key of ['initialDelayMs', 'maxDelayMs'] as const)
+    if (!Number.isFinite(config[key]) || config[key] < 0) throw new RangeError(`retry.${key} must be a non-negative number, got ${config[key]}`);
+  if (!(config.jitter in GENERATORS)) throw new RangeError(`retry.jitter must be one of ${Object.keys(GENERATORS).join(', ')}, got ${config.jitter}`);
+  return config;
+}
+
+/** A cockatiel retry policy with exponential backoff that retries errors passing `shouldRetry`. */
+export function retryPolicy(config: RetryConfig, shouldRetry: (error: unknown) => boolean): RetryPolicy {
+  return retry(handleWhen(shouldRetry), {
+    maxAttempts: config.maxAttempts - 1,
+    backoff: new ExponentialBackoff({
+      initialDelay: config.initialDelayMs,
+      maxDelay: config.maxDelayMs,
+      generator: GENERATORS[config.jitter],
+    }),
+  });
+}
