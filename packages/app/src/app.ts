@@ -2,6 +2,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
+import { overloadPlugin } from './plugins/overload';
 import { problemPlugin } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
 import { httpMetricsPlugin } from './metrics';
@@ -37,6 +38,15 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   await app.register(problemPlugin);
   await app.register(swaggerPlugin, { version: VERSION, ui: options.swaggerUi ?? true });
   await app.register(authPlugin, { verifier: deps.verifier });
+  const { config } = deps;
+  await app.register(overloadPlugin, {
+    redis: deps.redis,
+    rateLimitMax: config.RATE_LIMIT_MAX,
+    rateLimitWindowMs: config.RATE_LIMIT_WINDOW,
+    maxEventLoopDelayMs: config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.OVERLOAD_MAX_HEAP_BYTES,
+    maxRssBytes: config.OVERLOAD_MAX_RSS_BYTES,
+  });
 
   const { useCases } = deps;
   await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render() });

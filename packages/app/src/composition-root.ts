@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import {
   connectPostgres,
   connectRedis,
@@ -98,6 +99,8 @@ export interface Deps {
   messaging: Messaging;
   processed: ProcessedMessageStore;
   metrics: Metrics;
+  /** The shared Redis client, for the rate-limit store; undefined without REDIS_URL. */
+  redis?: Redis;
   mode: 'embedded' | 'real';
   devSecret?: string;
   close(): Promise<void>;
@@ -232,6 +235,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       messaging,
       processed: createPgProcessedMessages(db),
       metrics,
+      redis,
       mode: url ? 'real' : 'embedded',
       devSecret: config.AUTH_JWT_SECRET ? undefined : secret,
       health: {

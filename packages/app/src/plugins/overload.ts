@@ -1,0 +1,92 @@
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { Redis } from 'ioredis';
+import { PROBLEM_BASE } from './problem';
+
+// The stores are plain CommonJS files of the plugin; it does not export them by name.
+const require = createRequire(import.meta.url);
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js');
+const LocalStore = require('@fastify/rate-limit/store/LocalStore.js');
+
+type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+
+/**
+ * Counts in Redis so every replica shares one limit; when Redis cannot answer, counts locally,
+ * so limiting goes on (per replica) instead of failing open or failing requests.
+ */
+function fallbackStore(redis: Redis | undefined) {
+  return class FallbackStore {
+    private readonly local: { incr: (k: string, cb: Callback, tw: number, max: number) => void };
+    private readonly shared?: { incr: (k: string, cb: Callback, tw: number, max: number) => void };
+    constructor(private readonly params: { continueExceeding: boolean; exponentialBackoff: boolean }) {
+      this.local = new LocalStore(params.continueExceeding, params.exponentialBackoff, 10_000);
+      if (redis) this.shared = new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, 'be:rate:');
+    }
+    incr(key: string, cb: Callback, timeWindow: number, max: number) {
+      if (!this.shared || redis?.status !== 'ready') return this.local.incr(key, cb, timeWindow, max);
+      this.shared.incr(key, (error, result) => (error ? this.local.incr(key, cb, timeWindow, max) : cb(null, result)), timeWindow, max);
+    }
+    child(routeOptions: { continueExceeding: boolean; exponentialBackoff: boolean }) {
+      return new FallbackStore({ ...this.params, ...routeOptions });
+    }
+  };
+}
+
+export interface OverloadOptions {
+  redis?: Redis;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  maxEventLoopDelayMs: number;
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
+}
+
+/** Routes shed first under pressure: lists, search and the weather view. Bookings, payments,
+ * webhooks and health always go through. */
+const LOW_PRIORITY = new Set(['GET /api/v2/events', 'GET /api/v2/locations', 'GET /api/v1/events', 'GET /api/v2/events/:id/weather']);
+export const isLowPriority = (request: FastifyRequest) => LOW_PRIORITY.has(`${request.method} ${request.routeOptions.url}`);
+
+/** Rate limiting (429) per user, or per IP when anonymous, and load shedding (503). */
+export const overloadPlugin = fp<OverloadOptions>(
+  async (app: FastifyInstance, options) => {
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preHandler', // after authentication, so the limit is per user
+      max: options.rateLimitMax,
+      timeWindow: options.rateLimitWindowMs,
+      store: fallbackStore(options.redis) as never,
+      keyGenerator: (request) => (request.actor ? `user:${request.actor.userId}` : `ip:${request.ip}`),
+      allowList: (request) => request.url.startsWith('/actuator'),
+      errorResponseBuilder: (request, context) => ({
+        type: PROBLEM_BASE + 'too-many-requests',
+        title: 'Too many requests',
+        status: 429,
+        statusCode: 429,
+        detail: `At most ${context.max} requests per ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s`,
+        instance: request.url,
+      }),
+    });
+
+    await app.register(underPressure, {
+      maxEventLoopDelay: options.maxEventLoopDelayMs,
+      maxHeapUsedBytes: options.maxHeapUsedBytes,
+      maxRssBytes: options.maxRssBytes,
+      retryAfter: 5,
+      pressureHandler: (request, reply, type) => {
+        if (!isLowPriority(request)) return undefined;
+        request.log.warn({ type, route: request.routeOptions.url }, 'shedding a low-priority request');
+        // Fastify stops the request once a hook has sent the reply.
+        void reply
+          .code(503)
+          .header('retry-after', '5')
+          .type('application/problem+json')
+          .send({ type: PROBLEM_BASE + 'overloaded', title: 'Overloaded', status: 503, detail: `The service sheds low-priority requests under load (${type})`, instance: request.url });
+        return undefined;
+      },
+    });
+  },
+  { name: 'overload', dependencies: ['auth'] },
+);
