@@ -48,6 +48,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     maxRssBytes: config.OVERLOAD_MAX_RSS_BYTES,
   });
 
+  // Reads served while the database is unreachable come from the cache: say so.
+  app.addHook('onSend', async (_request, reply) => {
+    if (deps.readOnly()) reply.header('x-degraded', 'read-only');
+  });
+
   const { useCases } = deps;
   await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render() });
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });

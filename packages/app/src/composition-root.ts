@@ -5,6 +5,13 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import {
   connectPostgres,
+  createPolicies,
+  createOpenMeteoWeather,
+  createDegradedTokenVerifier,
+  guardMethods,
+  guardUnitOfWork,
+  isConnectionError,
+  type DependencyPolicies,
   connectRedis,
   createEventCache,
   createLayeredCache,
@@ -43,10 +50,11 @@ export function createUseCases(ports: {
   bookings: domain.BookingRepository;
   waitlist: domain.WaitlistRepository;
   payments: PaymentGateway;
+  weather: domain.WeatherService;
   bookingTtlMs: number;
   waitlistHoldMs: number;
 }) {
-  const { uow, clock, ids, events, locations, bookings, waitlist, payments, bookingTtlMs, waitlistHoldMs } = ports;
+  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs } = ports;
   const write = { uow, clock, ids };
   const seats = { ...write, waitlistHoldMs };
   const pay = { ...write, payments };
@@ -57,6 +65,7 @@ export function createUseCases(ports: {
     cancelEvent: domain.makeCancelEvent(write, (tx, event, now) => domain.cancelBookingsOfEvent(tx, { ids }, event.id, now)),
     getEvent: domain.makeGetEvent({ events }),
     listEvents: domain.makeListEvents({ events }),
+    getEventWeather: domain.makeGetEventWeather({ events, weather }),
     createLocation: domain.makeCreateLocation(write),
     getLocation: domain.makeGetLocation({ locations }),
     listLocations: domain.makeListLocations({ locations }),
@@ -99,6 +108,10 @@ export interface Deps {
   messaging: Messaging;
   processed: ProcessedMessageStore;
   metrics: Metrics;
+  /** One resilience policy per dependency, shared by every call to it. */
+  policies: DependencyPolicies;
+  /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
+  readOnly(): boolean;
   /** The shared Redis client, for the rate-limit store; undefined without REDIS_URL. */
   redis?: Redis;
   mode: 'embedded' | 'real';
@@ -177,15 +190,37 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     }
 
     const secret = config.AUTH_JWT_SECRET ?? (url ? undefined : devSecret(config.DATA_DIR));
-    const verifier = await createJwtVerifier({
-      secret,
-      jwksUrl: config.AUTH_JWKS_URL,
-      publicKey: config.AUTH_PUBLIC_KEY,
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-    });
+    const hasLocalKey = Boolean(secret || config.AUTH_JWKS_URL || config.AUTH_PUBLIC_KEY);
+    const localVerifier = hasLocalKey
+      ? await createJwtVerifier({ secret, jwksUrl: config.AUTH_JWKS_URL, publicKey: config.AUTH_PUBLIC_KEY, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })
+      : undefined;
+    if (!localVerifier && !config.AUTH_SERVICE_URL) throw new Error('No way to verify tokens: set AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_PUBLIC_KEY or AUTH_SERVICE_URL');
+    const breaker = {
+      failureRateThreshold: config.BREAKER_FAILURE_RATE,
+      slowCallRateThreshold: config.BREAKER_SLOW_CALL_RATE,
+      slowCallDurationMs: config.BREAKER_SLOW_CALL_DURATION,
+      minimumCalls: config.BREAKER_MINIMUM_CALLS,
+      windowSize: config.BREAKER_WINDOW_SIZE,
+      openDurationMs: config.BREAKER_OPEN_DURATION,
+      halfOpenCalls: config.BREAKER_HALF_OPEN_CALLS,
+    };
+    const policies = createPolicies(
+      {
+        // Only "unreachable" counts against the database; its answers (conflicts...) do not.
+        postgres: { isFailure: isConnectionError, timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000, retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 } },
+        'payment-service': { timeoutMs: config.PAYMENT_SERVICE_TIMEOUT },
+        'auth-service': { timeoutMs: config.AUTH_SERVICE_TIMEOUT },
+        weather: { timeoutMs: config.WEATHER_TIMEOUT },
+      },
+      { breaker },
+    );
+    const postgres = policies.get('postgres');
+    for (const policy of policies.all())
+      policy.onStateChange((state) => logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`));
+
+    const paymentPolicy = policies.get('payment-service');
     const payments = config.PAYMENT_SERVICE_URL
-      ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL })
+      ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL, guard: (call) => paymentPolicy.execute(() => call()) })
       : createSandboxPaymentGateway();
 
     const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
@@ -197,17 +232,36 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       onFallback: (active, error) =>
         active ? logger?.warn({ err: error }, 'redis unavailable: in-process cache takes over') : logger?.info('redis is back: shared cache in use again'),
     });
-    const eventCache = createEventCache(createPgEventRepository(db), cache, { ttlMs: config.CACHE_TTL });
+    let authDegraded = false;
+    const verifier: AccessTokenVerifier = config.AUTH_SERVICE_URL
+      ? createDegradedTokenVerifier({
+          baseUrl: config.AUTH_SERVICE_URL,
+          policy: policies.get('auth-service'),
+          local: localVerifier,
+          cache,
+          onDegraded: (how, error) => {
+            authDegraded = true;
+            logger?.warn({ err: error, fallback: how }, 'auth service unavailable: token accepted without a revocation check');
+          },
+        })
+      : localVerifier!;
+    policies.get('auth-service').onStateChange((state) => (authDegraded = state !== 'closed'));
+    const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres), cache, { ttlMs: config.CACHE_TTL });
 
     const plainUseCases = createUseCases({
-      uow: observeCommits(createPgUnitOfWork(db), (events) => eventCache.invalidate(events)),
+      uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres), (events) => eventCache.invalidate(events)),
       clock: systemClock,
       ids: uuidGenerator,
       events: eventCache.repository,
-      locations: createPgLocationRepository(db),
-      bookings: createPgBookingRepository(db),
-      waitlist: createPgWaitlistRepository(db),
+      locations: guardMethods(createPgLocationRepository(db), postgres),
+      bookings: guardMethods(createPgBookingRepository(db), postgres),
+      waitlist: guardMethods(createPgWaitlistRepository(db), postgres),
       payments,
+      weather: createOpenMeteoWeather({
+        baseUrl: config.WEATHER_API_URL,
+        policy: policies.get('weather'),
+        onFallback: (error) => logger?.warn({ err: error }, 'weather API unavailable: answering the default forecast'),
+      }),
       bookingTtlMs: config.BOOKING_TTL,
       waitlistHoldMs: config.WAITLIST_HOLD,
     });
@@ -217,6 +271,9 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     const metrics = createMetrics({ database, outbox, messaging, config });
     onLookup = (result, layer) => metrics.cacheRequests.inc({ cache: layer, result });
     metrics.degraded.local_cache = () => cache.usingLocal();
+    metrics.degraded.read_only = () => postgres.state() !== 'closed';
+    metrics.degraded.auth_fallback = () => authDegraded;
+    metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
     const redisHealth: Deps['health'] = redis
       ? { redis: { critical: false, check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })) } }
       : {};
@@ -228,19 +285,24 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       config,
       useCases,
       verifier,
-      idempotency: createPgIdempotencyStore(db),
+      idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false }),
       clock: systemClock,
       database,
       outbox,
       messaging,
       processed: createPgProcessedMessages(db),
       metrics,
+      policies,
+      readOnly: () => postgres.state() !== 'closed',
       redis,
       mode: url ? 'real' : 'embedded',
       devSecret: config.AUTH_JWT_SECRET ? undefined : secret,
       health: {
         db: {
-          critical: true,
+          // In read-only mode the service still serves reads from the cache: it stays ready.
+          get critical() {
+            return postgres.state() === 'closed';
+          },
           check: () =>
             timed(async () => {
               await database.ping();
@@ -248,6 +310,13 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
               if (pending > 0) throw new Error(`${pending} migration(s) pending`);
               return { database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL', pool: database.poolStats() };
             }),
+        },
+        circuitBreakers: {
+          critical: false,
+          check: async () => {
+            const stats = policies.all().map((p) => p.stats());
+            return { status: stats.some((s) => s.state !== 'closed') ? 'DEGRADED' : 'UP', details: Object.fromEntries(stats.map(({ name, ...rest }) => [name, rest])) };
+          },
         },
         outbox: {
           critical: false,
@@ -257,6 +326,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
         ...redisHealth,
       },
       async close() {
+        policies.dispose();
         await messaging.close();
         redis?.disconnect();
         await database.close();

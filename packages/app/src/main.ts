@@ -4,6 +4,7 @@ import { createDeps } from './composition-root';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { startWorkers } from './workers/index';
+import { startGrpcServer } from './grpc/server';
 
 /** The process: configuration, start-up banner, listening, and a graceful SIGTERM. */
 async function main() {
@@ -23,11 +24,12 @@ async function main() {
   let accepting = true;
   const app = await buildApp(deps, { loggerInstance: logger, accepting: () => accepting });
   await app.listen({ host: config.HOST, port: config.PORT });
+  const grpc = await startGrpcServer(deps, { port: config.GRPC_PORT, host: config.HOST, logger });
   const workers = startWorkers(deps, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
-  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base}`);
+  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base} (gRPC on ${grpc.port})`);
 
   if (deps.devSecret) {
     const token = await signToken(deps.devSecret, { sub: '00000000-0000-4000-8000-000000000001', roles: ['ORGANIZER', 'USER'] });
@@ -59,7 +61,7 @@ async function main() {
     }, config.SHUTDOWN_GRACE_MS + 5_000);
     force.unref();
     try {
-      await app.close();
+      await Promise.all([app.close(), grpc.shutdown(config.SHUTDOWN_GRACE_MS)]);
       await workers.stop();
       await deps.close();
       logger.info('stopped');

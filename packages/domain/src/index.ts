@@ -16,6 +16,7 @@ export * from './events/event-events';
 export * from './events/ports';
 export * from './events/manage-events';
 export * from './events/read-events';
+export * from './events/weather';
 export {
   type Booking,
   type BookingStatus,

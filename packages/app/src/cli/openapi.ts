@@ -17,6 +17,7 @@ export async function renderOpenApi(): Promise<string> {
     clock: { now: () => new Date() },
     health: {},
     mode: 'embedded',
+    readOnly: () => false,
     metrics: createMetrics({ database: { poolStats: unused }, outbox: { backlog: unused }, messaging: { kind: 'in-process' }, config: loadConfig({}) } as never),
   } as unknown as Deps;
   const app = await buildApp(deps, { swaggerUi: false });

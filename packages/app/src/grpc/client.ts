@@ -31,10 +31,11 @@ type UnaryMethod = (
 
 /**
  * A promise-based EventService client over plaintext (tests, smoke checks, other Node services).
- * Unset proto fields stay absent in answers (`defaults: false`), so a field mask is visible.
+ * Unset proto fields stay absent in answers (`defaults: false`), so a field mask is visible;
+ * no virtual oneof keys (`oneofs: false`).
  */
 export function createEventServiceClient(address: string): EventServiceClient {
-  const definition = protoLoader.loadSync(EVENT_PROTO_FILE, { ...LOADER_OPTIONS, defaults: false, includeDirs: [protoDir()] });
+  const definition = protoLoader.loadSync(EVENT_PROTO_FILE, { ...LOADER_OPTIONS, defaults: false, oneofs: false, includeDirs: [protoDir()] });
   const pkg = loadPackageDefinition(definition) as unknown as {
     org: { aquastream: { event: { api: { EventService: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client } } } };
   };

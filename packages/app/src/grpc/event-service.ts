@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { UnauthenticatedError, ValidationError, type AccessTokenVerifier, type Actor } from '@aquastream/domain';
 import type { UseCases } from '../composition-root';
-import { toGrpcError } from './errors';
+import { toGrpcError, type GrpcError } from './errors';
 import { availability, eventResponse, eventResponseV1, parseSelection } from './presenters';
 import { EVENT_SERVICE } from './proto';
 
@@ -20,8 +20,6 @@ export interface EventServiceDeps {
 
 interface CallContext {
   actor: Actor | null;
-  /** Aborted when the deadline passes or the client cancels: stop working, nobody is listening. */
-  signal: AbortSignal;
   call: ServerUnaryCall<unknown, unknown>;
 }
 
@@ -44,7 +42,8 @@ async function actorOf(metadata: Metadata, deps: EventServiceDeps): Promise<Acto
   return deps.verifier.verify(match[1]!);
 }
 
-class DeadlineExceeded extends Error {}
+/** The call ended (deadline or client cancel) before the use case started. */
+class CallAbandoned extends Error {}
 
 function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
   const deadline = call.getDeadline();
@@ -52,49 +51,49 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
 }
 
 /**
- * One unary method: authenticate, run, map errors. grpc-js ends a call whose deadline passes with
- * DEADLINE_EXCEEDED by itself; here the call's AbortSignal stops the handler from starting work it
- * has no time for, and its result (or error) is dropped and logged instead of sent.
+ * One unary method: authenticate, run, map errors, log. grpc-js itself ends a call whose deadline
+ * passes with DEADLINE_EXCEEDED (and emits `cancelled`); here a call that is already past its
+ * deadline, or abandoned while authenticating, never reaches the use case, and the result of one
+ * abandoned mid-way is dropped (and logged) instead of sent.
  */
 function unary<Req, Res>(method: string, deps: EventServiceDeps, run: (request: Req, ctx: CallContext) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = performance.now();
-    const controller = new AbortController();
     const deadline = deadlineOf(call as ServerUnaryCall<unknown, unknown>);
     const log = deps.logger.child({ grpc: { method, peer: call.getPeer() } });
+    const elapsed = () => Math.round(performance.now() - started);
     let finished = false;
-    const end = (code: status, error: ReturnType<typeof toGrpcError> | null, value?: Res) => {
+    let abandoned = false;
+    const end = (error: GrpcError | null, value?: Res, cause?: unknown) => {
       if (finished) return;
       finished = true;
-      const ms = Math.round(performance.now() - started);
-      if (code === status.INTERNAL) log.error({ ms, code: status[code] }, 'grpc call failed');
-      else log.debug({ ms, code: status[code] }, 'grpc call');
+      const code = status[error?.code ?? status.OK];
+      if (error?.code === status.INTERNAL) log.error({ ms: elapsed(), code, err: cause }, 'grpc call failed');
+      else log.debug({ ms: elapsed(), code }, 'grpc call');
       callback(error, value);
     };
     call.on('cancelled', () => {
-      const code = Date.now() >= deadline ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
-      controller.abort(new DeadlineExceeded(code));
+      abandoned = true;
       if (finished) return;
       finished = true;
-      log.info({ ms: Math.round(performance.now() - started), code }, 'grpc call abandoned: the client is gone');
+      const code = Date.now() >= deadline ? 'DEADLINE_EXCEEDED' : 'CANCELLED';
+      log.info({ ms: elapsed(), code }, 'grpc call abandoned: deadline passed or client cancelled');
     });
     if (Date.now() >= deadline) {
-      end(status.DEADLINE_EXCEEDED, { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded before the call started', metadata: new Metadata() });
+      end({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded before the call started', metadata: new Metadata() });
       return;
     }
-    const ctxPromise = actorOf(call.metadata, deps).then((actor) => {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      return run(call.request, { actor, signal: controller.signal, call: call as ServerUnaryCall<unknown, unknown> });
-    });
-    ctxPromise.then(
-      (value) => end(status.OK, null, value),
-      (error: unknown) => {
-        if (error instanceof DeadlineExceeded) return;
-        const grpcError = toGrpcError(error);
-        if (grpcError.code === status.INTERNAL) log.error({ err: error }, 'unhandled error in grpc call');
-        end(grpcError.code, grpcError);
-      },
-    );
+    actorOf(call.metadata, deps)
+      .then((actor) => {
+        if (abandoned) throw new CallAbandoned();
+        return run(call.request, { actor, call: call as ServerUnaryCall<unknown, unknown> });
+      })
+      .then(
+        (value) => end(null, value),
+        (error: unknown) => {
+          if (!(error instanceof CallAbandoned)) end(toGrpcError(error), undefined, error);
+        },
+      );
   };
 }
 
@@ -107,14 +106,14 @@ interface GetEventRequest {
 /** The EventService implementation over the same domain use cases as the REST API. */
 export function eventServiceImplementation(deps: EventServiceDeps): UntypedServiceImplementation {
   return {
+    /** Deprecated: every answer, errors included, says so in its headers (as REST v1 does). */
     GetEventV1: unary<{ event_id: string }, unknown>('GetEventV1', deps, async (request, { actor, call }) => {
-      const id = requireUuid(request.event_id, 'event_id');
-      const event = await deps.useCases.getEvent(actor, id);
       const headers = new Metadata();
       headers.set('deprecation', 'true');
       headers.set('link', `</${EVENT_SERVICE}/GetEvent>; rel="successor-version"`);
       call.sendMetadata(headers);
-      return eventResponseV1(event);
+      const id = requireUuid(request.event_id, 'event_id');
+      return eventResponseV1(await deps.useCases.getEvent(actor, id));
     }),
     GetEvent: unary<GetEventRequest, unknown>('GetEvent', deps, async (request, { actor }) => {
       const id = requireUuid(request.event_id, 'event_id');

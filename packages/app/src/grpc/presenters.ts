@@ -36,7 +36,8 @@ export interface EventAvailabilityMessage {
   capacity: number;
   available: number;
   bookable: boolean;
-  reason: string;
+  /** Absent when bookable (UNSPECIFIED, the proto3 default). */
+  reason?: string;
   status: string;
   start_date: string;
 }
@@ -131,7 +132,7 @@ export function availability(e: Event, now: Date): EventAvailabilityMessage {
     capacity: e.capacity,
     available: e.available,
     bookable: reason === 'UNSPECIFIED',
-    reason: `NOT_BOOKABLE_REASON_${reason}`,
+    ...(reason === 'UNSPECIFIED' ? {} : { reason: `NOT_BOOKABLE_REASON_${reason}` }),
     status: statusName(e.status),
     start_date: e.startDate.toISOString(),
   };

@@ -132,6 +132,7 @@ describe('GET /openapi.json', () => {
         'POST /api/v2/events',
         'GET /api/v2/events',
         'GET /api/v2/events/{id}',
+        'GET /api/v2/events/{id}/weather',
         'PUT /api/v2/events/{id}',
         'POST /api/v2/events/{id}/publish',
         'POST /api/v2/events/{id}/cancel',

@@ -94,3 +94,17 @@ export const EventV1Body = z
     capacity: z.number().int().min(1).max(1_000_000).optional().describe('Defaults to 50'),
   })
   .meta({ id: 'EventV1Request', deprecated: true });
+
+export const EventWeatherSchema = z
+  .object({
+    eventId: z.uuid(),
+    forecast: z.object({
+      available: z.boolean().describe('false when the forecast service could not answer: default data and a notice'),
+      notice: z.string().nullable(),
+      source: z.string(),
+      days: z.array(
+        z.object({ date: z.string(), temperatureMaxC: z.number().nullable(), temperatureMinC: z.number().nullable(), precipitationMm: z.number().nullable() }),
+      ),
+    }),
+  })
+  .meta({ id: 'EventWeather' });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { UseCases } from '../../composition-root';
 import { bearer, IdParams, optionalBearer, problems } from '../schemas';
 import { eventDto } from './presenters';
-import { EventBody, EventListQuery, EventPage, EventSchema } from './schemas';
+import { EventBody, EventListQuery, EventPage, EventSchema, EventWeatherSchema } from './schemas';
 
 type EventBodyInput = { title: string; description?: string | null; startDate: string; endDate: string; capacity: number; price?: { amount: number; currency: string } | null; locationId?: string | null };
 
@@ -43,6 +43,16 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
   app.get('/:id', {
     schema: { tags, summary: 'Get an event', security: optionalBearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 404) } },
     handler: async (request) => eventDto(await useCases.getEvent(request.actor, request.params.id)),
+  });
+  app.get('/:id/weather', {
+    schema: {
+      tags,
+      summary: "Weather forecast for the event's place and dates; default data with a notice when the forecast service is down",
+      security: optionalBearer,
+      params: IdParams,
+      response: { 200: EventWeatherSchema, ...problems(401, 404) },
+    },
+    handler: async (request) => useCases.getEventWeather(request.actor, request.params.id),
   });
   app.put('/:id', {
     schema: { tags, summary: 'Replace an event (owner, ADMIN)', security: bearer, params: IdParams, body: EventBody, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
