@@ -43,6 +43,7 @@ export interface OutboxTable {
   published_at: Timestamp | null;
   attempts: Generated<number>;
   last_error: string | null;
+  trace_context: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
 }
 
 export interface BookingsTable {

@@ -4,6 +4,7 @@ import * as m0002 from './0002-extract-locations';
 import * as m0003 from './0003-create-outbox';
 import * as m0004 from './0004-event-ownership-seats-price';
 import * as m0005 from './0005-bookings-waitlist';
+import * as m0006 from './0006-outbox-trace-context';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-create-outbox': m0003,
   '0004-event-ownership-seats-price': m0004,
   '0005-bookings-waitlist': m0005,
+  '0006-outbox-trace-context': m0006,
 };

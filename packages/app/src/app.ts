@@ -5,6 +5,7 @@ import { authPlugin } from './plugins/auth';
 import { overloadPlugin } from './plugins/overload';
 import { problemPlugin } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
+import { tracingPlugin } from './plugins/tracing';
 import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
@@ -19,6 +20,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | false;
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   swaggerUi?: boolean;
+  /** Spans for HTTP requests; on when an OTLP endpoint is configured (or a test registers an SDK). */
+  tracing?: boolean;
   accepting?: () => boolean;
 }
 
@@ -29,12 +32,27 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'http.request.id',
+    // One line per request, written below with the route template and no headers (no tokens).
+    disableRequestLogging: true,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  if (options.tracing ?? Boolean(deps.config.OTEL_EXPORTER_OTLP_ENDPOINT)) await app.register(tracingPlugin);
   await app.register(httpMetricsPlugin, { metrics: deps.metrics });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        http: { request: { method: request.method }, response: { status_code: reply.statusCode } },
+        url: { path: request.url.split('?')[0] },
+        route: request.routeOptions.url ?? null,
+        event: { duration: Math.round(reply.elapsedTime * 1e6) },
+      },
+      'request completed',
+    );
+  });
   await app.register(problemPlugin);
   await app.register(swaggerPlugin, { version: VERSION, ui: options.swaggerUi ?? true });
   await app.register(authPlugin, { verifier: deps.verifier });

@@ -103,6 +103,8 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   API_V1_SUNSET: z.string().default('2027-06-30T00:00:00Z'),
   PUBLIC_URL: optionalUrl,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.string().default('backend-event'),
 });
 
 export type Config = z.output<typeof schema>;

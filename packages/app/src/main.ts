@@ -1,8 +1,9 @@
 import { signToken } from '@aquastream/adapters';
-import { buildApp } from './app';
+import { buildApp, VERSION } from './app';
 import { createDeps } from './composition-root';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { startTracing } from './observability/tracing';
 import { startWorkers } from './workers/index';
 import { startGrpcServer } from './grpc/server';
 
@@ -19,6 +20,9 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, version: VERSION })
+    : undefined;
   const started = performance.now();
   const deps = await createDeps(config, logger);
   let accepting = true;
@@ -64,6 +68,7 @@ async function main() {
       await Promise.all([app.close(), grpc.shutdown(config.SHUTDOWN_GRACE_MS)]);
       await workers.stop();
       await deps.close();
+      await tracing?.shutdown();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {

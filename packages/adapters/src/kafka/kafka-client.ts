@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
 import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from '@aquastream/domain';
+import { consumeInSpan } from '../tracing/spans';
 
 export const TOPICS = ['event-events', 'booking-events', 'payment-retry-queue', 'payment-retry-queue.dlq'] as const;
 
@@ -115,7 +116,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
           const raw = message.value?.toString('utf8') ?? '';
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
           const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
-          await handle(inbound, heartbeat);
+          await consumeInSpan(topic, group, inbound, () => handle(inbound, heartbeat));
           handledAt.set(`${group} ${topic}`, Number(message.timestamp));
         },
       });

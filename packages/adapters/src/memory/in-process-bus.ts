@@ -1,6 +1,8 @@
 import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from '@aquastream/domain';
+import { consumeInSpan } from '../tracing/spans';
 
 interface Group {
+  name: string;
   queue: OutboundMessage[];
   handle: (message: InboundMessage, heartbeat: () => Promise<void>) => Promise<void>;
   draining: boolean;
@@ -26,7 +28,7 @@ export function createInProcessBus(options: { retryDelayMs?: number } = {}): Mes
         const raw = JSON.stringify(next.event);
         const inbound: InboundMessage = { topic: next.topic, key: next.key, event: JSON.parse(raw) as CloudEvent, raw, headers: next.headers ?? {} };
         try {
-          await group.handle(inbound, async () => undefined);
+          await consumeInSpan(next.topic, group.name, inbound, () => group.handle(inbound, async () => undefined));
           group.queue.shift();
         } catch {
           await new Promise((r) => setTimeout(r, retryDelay));
@@ -51,7 +53,7 @@ export function createInProcessBus(options: { retryDelayMs?: number } = {}): Mes
     async subscribe({ topic, group: name, handle }) {
       const byName = groups.get(topic) ?? new Map<string, Group>();
       groups.set(topic, byName);
-      const group: Group = { queue: [], handle, draining: false, stopped: false };
+      const group: Group = { name, queue: [], handle, draining: false, stopped: false };
       byName.set(name, group);
       return {
         async stop() {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import type { Database } from '@aquastream/db';
 import type { DatabaseHandle } from '../postgres/database';
+import { traceQuery } from '../tracing/spans';
 
 /**
  * The embedded default: PostgreSQL compiled to WebAssembly, in-process, on a local folder (or in
@@ -14,7 +15,7 @@ export async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
   const pglite = await PGlite.create(dataDir ?? 'memory://', {
     parsers: { 20: (v: string) => Number(v) },
   });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: traceQuery });
   return {
     db,
     kind: 'pglite',

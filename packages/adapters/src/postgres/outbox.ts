@@ -1,11 +1,16 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
+import { context, propagation } from '@opentelemetry/api';
 import type { DomainEvent, Outbox } from '@aquastream/domain';
 
 export function createPgOutbox(db: Kysely<Database>): Outbox {
   return {
     async add(events) {
       if (events.length === 0) return;
+      // Empty unless tracing is on: the propagator is a no-op without an SDK.
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      const traceContext = Object.keys(carrier).length ? JSON.stringify(carrier) : null;
       await db
         .insertInto('outbox')
         .values(
@@ -16,6 +21,7 @@ export function createPgOutbox(db: Kysely<Database>): Outbox {
             type: e.type,
             payload: JSON.stringify(e.data),
             occurred_at: e.occurredAt,
+            trace_context: traceContext,
           })),
         )
         .execute();
@@ -26,6 +32,8 @@ export function createPgOutbox(db: Kysely<Database>): Outbox {
 export interface OutboxMessage extends DomainEvent {
   seq: string;
   attempts: number;
+  /** W3C trace context of the request that wrote the row. */
+  traceContext: Record<string, string> | null;
 }
 
 export interface OutboxBacklog {
@@ -71,6 +79,7 @@ export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
           occurredAt: new Date(r.occurred_at as Date),
           data: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
           attempts: r.attempts,
+          traceContext: (typeof r.trace_context === 'string' ? JSON.parse(r.trace_context) : r.trace_context) as Record<string, string> | null,
         }));
         const sent = await publish(messages);
         if (sent.length > 0)

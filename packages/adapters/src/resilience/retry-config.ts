@@ -40,8 +40,8 @@ const GENERATORS: Record<Jitter, GeneratorFn<unknown>> = {
 
 /** DEFAULT_RETRY with `overrides` applied; throws a RangeError naming the first invalid value. */
 export function retryConfig(overrides: Partial<RetryConfig> = {}): RetryConfig {
-  const config: RetryConfig = { ...DEFAULT_RETRY };
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) Object.assign(config, { [key]: value });
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  const config: RetryConfig = { ...DEFAULT_RETRY, ...defined };
   if (!Number.isSafeInteger(config.maxAttempts) || config.maxAttempts < 1)
     throw new RangeError(`retry.maxAttempts must be a positive integer, got ${config.maxAttempts}`);
   for (const key of ['initialDelayMs', 'maxDelayMs'] as const)

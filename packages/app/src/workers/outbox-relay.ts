@@ -1,3 +1,4 @@
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { OutboxMessage, OutboxStore } from '@aquastream/adapters';
 import type { MessagePublisher, OutboundMessage } from '@aquastream/domain';
@@ -9,10 +10,13 @@ export function topicOf(message: Pick<OutboxMessage, 'aggregateType' | 'type'>):
   return 'booking-events';
 }
 
-export function toOutbound(message: OutboxMessage, source: string): OutboundMessage {
+const tracer = trace.getTracer('backend-event.outbox-relay');
+
+export function toOutbound(message: OutboxMessage, source: string, headers?: Record<string, string>): OutboundMessage {
   return {
     topic: topicOf(message),
     key: message.aggregateId,
+    headers,
     event: {
       specversion: '1.0',
       id: message.id,
@@ -65,7 +69,19 @@ export function startOutboxRelay(options: {
       try {
         const sent = await outbox.relayBatch(batch, async (messages) => {
           attempted = messages;
-          await publisher.publish(messages.map((m) => toOutbound(m, source)));
+          // Each message's publish span continues the trace of the request that wrote it.
+          const spans = messages.map((m) => {
+            const parent = m.traceContext ? propagation.extract(ROOT_CONTEXT, m.traceContext) : ROOT_CONTEXT;
+            const span = tracer.startSpan(`${topicOf(m)} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topicOf(m), 'messaging.message.id': m.id } }, parent);
+            const headers: Record<string, string> = {};
+            propagation.inject(trace.setSpan(parent, span), headers);
+            return { span, message: toOutbound(m, source, headers) };
+          });
+          try {
+            await publisher.publish(spans.map((s) => s.message));
+          } finally {
+            for (const { span } of spans) span.end();
+          }
           return messages;
         });
         total += sent;

@@ -1,0 +1,15 @@
+export { DEFAULT_BREAKER, breakerConfig, type BreakerConfig } from './breaker-config';
+export { DEFAULT_RETRY, retryConfig, type Jitter, type RetryConfig } from './retry-config';
+export { CIRCUIT_STATE_NAMES, type CircuitStateName, type StateListener } from './circuit-state';
+export { CountWindowBreaker, type WindowStats } from './count-window-breaker';
+export { CircuitOpenError, isBrokenCircuit } from './errors';
+export type { Clock } from './timed-call';
+export {
+  DEFAULT_TIMEOUT_MS,
+  createDependencyPolicy,
+  type DependencyPolicy,
+  type DependencyPolicyOptions,
+  type ExecuteOptions,
+  type PolicyStats,
+} from './dependency-policy';
+export { DEPENDENCY_NAMES, createPolicies, type DependencyName, type DependencyPolicies, type PoliciesConfig } from './registry';
