@@ -58,6 +58,28 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
   });
 
+  it('steps every migration down and up again one at a time, with data in every table', async () => {
+    await migrateToLatest(db);
+    await sql`INSERT INTO locations (id, name, address) VALUES ('66666666-6666-4666-8666-666666666666', 'Chemal', 'Altai')`.execute(db);
+    await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status, organizer_id)
+              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(db);
+    await sql`INSERT INTO bookings (id, event_id, user_id, status, payment_status, created_at, updated_at)
+              VALUES ('99999999-9999-4999-8999-999999999999', '77777777-7777-4777-8777-777777777777', '88888888-8888-4888-8888-888888888888', 'CONFIRMED', 'NOT_REQUIRED', now(), now())`.execute(db);
+    await sql`INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) VALUES (gen_random_uuid(), 'event', 'x', 'event.created', '{}', now())`.execute(db);
+    const names = Object.keys(migrations);
+    for (let i = names.length - 1; i >= 1; i--) {
+      const migrator = createMigrator(db);
+      const down = await migrator.migrateTo(names[i - 1]!);
+      expect(down.error, `down ${names[i]}`).toBeUndefined();
+      const up = await migrator.migrateTo(names[i]!);
+      expect(up.error, `up ${names[i]} again`).toBeUndefined();
+      const kept = await sql<{ title: string }>`SELECT title FROM events WHERE id = '77777777-7777-4777-8777-777777777777'`.execute(db);
+      expect(kept.rows, `event kept across ${names[i]}`).toEqual([{ title: 'Kept' }]);
+      await migrator.migrateTo(names[i - 1]!);
+    }
+    await migrateToLatest(db);
+  });
+
   it('refuses overselling at the database level', async () => {
     await migrateToLatest(db);
     await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)

@@ -22,7 +22,7 @@ fi
 
 # Install when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
-  pnpm install --frozen-lockfile --reporter=silent
+  pnpm install --frozen-lockfile --reporter=append-only
 fi
 
 case "${1:-}" in

@@ -27,6 +27,11 @@ step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
 step "tests (vitest)" pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
+# Production runs Node 24: the whole suite again on it, then the production bundle alone on it.
+NODE24=$(bash scripts/node24.sh)
+step "tests on Node 24 (vitest)" "$NODE24" node_modules/vitest/vitest.mjs run --reporter=dot
+step "production bundle (pnpm bundle)" pnpm bundle
+step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
 step "alert rules (promtool)" bash deploy/observability/test.sh
 step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint)" bash deploy/scripts/validate.sh
 

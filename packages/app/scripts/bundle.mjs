@@ -11,6 +11,17 @@ const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(app, '../..');
 const out = join(root, 'build/bundle');
 
+// npm packages stay external, so the app must list every runtime dependency of the workspace
+// packages it bundles; otherwise the bundle would fail at start-up, far from the cause.
+const appDeps = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).dependencies;
+for (const pkg of ['packages/adapters', 'packages/domain', 'db']) {
+  const deps = JSON.parse(readFileSync(join(root, pkg, 'package.json'), 'utf8')).dependencies ?? {};
+  for (const [name, version] of Object.entries(deps)) {
+    if (!String(version).startsWith('workspace:') && appDeps[name] !== version)
+      throw new Error(`${pkg} depends on ${name}@${version}; add the same version to packages/app/package.json`);
+  }
+}
+
 rmSync(out, { recursive: true, force: true });
 execFileSync('pnpm', ['--filter', '@aquastream/app', 'deploy', '--prod', '--legacy', '--offline', out], { cwd: root, stdio: 'inherit' });
 // The deployed copy of our own sources is not needed: the bundles below carry them.

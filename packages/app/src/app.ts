@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
@@ -32,9 +32,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'http.request.id',
     // One line per request, written below with the route template and no headers (no tokens).
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
 import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from '@aquastream/domain';
 import { consumeInSpan } from '../tracing/spans';
 
@@ -26,10 +26,12 @@ export interface KafkaClient extends MessagePublisher, MessageSubscriber {
   close(): Promise<void>;
 }
 
+// kafkajs is loud about conditions the service handles itself (a broker away, a coordinator still
+// loading): one level down keeps real problems visible without flooding the logs.
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
+  [logLevel.ERROR]: 'warn',
+  [logLevel.WARN]: 'info',
+  [logLevel.INFO]: 'debug',
   [logLevel.DEBUG]: 'debug',
 };
 
@@ -71,7 +73,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
 
   async function connectedProducer(): Promise<Producer> {
     if (!producer) {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       producer.on(producer.events.DISCONNECT, () => {
         producerReady = undefined;
       });

@@ -177,7 +177,6 @@ describe('Redis hanging (silent partition) under a steady request stream', () =>
     await sleep(1_500);
     const restoredAt = Date.now();
     proxy.restore();
-    for (let i = 0; i < 6; i++) { await sleep(1000); console.log('DIAG', Date.now() - restoredAt, t.deps.redis?.status, JSON.stringify((await t.app.inject({ method: 'GET', url: '/actuator/health' })).json().components.redis), sum(await scrape(), 'degraded_mode', { mode: 'local_cache' })); }
     await eventually('degraded_mode{mode="local_cache"} 0 after the partition heals', async () => sum(await scrape(), 'degraded_mode', { mode: 'local_cache' }) === 0, 15_000);
     await sleep(500);
     const answers = await stream.stop();

@@ -27,11 +27,20 @@ const DESCRIPTIONS: Record<Status, string> = {
   503: 'Temporarily unavailable (read-only mode, overload); see Retry-After',
 };
 
+/** Problems go out as `application/problem+json` (sendProblem), so that is the documented media type. */
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
 /** Problem responses for the given statuses (400, 429 and 503 may come from any route). */
 export function problems(...statuses: Status[]) {
   const all = new Set<Status>([400, 429, 503, ...statuses]);
-  return Object.fromEntries([...all].map((s) => [s, ProblemSchema.describe(DESCRIPTIONS[s])])) as Record<Status, typeof ProblemSchema>;
+  return Object.fromEntries([...all].map((s) => [s, problemResponse(DESCRIPTIONS[s])])) as Record<Status, ReturnType<typeof problemResponse>>;
 }
+
+/**
+ * A response without a body (204). `type: 'null'` is how @fastify/swagger documents "no content";
+ * a plain `z.null()` comes out of the 3.0 converter as a nullable string with an application/json body.
+ */
+export const noContent = (description: string) => z.null().meta({ type: 'null', description });
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Clock, IdempotencyStore } from '@aquastream/domain';
 import type { UseCases } from '../../composition-root';
 import { idempotent } from '../../plugins/idempotency';
-import { bearer, IdParams, problems } from '../schemas';
+import { bearer, IdParams, noContent, problems } from '../schemas';
 import { bookingDto, waitlistDto } from './presenters';
 import { BookingListQuery, BookingPage, BookingSchema, CreateBookingBody, PaymentResultSchema, WaitlistEntrySchema } from './schemas';
 
@@ -84,7 +84,7 @@ export const eventBookingRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> =
     handler: async (request, reply) => reply.code(201).send(waitlistDto(await useCases.joinWaitlist(request.actor, request.params.id))),
   });
   app.delete('/:id/waitlist', {
-    schema: { tags, summary: 'Leave the waitlist', security: bearer, params: IdParams, response: { 204: z.null().describe('Left'), ...problems(401, 403, 404) } },
+    schema: { tags, summary: 'Leave the waitlist', security: bearer, params: IdParams, response: { 204: noContent('Left'), ...problems(401, 403, 404) } },
     handler: async (request, reply) => {
       await useCases.leaveWaitlist(request.actor, request.params.id);
       return reply.code(204).send(null);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UseCases } from '../../composition-root';
-import { bearer, IdParams, optionalBearer, PagingQuery, problems } from '../schemas';
+import { bearer, IdParams, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
 import { eventV1Dto } from './presenters';
 import { EventV1Body, EventV1Schema } from './schemas';
 
@@ -59,7 +59,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
     },
   });
   app.delete('/:id', {
-    schema: { tags, deprecated, summary: 'Cancel an event (v1)', security: bearer, params: IdParams, response: { 204: z.null().describe('Cancelled'), ...problems(401, 403, 404, 409) } },
+    schema: { tags, deprecated, summary: 'Cancel an event (v1)', security: bearer, params: IdParams, response: { 204: noContent('Cancelled'), ...problems(401, 403, 404, 409) } },
     handler: async (request, reply) => {
       await useCases.cancelEvent(request.actor, request.params.id);
       return reply.code(204).send(null);
