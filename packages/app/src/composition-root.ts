@@ -239,6 +239,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
           policy: policies.get('auth-service'),
           local: localVerifier,
           cache,
+          onAnswered: () => (authDegraded = false),
           onDegraded: (how, error) => {
             authDegraded = true;
             logger?.warn({ err: error, fallback: how }, 'auth service unavailable: token accepted without a revocation check');
@@ -305,7 +306,9 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
           },
           check: () =>
             timed(async () => {
-              await database.ping();
+              // Through the breaker: probes are the trial calls that close it again after an outage,
+              // even when every read is served from the cache.
+              await postgres.execute(() => database.ping());
               const pending = await pendingMigrations(db);
               if (pending > 0) throw new Error(`${pending} migration(s) pending`);
               return { database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL', pool: database.poolStats() };

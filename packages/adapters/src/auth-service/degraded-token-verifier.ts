@@ -13,6 +13,8 @@ export interface AuthServiceOptions {
   /** Upper bound of a remembered answer; the token's own expiry bounds it too. */
   cacheTtlMs?: number;
   onDegraded?: (how: 'cached' | 'local', error: unknown) => void;
+  /** The service answered again. */
+  onAnswered?: () => void;
 }
 
 interface Introspection {
@@ -84,6 +86,12 @@ export function createDegradedTokenVerifier(options: AuthServiceOptions): Access
           return locally;
         }
         throw new UnauthenticatedError('The token cannot be verified right now');
+      }
+      options.onAnswered?.();
+      if (!answer.active) {
+        // Revoked: a remembered "active" must not outlive it.
+        await options.cache.delete([key]);
+        throw new UnauthenticatedError('The token is not active');
       }
       const actor = toActor(answer);
       const ttl = Math.min(cacheTtl, answer.exp ? answer.exp * 1000 - Date.now() : cacheTtl);

@@ -31,26 +31,39 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
   const counters = new Map<string, number>();
   const redis = options.redis;
   let down = !redis;
+  let probe: NodeJS.Timeout | undefined;
+
+  /** Back: forget what Redis holds from before the outage (it missed our invalidations). */
+  const recover = async () => {
+    if (!down || !redis) return;
+    await dropStale(redis, prefix);
+    down = false;
+    local.clear();
+    if (probe) clearInterval(probe);
+    probe = undefined;
+    options.onFallback?.(false);
+  };
 
   const fellBack = (error: unknown) => {
-    if (!down && redis) {
-      down = true;
-      options.onFallback?.(true, error);
-    }
+    if (down || !redis) return;
+    down = true;
+    options.onFallback?.(true, error);
+    // A hung server times commands out without closing the connection, so no 'ready' event
+    // would tell us it is back: ask it once a second.
+    probe = setInterval(() => {
+      if (redis.status === 'ready')
+        void redis.ping().then(
+          () => recover(),
+          () => undefined,
+        );
+    }, 1_000);
+    probe.unref();
   };
 
   if (redis) {
     redis.on('error', fellBack);
     redis.on('close', () => fellBack(new Error('connection closed')));
-    redis.on('ready', () => {
-      if (!down) return;
-      // Back: forget what Redis holds from before the outage (it missed our invalidations).
-      void dropStale(redis, prefix).finally(() => {
-        down = false;
-        local.clear();
-        options.onFallback?.(false);
-      });
-    });
+    redis.on('ready', () => void recover());
   }
 
   const useRedis = () => redis !== undefined && !down && redis.status === 'ready';

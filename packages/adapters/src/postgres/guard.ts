@@ -1,3 +1,4 @@
+import { isTaskCancelledError } from 'cockatiel';
 import { ReadOnlyModeError, type UnitOfWork } from '@aquastream/domain';
 import { isBrokenCircuit, type DependencyPolicy } from '../resilience/index';
 
@@ -11,7 +12,8 @@ export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; message?: string; name?: string } | null;
   if (!e) return false;
   if (e.code && CONNECTION_CODES.has(e.code)) return true;
-  if (e.name === 'TaskCancelledError') return true;
+  // The policy's time limit fired: the database did not answer in time.
+  if (isTaskCancelledError(e)) return true;
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
 }
 
@@ -27,7 +29,17 @@ function translate(policy: DependencyPolicy, error: unknown): unknown {
 /** Every write transaction goes through the postgres breaker; when it is open, writes are refused at once. */
 export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy): UnitOfWork {
   return {
-    run: (work) => policy.execute(() => uow.run(work)).catch((error: unknown) => Promise.reject(translate(policy, error))),
+    run: (work) =>
+      policy
+        .execute((signal) =>
+          uow.run(async (tx) => {
+            const result = await work(tx);
+            // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
+            signal.throwIfAborted();
+            return result;
+          }),
+        )
+        .catch((error: unknown) => Promise.reject(translate(policy, error))),
   };
 }
 

@@ -95,6 +95,12 @@ export const problemPlugin = fp(
           errors,
         });
       }
+      // Plugins that build their own problem (rate limiting) throw it as the error: send it as built.
+      const built = error as unknown as Partial<Problem> & { statusCode?: number };
+      if (typeof built.type === 'string' && built.type.startsWith(PROBLEM_BASE) && typeof built.status === 'number') {
+        const { statusCode: _statusCode, ...problem } = built;
+        return sendProblem(reply, problem as Problem);
+      }
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       if (status === 500) {
         request.log.error({ err: error }, 'unhandled error');

@@ -28,6 +28,9 @@ beforeAll(async () => {
     BREAKER_HALF_OPEN_CALLS: '2',
     DB_STATEMENT_TIMEOUT: '1s',
   });
+  // The Redis client connects in the background; wait, so the first reads are cached in Redis.
+  const client = t.deps.redis!;
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
 });
 
 afterAll(async () => {

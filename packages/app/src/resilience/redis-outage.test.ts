@@ -18,6 +18,9 @@ beforeAll(async () => {
   direct = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await direct.connect();
   t = await startTestApp({ REDIS_URL: proxy.url(redis.url), RATE_LIMIT_MAX: '100000' });
+  // The Redis client connects in the background; wait, so the first reads are cached in Redis.
+  const client = t.deps.redis!;
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
 });
 
 afterAll(async () => {
