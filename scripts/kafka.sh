@@ -193,7 +193,7 @@ cmd_start() {
     # A cluster id is 16 random bytes in URL-safe base64 without padding (22 chars).
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
     if ! "$java" "${JVM_OPTS[@]}" -cp "$jars/*" kafka.tools.StorageTool format \
-        -t "$cluster_id" -c "$dir/server.properties" >>"$dir/kafka.log" 2>&1; then
+        --cluster-id="$cluster_id" -c "$dir/server.properties" >>"$dir/kafka.log" 2>&1; then
       tail -n 40 "$dir/kafka.log" >&2
       [ "$own" = 1 ] && rm -rf "$dir"
       die "formatting the KRaft storage failed"

@@ -278,7 +278,7 @@ class KafkaBroker implements KafkaServer {
     if (fs.existsSync(path.join(this.dir, 'data', 'meta.properties'))) return;
     // A cluster id is 16 random bytes in URL-safe base64 without padding.
     const clusterId = randomBytes(16).toString('base64url');
-    const r = await this.runJava(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(this.dir, 'server.properties')]);
+    const r = await this.runJava(['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(this.dir, 'server.properties')]);
     fs.appendFileSync(this.log, r.stdout + r.stderr);
     if (r.code !== 0) {
       throw new Error(`startKafka: formatting KRaft storage in ${this.dir} failed (exit ${r.code ?? r.signal}):\n${lastLines(r.stdout + r.stderr)}`);

@@ -21,7 +21,7 @@ async function main() {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
-    ? startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, version: VERSION })
+    ? await startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, version: VERSION })
     : undefined;
   const started = performance.now();
   const deps = await createDeps(config, logger);

@@ -113,8 +113,10 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
           fellBack(error);
         }
       }
-      const next = (counters.get(key) ?? Date.now()) + 1;
+      // Kept where get() looks, so a version read back matches the one written.
+      const next = Math.max(Number(local.get(key) ?? 0), counters.get(key) ?? Date.now()) + 1;
       counters.set(key, next);
+      local.set(key, String(next));
       return next;
     },
   };

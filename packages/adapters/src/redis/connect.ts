@@ -13,5 +13,7 @@ export function connectRedis(url: string, options: { password?: string } = {}): 
     commandTimeout: 500,
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(2_000, 100 * attempt),
+    // Commands issued in the same tick share one write: fewer syscalls per request under load.
+    enableAutoPipelining: true,
   });
 }

@@ -33,7 +33,7 @@ async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 30_000
 }
 
 beforeAll(async () => {
-  tracing = startTracing({ exporter });
+  tracing = await startTracing({ exporter });
   payments = await startFakePaymentService();
   await payments.off();
   const logger = createLogger('info', new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));

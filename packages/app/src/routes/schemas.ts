@@ -58,6 +58,34 @@ export const PagingQuery = {
 
 export const IdParams = z.object({ id: z.uuid() });
 
+/** Lone UTF-16 surrogates: JSON.parse lets `"\ud800"` through, and Postgres' jsonb (the outbox) refuses it. */
+const WELL_FORMED = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
+
+/**
+ * Free text that is stored or searched in Postgres: text columns refuse NUL (U+0000) and jsonb
+ * refuses lone surrogates, which would otherwise be a 500 instead of a 400.
+ */
+export const text = () =>
+  z
+    .string()
+    .regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000) characters')
+    .refine((v) => WELL_FORMED.test(v), 'must be well-formed Unicode (no lone surrogates)');
+
+/**
+ * Instants that the database stores and reads back unchanged. Outside this range Postgres refuses
+ * the value (year 0, five-digit years: a 500) or it comes back altered (years below 100 read
+ * back as 19xx/20xx), so the API refuses it with a 400 instead.
+ */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1) - 1;
+export const DATE_RANGE = 'must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z';
+export const inDateRange = (date: Date) => date.getTime() >= EARLIEST && date.getTime() <= LATEST;
+/** An ISO 8601 date-time with offset, within the supported range. */
+export const DateTimeInput = z.iso
+  .datetime({ offset: true })
+  .refine((v) => inDateRange(new Date(v)), DATE_RANGE)
+  .describe('ISO 8601 date-time with offset, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z');
+
 type Security = { [label: string]: readonly string[] }[];
 export const bearer: Security = [{ bearerAuth: [] }];
 export const optionalBearer: Security = [{}, { bearerAuth: [] }];

@@ -5,6 +5,8 @@ import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
 import { newBooking, type Booking } from './booking';
 import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
+import type { EventRepository } from '../events/ports';
+import type { BookingRepository, WaitlistRepository } from './ports';
 import { bookingEvent } from './seat-release';
 
 export interface BookSeatDeps {
@@ -12,6 +14,23 @@ export interface BookSeatDeps {
   clock: Clock;
   ids: IdGenerator;
   bookingTtlMs: number;
+  /** Read side (may be cached), for refusing a full event without opening a transaction. */
+  reads: { events: EventRepository; bookings: BookingRepository; waitlist: WaitlistRepository };
+}
+
+/**
+ * Most requests of a booking rush find the event full: refuse them from a read (the cached event)
+ * without a transaction. Only a definite "full" refuses here; everything else is decided inside
+ * the transaction, so a stale read can never oversell, at worst refuse during a release.
+ */
+async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, now: Date): Promise<void> {
+  const event = await reads.events.findById(eventId);
+  if (!event || event.status !== 'PUBLISHED' || event.startDate <= now || event.available > 0) return;
+  const entry = await reads.waitlist.findEntry(eventId, userId);
+  if (entry?.status === 'OFFERED') return;
+  const existing = await reads.bookings.findActive(eventId, userId);
+  if (existing) throw new BookingConflictError(eventId, existing.id);
+  throw new EventFullError(eventId);
 }
 
 export function requireUser(actor: Actor | null): Actor {
@@ -27,9 +46,10 @@ export function requireUser(actor: Actor | null): Actor {
  * Errors: AUTH.*, EVENT.NOT_FOUND, BOOKING.EVENT_NOT_BOOKABLE, BOOKING.CONFLICT, BOOKING.EVENT_FULL.
  */
 export const makeBookSeat =
-  ({ uow, clock, ids, bookingTtlMs }: BookSeatDeps) =>
+  ({ uow, clock, ids, bookingTtlMs, reads }: BookSeatDeps) =>
   async (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
     const user = requireUser(actor);
+    await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
     return uow.run(async (tx) => {
       const now = clock.now();
       const event = await tx.events.findById(input.eventId);

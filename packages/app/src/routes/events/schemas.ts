@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_STATUSES } from '@aquastream/domain';
-import { PagingQuery, pageOf } from '../schemas';
+import { DateTimeInput, PagingQuery, pageOf, text } from '../schemas';
 
 export const CoordinatesSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
@@ -16,8 +16,8 @@ export const LocationSchema = z
 
 export const CreateLocationBody = z
   .object({
-    name: z.string().trim().min(1).max(255),
-    address: z.string().trim().min(1).max(500),
+    name: text().trim().min(1).max(255),
+    address: text().trim().min(1).max(500),
     coordinates: CoordinatesSchema.nullish(),
   })
   .strict()
@@ -50,10 +50,10 @@ export const EventSchema = z
 
 export const EventBody = z
   .object({
-    title: z.string().min(3).max(255),
-    description: z.string().max(10_000).nullish(),
-    startDate: z.iso.datetime({ offset: true }),
-    endDate: z.iso.datetime({ offset: true }),
+    title: text().min(3).max(255),
+    description: text().max(10_000).nullish(),
+    startDate: DateTimeInput,
+    endDate: DateTimeInput,
     capacity: z.number().int().min(1).max(1_000_000),
     price: MoneySchema.nullish(),
     locationId: z.uuid().nullish(),
@@ -64,9 +64,9 @@ export const EventBody = z
 export const EventListQuery = z.object({
   ...PagingQuery,
   status: z.enum(EVENT_STATUSES).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('Events starting at or after'),
-  to: z.iso.datetime({ offset: true }).optional().describe('Events starting at or before'),
-  search: z.string().max(200).optional().describe('Text in title, description or location'),
+  from: DateTimeInput.optional().describe('Events starting at or after'),
+  to: DateTimeInput.optional().describe('Events starting at or before'),
+  search: text().max(200).optional().describe('Text in title, description or location'),
   locationId: z.uuid().optional(),
   organizerId: z.uuid().optional(),
 });
@@ -86,11 +86,11 @@ export const EventV1Schema = z
 
 export const EventV1Body = z
   .object({
-    title: z.string().min(3).max(255),
-    description: z.string().max(10_000).nullish(),
-    start_date: z.iso.datetime({ offset: true }),
-    location: z.string().max(255).nullish(),
-    end_date: z.iso.datetime({ offset: true }).optional().describe('Defaults to start_date + 1 day'),
+    title: text().min(3).max(255),
+    description: text().max(10_000).nullish(),
+    start_date: DateTimeInput,
+    location: text().max(255).nullish(),
+    end_date: DateTimeInput.optional().describe('Defaults to start_date + 1 day'),
     capacity: z.number().int().min(1).max(1_000_000).optional().describe('Defaults to 50'),
   })
   .meta({ id: 'EventV1Request', deprecated: true });

@@ -1,19 +1,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ValidationError } from '@aquastream/domain';
 import type { UseCases } from '../../composition-root';
-import { bearer, IdParams, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
+import { bearer, DATE_RANGE, IdParams, inDateRange, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
 import { eventV1Dto } from './presenters';
 import { EventV1Body, EventV1Schema } from './schemas';
 
 const DAY_MS = 86_400_000;
 
-const toInput = (b: z.infer<typeof EventV1Body>) => {
+/** An end date that v1 derives (start_date + a length) must still be one the database can store. */
+const derivedEnd = (end: Date) => {
+  if (!inDateRange(end)) throw new ValidationError([{ field: 'end_date', message: `${DATE_RANGE} (start_date plus the event's length)` }]);
+  return end;
+};
+
+const toInput = (b: z.infer<typeof EventV1Body>, length = DAY_MS) => {
   const start = new Date(b.start_date);
   return {
     title: b.title,
     description: b.description ?? null,
     startDate: start,
-    endDate: b.end_date ? new Date(b.end_date) : new Date(start.getTime() + DAY_MS),
+    endDate: b.end_date ? new Date(b.end_date) : derivedEnd(new Date(start.getTime() + length)),
     capacity: b.capacity ?? 50,
     locationText: b.location ?? null,
   };
@@ -26,7 +33,9 @@ const toInput = (b: z.infer<typeof EventV1Body>) => {
 export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: string }> = async (app, { useCases, sunset }) => {
   const sunsetHttp = new Date(sunset).toUTCString();
   app.addHook('onSend', async (request, reply) => {
-    const id = (request.params as { id?: string } | undefined)?.id;
+    // Only a valid id goes into the Link header: a raw one may hold characters a header cannot.
+    const parsed = IdParams.safeParse(request.params);
+    const id = parsed.success ? parsed.data.id : undefined;
     reply.header('deprecation', 'true');
     reply.header('sunset', sunsetHttp);
     reply.header('link', `</api/v2/events${id ? `/${id}` : ''}>; rel="successor-version"`);
@@ -52,9 +61,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
       // v1 knows no price or structured location: keep what v2 set. Without end_date the event
       // keeps its length (a day for legacy rows that never had an end).
       const length = current.endDate.getTime() - current.startDate.getTime();
-      const start = new Date(request.body.start_date);
-      const endDate = request.body.end_date ? new Date(request.body.end_date) : new Date(start.getTime() + (length > 0 ? length : DAY_MS));
-      const input = { ...toInput(request.body), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity, endDate };
+      const input = { ...toInput(request.body, length > 0 ? length : DAY_MS), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity };
       return eventV1Dto(await useCases.updateEvent(request.actor, request.params.id, input));
     },
   });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { UseCases } from '../../composition-root';
 import { locationDto } from '../events/presenters';
 import { CreateLocationBody, LocationPage, LocationSchema } from '../events/schemas';
-import { bearer, IdParams, PagingQuery, problems } from '../schemas';
+import { bearer, IdParams, PagingQuery, problems, text } from '../schemas';
 
 export const locationRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['locations'];
@@ -12,7 +12,7 @@ export const locationRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asy
     handler: async (request, reply) => reply.code(201).send(locationDto(await useCases.createLocation(request.actor, request.body))),
   });
   app.get('', {
-    schema: { tags, summary: 'List locations', querystring: z.object({ ...PagingQuery, search: z.string().max(200).optional() }), response: { 200: LocationPage, ...problems() } },
+    schema: { tags, summary: 'List locations', querystring: z.object({ ...PagingQuery, search: text().max(200).optional() }), response: { 200: LocationPage, ...problems() } },
     handler: async (request) => {
       const page = await useCases.listLocations(request.query);
       return { ...page, items: page.items.map(locationDto) };
