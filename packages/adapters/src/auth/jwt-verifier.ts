@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, importSPKI, jwtVerify, SignJWT, type JWTVerifyGetKey, type KeyObject } from 'jose';
 import { ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Role } from '@aquastream/domain';
 
@@ -29,7 +30,8 @@ function toActor(payload: Record<string, unknown>): Actor {
  */
 export async function createJwtVerifier(options: JwtVerifierOptions): Promise<AccessTokenVerifier> {
   const keys: { key: Uint8Array | KeyObject | JWTVerifyGetKey; algorithms: string[] }[] = [];
-  if (options.secret) keys.push({ key: new TextEncoder().encode(options.secret), algorithms: ['HS256'] });
+  // A KeyObject made once: jose would import raw bytes again on every verification.
+  if (options.secret) keys.push({ key: createSecretKey(Buffer.from(options.secret)), algorithms: ['HS256'] });
   if (options.jwksUrl) keys.push({ key: createRemoteJWKSet(new URL(options.jwksUrl)), algorithms: ['RS256', 'ES256'] });
   if (options.publicKey) {
     const alg = options.publicKey.includes('BEGIN PUBLIC KEY') && /MFkwEwYHKoZIzj0CAQ/.test(options.publicKey) ? 'ES256' : 'RS256';

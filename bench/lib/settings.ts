@@ -1,0 +1,94 @@
+/** Bench settings, all from the environment so runs are reproducible and comparable. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = path.resolve(BENCH_DIR, '..');
+export const BUNDLE_DIR = path.join(ROOT, 'build', 'bundle');
+export const SERVER_ENTRY = path.join(BUNDLE_DIR, 'server.mjs');
+export const SOURCE_ENTRY = path.join(ROOT, 'packages', 'app', 'src', 'main.ts');
+
+function int(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name}=${raw}: expected an integer >= ${min}`);
+  return value;
+}
+
+function flag(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(raw);
+}
+
+export interface Settings {
+  /** Seconds per measured scenario. */
+  duration: number;
+  /** Seconds of unmeasured warm-up before each measured scenario. */
+  warmup: number;
+  connections: number;
+  pipelining: number;
+  seed: number;
+  events: number;
+  users: number;
+  rushCapacity: number;
+  mixedCapacity: number;
+  /** Share of bookings in the mixed scenario, percent. */
+  mixedBookingPercent: number;
+  profile: boolean;
+  /** 'stale' (default): build when build/bundle is missing or older than a source file; 'missing'; 'always'; 'never'. */
+  bundle: 'stale' | 'missing' | 'always' | 'never';
+  /**
+   * RATE_LIMIT_MAX given to the service. All load comes from one IP, and anonymous reads are
+   * limited per IP (600/min by default), so the bench raises the threshold; the limiter still runs.
+   */
+  rateLimitMax: number;
+  /**
+   * How the service runs: 'bundle' (node build/bundle/server.mjs), 'source' (node --import tsx
+   * packages/app/src/main.ts), or 'auto' (default): the bundle, and the sources when the bundle
+   * cannot start (a missing package); the results then say so.
+   */
+  service: 'auto' | 'bundle' | 'source';
+  /** DB_POOL_MAX passed to the service; undefined keeps the service default. */
+  dbPoolMax: number | undefined;
+  jobsEnabled: boolean;
+  /** Experiment knob: NODE_OPTIONS for the service (e.g. "--max-semi-space-size=8"). */
+  nodeOptions: string | undefined;
+  /** Experiment knob: BENCH_REDIS=0 runs the service without REDIS_URL (in-process cache and rate-limit counts). */
+  redis: boolean;
+  outDir: string;
+  external: { databaseUrl?: string; redisUrl?: string; kafkaBrokers?: string };
+}
+
+export function loadSettings(): Settings {
+  const bundle = (process.env.BENCH_BUNDLE ?? 'stale').trim();
+  if (!['stale', 'missing', 'always', 'never'].includes(bundle)) throw new Error(`BENCH_BUNDLE=${bundle}: expected stale, missing, always or never`);
+  const pool = process.env.BENCH_DB_POOL_MAX;
+  return {
+    duration: int('BENCH_DURATION', 10, 1),
+    warmup: int('BENCH_WARMUP', 2, 0),
+    connections: int('BENCH_CONNECTIONS', 100, 1),
+    pipelining: int('BENCH_PIPELINING', 1, 1),
+    seed: int('BENCH_SEED', 42),
+    events: int('BENCH_EVENTS', 10_000, 100),
+    users: int('BENCH_USERS', 5_000, 10),
+    rushCapacity: int('BENCH_RUSH_CAPACITY', 100, 1),
+    mixedCapacity: int('BENCH_MIXED_CAPACITY', 1_000, 1),
+    mixedBookingPercent: int('BENCH_MIXED_BOOKING_PERCENT', 10, 0),
+    profile: flag('BENCH_PROFILE', true),
+    bundle: bundle as Settings['bundle'],
+    service: (['auto', 'bundle', 'source'].includes(process.env.BENCH_SERVICE ?? '') ? process.env.BENCH_SERVICE : 'auto') as Settings['service'],
+    rateLimitMax: int('BENCH_RATE_LIMIT_MAX', 1_000_000_000, 1),
+    dbPoolMax: pool && pool.trim() !== '' ? int('BENCH_DB_POOL_MAX', 10, 1) : undefined,
+    jobsEnabled: flag('BENCH_JOBS_ENABLED', true),
+    redis: flag('BENCH_REDIS', true),
+    nodeOptions: process.env.BENCH_NODE_OPTIONS?.trim() || undefined,
+    outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
+    external: {
+      databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
+      redisUrl: process.env.REDIS_URL?.trim() || undefined,
+      kafkaBrokers: process.env.KAFKA_BROKERS?.trim() || undefined,
+    },
+  };
+}

@@ -1,0 +1,590 @@
+/**
+ * `pnpm bench`: starts the service in real mode (PostgreSQL, Redis, Kafka), seeds it, loads it with
+ * autocannon scenario by scenario, compares with a bare Fastify baseline, checks the bookings,
+ * measures start-up and memory, profiles the hot read, and writes bench/results/. See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { signToken } from '@aquastream/adapters';
+import { freePort } from '../testing/services/free-port';
+import { startKafka, type KafkaServer } from '../testing/services/kafka';
+import { startPostgres, type PostgresServer } from '../testing/services/postgres';
+import { startRedis, type RedisServer } from '../testing/services/redis';
+import { runLoad, type RequestSpec } from './lib/load';
+import { readMemory, sampleProcess, startChild, waitReady } from './lib/processes';
+import { sampleCpuGroups, type CpuGroups } from './lib/cpu';
+import { scrape, summarize, type Samples } from './lib/metrics';
+import { samplePgActivity } from './lib/pg-activity';
+import { summarizeProfile } from './lib/profile';
+import { buildWorkspaceBundle } from './lib/workspace-bundle';
+import { cpuMicrosPerRequest, renderMarkdown, scenarioTable, type OversoldCheck, type Results, type ScenarioResult, type StartupResult, type TargetResult } from './lib/report';
+import { prng, seedEvents, userTokens } from './lib/seed';
+import { BENCH_DIR, BUNDLE_DIR, loadSettings, ROOT, SERVER_ENTRY, SOURCE_ENTRY, type Settings } from './lib/settings';
+
+const settings = loadSettings();
+const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
+const ORGANIZER_ID = '00000000-0000-4000-8000-00000000be0c';
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+// ---------------------------------------------------------------- cleanup, also on failure and ^C
+const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
+const onCleanup = (name: string, fn: () => Promise<unknown>) => cleanups.push({ name, fn });
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const { name, fn } of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log(`cleanup of ${name} failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    log(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  });
+
+// ---------------------------------------------------------------- helpers
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+onCleanup('work dir', async () => {
+  if (process.env.BENCH_KEEP === '1') log(`kept ${workDir} (service logs, profiles)`);
+  else rmSync(workDir, { recursive: true, force: true });
+});
+
+/** The service's environment: the caller's, minus every setting the bench decides itself. */
+function serviceEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const owned = /^(DATABASE_URL|DB_|REDIS_|KAFKA_|AUTH_|DATA_DIR|PORT|HOST|GRPC_|LOG_LEVEL|JOBS_|RUN_MIGRATIONS|RATE_LIMIT_MAX|CONSUMERS_ENABLED|OTEL_|NODE_OPTIONS|PAYMENT_|PUBLIC_URL|BENCH_)/;
+  for (const [k, v] of Object.entries(process.env)) if (!owned.test(k)) env[k] = v;
+  env.NODE_ENV = 'production';
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+let serviceCount = 0;
+/** settings.service 'auto' starts as 'bundle' and falls back to 'workspace-bundle' when the bundle lacks a package. */
+let serviceMode: 'bundle' | 'workspace-bundle' | 'source' = settings.service === 'source' ? 'source' : 'bundle';
+let serverEntry = SERVER_ENTRY;
+async function startService(kind: 'embedded' | 'real', env: Record<string, string | undefined>, nodeArgs: string[] = []) {
+  const port = await freePort();
+  const name = `service-${++serviceCount}-${kind}`;
+  const entry = serviceMode === 'source' ? ['--import', 'tsx', SOURCE_ENTRY] : [serverEntry];
+  const child = startChild(
+    name,
+    [...nodeArgs, ...entry],
+    serviceEnv({
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      GRPC_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      // The production bundle carries proto/ next to server.mjs; the stand-in uses the package's.
+      GRPC_PROTO_DIR: serviceMode === 'workspace-bundle' ? path.join(ROOT, 'packages', 'app', 'proto') : undefined,
+      ...env,
+    }),
+    path.join(workDir, `${name}.log`),
+    // From the repository root so `--import tsx` resolves; every path the service writes is set explicitly.
+    serviceMode === 'source' ? ROOT : workDir,
+  );
+  onCleanup(name, () => child.stop(5_000));
+  const base = `http://127.0.0.1:${port}`;
+  const readyMs = await waitReady(child, `${base}/actuator/health/readiness`);
+  return { child, base, readyMs, idleRssMb: readMemory(child.pid)?.rssMb };
+}
+
+async function api(base: string, method: string, url: string, token?: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url} -> ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Newest non-test source file that is younger than the bundle, if any. */
+function staleness(): string | undefined {
+  const build = path.join(BUNDLE_DIR, 'BUILD');
+  if (!existsSync(build)) return undefined;
+  const built = statSync(build).mtimeMs;
+  let newest: { file: string; mtime: number } | undefined;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+        const mtime = statSync(full).mtimeMs;
+        if (mtime > built && (!newest || mtime > newest.mtime)) newest = { file: path.relative(ROOT, full), mtime };
+      }
+    }
+  };
+  for (const dir of ['packages/domain/src', 'packages/adapters/src', 'packages/app/src', 'db']) if (existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  return newest ? `${newest.file} changed after the bundle was built` : undefined;
+}
+
+function ensureBundle(s: Settings): void {
+  const missing = !existsSync(SERVER_ENTRY);
+  const stale = missing ? undefined : staleness();
+  if (s.bundle === 'always' || (s.bundle !== 'never' && missing) || (s.bundle === 'stale' && stale)) {
+    log(`building the production bundle (pnpm bundle)${stale ? `: ${stale}` : ''}`);
+    execFileSync('pnpm', ['bundle'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
+  } else if (missing) {
+    throw new Error(`${SERVER_ENTRY} is missing and BENCH_BUNDLE=never`);
+  }
+}
+
+/**
+ * startKafka formats the storage with a random base64url cluster id; one that starts with "-" is
+ * taken for an option by kafka-storage (about 1 start in 64), so try again with a new id.
+ */
+async function startKafkaWithRetry(): Promise<KafkaServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKafka();
+    } catch (error) {
+      if (attempt >= 3 || !/cluster-id/.test((error as Error).message)) throw error;
+      log(`Kafka storage format failed on a cluster id starting with "-"; retrying (${attempt})`);
+    }
+  }
+}
+
+const LIST_QUERIES = [
+  '/api/v2/events?status=PUBLISHED&search=rafting&from=2028-03-01T00:00:00Z&page=1&size=20',
+  '/api/v2/events?status=PUBLISHED&search=lake&page=2&size=20',
+  '/api/v2/events?status=PUBLISHED&from=2028-06-01T00:00:00Z&page=1&size=20',
+  '/api/v2/events?status=PUBLISHED&search=kayak&from=2028-01-15T00:00:00Z&to=2028-09-30T00:00:00Z&page=1&size=50',
+];
+
+/** Warm-up (not measured), then the measured run with RSS sampling of `pid`. */
+let activityDatabaseUrl: string | undefined;
+const cpuGroups: CpuGroups = {};
+async function scenario(
+  name: string,
+  description: string,
+  url: string,
+  pid: number,
+  make: () => () => RequestSpec,
+  opts: { amount?: number; warmup?: boolean; target?: 'baseline' | 'service' } = {},
+): Promise<ScenarioResult> {
+  const common = { url, connections: settings.connections, pipelining: settings.pipelining };
+  if (opts.warmup !== false && settings.warmup > 0) {
+    log(`${name}: warm-up ${settings.warmup} s`);
+    await runLoad({ ...common, duration: settings.warmup, next: make() });
+  }
+  log(`${name}: ${opts.amount ? `${opts.amount} requests` : `${settings.duration} s`} at ${settings.connections} connections`);
+  const isService = (opts.target ?? 'service') === 'service';
+  const before = isService ? await scrape(url) : undefined;
+  let mid: Samples | undefined;
+  const midTimer = isService ? setTimeout(() => void scrape(url).then((m) => (mid = m)), opts.amount ? 1_000 : (settings.duration * 1000) / 2) : undefined;
+  const activity = isService && activityDatabaseUrl ? await samplePgActivity(activityDatabaseUrl) : undefined;
+  const memory = sampleProcess(pid);
+  const cpu = sampleCpuGroups(cpuGroups, pid);
+  const load = await runLoad({ ...common, ...(opts.amount ? { amount: opts.amount } : { duration: settings.duration }), next: make() });
+  const cpuByGroup = cpu.stop();
+  const mem = memory.stop();
+  const pgActivity = await activity?.stop();
+  clearTimeout(midTimer);
+  const metrics = isService ? summarize(before, mid, await scrape(url)) : undefined;
+  log(`${name}: ${Math.round(load.rps)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(load.statusCodes)}, RSS max ${mem ? Math.round(mem.rssMaxMb) : '?'} MB, CPU ${mem ? Math.round(mem.cpuPercent) : '?'} % of a core, machine ${mem ? Math.round(mem.machineBusyPercent) : '?'} % busy${metrics ? `, heap ${Math.round(metrics.heapUsedMb)} MB, cache ${JSON.stringify(metrics.cache)}` : ''}`);
+  return { name, description, target: opts.target ?? 'service', load, memory: mem, metrics, pgActivity, cpuByGroup };
+}
+
+async function explain(databaseUrl: string): Promise<Results['explain']> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const cols = `e.id, e.title, e.description, e.start_date, e.end_date, e.location_id, e.location_text, e.capacity, e.available, e.status,
+      e.organizer_id, e.price_amount, e.price_currency, e.created_at, e.updated_at, l.name, l.address, l.latitude, l.longitude, l.created_at`;
+    const where = `e.status <> 'DRAFT' AND e.status = 'PUBLISHED' AND e.start_date >= '2028-03-01T00:00:00Z'
+      AND (e.title ILIKE '%rafting%' OR e.description ILIKE '%rafting%' OR e.location_text ILIKE '%rafting%')`;
+    const queries: Record<string, string> = {
+      'list page (search=rafting, from, page 1 of 20)': `SELECT ${cols} FROM events e LEFT JOIN locations l ON l.id = e.location_id WHERE ${where} ORDER BY e.start_date, e.id LIMIT 20 OFFSET 0`,
+      'list total (count for the same filters)': `SELECT count(*) FROM events e LEFT JOIN locations l ON l.id = e.location_id WHERE ${where}`,
+    };
+    const out: Results['explain'] = {};
+    for (const [name, sql] of Object.entries(queries)) {
+      const res = await client.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${sql}`);
+      const lines = res.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
+      const exec = Number(/Execution Time: ([\d.]+)/.exec(lines.join('\n'))?.[1] ?? Number.NaN);
+      out[name] = { executionMs: exec, plan: lines.filter((l) => !/^(Planning|Execution) Time/.test(l)).join('\n') };
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+async function bookingChecks(databaseUrl: string, events: Record<string, string>): Promise<{ oversold: OversoldCheck[]; overCapacity: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const oversold: OversoldCheck[] = [];
+    for (const [event, id] of Object.entries(events)) {
+      const { rows } = await client.query(
+        `SELECT e.capacity, e.available,
+                (SELECT count(*)::int FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) AS active
+         FROM events e WHERE e.id = $1`,
+        [id],
+      );
+      const r = rows[0] as { capacity: number; available: number; active: number };
+      oversold.push({ event, eventId: id, capacity: r.capacity, available: r.available, activeBookings: r.active, ok: r.active <= r.capacity && r.capacity - r.available === r.active });
+    }
+    const over = await client.query(
+      `SELECT count(*)::int AS n FROM events e
+       WHERE (SELECT count(*) FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) > e.capacity`,
+    );
+    return { oversold, overCapacity: (over.rows[0] as { n: number }).n };
+  } finally {
+    await client.end();
+  }
+}
+
+async function migrationsApplied(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query('SELECT count(*) AS n FROM kysely_migration')).rows[0].n);
+  } catch {
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
+
+function serviceLogStats(files: string[]): Results['checks']['serviceLog'] {
+  let errorLines = 0;
+  let warnLines = 0;
+  const sample: string[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
+      if (level >= 50) errorLines++;
+      else if (level === 40) warnLines++;
+      else continue;
+      if (sample.length < 5) sample.push(line);
+    }
+  }
+  return { errorLines, warnLines, sample };
+}
+
+// ---------------------------------------------------------------- the run
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
+  log(`settings: ${JSON.stringify({ ...settings, external: Object.keys(settings.external).filter((k) => (settings.external as Record<string, string | undefined>)[k]) })}`);
+  const loadAtStart = os.loadavg();
+  if (loadAtStart[0]! > 0.5) log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the start: other work on this machine makes the numbers noisy`);
+  ensureBundle(settings);
+  const stale = staleness();
+  if (stale) log(`warning: ${stale}`);
+
+  // Infrastructure: what the caller gave, or throwaway servers.
+  log('starting PostgreSQL, Redis and Kafka (unless given)');
+  const infraT0 = performance.now();
+  let postgres: PostgresServer | undefined;
+  let redis: RedisServer | undefined;
+  let kafka: KafkaServer | undefined;
+  // allSettled: when one fails, the others still finish starting and are registered for cleanup.
+  const startedInfra = await Promise.allSettled([
+    settings.external.databaseUrl ?? startPostgres().then((s) => { postgres = s; onCleanup('postgres', () => s.destroy()); return s.url; }),
+    !settings.redis ? Promise.resolve('') : settings.external.redisUrl ?? startRedis().then((s) => { redis = s; onCleanup('redis', () => s.destroy()); return s.url; }),
+    settings.external.kafkaBrokers ?? startKafkaWithRetry().then((s) => { kafka = s; onCleanup('kafka', () => s.destroy()); return s.brokers; }),
+  ]);
+  const failed = startedInfra.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const [pgUrl, redisUrl, kafkaBrokers] = startedInfra.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string, string];
+  const infraMs = performance.now() - infraT0;
+  const databaseUrl = postgres ? await postgres.createDatabase('bench') : pgUrl;
+  activityDatabaseUrl = databaseUrl;
+  Object.assign(cpuGroups, { postgresDataDir: postgres?.dataDir, redisPort: redis?.port, kafkaPort: kafka?.port });
+  log(`infrastructure ready in ${Math.round(infraMs)} ms`);
+
+  const realEnv = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl || undefined,
+    KAFKA_BROKERS: kafkaBrokers,
+    AUTH_JWT_SECRET: SECRET,
+    JOBS_ENABLED: String(settings.jobsEnabled),
+    DB_POOL_MAX: settings.dbPoolMax === undefined ? undefined : String(settings.dbPoolMax),
+    DATA_DIR: path.join(workDir, 'real-data'),
+    RATE_LIMIT_MAX: String(settings.rateLimitMax),
+    NODE_OPTIONS: settings.nodeOptions,
+  };
+  const serviceEnvShown = { LOG_LEVEL: 'warn', JOBS_ENABLED: realEnv.JOBS_ENABLED, DB_POOL_MAX: realEnv.DB_POOL_MAX ?? '10 (default)', RATE_LIMIT_MAX: realEnv.RATE_LIMIT_MAX, ...(settings.nodeOptions ? { NODE_OPTIONS: settings.nodeOptions } : {}) };
+
+  // Start-up: embedded on a fresh DATA_DIR, then again on it; real mode on a fresh database, then migrated.
+  const startup: StartupResult[] = [];
+  const embeddedDir = path.join(workDir, 'embedded-data');
+  let bundleError: string | undefined;
+  for (const label of ['fresh DATA_DIR (creates PGlite, runs migrations)', 'existing DATA_DIR']) {
+    log(`start-up, embedded, ${label}`);
+    let s;
+    try {
+      s = await startService('embedded', { DATA_DIR: embeddedDir });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!(settings.service === 'auto' && serviceMode === 'bundle' && /ERR_MODULE_NOT_FOUND|Cannot find (package|module)/.test(message))) throw error;
+      bundleError = /Error \[ERR_MODULE_NOT_FOUND\]: [^\n]*/.exec(message)?.[0] ?? message.split('\n')[0]!;
+      log(`WARNING: the production bundle does not start (${bundleError}); measuring the same esbuild bundle with the workspace's packages linked instead`);
+      serviceMode = 'workspace-bundle';
+      serverEntry = await buildWorkspaceBundle(path.join(workDir, 'workspace-bundle'));
+      rmSync(embeddedDir, { recursive: true, force: true });
+      s = await startService('embedded', { DATA_DIR: embeddedDir });
+    }
+    startup.push({ mode: 'embedded', case: label, readyMs: s.readyMs, idleRssMb: s.idleRssMb });
+    await s.child.stop();
+  }
+  const applied = await migrationsApplied(databaseUrl);
+  log(`start-up, real mode, ${applied ? 'already migrated database' : 'fresh database'}`);
+  const first = await startService('real', realEnv);
+  startup.push({ mode: 'real', case: applied ? `given database (${applied} migrations already applied)` : 'fresh database (runs the migrations)', readyMs: first.readyMs, idleRssMb: first.idleRssMb });
+  await first.child.stop();
+  log('start-up, real mode, migrated database (this instance takes the load)');
+  const svc = await startService('real', realEnv);
+  startup.push({ mode: 'real', case: 'migrated database', readyMs: svc.readyMs, idleRssMb: svc.idleRssMb });
+  const serviceLogs = [first.child.log, svc.child.log];
+
+  // Data: 10,000 events by SQL, a few through the API.
+  log(`seeding ${settings.events} events`);
+  const seeded = await seedEvents(databaseUrl, settings.seed, settings.events);
+  log(`seeded ${seeded.events} new events in ${Math.round(seeded.ms)} ms`);
+  const organizer = await signToken(SECRET, { sub: ORGANIZER_ID, roles: ['ORGANIZER'] });
+  const createPublished = async (body: Record<string, unknown>) => {
+    const created = await api(svc.base, 'POST', '/api/v2/events', organizer, body);
+    await api(svc.base, 'POST', `/api/v2/events/${created.id}/publish`, organizer);
+    return created.id as string;
+  };
+  const day = (d: string, h: number) => `${d}T${String(h).padStart(2, '0')}:00:00Z`;
+  const hotId = await createPublished({
+    title: 'Rafting on the Soca: whitewater day',
+    description: 'A full day of rafting through the emerald Soca gorge for beginners and families. Wetsuits, helmets and lunch included; transfer from the camp.',
+    startDate: day('2030-06-01', 8), endDate: day('2030-06-01', 18), capacity: 40, price: { amount: 5_000, currency: 'EUR' }, locationId: seeded.locationIds[0],
+  });
+  await createPublished({ title: 'Kayaking on Lake Bled', description: 'Sunrise paddle around the island.', startDate: day('2030-06-02', 6), endDate: day('2030-06-02', 9), capacity: 12 });
+  const rushId = await createPublished({ title: 'Rush: Tara canyon rafting', startDate: day('2030-07-01', 8), endDate: day('2030-07-01', 18), capacity: settings.rushCapacity, price: { amount: 4_500, currency: 'EUR' } });
+  const mixedId = await createPublished({ title: 'Mixed: Neretva kayak tour', startDate: day('2030-07-02', 8), endDate: day('2030-07-02', 18), capacity: settings.mixedCapacity });
+  const warmId = await createPublished({ title: 'Warm-up: open day', startDate: day('2030-07-03', 8), endDate: day('2030-07-03', 18), capacity: 1_000_000 });
+
+  log(`signing ${settings.users} rush tokens and ${Math.min(1_000, settings.users)} warm-up tokens`);
+  const rushUsers = await userTokens(SECRET, settings.seed, 1, settings.users);
+  const warmUsers = await userTokens(SECRET, settings.seed, 2, Math.min(1_000, settings.users));
+
+  const hotRes = await fetch(`${svc.base}/api/v2/events/${hotId}`);
+  const hotBody = await hotRes.text();
+  const bodyFile = path.join(workDir, 'event.json');
+  writeFileSync(bodyFile, hotBody);
+
+  // Baseline: bare Fastify, same machine, same settings, own process.
+  const basePort = await freePort();
+  const baseline = startChild('baseline', [path.join(BENCH_DIR, 'baseline-server.mjs')], { ...serviceEnv({}), PORT: String(basePort), BODY_FILE: bodyFile }, path.join(workDir, 'baseline.log'), ROOT);
+  onCleanup('baseline', () => baseline.stop(5_000));
+  const baseUrl = `http://127.0.0.1:${basePort}`;
+  await waitReady(baseline, `${baseUrl}/event`);
+  const scenarios: ScenarioResult[] = [];
+  const extra: ScenarioResult[] = [];
+  const get = (p: string) => (): RequestSpec => ({ kind: 'read', method: 'GET', path: p });
+  scenarios.push(await scenario('baseline: bare Fastify, same JSON', `GET /event on a bare Fastify ${hotBody.length}-byte JSON`, baseUrl, baseline.pid, () => get('/event'), { target: 'baseline' }));
+  await baseline.stop();
+
+  scenarios.push(await scenario('hot read v2', `GET /api/v2/events/:id, one published event`, svc.base, svc.child.pid, () => get(`/api/v2/events/${hotId}`)));
+  scenarios.push(await scenario('hot read v1', `GET /api/v1/events/:id, same event`, svc.base, svc.child.pid, () => get(`/api/v1/events/${hotId}`)));
+  scenarios.push(
+    await scenario('list with filters', `GET /api/v2/events rotating ${LIST_QUERIES.length} filter sets over ${settings.events} events`, svc.base, svc.child.pid, () => {
+      let i = 0;
+      return () => ({ kind: 'read', method: 'GET', path: LIST_QUERIES[i++ % LIST_QUERIES.length]! });
+    }),
+  );
+
+  const booking = (eventId: string, users: { token: string }[], counter: { i: number }): RequestSpec => ({
+    kind: 'booking',
+    method: 'POST',
+    path: '/api/v2/bookings',
+    headers: { authorization: `Bearer ${users[counter.i++ % users.length]!.token}` },
+    body: JSON.stringify({ eventId }),
+  });
+  // JIT warm-up of the booking path on its own event and users, so the rush starts hot.
+  const warmCounter = { i: 0 };
+  extra.push(await scenario('booking warm-up (not a target)', `POST /api/v2/bookings, ${warmUsers.length} users, unlimited event`, svc.base, svc.child.pid, () => () => booking(warmId, warmUsers, warmCounter), { amount: warmUsers.length, warmup: false }));
+  const rushCounter = { i: 0 };
+  scenarios.push(
+    await scenario('booking rush', `POST /api/v2/bookings, ${settings.users} distinct users (one token per request) for ${settings.rushCapacity} seats`, svc.base, svc.child.pid, () => () => booking(rushId, rushUsers, rushCounter), {
+      amount: settings.users,
+      warmup: false,
+    }),
+  );
+  const rand = prng(settings.seed + 7);
+  const readIds = Array.from({ length: 1_000 }, () => seeded.publishedIds[Math.floor(rand() * seeded.publishedIds.length)]!);
+  const mixedCounter = { i: 0 };
+  scenarios.push(
+    await scenario(
+      'mixed 90 % read / 10 % book',
+      `GET /api/v2/events/:id over 1,000 published events, ${settings.mixedBookingPercent} % POST /api/v2/bookings (event of ${settings.mixedCapacity} seats, rotating users)`,
+      svc.base,
+      svc.child.pid,
+      () => {
+        const r = prng(settings.seed + 11);
+        let j = 0;
+        return () => (r() * 100 < settings.mixedBookingPercent ? booking(mixedId, rushUsers, mixedCounter) : get(`/api/v2/events/${readIds[j++ % readIds.length]}`)());
+      },
+    ),
+  );
+
+  const baseRps = scenarios[0]!.load.rps;
+  for (const s of scenarios) if (s.target === 'service') s.ratioToBaseline = s.load.rps / baseRps;
+  for (const s of [...scenarios, ...extra]) s.cpuMicrosPerRequest = cpuMicrosPerRequest(s);
+
+  // Correctness after the load.
+  log('checking bookings in the database');
+  const checks = await bookingChecks(databaseUrl, { 'rush event': rushId, 'mixed event': mixedId, 'warm-up event': warmId });
+  const alive = !svc.child.exited();
+  const shutdownMs = alive ? await svc.child.stop() : undefined;
+  const explained = await explain(databaseUrl).catch((error) => ({ error: { executionMs: Number.NaN, plan: String(error) } }));
+
+  // CPU profiles: the hot read (asked for), and the booking rush (the path furthest from its target).
+  const profiles: Results['profiles'] = {};
+  const profileUsers = settings.profile ? await userTokens(SECRET, settings.seed, 3, settings.users) : [];
+  const profileRuns: { key: string; title: string; file: string; run: (base: string, pid: number) => Promise<ScenarioResult> }[] = [
+    {
+      key: 'hot read',
+      title: 'GET /api/v2/events/:id',
+      file: 'latest-hot-read.cpuprofile',
+      run: (base, pid) => scenario('hot read v2 (profiled)', 'GET /api/v2/events/:id under --cpu-prof', base, pid, () => get(`/api/v2/events/${hotId}`)),
+    },
+    {
+      key: 'booking rush',
+      title: `POST /api/v2/bookings, ${settings.users} users for ${settings.rushCapacity} seats, no warm-up`,
+      file: 'latest-booking-rush.cpuprofile',
+      run: async (base, pid) => {
+        const organizerToken = await signToken(SECRET, { sub: ORGANIZER_ID, roles: ['ORGANIZER'] });
+        const created = await api(base, 'POST', '/api/v2/events', organizerToken, { title: 'Profiled rush', startDate: day('2030-07-04', 8), endDate: day('2030-07-04', 18), capacity: settings.rushCapacity, price: { amount: 4_500, currency: 'EUR' } });
+        await api(base, 'POST', `/api/v2/events/${created.id}/publish`, organizerToken);
+        const counter = { i: 0 };
+        return scenario('booking rush (profiled)', 'POST /api/v2/bookings under --cpu-prof', base, pid, () => () => booking(created.id, profileUsers, counter), { amount: settings.users, warmup: false });
+      },
+    },
+  ];
+  for (const pr of settings.profile ? profileRuns : []) {
+    try {
+      log(`profiling: ${pr.key} (node --cpu-prof)`);
+      const profDir = path.join(workDir, `prof-${pr.key.replace(/\W+/g, '-')}`);
+      mkdirSync(profDir, { recursive: true });
+      // Without the Kafka consumer: it adds heartbeats to the profile, and a consumer still joining its
+      // group delays the graceful exit (the profile is only written when the process exits).
+      const p = await startService('real', { ...realEnv, CONSUMERS_ENABLED: 'false' }, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+      serviceLogs.push(p.child.log);
+      const run = await pr.run(p.base, p.child.pid);
+      extra.push(run);
+      // The service forces its own exit after SHUTDOWN_GRACE_MS + 5 s; a SIGKILL before that loses the profile.
+      await p.child.stop(30_000);
+      // One profile per thread (loader hooks run in their own thread); the main thread's is the largest.
+      const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profDir, f));
+      if (files.length === 0) throw new Error(`no .cpuprofile written in ${profDir}`);
+      const file = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+      const summary = summarizeProfile(file, ROOT);
+      mkdirSync(settings.outDir, { recursive: true });
+      copyFileSync(file, path.join(settings.outDir, pr.file));
+      profiles[pr.key] = { ...summary, title: pr.title, file: path.relative(ROOT, path.join(settings.outDir, pr.file)), rps: run.load.rps, p99: run.load.latencyMs.p99 };
+    } catch (error) {
+      profiles[pr.key] = { error: (error as Error).message };
+      log(`profile of ${pr.key} failed: ${(error as Error).message}`);
+    }
+  }
+
+  // Targets.
+  const byName = (n: string) => scenarios.find((s) => s.name === n)!;
+  const v2 = byName('hot read v2');
+  const v1 = byName('hot read v1');
+  const rush = byName('booking rush');
+  const serviceScenarios = scenarios.filter((s) => s.target === 'service');
+  const rssMax = Math.max(...serviceScenarios.map((s) => s.memory?.rssMaxMb ?? 0));
+  const total5xx = serviceScenarios.reduce((a, s) => a + s.load.count5xx, 0) + extra.reduce((a, s) => a + s.load.count5xx, 0);
+  const realStarts = startup.filter((s) => s.mode === 'real');
+  const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+  const conn = `${settings.connections} connections`;
+  const targets: TargetResult[] = [
+    { target: 'hot read v2 throughput', threshold: '>= 50 % of baseline req/s', measured: `${Math.round(v2.load.rps)} req/s = ${pct(v2.ratioToBaseline!)} of ${Math.round(baseRps)}`, pass: v2.ratioToBaseline! >= 0.5 },
+    { target: 'hot read v1 throughput', threshold: '>= 50 % of baseline req/s', measured: `${Math.round(v1.load.rps)} req/s = ${pct(v1.ratioToBaseline!)}`, pass: v1.ratioToBaseline! >= 0.5 },
+    { target: 'hot read v2 p99', threshold: `<= 25 ms at 100 connections`, measured: `${v2.load.latencyMs.p99.toFixed(1)} ms at ${conn}`, pass: v2.load.latencyMs.p99 <= 25 && settings.connections >= 100 },
+    { target: 'hot read v1 p99', threshold: `<= 25 ms at 100 connections`, measured: `${v1.load.latencyMs.p99.toFixed(1)} ms at ${conn}`, pass: v1.load.latencyMs.p99 <= 25 && settings.connections >= 100 },
+    { target: 'booking rush throughput', threshold: '>= 1,000 booking requests/s', measured: `${Math.round(rush.load.rps)} req/s (${rush.load.statusCodes['201'] ?? 0} booked, ${rush.load.non2xx} refused)`, pass: rush.load.rps >= 1_000 },
+    { target: 'booking rush: oversold seats', threshold: '0', measured: `${checks.oversold.filter((o) => !o.ok).length} bad events; ${checks.overCapacity} over capacity in the database`, pass: checks.oversold.every((o) => o.ok) && checks.overCapacity === 0 },
+    { target: 'booking rush: 5xx', threshold: '0', measured: `${rush.load.count5xx} (all scenarios: ${total5xx}), ${rush.load.errors} connection errors, ${rush.load.timeouts} timeouts`, pass: rush.load.count5xx === 0 && rush.load.errors === 0 && rush.load.timeouts === 0 },
+    { target: 'RSS under load', threshold: '<= 200 MB', measured: `${Math.round(rssMax)} MB max over the service scenarios`, pass: rssMax <= 200 },
+    ...realStarts.map((s) => ({ target: `readiness after start, real mode, ${s.case}`, threshold: '<= 2,000 ms', measured: `${Math.round(s.readyMs)} ms`, pass: s.readyMs <= 2_000 })),
+  ];
+
+  const totalSeconds = (performance.now() - t0) / 1000;
+  const results: Results = {
+    meta: {
+      startedAt: started.toISOString(),
+      totalSeconds,
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memTotalMb: os.totalmem() / 1024 / 1024,
+      gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+      gitDirty: git(['status', '--porcelain']).length > 0,
+      bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
+      bundleStale: stale,
+      settings: { ...settings, external: undefined },
+      infra: { postgres: postgres ? 'started by the bench (fsync off)' : 'given by DATABASE_URL', redis: !settings.redis ? 'not used (BENCH_REDIS=0)' : redis ? 'started by the bench' : 'given by REDIS_URL', kafka: kafka ? 'started by the bench' : 'given by KAFKA_BROKERS', startMs: infraMs },
+      serviceEnv: serviceEnvShown,
+      serviceRunAs: { bundle: 'node build/bundle/server.mjs', 'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs', source: 'node --import tsx packages/app/src/main.ts' }[serviceMode],
+      bundleError,
+      serviceAliveAfterLoad: alive,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    seed: { ...seeded, publishedIds: seeded.publishedIds.length, organizerIds: seeded.organizerIds.length, hotEventId: hotId, rushEventId: rushId, mixedEventId: mixedId, hotEventBodyBytes: hotBody.length },
+    startup,
+    scenarios,
+    extra,
+    checks: { oversold: checks.oversold, eventsOverCapacity: checks.overCapacity, total5xx, serviceLog: serviceLogStats(serviceLogs), shutdownMs },
+    explain: explained,
+    targets,
+    profiles,
+  };
+
+  mkdirSync(settings.outDir, { recursive: true });
+  const md = renderMarkdown(results);
+  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  for (const name of ['latest', stamp]) {
+    writeFileSync(path.join(settings.outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(path.join(settings.outDir, `${name}.md`), `${md}\n`);
+  }
+  process.stdout.write(`\n${scenarioTable(scenarios)}\n\n`);
+  process.stdout.write(`${md.slice(md.indexOf('## Targets'), md.indexOf('## Correctness'))}`);
+  log(`results: ${path.relative(ROOT, path.join(settings.outDir, 'latest.md'))} (and .json, ${stamp}.*); ${Math.round(totalSeconds)} s`);
+  if (!alive) throw new Error('the service died during the load; see the results');
+}
+
+main()
+  .catch((error) => {
+    log(`failed: ${(error as Error).stack ?? error}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    log('stopping everything');
+    await cleanup();
+    // Let testing/services' exit hooks run; nothing the bench started survives it.
+    await sleep(50);
+    process.exit(process.exitCode ?? 0);
+  });
