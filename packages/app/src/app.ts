@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { zodFastSerializer } from './plugins/serializer';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
 import { overloadPlugin } from './plugins/overload';
@@ -37,7 +38,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(zodFastSerializer);
 
   if (options.tracing ?? Boolean(deps.config.OTEL_EXPORTER_OTLP_ENDPOINT)) await app.register(tracingPlugin);
   await app.register(httpMetricsPlugin, { metrics: deps.metrics });
