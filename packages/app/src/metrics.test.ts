@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
+import { parseMetrics } from '../../../testing/prometheus';
 
 let t: TestApp;
 
@@ -11,17 +12,6 @@ beforeAll(async () => {
   await t.deps.messaging.kafka!.ensureTopics();
 });
 afterAll(() => t?.close());
-
-/** Parses the exposition format into `name{labels}` -> value. */
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
 
 const value = (samples: Map<string, number>, name: string, labels: Record<string, string> = {}) => {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -50,7 +40,7 @@ describe('/actuator/prometheus after traffic', () => {
 
     const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
     expect(res.statusCode).toBe(200);
-    const m = parse(res.body);
+    const m = parseMetrics(res.body);
 
     expect(value(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(value(m, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);

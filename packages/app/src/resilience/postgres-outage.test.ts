@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { organizer, publishedEvent, startTestApp, user, inDays, type TestApp, type TestUser } from '../../../../testing/app';
 import { startPostgres, type PostgresServer } from '../../../../testing/services/postgres';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
+import { parseMetrics } from '../../../../testing/prometheus';
 
 // The app talks to a PostgreSQL of this file's own through a TCP proxy, so the database can be cut
 // (proxy) or stopped for real without touching the shared server. Small breaker settings make the
@@ -51,16 +52,6 @@ async function withDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise
   }
 }
 
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
 function sample(samples: Map<string, number>, name: string, labels: Record<string, string>): number | undefined {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const [key, v] of samples) if (key.split('{')[0] === name && wanted.every((w) => key.includes(w))) return v;
@@ -70,7 +61,7 @@ function sample(samples: Map<string, number>, name: string, labels: Record<strin
 async function scrape(): Promise<Map<string, number>> {
   const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
   expect(res.statusCode).toBe(200);
-  return parse(res.body);
+  return parseMetrics(res.body);
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 100): Promise<T> {

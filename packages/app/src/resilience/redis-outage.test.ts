@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { organizer, publishedEvent, startTestApp, type TestApp } from '../../../../testing/app';
 import { startRedis, type RedisServer } from '../../../../testing/services/redis';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
+import { parseMetrics } from '../../../../testing/prometheus';
 
 // The app's Redis sits behind a TCP proxy in front of a Redis of this file's own (the shared one
 // is never cut, and the cache drops its keys when Redis comes back).
@@ -30,17 +31,6 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** Parses the Prometheus exposition format into `name{labels}` -> value. */
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
 /** Sum of the samples of `name` whose labels include `labels`. */
 function sum(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -52,7 +42,7 @@ function sum(samples: Map<string, number>, name: string, labels: Record<string, 
 async function scrape(): Promise<Map<string, number>> {
   const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
   expect(res.statusCode).toBe(200);
-  return parse(res.body);
+  return parseMetrics(res.body);
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
