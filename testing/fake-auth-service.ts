@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { startSwitchableServer } from './switchable-server';
 
 /**
  * A real HTTP Auth Service for tests (contract: docs/auth-service.md):
@@ -54,58 +54,34 @@ function verifyHs256(token: string, secret: string): Claims | null {
 export async function startFakeAuthService(secret: string): Promise<FakeAuthService> {
   const introspected: string[] = [];
   const revoked = new Set<string>();
-  let server: Server | undefined;
-  let port = 0;
-
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((req, res) => {
-        void readBody(req).then((raw) => {
-          if (req.method !== 'POST' || req.url !== '/api/v1/tokens/introspect') {
-            res.writeHead(404).end();
-            return;
-          }
-          let token = '';
-          try {
-            token = String((JSON.parse(raw) as { token?: unknown }).token ?? '');
-          } catch {
-            res.writeHead(400).end();
-            return;
-          }
-          introspected.push(token);
-          const claims = verifyHs256(token, secret);
-          const active = claims !== null && !revoked.has(token) && (claims.exp === undefined || claims.exp * 1000 > Date.now());
-          const answer = active ? { active: true, sub: claims.sub, roles: claims.roles ?? [], exp: claims.exp } : { active: false };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-        });
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        s.off('error', reject);
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
+  const server = await startSwitchableServer((req, res) => {
+    void readBody(req).then((raw) => {
+      if (req.method !== 'POST' || req.url !== '/api/v1/tokens/introspect') {
+        res.writeHead(404).end();
+        return;
+      }
+      let token: string;
+      try {
+        token = String((JSON.parse(raw) as { token?: unknown }).token ?? '');
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      introspected.push(token);
+      const claims = verifyHs256(token, secret);
+      const active = claims !== null && !revoked.has(token) && (claims.exp === undefined || claims.exp * 1000 > Date.now());
+      const answer = active ? { active: true, sub: claims.sub, roles: claims.roles ?? [], exp: claims.exp } : { active: false };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
-
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const s = server;
-      server = undefined;
-      if (!s) return resolve();
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
-
-  await listen();
+  });
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return server.url;
     },
     introspected,
     revoke: (token) => void revoked.add(token),
-    off: stop,
-    on: () => (server ? Promise.resolve() : listen()),
-    close: stop,
+    off: () => server.off(),
+    on: () => server.on(),
+    close: () => server.close(),
   };
 }

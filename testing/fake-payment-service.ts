@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { startSwitchableServer } from './switchable-server';
 
 /**
  * A real HTTP Payment Service for tests (contract: docs/payment-service.md) that can be switched
@@ -24,42 +24,25 @@ const body = (req: IncomingMessage) =>
 export async function startFakePaymentService(): Promise<FakePaymentService> {
   const charges: FakePaymentService['charges'] = [];
   const refunds: string[] = [];
-  const seen = new Set<string>();
-  let server: Server;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer(async (req, res) => {
-        const payload = await body(req);
-        const key = String(req.headers['idempotency-key'] ?? '');
-        if (req.method === 'POST' && req.url === '/payments') {
-          charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount) });
-          seen.add(key);
-          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ paymentId: payload.paymentId, status: 'SUCCEEDED' }));
-        } else if (req.method === 'POST' && /^\/payments\/[^/]+\/refunds$/.test(req.url ?? '')) {
-          refunds.push(req.url!.split('/')[2]!);
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"REFUNDED"}');
-        } else res.writeHead(404).end();
-      });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  await listen();
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const server = await startSwitchableServer(async (req, res) => {
+    const payload = await body(req);
+    const key = String(req.headers['idempotency-key'] ?? '');
+    if (req.method === 'POST' && req.url === '/payments') {
+      charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount) });
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ paymentId: payload.paymentId, status: 'SUCCEEDED' }));
+    } else if (req.method === 'POST' && /^\/payments\/[^/]+\/refunds$/.test(req.url ?? '')) {
+      refunds.push(req.url!.split('/')[2]!);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"REFUNDED"}');
+    } else res.writeHead(404).end();
+  });
   return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return server.url;
     },
     charges,
     refunds,
-    off: stop,
-    on: listen,
-    close: stop,
-  } as FakePaymentService;
+    off: () => server.off(),
+    on: () => server.on(),
+    close: () => server.close(),
+  };
 }

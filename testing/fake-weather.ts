@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startSwitchableServer } from './switchable-server';
 
 /**
  * A real HTTP Open-Meteo-compatible forecast API for tests:
@@ -35,63 +34,43 @@ function datesBetween(start: string, end: string): string[] {
 
 export async function startFakeWeather(): Promise<FakeWeather> {
   const requests: URLSearchParams[] = [];
-  let server: Server | undefined;
-  let port = 0;
-
-  const fake: FakeWeather = {
+  let mode: FakeWeatherMode = 'up';
+  const server = await startSwitchableServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' || url.pathname !== '/v1/forecast') {
+      res.writeHead(404).end();
+      return;
+    }
+    requests.push(url.searchParams);
+    if (mode === 'hang') return; // never answers; closed by off()/close()
+    if (mode === 'error') {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":true,"reason":"fake outage"}');
+      return;
+    }
+    const time = datesBetween(url.searchParams.get('start_date') ?? '', url.searchParams.get('end_date') ?? '');
+    const daily = {
+      time,
+      temperature_2m_max: time.map((_, i) => 20 + i),
+      temperature_2m_min: time.map((_, i) => 10 + i),
+      precipitation_sum: time.map((_, i) => i * 0.5),
+    };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ latitude: Number(url.searchParams.get('latitude')), longitude: Number(url.searchParams.get('longitude')), timezone: 'UTC', daily }),
+    );
+  });
+  return {
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return server.url;
     },
     requests,
-    mode: 'up',
-    off: () => stop(),
-    on: () => (server ? Promise.resolve() : listen()),
-    close: () => stop(),
+    get mode() {
+      return mode;
+    },
+    set mode(next: FakeWeatherMode) {
+      mode = next;
+    },
+    off: () => server.off(),
+    on: () => server.on(),
+    close: () => server.close(),
   };
-
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((req, res) => {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        if (req.method !== 'GET' || url.pathname !== '/v1/forecast') {
-          res.writeHead(404).end();
-          return;
-        }
-        requests.push(url.searchParams);
-        if (fake.mode === 'hang') return; // never answers; closed by off()/close()
-        if (fake.mode === 'error') {
-          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":true,"reason":"fake outage"}');
-          return;
-        }
-        const time = datesBetween(url.searchParams.get('start_date') ?? '', url.searchParams.get('end_date') ?? '');
-        const daily = {
-          time,
-          temperature_2m_max: time.map((_, i) => 20 + i),
-          temperature_2m_min: time.map((_, i) => 10 + i),
-          precipitation_sum: time.map((_, i) => i * 0.5),
-        };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ latitude: Number(url.searchParams.get('latitude')), longitude: Number(url.searchParams.get('longitude')), timezone: 'UTC', daily }),
-        );
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        s.off('error', reject);
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const s = server;
-      server = undefined;
-      if (!s) return resolve();
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
-
-  await listen();
-  return fake;
 }
