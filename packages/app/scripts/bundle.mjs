@@ -1,5 +1,6 @@
 // Builds the production bundle in build/bundle: production dependencies only (pnpm deploy --prod,
-// offline from the store) plus server.mjs and cli.mjs, esbuild bundles of our workspace code.
+// from the store; package metadata is fetched when not cached, as on a fresh machine) plus
+// server.mjs and cli.mjs, esbuild bundles of our workspace code.
 // npm packages stay external and load from the bundle's node_modules; the folder runs alone.
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ for (const pkg of ['packages/adapters', 'packages/domain', 'db']) {
 }
 
 rmSync(out, { recursive: true, force: true });
-execFileSync('pnpm', ['--filter', '@aquastream/app', 'deploy', '--prod', '--legacy', '--offline', out], { cwd: root, stdio: 'inherit' });
+execFileSync('pnpm', ['--filter', '@aquastream/app', 'deploy', '--prod', '--legacy', '--prefer-offline', out], { cwd: root, stdio: 'inherit' });
 // The deployed copy of our own sources is not needed: the bundles below carry them.
 rmSync(join(out, 'src'), { recursive: true, force: true });
 rmSync(join(out, 'scripts'), { recursive: true, force: true });
