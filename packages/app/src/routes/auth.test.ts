@@ -2,9 +2,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { signToken } from '@aquastream/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, TEST_SECRET, type TestApp } from '../../../../testing/app';
+import { expectProblem, type InjectResponse } from '../../../../testing/problems';
 
-type Json = any;
-type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+type Res = InjectResponse;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,14 +14,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toBe(`https://aquastream.org/problems/${typeSuffix}`);
-  return body;
-}
 
 /**
  * An HS256 JWT built by hand, so a test controls every claim (an `exp` in the past, no `exp`, `alg: none`).

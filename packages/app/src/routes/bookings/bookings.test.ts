@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, admin, inDays, publishedEvent as publish, type TestApp, type TestUser } from '../../../../../testing/app';
+import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
-type Json = any;
-type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+type Res = InjectResponse;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -17,14 +17,6 @@ const BOOKING_KEYS = ['amount', 'createdAt', 'eventId', 'expiresAt', 'id', 'paym
 const WAITLIST_KEYS = ['createdAt', 'eventId', 'id', 'offerExpiresAt', 'position', 'status', 'userId'];
 const EUR = (amount: number) => ({ amount, currency: 'EUR' });
 
-function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toMatch(new RegExp(`/${typeSuffix}$`));
-  return body;
-}
 
 const publishedEvent = (owner: TestUser, over: Record<string, unknown> = {}): Promise<Json> => publish(t.app, owner, over);
 const available = async (eventId: string): Promise<number> => (await t.app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` })).json().available;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, inDays, type TestApp, type TestUser } from '../../../../../testing/app';
 import { signatureOf } from './webhook';
+import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
-type Json = any;
-type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+type Res = InjectResponse;
 
 const SECRET = 'webhook-secret'; // PAYMENT_WEBHOOK_SECRET of the test app
 let t: TestApp;
@@ -15,14 +15,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toMatch(new RegExp(`/${typeSuffix}$`));
-  return body;
-}
 
 /** Posts the exact bytes of `raw`, signed with `signature` (or unsigned when null). */
 const postRaw = (raw: string, signature: string | null): Promise<Res> =>

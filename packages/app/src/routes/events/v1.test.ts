@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, admin, inDays, type TestApp, type TestUser } from '../../../../../testing/app';
+import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
-type Json = any;
-type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+type Res = InjectResponse;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -24,14 +24,6 @@ function expectDeprecation(res: Res, successor: string) {
   expect(res.headers['link']).toBe(`<${successor}>; rel="successor-version"`);
 }
 
-function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toMatch(new RegExp(`/${typeSuffix}$`));
-  return body;
-}
 
 const v1 = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, who?: TestUser | null, payload?: Record<string, unknown>): Promise<Res> =>
   t.app.inject({ method, url: `/api/v1/events${path}`, headers: who?.auth ?? {}, ...(payload ? { payload } : {}) });

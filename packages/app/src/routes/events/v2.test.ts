@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, admin, inDays, type TestApp, type TestUser } from '../../../../../testing/app';
+import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
-type Json = any;
-type Res = { statusCode: number; headers: Record<string, unknown>; body: string; json(): Json };
+type Res = InjectResponse;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -16,14 +16,6 @@ afterAll(async () => {
 const EVENT_KEYS = ['available', 'capacity', 'createdAt', 'description', 'endDate', 'id', 'location', 'organizerId', 'price', 'startDate', 'status', 'title', 'updatedAt'];
 const tag = () => randomUUID().slice(0, 8);
 
-function expectProblem(res: Res, status: number, typeSuffix?: string): Json {
-  expect(res.statusCode, JSON.stringify(res.json())).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toMatch(new RegExp(`/${typeSuffix}$`));
-  return body;
-}
 
 const body = (over: Record<string, unknown> = {}) => ({ title: 'Rafting on the Katun', description: 'Three days on the river', startDate: inDays(10), endDate: inDays(11), capacity: 10, ...over });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, admin, type TestApp, type TestUser } from '../../../../../testing/app';
+import { expectProblem } from '../../../../../testing/problems';
 
 let t: TestApp;
 let org: TestUser;
@@ -15,14 +16,6 @@ afterAll(async () => {
 
 const unique = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
 
-function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json(): any }, status: number, typeSuffix?: string) {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
-  if (typeSuffix) expect(body.type).toMatch(new RegExp(`/${typeSuffix}$`));
-  return body;
-}
 
 async function createLocation(who: TestUser, body: Record<string, unknown>) {
   return t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: who.auth, payload: body });
