@@ -26,6 +26,8 @@ export interface AppOptions {
   accepting?: () => boolean;
 }
 
+const QUIETER_THAN_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /** The HTTP application as one Fastify instance; process concerns (listen, signals) live in main.ts. */
 export async function buildApp(deps: Deps, options: AppOptions = {}) {
   const app = Fastify({
@@ -43,6 +45,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   if (options.tracing ?? Boolean(deps.config.OTEL_EXPORTER_OTLP_ENDPOINT)) await app.register(tracingPlugin);
   await app.register(httpMetricsPlugin, { metrics: deps.metrics });
   app.addHook('onResponse', async (request, reply) => {
+    // Built only when it is written: at LOG_LEVEL=warn the hot path allocates nothing here.
+    if (QUIETER_THAN_INFO.has(request.log.level)) return;
     request.log.info(
       {
         http: { request: { method: request.method }, response: { status_code: reply.statusCode } },
@@ -67,8 +71,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   });
 
   // Reads served while the database is unreachable come from the cache: say so.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (deps.readOnly()) reply.header('x-degraded', 'read-only');
+    done(null, payload);
   });
 
   const { useCases } = deps;

@@ -69,7 +69,7 @@ export function createUseCases(ports: {
     createLocation: domain.makeCreateLocation(write),
     getLocation: domain.makeGetLocation({ locations }),
     listLocations: domain.makeListLocations({ locations }),
-    bookSeat: domain.makeBookSeat({ ...write, bookingTtlMs, reads: { events, bookings, waitlist } }),
+    bookSeat: domain.makeBookSeat({ ...write, bookingTtlMs, reads: { events, bookings } }),
     getBooking: domain.makeGetBooking({ bookings, events }),
     listMyBookings: domain.makeListMyBookings({ bookings }),
     listEventBookings: domain.makeListEventBookings({ bookings, events }),

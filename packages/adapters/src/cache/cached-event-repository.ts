@@ -4,6 +4,8 @@ export interface CachedEventsOptions {
   ttlMs: number;
   /** Public list pages cached (1..N); deeper pages always go to the database. */
   listPages?: number;
+  /** Events kept decoded in memory next to their cached text (default 1,000). */
+  decodedEntries?: number;
 }
 
 const reviveEvent = (e: Event): Event => ({
@@ -14,6 +16,12 @@ const reviveEvent = (e: Event): Event => ({
   updatedAt: new Date(e.updatedAt),
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
 });
+
+/** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */
+const frozen = (e: Event): Event => {
+  if (e.location) Object.freeze(e.location);
+  return Object.freeze(e);
+};
 
 const LIST_VERSION = 'events:list:version';
 
@@ -42,9 +50,21 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
     const stored = await cache.get(LIST_VERSION);
     return stored === null ? cache.increment(LIST_VERSION) : Number(stored);
   };
+  // The cache stays the single source of freshness (every read asks it); when it answers with the
+  // same text as last time, the event decoded then is returned again. Hot reads then skip the
+  // parse and revive, and callers can memoise work per event object (the serialised response).
+  const decodedEntries = options.decodedEntries ?? 1_000;
+  const decoded = new Map<string, { text: string; event: Event }>();
+  const remember = (id: string, text: string, event: Event) => {
+    if (!decoded.has(id) && decoded.size >= decodedEntries) decoded.delete(decoded.keys().next().value!);
+    decoded.set(id, { text, event: frozen(event) });
+    return event;
+  };
   const peek = async (id: string) => {
-    const hit = await cache.get(key(id));
-    return hit ? reviveEvent(JSON.parse(hit) as Event) : null;
+    const text = await cache.get(key(id));
+    if (!text) return null;
+    const known = decoded.get(id);
+    return known?.text === text ? known.event : remember(id, text, reviveEvent(JSON.parse(text) as Event));
   };
 
   const repository: EventRepository = {
@@ -53,8 +73,10 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       const hit = await peek(id);
       if (hit) return hit;
       const event = await inner.findById(id);
-      if (event) await cache.set(key(id), JSON.stringify(event), options.ttlMs);
-      return event;
+      if (!event) return null;
+      const text = JSON.stringify(event);
+      await cache.set(key(id), text, options.ttlMs);
+      return remember(id, text, event);
     },
     async list(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
       if (!isPublic(filter) || page.page > listPages) return inner.list(filter, page);

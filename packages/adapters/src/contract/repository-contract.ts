@@ -261,6 +261,22 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.waitlist.closeAll(event.id, at(1))).toBe(3);
         expect((await s.scope.waitlist.findEntry(event.id, waiting.userId))?.status).toBe('EXPIRED');
       });
+
+      it("reads a user's standing on an event: active booking and waitlist offer, this event only", async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const offered = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) });
+        const waiting = anEntry(event.id);
+        for (const e of [offered, waiting]) await s.scope.waitlist.insert(e);
+        const booking = aBooking(other.id, { userId: waiting.userId });
+        await s.scope.bookings.insert(booking);
+
+        expect(await s.scope.bookings.standing(event.id, offered.userId)).toEqual({ activeBookingId: null, offered: true });
+        expect(await s.scope.bookings.standing(event.id, waiting.userId)).toEqual({ activeBookingId: null, offered: false });
+        expect(await s.scope.bookings.standing(other.id, waiting.userId)).toEqual({ activeBookingId: booking.id, offered: false });
+        await s.scope.bookings.update({ ...booking, status: 'CANCELLED', expiresAt: null, updatedAt: at(1) });
+        expect(await s.scope.bookings.standing(other.id, waiting.userId)).toEqual({ activeBookingId: null, offered: false });
+      });
     });
 
     describe('unit of work', () => {

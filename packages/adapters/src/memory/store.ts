@@ -107,6 +107,11 @@ function bookingRepository(s: () => State): BookingRepository {
     async findActive(eventId, userId) {
       return structuredClone(all().find((b) => b.eventId === eventId && b.userId === userId && active(b)) ?? null);
     },
+    async standing(eventId, userId) {
+      const booking = all().find((b) => b.eventId === eventId && b.userId === userId && active(b));
+      const offered = [...s().waitlist.values()].some((w) => w.eventId === eventId && w.userId === userId && w.status === 'OFFERED');
+      return { activeBookingId: booking?.id ?? null, offered };
+    },
     async list(f, page) {
       const rows = all()
         .filter((b) => (!f.userId || b.userId === f.userId) && (!f.eventId || b.eventId === f.eventId) && (!f.status || b.status === f.status))

@@ -25,6 +25,16 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       const row = await bookings().where('event_id', '=', eventId).where('user_id', '=', userId).where('status', 'in', ACTIVE).executeTakeFirst();
       return row ? toBooking(row) : null;
     },
+    async standing(eventId, userId) {
+      // One round trip: most requests of a booking rush end here (the event is full).
+      const row = await db
+        .selectNoFrom((eb) => [
+          eb.selectFrom('bookings').select('id').where('event_id', '=', eventId).where('user_id', '=', userId).where('status', 'in', ACTIVE).limit(1).as('booking_id'),
+          eb.exists(eb.selectFrom('waitlist').select(eb.lit(1).as('one')).where('event_id', '=', eventId).where('user_id', '=', userId).where('status', '=', 'OFFERED')).as('offered'),
+        ])
+        .executeTakeFirstOrThrow();
+      return { activeBookingId: row.booking_id ?? null, offered: Boolean(row.offered) };
+    },
     async list(f, page) {
       let q = db.selectFrom('bookings');
       if (f.userId) q = q.where('user_id', '=', f.userId);

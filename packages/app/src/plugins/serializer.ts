@@ -12,3 +12,27 @@ export function zodFastSerializer({ schema }: { schema: unknown }): (data: unkno
   const json = z.toJSONSchema(zodSchema, { target: 'draft-7', io: 'output', unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>;
   return fastJson(json as never) as (data: unknown) => string;
 }
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/** Sends text made by `serializedOncePer` as the JSON body. (The typed reply expects the DTO.) */
+export const sendJsonText = <R extends { type(contentType: string): R; send(payload: never): R }>(reply: R, text: string): R => reply.type(JSON_UTF8).send(text as never);
+
+/**
+ * The response text of a frozen object, built once per object with the same compiled schema
+ * serializer (so the whitelist still applies). Cached events are frozen and shared while the cache
+ * holds the same entry, so a hot read sends the text built for the previous one. Send it with
+ * `sendJsonText`: Fastify sends a string with a JSON content type as it is.
+ */
+export function serializedOncePer<T extends object>(schema: z.ZodType, toDto: (value: T) => unknown): (value: T) => string {
+  const serialize = zodFastSerializer({ schema });
+  const texts = new WeakMap<T, string>();
+  return (value) => {
+    let text = texts.get(value);
+    if (text === undefined) {
+      text = serialize(toDto(value));
+      if (Object.isFrozen(value)) texts.set(value, text);
+    }
+    return text;
+  };
+}

@@ -6,7 +6,7 @@ import { EventNotFoundError } from '../events/event.errors';
 import { newBooking, type Booking } from './booking';
 import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
 import type { EventRepository } from '../events/ports';
-import type { BookingRepository, WaitlistRepository } from './ports';
+import type { BookingRepository } from './ports';
 import { bookingEvent } from './seat-release';
 
 export interface BookSeatDeps {
@@ -15,7 +15,7 @@ export interface BookSeatDeps {
   ids: IdGenerator;
   bookingTtlMs: number;
   /** Read side (may be cached), for refusing a full event without opening a transaction. */
-  reads: { events: EventRepository; bookings: BookingRepository; waitlist: WaitlistRepository };
+  reads: { events: EventRepository; bookings: Pick<BookingRepository, 'standing'> };
 }
 
 /**
@@ -26,10 +26,10 @@ export interface BookSeatDeps {
 async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, now: Date): Promise<void> {
   const event = await reads.events.findById(eventId);
   if (!event || event.status !== 'PUBLISHED' || event.startDate <= now || event.available > 0) return;
-  const entry = await reads.waitlist.findEntry(eventId, userId);
-  if (entry?.status === 'OFFERED') return;
-  const existing = await reads.bookings.findActive(eventId, userId);
-  if (existing) throw new BookingConflictError(eventId, existing.id);
+  // One read for both exceptions: an offer may claim its held seat; a booking is a conflict.
+  const standing = await reads.bookings.standing(eventId, userId);
+  if (standing.offered) return;
+  if (standing.activeBookingId) throw new BookingConflictError(eventId, standing.activeBookingId);
   throw new EventFullError(eventId);
 }
 

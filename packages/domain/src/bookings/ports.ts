@@ -2,11 +2,19 @@ import type { Money } from '../events/event';
 import type { Page, PageRequest } from '../shared/paging';
 import type { Booking, BookingStatus, WaitlistEntry } from './booking';
 
+/** What a user holds on one event: an active booking, a waitlist offer (held or lapsed), or neither. */
+export interface SeatStanding {
+  activeBookingId: string | null;
+  offered: boolean;
+}
+
 export interface BookingRepository {
   findById(id: string): Promise<Booking | null>;
   findByIdForUpdate(id: string): Promise<Booking | null>;
   findByPaymentIdForUpdate(paymentId: string): Promise<Booking | null>;
   findActive(eventId: string, userId: string): Promise<Booking | null>;
+  /** The user's active booking and waitlist offer for the event, in one read. */
+  standing(eventId: string, userId: string): Promise<SeatStanding>;
   list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
   /** Throws BookingConflictError when the user already holds an active booking for the event. */
   insert(booking: Booking): Promise<void>;

@@ -117,7 +117,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
     createLocation: promised(makeCreateLocation(write)),
     getLocation: promised(makeGetLocation({ locations })),
     listLocations: promised(makeListLocations({ locations })),
-    bookSeat: promised(makeBookSeat({ ...write, bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS, reads: { events, bookings, waitlist } })),
+    bookSeat: promised(makeBookSeat({ ...write, bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS, reads: { events, bookings } })),
     getBooking: promised(makeGetBooking({ bookings, events })),
     listMyBookings: promised(makeListMyBookings({ bookings })),
     listEventBookings: promised(makeListEventBookings({ bookings, events })),

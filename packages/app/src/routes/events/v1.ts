@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '@aquastream/domain';
 import type { UseCases } from '../../composition-root';
 import { bearer, DATE_RANGE, IdParams, inDateRange, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
+import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventV1Dto } from './presenters';
 import { EventV1Body, EventV1Schema } from './schemas';
 
@@ -41,6 +42,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
     reply.header('link', `</api/v2/events${id ? `/${id}` : ''}>; rel="successor-version"`);
   });
   const tags = ['events v1 (deprecated)'];
+  const eventJson = serializedOncePer(EventV1Schema, eventV1Dto);
   const deprecated = true;
   app.get('', {
     schema: { tags, deprecated, summary: 'List events (v1)', security: optionalBearer, querystring: z.object(PagingQuery), response: { 200: z.array(EventV1Schema), ...problems(401) } },
@@ -48,7 +50,7 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
   });
   app.get('/:id', {
     schema: { tags, deprecated, summary: 'Get an event (v1)', security: optionalBearer, params: IdParams, response: { 200: EventV1Schema, ...problems(401, 404) } },
-    handler: async (request) => eventV1Dto(await useCases.getEvent(request.actor, request.params.id)),
+    handler: async (request, reply) => sendJsonText(reply, eventJson(await useCases.getEvent(request.actor, request.params.id))),
   });
   app.post('', {
     schema: { tags, deprecated, summary: 'Create and publish an event (v1)', security: bearer, body: EventV1Body, response: { 201: EventV1Schema, ...problems(401, 403, 409) } },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { UseCases } from '../../composition-root';
 import { bearer, IdParams, optionalBearer, problems } from '../schemas';
+import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventDto } from './presenters';
 import { EventBody, EventListQuery, EventPage, EventSchema, EventWeatherSchema } from './schemas';
 
@@ -18,6 +19,7 @@ const toInput = (b: EventBodyInput) => ({
 
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['events'];
+  const eventJson = serializedOncePer(EventSchema, eventDto);
   app.post('', {
     schema: { tags, summary: 'Create a DRAFT event (ORGANIZER, ADMIN)', security: bearer, body: EventBody, response: { 201: EventSchema, ...problems(401, 403, 404) } },
     handler: async (request, reply) => reply.code(201).send(eventDto(await useCases.createEvent(request.actor, toInput(request.body)))),
@@ -42,7 +44,7 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
   });
   app.get('/:id', {
     schema: { tags, summary: 'Get an event', security: optionalBearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 404) } },
-    handler: async (request) => eventDto(await useCases.getEvent(request.actor, request.params.id)),
+    handler: async (request, reply) => sendJsonText(reply, eventJson(await useCases.getEvent(request.actor, request.params.id))),
   });
   app.get('/:id/weather', {
     schema: {
