@@ -4,33 +4,36 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { Redis } from 'ioredis';
+import { createSharedRateCounter, type SharedRateCounter } from '@aquastream/adapters';
 import { PROBLEM_BASE } from './problem';
 
-// The stores are plain CommonJS files of the plugin; it does not export them by name.
+// The local store is a plain CommonJS file of the plugin; it does not export it by name.
 const require = createRequire(import.meta.url);
-const RedisStore = require('@fastify/rate-limit/store/RedisStore.js');
 const LocalStore = require('@fastify/rate-limit/store/LocalStore.js');
 
 type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+type StoreParams = { continueExceeding: boolean; exponentialBackoff: boolean };
 
 /**
- * Counts in Redis so every replica shares one limit; when Redis cannot answer, counts locally,
- * so limiting goes on (per replica) instead of failing open or failing requests.
+ * Counts in Redis so every replica shares one limit (see createSharedRateCounter: one round trip
+ * per request only near the limit); when Redis cannot answer, counts locally, so limiting goes on
+ * (per replica) instead of failing open or failing requests.
  */
-function fallbackStore(redis: Redis | undefined) {
+function fallbackStore(redis: Redis | undefined, counter: SharedRateCounter | undefined) {
   return class FallbackStore {
     private readonly local: { incr: (k: string, cb: Callback, tw: number, max: number) => void };
-    private readonly shared?: { incr: (k: string, cb: Callback, tw: number, max: number) => void };
-    constructor(private readonly params: { continueExceeding: boolean; exponentialBackoff: boolean }) {
+    constructor(
+      private readonly params: StoreParams,
+      private readonly prefix = '',
+    ) {
       this.local = new LocalStore(params.continueExceeding, params.exponentialBackoff, 10_000);
-      if (redis) this.shared = new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, 'be:rate:');
     }
     incr(key: string, cb: Callback, timeWindow: number, max: number) {
-      if (!this.shared || redis?.status !== 'ready') return this.local.incr(key, cb, timeWindow, max);
-      this.shared.incr(key, (error, result) => (error ? this.local.incr(key, cb, timeWindow, max) : cb(null, result)), timeWindow, max);
+      if (!counter || redis?.status !== 'ready') return this.local.incr(key, cb, timeWindow, max);
+      counter.incr(this.prefix + key, timeWindow, max, (error, result) => (error ? this.local.incr(key, cb, timeWindow, max) : cb(null, result)));
     }
-    child(routeOptions: { continueExceeding: boolean; exponentialBackoff: boolean }) {
-      return new FallbackStore({ ...this.params, ...routeOptions });
+    child(routeOptions: Partial<StoreParams> & { routeInfo: { method: string; url: string } }) {
+      return new FallbackStore({ ...this.params, ...routeOptions }, `${this.prefix}${routeOptions.routeInfo.method}${routeOptions.routeInfo.url}-`);
     }
   };
 }
@@ -52,12 +55,15 @@ export const isLowPriority = (request: FastifyRequest) => LOW_PRIORITY.has(`${re
 /** Rate limiting (429) per user, or per IP when anonymous, and load shedding (503). */
 export const overloadPlugin = fp<OverloadOptions>(
   async (app: FastifyInstance, options) => {
+    const counter = options.redis ? createSharedRateCounter(options.redis, { prefix: 'be:rate:' }) : undefined;
+    // Hand the last local counts to Redis on shutdown.
+    if (counter) app.addHook('onClose', () => counter.close());
     await app.register(rateLimit, {
       global: true,
       hook: 'preHandler', // after authentication, so the limit is per user
       max: options.rateLimitMax,
       timeWindow: options.rateLimitWindowMs,
-      store: fallbackStore(options.redis) as never,
+      store: fallbackStore(options.redis, counter) as never,
       keyGenerator: (request) => (request.actor ? `user:${request.actor.userId}` : `ip:${request.ip}`),
       allowList: (request) => request.url.startsWith('/actuator'),
       errorResponseBuilder: (request, context) => ({

@@ -56,6 +56,29 @@ for (const store of ['in-process', 'Redis'] as const) {
   });
 }
 
+describe('rate limiting shared by two replicas (Redis)', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([0, 1].map(() => startTestApp({ RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW: '1m', REDIS_URL: inject('redisUrl') })));
+    for (const client of [a.deps.redis!, b.deps.redis!]) if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+  });
+  afterAll(() => Promise.all([a?.close(), b?.close()]));
+
+  it("counts a user's requests on both replicas against one limit", async () => {
+    const greedy = await user();
+    const on = (t: TestApp) => t.app.inject({ method: 'GET', url: '/api/v2/bookings', headers: greedy.auth });
+    for (const [i, t] of [a, b, a, b, a, b].entries()) expect((await on(t)).statusCode, `request ${i + 1}`).toBe(200);
+    // Far below the limit each replica adds its counts to Redis in a batch (every 100 ms).
+    await sleep(300);
+    expectProblem(await on(a), 429, 'too-many-requests');
+    expectProblem(await on(b), 429, 'too-many-requests');
+    const keys = await a.deps.redis!.keys('be:rate:*');
+    expect(keys.length).toBeGreaterThan(0);
+  });
+});
+
 describe('load shedding under memory pressure', () => {
   let t: TestApp;
 

@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+
+export interface WindowCount {
+  /** Requests counted in the current window, this one included. */
+  current: number;
+  /** Milliseconds until the window ends. */
+  ttl: number;
+}
+
+export interface SharedRateCounter {
+  /** Counts one request for `key`; `callback` gets the count (synchronously while far below `max`). */
+  incr(key: string, windowMs: number, max: number, callback: (error: Error | null, count?: WindowCount) => void): void;
+  /** Sends the counts not yet in Redis. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SharedRateCounterOptions {
+  /** Prefix of the Redis keys. */
+  prefix: string;
+  /** How often local counts are added to Redis (default 100 ms). */
+  flushMs?: number;
+}
+
+interface Entry {
+  /** The Redis count at the last answer, which includes every batch of ours answered so far. */
+  shared: number;
+  /** Sent, not answered yet. */
+  inFlight: number;
+  /** Counted here, not sent yet. */
+  pending: number;
+  windowEnd: number;
+}
+
+// INCRBY the batch; the first increment of a window sets its expiry. Returns the count and the window's TTL.
+const ADD_SCRIPT = `
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {count, ttl}`;
+
+type WithAdd = Redis & { rateLimitAdd(key: string, n: number, windowMs: number): Promise<[number, number]> };
+
+/**
+ * A fixed-window request counter shared by every replica through Redis, with one Redis round trip
+ * per request only near the limit. While a key is at or below half its limit, requests are counted
+ * here and added to Redis in one INCRBY per key every `flushMs`; past half, every request waits for
+ * Redis' own count, so the limit itself is enforced on the shared number. What another replica
+ * counted in its last `flushMs` is seen late, which matters only in the first half of a window.
+ * Rejects (the caller counts locally) when Redis cannot answer.
+ */
+export function createSharedRateCounter(redis: Redis, options: SharedRateCounterOptions): SharedRateCounter {
+  const flushMs = options.flushMs ?? 100;
+  const client = redis as WithAdd;
+  if (typeof client.rateLimitAdd !== 'function') redis.defineCommand('rateLimitAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });
+  const entries = new Map<string, Entry>();
+  const dirty = new Map<string, number>(); // key -> window length
+  let timer: NodeJS.Timeout | undefined;
+  let lastSweep = Date.now();
+
+  const sending = new Set<Promise<unknown>>();
+  const send = (key: string, entry: Entry, n: number, windowMs: number): Promise<WindowCount> => {
+    const sent = add(key, entry, n, windowMs);
+    const settled = sent.catch(() => undefined);
+    sending.add(settled);
+    void settled.then(() => sending.delete(settled));
+    return sent;
+  };
+  const add = async (key: string, entry: Entry, n: number, windowMs: number): Promise<WindowCount> => {
+    entry.inFlight += n;
+    try {
+      const [count, ttl] = await client.rateLimitAdd(options.prefix + key, n, windowMs);
+      entry.inFlight -= n;
+      entry.shared = count;
+      entry.windowEnd = Date.now() + ttl;
+      return { current: count, ttl };
+    } catch (error) {
+      // Keep the requests counted here for the next flush, while their window lasts.
+      entry.inFlight -= n;
+      if (Date.now() < entry.windowEnd) {
+        entry.pending += n;
+        markDirty(key, windowMs);
+      }
+      throw error;
+    }
+  };
+
+  const flush = async () => {
+    timer = undefined;
+    const now = Date.now();
+    const work: Promise<unknown>[] = [];
+    for (const [key, windowMs] of dirty) {
+      const entry = entries.get(key);
+      if (!entry || entry.pending === 0) continue;
+      const n = entry.pending;
+      entry.pending = 0;
+      work.push(send(key, entry, n, windowMs));
+    }
+    dirty.clear();
+    if (now - lastSweep >= 1_000) {
+      lastSweep = now;
+      for (const [key, entry] of entries) if (now >= entry.windowEnd && entry.pending === 0 && entry.inFlight === 0) entries.delete(key);
+    }
+    // Also waits for what earlier flushes and requests sent, so a flush ends with Redis up to date.
+    await Promise.allSettled([...work, ...sending]);
+  };
+
+  function markDirty(key: string, windowMs: number) {
+    dirty.set(key, windowMs);
+    timer ??= setTimeout(() => void flush(), flushMs).unref();
+  }
+
+  return {
+    incr(key, windowMs, max, callback) {
+      const now = Date.now();
+      let entry = entries.get(key);
+      if (!entry || (now >= entry.windowEnd && entry.inFlight === 0)) {
+        entry = { shared: 0, inFlight: 0, pending: 0, windowEnd: now + windowMs };
+        entries.set(key, entry);
+      }
+      const estimate = entry.shared + entry.inFlight + entry.pending + 1;
+      if (estimate * 2 <= max) {
+        entry.pending++;
+        markDirty(key, windowMs);
+        callback(null, { current: estimate, ttl: Math.max(0, entry.windowEnd - now) });
+        return;
+      }
+      const n = entry.pending + 1;
+      entry.pending = 0;
+      // Redis counts everything sent before this batch first, so its answer is the shared count.
+      send(key, entry, n, windowMs).then(
+        (count) => callback(null, count),
+        (error: Error) => callback(error),
+      );
+    },
+    flush,
+    async close() {
+      if (timer) clearTimeout(timer);
+      await flush().catch(() => undefined);
+    },
+  };
+}
