@@ -328,7 +328,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_MAX: String(settings.rateLimitMax),
     NODE_OPTIONS: settings.nodeOptions,
   };
-  const serviceEnvShown = { LOG_LEVEL: 'warn', JOBS_ENABLED: realEnv.JOBS_ENABLED, DB_POOL_MAX: realEnv.DB_POOL_MAX ?? '10 (default)', RATE_LIMIT_MAX: realEnv.RATE_LIMIT_MAX, ...(settings.nodeOptions ? { NODE_OPTIONS: settings.nodeOptions } : {}) };
+  const serviceEnvShown = { LOG_LEVEL: 'warn', JOBS_ENABLED: realEnv.JOBS_ENABLED, DB_POOL_MAX: realEnv.DB_POOL_MAX ?? '10 (default)', RATE_LIMIT_MAX: realEnv.RATE_LIMIT_MAX, NODE_OPTIONS: settings.nodeOptions ? `${settings.nodeOptions} (${settings.nodeOptionsSource === 'image' ? "the production image's, from the Dockerfile" : 'BENCH_NODE_OPTIONS'})` : 'none (V8 sizes the heap for the machine)' };
 
   // Start-up: embedded on a fresh DATA_DIR, then again on it; real mode on a fresh database, then migrated.
   const startup: StartupResult[] = [];

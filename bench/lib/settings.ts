@@ -1,4 +1,5 @@
 /** Bench settings, all from the environment so runs are reproducible and comparable. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,12 +54,29 @@ export interface Settings {
   /** DB_POOL_MAX passed to the service; undefined keeps the service default. */
   dbPoolMax: number | undefined;
   jobsEnabled: boolean;
-  /** Experiment knob: NODE_OPTIONS for the service (e.g. "--max-semi-space-size=8"). */
+  /**
+   * NODE_OPTIONS of the service: the production image's (Dockerfile), so the service runs as it is
+   * deployed; BENCH_NODE_OPTIONS replaces them ("none": no options, V8's own heap sizing).
+   */
   nodeOptions: string | undefined;
+  nodeOptionsSource: 'image' | 'BENCH_NODE_OPTIONS' | 'none';
   /** Experiment knob: BENCH_REDIS=0 runs the service without REDIS_URL (in-process cache and rate-limit counts). */
   redis: boolean;
   outDir: string;
   external: { databaseUrl?: string; redisUrl?: string; kafkaBrokers?: string };
+}
+
+/** The NODE_OPTIONS default of the production image, read from the Dockerfile. */
+export function imageNodeOptions(): string | undefined {
+  return /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+}
+
+function nodeOptions(): Pick<Settings, 'nodeOptions' | 'nodeOptionsSource'> {
+  const raw = process.env.BENCH_NODE_OPTIONS?.trim();
+  if (raw === 'none') return { nodeOptions: undefined, nodeOptionsSource: 'none' };
+  if (raw) return { nodeOptions: raw, nodeOptionsSource: 'BENCH_NODE_OPTIONS' };
+  const image = imageNodeOptions();
+  return image ? { nodeOptions: image, nodeOptionsSource: 'image' } : { nodeOptions: undefined, nodeOptionsSource: 'none' };
 }
 
 export function loadSettings(): Settings {
@@ -83,7 +101,7 @@ export function loadSettings(): Settings {
     dbPoolMax: pool && pool.trim() !== '' ? int('BENCH_DB_POOL_MAX', 10, 1) : undefined,
     jobsEnabled: flag('BENCH_JOBS_ENABLED', true),
     redis: flag('BENCH_REDIS', true),
-    nodeOptions: process.env.BENCH_NODE_OPTIONS?.trim() || undefined,
+    ...nodeOptions(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
     external: {
       databaseUrl: process.env.DATABASE_URL?.trim() || undefined,

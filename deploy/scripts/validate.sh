@@ -312,7 +312,7 @@ after() { # variant template anchor-regex regex: the line after the anchor match
 }
 
 assert_dev() {
-  has dev deployment.yaml '^  replicas: 1$' 'value: "--max-old-space-size=288"' &&
+  has dev deployment.yaml '^  replicas: 1$' 'value: "--max-old-space-size=288 --max-semi-space-size=8"' &&
     renders_nothing dev hpa.yaml && renders_nothing dev pdb.yaml
 }
 assert_staging() {
@@ -329,7 +329,7 @@ assert_deployment() {
     has production deployment.yaml 'maxSurge: 1$' 'maxUnavailable: 1$' 'type: RollingUpdate' \
       'path: /actuator/health/liveness' 'path: /actuator/health/readiness' 'startupProbe:' \
       'command: \["sleep", "10"\]' 'terminationGracePeriodSeconds: 30$' \
-      'cpu: 500m' 'memory: 1Gi' 'cpu: 1500m' 'memory: 2Gi' 'value: "--max-old-space-size=1536"' \
+      'cpu: 500m' 'memory: 1Gi' 'cpu: 1500m' 'memory: 2Gi' 'value: "--max-old-space-size=1536 --max-semi-space-size=8"' \
       'name: DATABASE_URL' 'name: RUN_MIGRATIONS' 'name: backend-event-secrets' \
       'containerPort: 8080' 'containerPort: 9090' 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' &&
     after production deployment.yaml 'name: RUN_MIGRATIONS' 'value: "false"'

@@ -115,15 +115,16 @@ track: {{ .track }}
 {{- floor $mib | int }}
 {{- end }}
 
-{{/* NODE_OPTIONS value: --max-old-space-size from the memory limit, plus extra options. */}}
+{{/* NODE_OPTIONS value: --max-old-space-size from the memory limit, the semi-space cap, plus extra options. */}}
 {{- define "backend-event.nodeOptions" -}}
 {{- $opts := list }}
 {{- $heap := int .Values.node.maxOldSpaceSizeMiB }}
 {{- if and (eq $heap 0) (gt (int .Values.node.heapPercent) 0) }}
 {{- $limit := include "backend-event.memoryLimitMiB" . | int }}
-{{- $heap = div (mul $limit (int .Values.node.heapPercent)) 100 }}
+{{- $heap = min (div (mul $limit (int .Values.node.heapPercent)) 100) (sub $limit (int (.Values.node.reserveMiB | default 0))) }}
 {{- end }}
 {{- if gt $heap 0 }}{{ $opts = append $opts (printf "--max-old-space-size=%d" $heap) }}{{ end }}
+{{- with int (.Values.node.maxSemiSpaceSizeMiB | default 0) }}{{ $opts = append $opts (printf "--max-semi-space-size=%d" .) }}{{ end }}
 {{- with .Values.node.extraOptions }}{{ $opts = append $opts . }}{{ end }}
 {{- join " " $opts }}
 {{- end }}
