@@ -61,7 +61,8 @@ describe('rate limiting shared by two replicas (Redis)', () => {
   let b: TestApp;
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([0, 1].map(() => startTestApp({ RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW: '1m', REDIS_URL: inject('redisUrl') })));
+    const replica = () => startTestApp({ RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW: '1m', REDIS_URL: inject('redisUrl') });
+    [a, b] = await Promise.all([replica(), replica()]);
     for (const client of [a.deps.redis!, b.deps.redis!]) if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
   });
   afterAll(() => Promise.all([a?.close(), b?.close()]));
