@@ -83,6 +83,25 @@ describe('event cache: decoded copies', () => {
     expect(await cache.peek('e-1')).toBe(third);
   });
 
+  it('returns the same frozen public list page while its cached text is unchanged', async () => {
+    const db = database(event());
+    const shared = mapCache();
+    let listed = 0;
+    const inner = { ...db.repository, list: async () => (listed++, { items: [event()], total: 1, page: 1, size: 20, totalPages: 1 }) } as EventRepository;
+    const cache = createEventCache(inner, shared, { ttlMs: 60_000 });
+    const query = [{ status: 'PUBLISHED' as const }, { page: 1, size: 20 }] as const;
+    const first = await cache.repository.list(...query);
+    const second = await cache.repository.list(...query);
+    expect(listed).toBe(1);
+    expect(second).toBe(first);
+    expect(Object.isFrozen(second) && Object.isFrozen(second.items) && Object.isFrozen(second.items[0])).toBe(true);
+    await cache.invalidate([seatTaken]); // bumps the list version: a new key, read from the database
+    const third = await cache.repository.list(...query);
+    expect(listed).toBe(2);
+    expect(third).not.toBe(first);
+    expect(third).toEqual(first);
+  });
+
   it('keeps at most decodedEntries events decoded', async () => {
     const db = database(event());
     const shared = mapCache();

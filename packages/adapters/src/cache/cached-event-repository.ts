@@ -4,7 +4,7 @@ export interface CachedEventsOptions {
   ttlMs: number;
   /** Public list pages cached (1..N); deeper pages always go to the database. */
   listPages?: number;
-  /** Events kept decoded in memory next to their cached text (default 1,000). */
+  /** Events (and as many list pages) kept decoded in memory next to their cached text (default 1,000). */
   decodedEntries?: number;
 }
 
@@ -60,6 +60,14 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
     decoded.set(id, { text, event: frozen(event) });
     return event;
   };
+  const decodedPages = new Map<string, { text: string; page: Page<Event> }>();
+  const rememberPage = (key: string, text: string, page: Page<Event>) => {
+    if (!decodedPages.has(key) && decodedPages.size >= decodedEntries) decodedPages.delete(decodedPages.keys().next().value!);
+    page.items.forEach(frozen);
+    Object.freeze(page.items);
+    decodedPages.set(key, { text, page: Object.freeze(page) });
+    return page;
+  };
   const peek = async (id: string) => {
     const text = await cache.get(key(id));
     if (!text) return null;
@@ -83,12 +91,15 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       const listKey = `events:list:${await listVersion()}:${JSON.stringify([filter, page])}`;
       const hit = await cache.get(listKey);
       if (hit) {
+        const known = decodedPages.get(listKey);
+        if (known?.text === hit) return known.page;
         const cached = JSON.parse(hit) as Page<Event>;
-        return { ...cached, items: cached.items.map(reviveEvent) };
+        return rememberPage(listKey, hit, { ...cached, items: cached.items.map(reviveEvent) });
       }
       const result = await inner.list(filter, page);
-      await cache.set(listKey, JSON.stringify(result), options.ttlMs);
-      return result;
+      const text = JSON.stringify(result);
+      await cache.set(listKey, text, options.ttlMs);
+      return rememberPage(listKey, text, result);
     },
   };
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ValidationError } from '@aquastream/domain';
+import { ValidationError, type Event, type Page } from '@aquastream/domain';
 import type { UseCases } from '../../composition-root';
 import { bearer, DATE_RANGE, IdParams, inDateRange, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
@@ -43,10 +43,11 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
   });
   const tags = ['events v1 (deprecated)'];
   const eventJson = serializedOncePer(EventV1Schema, eventV1Dto);
+  const listJson = serializedOncePer(z.array(EventV1Schema), (page: Page<Event>) => page.items.map(eventV1Dto));
   const deprecated = true;
   app.get('', {
     schema: { tags, deprecated, summary: 'List events (v1)', security: optionalBearer, querystring: z.object(PagingQuery), response: { 200: z.array(EventV1Schema), ...problems(401) } },
-    handler: async (request) => (await useCases.listEvents(request.actor, request.query)).items.map(eventV1Dto),
+    handler: async (request, reply) => sendJsonText(reply, listJson(await useCases.listEvents(request.actor, request.query))),
   });
   app.get('/:id', {
     schema: { tags, deprecated, summary: 'Get an event (v1)', security: optionalBearer, params: IdParams, response: { 200: EventV1Schema, ...problems(401, 404) } },

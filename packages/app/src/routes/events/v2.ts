@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Event, Page } from '@aquastream/domain';
 import type { UseCases } from '../../composition-root';
 import { bearer, IdParams, optionalBearer, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
@@ -20,6 +21,7 @@ const toInput = (b: EventBodyInput) => ({
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['events'];
   const eventJson = serializedOncePer(EventSchema, eventDto);
+  const pageJson = serializedOncePer(EventPage, (page: Page<Event>) => ({ ...page, items: page.items.map(eventDto) }));
   app.post('', {
     schema: { tags, summary: 'Create a DRAFT event (ORGANIZER, ADMIN)', security: bearer, body: EventBody, response: { 201: EventSchema, ...problems(401, 403, 404) } },
     handler: async (request, reply) => reply.code(201).send(eventDto(await useCases.createEvent(request.actor, toInput(request.body)))),
@@ -32,14 +34,14 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
       querystring: EventListQuery,
       response: { 200: EventPage, ...problems(401) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const q = request.query;
       const page = await useCases.listEvents(request.actor, {
         ...q,
         from: q.from ? new Date(q.from) : undefined,
         to: q.to ? new Date(q.to) : undefined,
       });
-      return { ...page, items: page.items.map(eventDto) };
+      return sendJsonText(reply, pageJson(page));
     },
   });
   app.get('/:id', {
