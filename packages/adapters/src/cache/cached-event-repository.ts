@@ -22,6 +22,27 @@ const frozen = (e: Event): Event => {
   if (e.location) Object.freeze(e.location);
   return Object.freeze(e);
 };
+const frozenPage = (page: Page<Event>): Page<Event> => {
+  page.items.forEach(frozen);
+  Object.freeze(page.items);
+  return Object.freeze(page);
+};
+
+/** Values decoded from cached text, kept next to that text; at most `max` keys, oldest out first. */
+function decodedByText<T>(max: number) {
+  const entries = new Map<string, { text: string; value: T }>();
+  return {
+    get(key: string, text: string): T | undefined {
+      const known = entries.get(key);
+      return known?.text === text ? known.value : undefined;
+    },
+    set(key: string, text: string, value: T): T {
+      if (!entries.has(key) && entries.size >= max) entries.delete(entries.keys().next().value!);
+      entries.set(key, { text, value });
+      return value;
+    },
+  };
+}
 
 const LIST_VERSION = 'events:list:version';
 
@@ -53,26 +74,12 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
   // The cache stays the single source of freshness (every read asks it); when it answers with the
   // same text as last time, the event decoded then is returned again. Hot reads then skip the
   // parse and revive, and callers can memoise work per event object (the serialised response).
-  const decodedEntries = options.decodedEntries ?? 1_000;
-  const decoded = new Map<string, { text: string; event: Event }>();
-  const remember = (id: string, text: string, event: Event) => {
-    if (!decoded.has(id) && decoded.size >= decodedEntries) decoded.delete(decoded.keys().next().value!);
-    decoded.set(id, { text, event: frozen(event) });
-    return event;
-  };
-  const decodedPages = new Map<string, { text: string; page: Page<Event> }>();
-  const rememberPage = (key: string, text: string, page: Page<Event>) => {
-    if (!decodedPages.has(key) && decodedPages.size >= decodedEntries) decodedPages.delete(decodedPages.keys().next().value!);
-    page.items.forEach(frozen);
-    Object.freeze(page.items);
-    decodedPages.set(key, { text, page: Object.freeze(page) });
-    return page;
-  };
+  const decodedEvents = decodedByText<Event>(options.decodedEntries ?? 1_000);
+  const decodedPages = decodedByText<Page<Event>>(options.decodedEntries ?? 1_000);
   const peek = async (id: string) => {
     const text = await cache.get(key(id));
     if (!text) return null;
-    const known = decoded.get(id);
-    return known?.text === text ? known.event : remember(id, text, reviveEvent(JSON.parse(text) as Event));
+    return decodedEvents.get(id, text) ?? decodedEvents.set(id, text, frozen(reviveEvent(JSON.parse(text) as Event)));
   };
 
   const repository: EventRepository = {
@@ -84,22 +91,22 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       if (!event) return null;
       const text = JSON.stringify(event);
       await cache.set(key(id), text, options.ttlMs);
-      return remember(id, text, event);
+      return decodedEvents.set(id, text, frozen(event));
     },
     async list(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
       if (!isPublic(filter) || page.page > listPages) return inner.list(filter, page);
       const listKey = `events:list:${await listVersion()}:${JSON.stringify([filter, page])}`;
       const hit = await cache.get(listKey);
       if (hit) {
-        const known = decodedPages.get(listKey);
-        if (known?.text === hit) return known.page;
+        const known = decodedPages.get(listKey, hit);
+        if (known) return known;
         const cached = JSON.parse(hit) as Page<Event>;
-        return rememberPage(listKey, hit, { ...cached, items: cached.items.map(reviveEvent) });
+        return decodedPages.set(listKey, hit, frozenPage({ ...cached, items: cached.items.map(reviveEvent) }));
       }
       const result = await inner.list(filter, page);
       const text = JSON.stringify(result);
       await cache.set(listKey, text, options.ttlMs);
-      return rememberPage(listKey, text, result);
+      return decodedPages.set(listKey, text, frozenPage(result));
     },
   };
 

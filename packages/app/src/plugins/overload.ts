@@ -17,7 +17,8 @@ type StoreParams = { continueExceeding: boolean; exponentialBackoff: boolean };
 /**
  * Counts in Redis so every replica shares one limit (see createSharedRateCounter: one round trip
  * per request only near the limit); when Redis cannot answer, counts locally, so limiting goes on
- * (per replica) instead of failing open or failing requests.
+ * (per replica) instead of failing open or failing requests. The shared counter is a plain fixed
+ * window: continueExceeding and exponentialBackoff (not used here) would apply to the local store only.
  */
 function fallbackStore(redis: Redis | undefined, counter: SharedRateCounter | undefined) {
   return class FallbackStore {
