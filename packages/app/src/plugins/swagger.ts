@@ -18,7 +18,7 @@ const HEADERS = {
   'X-RateLimit-Limit': header('Requests allowed per window (per user, or per IP when anonymous)', false, { type: 'integer' }),
   'X-RateLimit-Remaining': header('Requests left in the current window', false, { type: 'integer' }),
   'X-RateLimit-Reset': header('Seconds until the window ends', false, { type: 'integer' }),
-  'Retry-After-RateLimit': { ...header('Seconds until the rate-limit window ends', true, { type: 'integer' }) },
+  'Retry-After-RateLimit': header('Seconds until the rate-limit window ends', true, { type: 'integer' }),
   'Retry-After': header('Seconds to wait before retrying', false, { type: 'integer' }),
   'X-Degraded': header('`read-only` while the database is unreachable: the answer comes from the cache', false),
 };
