@@ -4,14 +4,14 @@ import { zodFastSerializer } from './plugins/serializer';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
 import { overloadPlugin } from './plugins/overload';
-import { problemPlugin } from './plugins/problem';
+import { frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
 import { tracingPlugin } from './plugins/tracing';
 import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
 import { paymentWebhookRoutes } from './routes/bookings/webhook';
-import { eventV1Routes } from './routes/events/v1';
+import { deprecationHeaders, eventV1Routes } from './routes/events/v1';
 import { eventV2Routes } from './routes/events/v2';
 import { locationRoutes } from './routes/locations/index';
 
@@ -33,7 +33,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     bodyLimit: 64 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Ids are 36 characters; longer parameters still reach the route, whose validation names the field.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Rejected before routing: answered as a problem too (v1 paths keep their deprecation headers).
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith('/api/v1/')) deprecationHeaders(reply, deps.config.API_V1_SUNSET);
+      return sendProblem(reply, frameworkProblem(error, request.url));
+    },
     requestIdHeader: 'x-request-id',
     // One line per request, written below with the route template and no headers (no tokens).
     logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),

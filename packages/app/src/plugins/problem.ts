@@ -50,6 +50,12 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+/** What Fastify rejects before a route is found (a path it cannot decode, a parameter too long), as a 400 problem. */
+export function frameworkProblem(error: FastifyError, instance: string): Problem {
+  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL path cannot be decoded';
+  return { type: PROBLEM_BASE + 'bad-request', title: 'Bad request', status: 400, detail, instance, code: error.code };
+}
+
 export function problemOf(error: DomainError, instance?: string): Problem {
   const entry = BY_CODE[error.code] ?? BY_KIND[error.kind];
   return { type: PROBLEM_BASE + entry.slug, title: entry.title, status: entry.status, detail: error.message, instance, code: error.code, ...error.details };

@@ -114,3 +114,30 @@ describe('openapi.json says what the service sends', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
+
+describe('paths Fastify rejects before routing are RFC 7807 problems', () => {
+  const expectBadRequest = (res: Res) => {
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 400, type: expect.stringMatching(/\/bad-request$/) });
+  };
+
+  it('an id longer than the router accepts (was 414 with a Fastify body)', async () => {
+    // The generated case: a long Unicode string as the id.
+    const id = encodeURIComponent('Ṱ̺̺̕o͞ ̷i̲̬͇̪͙n̝̗͕v̟̜̘̦͟o̶̙̰̠kè͚̮̺̪̹̱̤ ̖t̝͕̳̣̻̪͞h̼͓̲̦̳̘̲e͇̣̰̦̬͎ ̢̼̻̱̘h͚͎͙̜̣̲ͅi̦̲̣̰̤v̻͍e̺̭̳̪̰-m̢iͅn̖̺̞̲̯̰d̵̼̟͙̩̼̘̳');
+    expectValidationProblem(await post(`/api/v2/events/${id}/publish`, owner, {}), 'params.id');
+    const long = 'x'.repeat(600);
+    expectBadRequest(await post(`/api/v2/events/${long}/publish`, owner, {}));
+    const v1 = await t.app.inject({ method: 'GET', url: `/api/v1/events/${long}` });
+    expectBadRequest(v1);
+    expect(v1.headers).toMatchObject({ deprecation: 'true', link: '</api/v2/events>; rel="successor-version"' });
+    expect(v1.headers.sunset).toBeTruthy();
+  });
+
+  it('a path segment that cannot be percent-decoded', async () => {
+    expectBadRequest(await t.app.inject({ method: 'GET', url: '/api/v2/events/%E0%A4%A' }));
+    const v1 = await t.app.inject({ method: 'GET', url: '/api/v1/events/%E0%A4%A' });
+    expectBadRequest(v1);
+    expect(v1.headers.deprecation).toBe('true');
+  });
+});
