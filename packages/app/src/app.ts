@@ -37,7 +37,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // Rejected before routing: answered as a problem too (v1 paths keep their deprecation headers).
     frameworkErrors: (error, request, reply) => {
-      if (request.url.startsWith('/api/v1/')) deprecationHeaders(reply, deps.config.API_V1_SUNSET);
+      if (request.url.startsWith('/api/v1/')) deprecationHeaders(reply, new Date(deps.config.API_V1_SUNSET).toUTCString());
       return sendProblem(reply, frameworkProblem(error, request.url));
     },
     requestIdHeader: 'x-request-id',

@@ -28,11 +28,11 @@ const toInput = (b: z.infer<typeof EventV1Body>, length = DAY_MS) => {
 };
 
 /** Deprecation, Sunset and Link of every v1 answer. Only a valid id goes into the Link header: a raw one may hold characters a header cannot. */
-export function deprecationHeaders(reply: { header(name: string, value: string): unknown }, sunset: string, params?: unknown): void {
+export function deprecationHeaders(reply: { header(name: string, value: string): unknown }, sunsetHttpDate: string, params?: unknown): void {
   const parsed = IdParams.safeParse(params);
   const id = parsed.success ? parsed.data.id : undefined;
   reply.header('deprecation', 'true');
-  reply.header('sunset', new Date(sunset).toUTCString());
+  reply.header('sunset', sunsetHttpDate);
   reply.header('link', `</api/v2/events${id ? `/${id}` : ''}>; rel="successor-version"`);
 }
 
@@ -41,7 +41,8 @@ export function deprecationHeaders(reply: { header(name: string, value: string):
  * it is deprecated and where its successor lives.
  */
 export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: string }> = async (app, { useCases, sunset }) => {
-  app.addHook('onSend', async (request, reply) => deprecationHeaders(reply, sunset, request.params));
+  const sunsetHttpDate = new Date(sunset).toUTCString();
+  app.addHook('onSend', async (request, reply) => deprecationHeaders(reply, sunsetHttpDate, request.params));
   const tags = ['events v1 (deprecated)'];
   const eventJson = serializedOncePer(EventV1Schema, eventV1Dto);
   const listJson = serializedOncePer(z.array(EventV1Schema), (page: Page<Event>) => page.items.map(eventV1Dto));
