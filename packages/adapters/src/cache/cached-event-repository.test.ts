@@ -102,6 +102,33 @@ describe('event cache: decoded copies', () => {
     expect(third).toEqual(first);
   });
 
+  it('never keeps a copy read before a change that was committed and invalidated during the read', async () => {
+    let row = event({ available: 6 });
+    let readStarted!: () => void;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const inner = {
+      async findById() {
+        const seen = structuredClone(row); // read before the change commits
+        readStarted();
+        await released;
+        return seen;
+      },
+    } as unknown as EventRepository;
+    const shared = mapCache();
+    const cache = createEventCache(inner, shared, { ttlMs: 60_000 });
+
+    const slowRead = cache.repository.findById('e-1');
+    await started;
+    // Another replica books the last seats: commit, then invalidate.
+    row = event({ available: 0 });
+    await createEventCache(inner, shared, { ttlMs: 60_000 }).invalidate([seatTaken]);
+    release();
+    expect((await slowRead)!.available).toBe(6); // that request saw the old row, as a read may
+    expect(shared.map.has('event:e-1')).toBe(false); // but its copy is not kept
+  });
+
   it('keeps at most decodedEntries events decoded', async () => {
     const db = database(event());
     const shared = mapCache();

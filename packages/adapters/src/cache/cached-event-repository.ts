@@ -66,6 +66,8 @@ export interface EventCache {
 export function createEventCache(inner: EventRepository, cache: Cache, options: CachedEventsOptions): EventCache {
   const listPages = options.listPages ?? 3;
   const key = (id: string) => `event:${id}`;
+  // Bumped by every invalidation of the event, before its copy is deleted (see findById).
+  const generation = (id: string) => `event:${id}:generation`;
   // Read on every list: another replica may have bumped it.
   const listVersion = async () => {
     const stored = await cache.get(LIST_VERSION);
@@ -87,10 +89,18 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
     async findById(id) {
       const hit = await peek(id);
       if (hit) return hit;
+      const before = await cache.get(generation(id));
       const event = await inner.findById(id);
       if (!event) return null;
       const text = JSON.stringify(event);
       await cache.set(key(id), text, options.ttlMs);
+      // A change committed between our read and our set would leave this stale copy for the whole
+      // TTL (its delete came first). Invalidation bumps the generation before deleting, so a
+      // change is seen here (and the copy undone) or its delete comes after our set.
+      if ((await cache.get(generation(id))) !== before) {
+        await cache.delete([key(id)]);
+        return event;
+      }
       return decodedEvents.set(id, text, frozen(event));
     },
     async list(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
@@ -117,6 +127,7 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       // Bookings change an event's available seats, so they invalidate it too.
       const ids = new Set(events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id));
       if (ids.size === 0) return;
+      await Promise.all([...ids].map((id) => cache.increment(generation(id))));
       await cache.delete([...ids].map(key));
       await cache.increment(LIST_VERSION);
     },
