@@ -112,6 +112,13 @@ function bookingRepository(s: () => State): BookingRepository {
       const offered = [...s().waitlist.values()].some((w) => w.eventId === eventId && w.userId === userId && w.status === 'OFFERED');
       return { activeBookingId: booking?.id ?? null, offered };
     },
+    async standings(eventId) {
+      const byUser = new Map<string, { userId: string; activeBookingId: string | null; offered: boolean }>();
+      const of = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { userId, activeBookingId: null, offered: false }).get(userId)!;
+      for (const b of all()) if (b.eventId === eventId && active(b)) of(b.userId).activeBookingId = b.id;
+      for (const w of s().waitlist.values()) if (w.eventId === eventId && w.status === 'OFFERED') of(w.userId).offered = true;
+      return [...byUser.values()];
+    },
     async list(f, page) {
       const rows = all()
         .filter((b) => (!f.userId || b.userId === f.userId) && (!f.eventId || b.eventId === f.eventId) && (!f.status || b.status === f.status))

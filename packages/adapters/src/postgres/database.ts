@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@aquastream/db';
+import { recordWait } from '../resilience/wait-meter';
 import { traceQuery } from '../tracing/spans';
 
 export interface PoolStats {
@@ -40,7 +41,23 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: traceQuery });
+  // Waiting for a busy pool's next free connection is load, not the database's answer: recorded
+  // so the postgres breaker leaves it out when it judges a call slow. Opening a new connection is
+  // the database's own time and stays in.
+  const metered = {
+    async connect() {
+      if (pool.idleCount > 0 || pool.totalCount < max) return pool.connect();
+      const started = performance.now();
+      try {
+        return await pool.connect();
+      } finally {
+        recordWait(performance.now() - started);
+      }
+    },
+    end: () => pool.end(),
+    options: pool.options,
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: metered }), log: traceQuery });
   return {
     db,
     kind: 'postgres',

@@ -25,6 +25,7 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'PAYMENT.DECLINED': { status: 402, slug: 'payment-declined', title: 'The payment was declined' },
   'WAITLIST.CONFLICT': { status: 409, slug: 'waitlist-conflict', title: 'Cannot join the waitlist' },
   'SERVICE.READ_ONLY': { status: 503, slug: 'read-only-mode', title: 'Read-only mode' },
+  'SERVICE.OVERLOADED': { status: 503, slug: 'overloaded', title: 'Overloaded' },
   'DEPENDENCY.UNAVAILABLE': { status: 503, slug: 'dependency-unavailable', title: 'A dependency is unavailable' },
 };
 

@@ -15,7 +15,7 @@ export interface BookSeatDeps {
   ids: IdGenerator;
   bookingTtlMs: number;
   /** Read side (may be cached), for refusing a full event without opening a transaction. */
-  reads: { events: EventRepository; bookings: Pick<BookingRepository, 'standing'> };
+  reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
 }
 
 /**
@@ -51,6 +51,8 @@ export const makeBookSeat =
     const user = requireUser(actor);
     await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
     return uow.run(async (tx) => {
+      // Again once admitted: in a rush the event may have filled up while this request queued.
+      await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
       const now = clock.now();
       const event = await tx.events.findById(input.eventId);
       if (!event || event.status === 'DRAFT') throw new EventNotFoundError(input.eventId);
