@@ -19,9 +19,9 @@ step() {
   fi
 }
 
-if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
-  bash scripts/ensure-system-packages.sh
-fi
+# PostgreSQL and Redis (unless given), and nginx-light: the reverse proxy in front of the service
+# in the trusted-proxy test. A fast no-op when everything is installed.
+bash scripts/ensure-system-packages.sh nginx-light
 
 step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
