@@ -21,6 +21,7 @@ import { scrape, summarize, type Samples } from './lib/metrics';
 import { samplePgActivity } from './lib/pg-activity';
 import { summarizeProfile } from './lib/profile';
 import { buildWorkspaceBundle } from './lib/workspace-bundle';
+import { bundleStaleness } from '../testing/bundle';
 import { cpuMicrosPerRequest, renderMarkdown, scenarioTable, type OversoldCheck, type Results, type ScenarioResult, type StartupResult, type TargetResult } from './lib/report';
 import { prng, seedEvents, userTokens } from './lib/seed';
 import { BENCH_DIR, BUNDLE_DIR, loadSettings, ROOT, SERVER_ENTRY, SOURCE_ENTRY, type Settings } from './lib/settings';
@@ -118,30 +119,9 @@ function git(args: string[]): string {
   }
 }
 
-/** Newest non-test source file that is younger than the bundle, if any. */
-function staleness(): string | undefined {
-  const build = path.join(BUNDLE_DIR, 'BUILD');
-  if (!existsSync(build)) return undefined;
-  const built = statSync(build).mtimeMs;
-  let newest: { file: string; mtime: number } | undefined;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === 'node_modules') continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-        const mtime = statSync(full).mtimeMs;
-        if (mtime > built && (!newest || mtime > newest.mtime)) newest = { file: path.relative(ROOT, full), mtime };
-      }
-    }
-  };
-  for (const dir of ['packages/domain/src', 'packages/adapters/src', 'packages/app/src', 'db']) if (existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
-  return newest ? `${newest.file} changed after the bundle was built` : undefined;
-}
-
 function ensureBundle(s: Settings): void {
   const missing = !existsSync(SERVER_ENTRY);
-  const stale = missing ? undefined : staleness();
+  const stale = missing ? undefined : bundleStaleness();
   if (s.bundle === 'always' || (s.bundle !== 'never' && missing) || (s.bundle === 'stale' && stale)) {
     log(`building the production bundle (pnpm bundle)${stale ? `: ${stale}` : ''}`);
     execFileSync('pnpm', ['bundle'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
@@ -293,7 +273,7 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
   if (loadAtStart[0]! > 0.5) log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the start: other work on this machine makes the numbers noisy`);
   ensureBundle(settings);
-  const stale = staleness();
+  const stale = bundleStaleness();
   if (stale) log(`warning: ${stale}`);
 
   // Infrastructure: what the caller gave, or throwaway servers.

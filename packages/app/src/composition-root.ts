@@ -153,10 +153,11 @@ function createMessaging(config: Config, logger?: Logger): Messaging {
 /** Calls `afterCommit` with the domain events of every committed transaction. */
 function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
   return {
-    async run(work) {
+    async run(work, options) {
       const written: domain.DomainEvent[] = [];
-      const result = await uow.run((tx) =>
-        work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+      const result = await uow.run(
+        (tx) => work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+        options,
       );
       if (written.length) await afterCommit(written);
       return result;

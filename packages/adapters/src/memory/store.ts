@@ -8,6 +8,7 @@ import type {
   LocationRepository,
   Outbox,
   TransactionScope,
+  UnitOfWorkOptions,
   UnitOfWork,
   WaitlistEntry,
   WaitlistRepository,
@@ -218,8 +219,10 @@ export function createMemoryStore(): MemoryStore {
   return {
     ...scope,
     outboxRows: () => structuredClone(state.outbox),
-    run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+    run<T>(work: (tx: TransactionScope) => Promise<T>, options?: UnitOfWorkOptions): Promise<T> {
       const result = chain.then(async () => {
+        // Its turn: transactions here run one at a time.
+        await options?.precheck?.();
         const snapshot = cloneState(state);
         try {
           return await work(scope);

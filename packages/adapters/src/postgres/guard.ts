@@ -43,17 +43,19 @@ function admitted<T>(policy: DependencyPolicy, admission: Admission | undefined,
 /** Every write transaction goes through the admission limit and the postgres breaker; when it is open, writes are refused at once. */
 export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admission?: Admission): UnitOfWork {
   return {
-    run: (work) =>
-      admitted(policy, admission, () =>
-        policy.execute((signal) =>
+    run: (work, options) =>
+      admitted(policy, admission, async () => {
+        // Its turn has come: refusals that became certain while it queued cost no transaction.
+        await options?.precheck?.();
+        return policy.execute((signal) =>
           uow.run(async (tx) => {
             const result = await work(tx);
             // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
             signal.throwIfAborted();
             return result;
           }),
-        ),
-      ).catch((error: unknown) => Promise.reject(translate(policy, error))),
+        );
+      }).catch((error: unknown) => Promise.reject(translate(policy, error))),
   };
 }
 

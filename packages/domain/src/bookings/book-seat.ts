@@ -49,10 +49,10 @@ export const makeBookSeat =
   ({ uow, clock, ids, bookingTtlMs, reads }: BookSeatDeps) =>
   async (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
     const user = requireUser(actor);
-    await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
+    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, clock.now());
+    await refuse();
+    // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(async (tx) => {
-      // Again once admitted: in a rush the event may have filled up while this request queued.
-      await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
       const now = clock.now();
       const event = await tx.events.findById(input.eventId);
       if (!event || event.status === 'DRAFT') throw new EventNotFoundError(input.eventId);
@@ -76,5 +76,5 @@ export const makeBookSeat =
       if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
       await tx.outbox.add(events);
       return booking;
-    });
+    }, { precheck: refuse });
   };
