@@ -16,7 +16,7 @@ const SEATS = 100;
 const READERS = 12;
 
 let databaseUrl: string;
-let replicas: Replica[] = [];
+const replicas: Replica[] = [];
 let db: pg.Pool;
 
 beforeAll(async () => {
