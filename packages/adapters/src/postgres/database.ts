@@ -9,6 +9,8 @@ export interface PoolStats {
   idle: number;
   pending: number;
   max: number;
+  /** Connections handed out since start: one per statement outside a transaction, one per transaction. */
+  acquired: number;
 }
 
 export interface DatabaseHandle {
@@ -41,6 +43,8 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  let acquired = 0;
+  pool.on('acquire', () => acquired++);
   // Waiting for a busy pool's next free connection is load, not the database's answer: recorded
   // so the postgres breaker leaves it out when it judges a call slow. Opening a new connection is
   // the database's own time and stays in.
@@ -64,7 +68,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
-    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max }),
+    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max, acquired }),
     close: () => db.destroy(),
   };
 }
