@@ -267,7 +267,9 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres, reads), cache, {
       ttlMs: config.CACHE_TTL,
       channel: redis ? createRedisInvalidationChannel(redis) : undefined,
-      sharedCacheDown: () => cache.usingLocal(),
+      // Without Redis in real mode other replicas may exist and none of their changes reach this
+      // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
+      sharedCacheDown: redis || !url ? () => cache.usingLocal() : () => true,
       standings: bookingReads,
     });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { freshDatabase } from '../../../testing/database';
@@ -11,8 +11,8 @@ let urls: string[];
 
 beforeAll(async () => {
   const databaseUrl = await freshDatabase('replicas');
-  // Default settings: the time requests queue for a connection is not the database's slowness.
-  const env = { DATABASE_URL: databaseUrl };
+  // Default settings, and the shared Redis every deployment of several replicas has.
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl') };
   replicas = [await startTestApp(env), await startTestApp(env)];
   urls = await Promise.all(replicas.map((r) => r.app.listen({ host: '127.0.0.1', port: 0 })));
 });
