@@ -26,6 +26,7 @@ fi
 step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
+step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 step "tests (vitest)" pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
 # Production runs Node 24: the whole suite again on it, then the production bundle alone on it.
 NODE24=$(bash scripts/node24.sh)
