@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/adapters/src/**/*.test.ts', 'packages/app/src/**/*.test.ts', 'db/**/*.test.ts', 'testing/**/*.test.ts'],
+          include: ['packages/adapters/src/**/*.test.ts', 'packages/app/src/**/*.test.ts', 'db/**/*.test.ts', 'testing/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,
