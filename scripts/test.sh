@@ -34,6 +34,7 @@ step "tests on Node 24 (vitest)" "$NODE24" node_modules/vitest/vitest.mjs run --
 step "production bundle (pnpm bundle)" pnpm bundle
 step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
 step "API contract fuzzing (Schemathesis, every v1 and v2 operation, every role)" bash scripts/schemathesis.sh
+step "gRPC from grpcurl and grpc_health_probe (reflection, every EventService method, health)" bash scripts/grpc-tools.sh
 step "alert rules (promtool)" bash deploy/observability/test.sh
 step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint)" bash deploy/scripts/validate.sh
 
