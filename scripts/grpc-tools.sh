@@ -24,16 +24,16 @@ command -v go >/dev/null 2>&1 || { echo "::: grpc tools: the go command is missi
 bin="$(go env GOPATH)/backend-event/bin"
 mkdir -p "$bin"
 
-# install NAME PACKAGE MODULE VERSION: go install unless $bin/NAME was built from MODULE@VERSION.
-install() {
+# build_tool NAME PACKAGE MODULE VERSION: go install unless $bin/NAME was built from MODULE@VERSION.
+build_tool() {
   local name=$1 package=$2 module=$3 version=$4
   if [ -x "$bin/$name" ] && go version -m "$bin/$name" 2>/dev/null | grep -qE "^\s+mod\s+$module\s+$version(\s|$)"; then return; fi
   echo "::: grpc tools: building $module@$version (go install from the module proxy)"
   # GOTOOLCHAIN=local: build with the Go that is installed, never fetch another toolchain.
   GOBIN="$bin" GOTOOLCHAIN=local go install "$package@$version"
 }
-install grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl github.com/fullstorydev/grpcurl "$GRPCURL_VERSION"
-install grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe "$HEALTH_PROBE_VERSION"
+build_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl github.com/fullstorydev/grpcurl "$GRPCURL_VERSION"
+build_tool grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe "$HEALTH_PROBE_VERSION"
 grpcurl="$bin/grpcurl"
 probe="$bin/grpc-health-probe"
 echo "::: grpc tools: grpcurl $GRPCURL_VERSION, grpc_health_probe $HEALTH_PROBE_VERSION ($(go version | cut -d' ' -f3))"
