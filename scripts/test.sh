@@ -26,6 +26,7 @@ bash scripts/ensure-system-packages.sh nginx-light
 step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
+step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 step "tests (vitest)" pnpm exec vitest run --project domain --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
 # Production runs Node 24: the whole suite again on it, then the production bundle alone on it.
 NODE24=$(bash scripts/node24.sh)
@@ -35,6 +36,7 @@ step "production bundle (pnpm bundle)" pnpm bundle
 step "flash sale: replicas of the production bundle under a rush (vitest --project scale)" pnpm exec vitest run --project scale --reporter=default --reporter=json --outputFile.json=build/vitest-scale.json
 step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
 step "API contract fuzzing (Schemathesis, every v1 and v2 operation, every role)" bash scripts/schemathesis.sh
+step "gRPC from grpcurl and grpc_health_probe (reflection, every EventService method, health)" bash scripts/grpc-tools.sh
 step "alert rules (promtool)" bash deploy/observability/test.sh
 step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint)" bash deploy/scripts/validate.sh
 
