@@ -57,9 +57,10 @@ export interface Replica {
 }
 
 /** Starts node build/bundle/server.mjs with `env` on free ports and waits for readiness UP. */
-export async function startReplica(name: string, env: Record<string, string>, readyWithinMs = 60_000): Promise<Replica> {
+export async function startReplica(name: string, env: Record<string, string>, options: { readyWithinMs?: number; nodeArgs?: string[] } = {}): Promise<Replica> {
+  const readyWithinMs = options.readyWithinMs ?? 60_000;
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
     cwd: BUNDLE_DIR,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NODE_OPTIONS: imageNodeOptions(), ...env, PORT: String(port), GRPC_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'pipe'],
