@@ -88,9 +88,12 @@ const schema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DB_STATEMENT_TIMEOUT: duration('10s'),
   // Admission: database work queued per replica (each of the read and write lanes) and how long a
-  // call may wait for a connection; past either the request is answered 503 overloaded.
-  DB_ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(1000),
-  DB_ADMISSION_TIMEOUT: duration('5s'),
+  // call may wait for a connection; past either the request is answered 503 overloaded. A queued
+  // request costs little (its connection is open anyway); a refused one is often retried at once,
+  // so the bounds are set for a rush to be served, not shed: 2,000 waiting, 10 s at most (as long
+  // as one statement may run, DB_STATEMENT_TIMEOUT).
+  DB_ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(2000),
+  DB_ADMISSION_TIMEOUT: duration('10s'),
   RUN_MIGRATIONS: bool(true),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
   REDIS_PASSWORD: optionalString,

@@ -83,7 +83,10 @@ export const problemPlugin = fp(
       if (isDomainError(error)) {
         const problem = problemOf(error, request.url);
         if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
-        if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
+        // Overload refusals come by the thousand and are counted (db_admission_rejected_total): one
+        // log line (with its stack) each would add to the very load being shed.
+        if (error.code === 'SERVICE.OVERLOADED') request.log.debug({ code: error.code }, 'request refused: overloaded');
+        else if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
         return sendProblem(reply, problem);
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
