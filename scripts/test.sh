@@ -27,10 +27,10 @@ step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
-step "tests (vitest)" pnpm exec vitest run --project domain --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
+step "tests (vitest)" pnpm exec vitest run --project domain --project unit --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
 # Production runs Node 24: the whole suite again on it, then the production bundle alone on it.
 NODE24=$(bash scripts/node24.sh)
-step "tests on Node 24 (vitest)" "$NODE24" node_modules/vitest/vitest.mjs run --project domain --project integration --reporter=dot
+step "tests on Node 24 (vitest)" "$NODE24" node_modules/vitest/vitest.mjs run --project domain --project unit --project integration --reporter=dot
 step "production bundle (pnpm bundle)" pnpm bundle
 # Alone on the machine: three replicas of the bundle, thousands of bookers at once.
 step "flash sale: replicas of the production bundle under a rush (vitest --project scale)" pnpm exec vitest run --project scale --reporter=default --reporter=json --outputFile.json=build/vitest-scale.json
