@@ -3,6 +3,7 @@ import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
+import { whyNotBookable } from '../events/event';
 import { newBooking, type Booking } from './booking';
 import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
 import type { EventRepository } from '../events/ports';
@@ -25,7 +26,7 @@ export interface BookSeatDeps {
  */
 async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, now: Date): Promise<void> {
   const event = await reads.events.findById(eventId);
-  if (!event || event.status !== 'PUBLISHED' || event.startDate <= now || event.available > 0) return;
+  if (!event || whyNotBookable(event, now) !== 'SOLD_OUT') return;
   // One read for both exceptions: an offer may claim its held seat; a booking is a conflict.
   const standing = await reads.bookings.standing(eventId, userId);
   if (standing.offered) return;
@@ -55,9 +56,10 @@ export const makeBookSeat =
     return uow.run(async (tx) => {
       const now = clock.now();
       const event = await tx.events.findById(input.eventId);
-      if (!event || event.status === 'DRAFT') throw new EventNotFoundError(input.eventId);
-      if (event.status !== 'PUBLISHED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
-      if (event.startDate <= now) throw new EventNotBookableError(event.id, 'it has already started');
+      const reason = event && whyNotBookable(event, now);
+      if (!event || reason === 'NOT_PUBLISHED') throw new EventNotFoundError(input.eventId);
+      if (reason === 'CANCELLED' || reason === 'COMPLETED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
+      if (reason === 'ALREADY_STARTED') throw new EventNotBookableError(event.id, 'it has already started');
 
       const existing = await tx.bookings.findActive(event.id, user.userId);
       if (existing) throw new BookingConflictError(event.id, existing.id);
