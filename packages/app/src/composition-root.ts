@@ -240,7 +240,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       : createSandboxPaymentGateway();
 
     const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
-    let onLookup: (result: 'hit' | 'miss', layer: 'redis' | 'local') => void = () => undefined;
+    let onLookup: (result: 'hit' | 'miss', layer: 'redis' | 'local' | 'replica') => void = () => undefined;
     const cache = createLayeredCache({
       redis,
       localTtlMs: config.CACHE_LOCAL_TTL,
@@ -271,6 +271,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
       sharedCacheDown: redis || !url ? () => cache.usingLocal() : () => true,
       standings: bookingReads,
+      onReplicaHit: () => onLookup('hit', 'replica'),
     });
 
     const plainUseCases = createUseCases({

@@ -19,6 +19,8 @@ export interface CachedEventsOptions {
   standings?: Pick<BookingRepository, 'standing' | 'standings'>;
   /** Full events with more standings than this answer each booker from the database (default 20,000). */
   maxStandings?: number;
+  /** Reads served from this replica's own copy (the shared cache reports its own lookups). */
+  onReplicaHit?: () => void;
 }
 
 const reviveEvent = (e: Event): Event => ({
@@ -203,7 +205,10 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
   const findById = async (id: string): Promise<Event | null> => {
     if (nearUsable()) {
       const mine = near.events.get(id);
-      if (mine) return mine;
+      if (mine) {
+        options.onReplicaHit?.();
+        return mine;
+      }
     }
     return remember(
       () =>
@@ -225,7 +230,10 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
   const standingsOf = async (eventId: string, source: Pick<BookingRepository, 'standings'>): Promise<Standings | null> => {
     if (nearUsable()) {
       const mine = near.standings.get(eventId);
-      if (mine) return mine;
+      if (mine) {
+        options.onReplicaHit?.();
+        return mine;
+      }
     }
     return remember(
       () =>
@@ -252,7 +260,10 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       const query = JSON.stringify([filter, page]);
       if (nearUsable()) {
         const mine = near.pages.get(query);
-        if (mine) return mine;
+        if (mine) {
+          options.onReplicaHit?.();
+          return mine;
+        }
       }
       return remember(
         async () => {
