@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
-// admission, caches, token checks, the seed contract) run with no server at all: `pnpm test:unit` in
-// seconds. `contracts` runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it
-// builds those Go tools on first use, so it is a step of scripts/test.sh of its own. `integration` gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or
-// DATABASE_URL / REDIS_URL / KAFKA_BROKERS when given). `scale` runs replicas of the production
-// bundle under a rush: scripts/test.sh runs it as a step of its own, after the bundle is built, so
-// it has the machine to itself.
+// Five projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
+// admission, caches, token checks, the seed contract) run with no server at all: `pnpm test:unit`
+// in seconds. `contracts` runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it
+// builds those Go tools on first use, so it is a step of scripts/test.sh of its own. `integration`
+// gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or DATABASE_URL / REDIS_URL /
+// KAFKA_BROKERS when given). `scale` runs replicas of the production bundle under a rush:
+// scripts/test.sh runs it as a step of its own, after the bundle is built, so it has the machine
+// to itself.
 const UNIT = [
   'packages/adapters/src/auth/**/*.test.ts',
   'packages/adapters/src/cache/**/*.test.ts',
