@@ -223,14 +223,17 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       { breaker },
     );
     const postgres = policies.get('postgres');
-    // Two lanes share the pool: writes may hold all connections but two, so reads (cache misses,
-    // read-only checks) never queue behind a booking rush.
+    // Database work waits here, outside the postgres breaker, never inside it for a pooled
+    // connection: the lanes together run at most as many calls as the pool has connections. Writes
+    // may hold all of them but two, so reads (cache misses) never queue behind a booking rush.
     const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
+    const connections = createAdmission('pool', { concurrency: config.DB_POOL_MAX, queue: 2 * config.DB_ADMISSION_QUEUE + config.DB_POOL_MAX, maxWaitMs: config.DB_ADMISSION_TIMEOUT });
     const admission = {
       read: createAdmission('read', { ...admissionConfig, concurrency: config.DB_POOL_MAX }),
       write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),
     };
-    const reads = { admission: admission.read };
+    const reads = { admission: { lane: admission.read, connections } };
+    const writes = { lane: admission.write, connections };
     for (const policy of policies.all())
       policy.onStateChange((state) => logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`));
 
@@ -275,7 +278,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     });
 
     const plainUseCases = createUseCases({
-      uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, admission.write), (events) => eventCache.invalidate(events)),
+      uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, writes), (events) => eventCache.invalidate(events)),
       clock: systemClock,
       ids: uuidGenerator,
       events: eventCache.repository,
@@ -301,7 +304,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     metrics.degraded.read_only = () => postgres.state() !== 'closed';
     metrics.degraded.auth_fallback = () => authDegraded;
     metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
-    metrics.admission = () => [admission.read.stats(), admission.write.stats()];
+    metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats()];
     const redisHealth: Deps['health'] = redis
       ? { redis: { critical: false, check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })) } }
       : {};
@@ -313,7 +316,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       config,
       useCases,
       verifier,
-      idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false, admission: admission.write }),
+      idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false, admission: writes }),
       clock: systemClock,
       database,
       outbox,
@@ -342,7 +345,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
               return {
                 database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
                 pool: database.poolStats(),
-                admission: { read: admission.read.stats(), write: admission.write.stats() },
+                admission: { read: admission.read.stats(), write: admission.write.stats(), connections: connections.stats() },
               };
             }),
         },

@@ -1,7 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@aquastream/db';
-import { recordWait } from '../resilience/wait-meter';
 import { traceQuery } from '../tracing/spans';
 
 export interface PoolStats {
@@ -45,23 +44,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   pool.on('error', () => undefined);
   let acquired = 0;
   pool.on('acquire', () => acquired++);
-  // Waiting for a busy pool's next free connection is load, not the database's answer: recorded
-  // so the postgres breaker leaves it out when it judges a call slow. Opening a new connection is
-  // the database's own time and stays in.
-  const metered = {
-    async connect() {
-      if (pool.idleCount > 0 || pool.totalCount < max) return pool.connect();
-      const started = performance.now();
-      try {
-        return await pool.connect();
-      } finally {
-        recordWait(performance.now() - started);
-      }
-    },
-    end: () => pool.end(),
-    options: pool.options,
-  };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: metered }), log: traceQuery });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: traceQuery });
   return {
     db,
     kind: 'postgres',

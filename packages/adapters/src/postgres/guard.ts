@@ -31,31 +31,45 @@ function translate(policy: DependencyPolicy, error: unknown): unknown {
 }
 
 /**
- * Admission comes first: a call waits for a slot outside the breaker, so time spent queueing is
- * never judged as the database's. An open breaker refuses at once rather than after the queue.
+ * How calls wait for the database: first for their lane (reads, writes), then for one of the pool's
+ * connections, shared by the lanes and never more than the pool holds. Both waits happen outside
+ * the breaker, so time spent queueing is never judged as the database's; an open breaker refuses
+ * at once rather than after the queue.
  */
-function admitted<T>(policy: DependencyPolicy, admission: Admission | undefined, call: () => Promise<T>): Promise<T> {
-  if (!admission) return call();
+export interface Admitted {
+  lane: Admission;
+  connections?: Admission;
+}
+
+function admitted<T>(policy: DependencyPolicy, admission: Admitted | undefined, call: () => Promise<T>, beforeConnection?: () => Promise<void>): Promise<T> {
+  if (!admission) return (beforeConnection ? beforeConnection() : Promise.resolve()).then(call);
   if (policy.state() === 'open') return Promise.reject(readOnly(policy));
-  return admission.run(call);
+  const { lane, connections } = admission;
+  return lane.run(async () => {
+    await beforeConnection?.();
+    return connections ? connections.run(call) : call();
+  });
 }
 
 /** Every write transaction goes through the admission limit and the postgres breaker; when it is open, writes are refused at once. */
-export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admission?: Admission): UnitOfWork {
+export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admission?: Admitted): UnitOfWork {
   return {
     run: (work, options) =>
-      admitted(policy, admission, async () => {
+      admitted(
+        policy,
+        admission,
+        () =>
+          policy.execute((signal) =>
+            uow.run(async (tx) => {
+              const result = await work(tx);
+              // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
+              signal.throwIfAborted();
+              return result;
+            }),
+          ),
         // Its turn has come: refusals that became certain while it queued cost no transaction.
-        await options?.precheck?.();
-        return policy.execute((signal) =>
-          uow.run(async (tx) => {
-            const result = await work(tx);
-            // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
-            signal.throwIfAborted();
-            return result;
-          }),
-        );
-      }).catch((error: unknown) => Promise.reject(translate(policy, error))),
+        options?.precheck,
+      ).catch((error: unknown) => Promise.reject(translate(policy, error))),
   };
 }
 
@@ -63,7 +77,7 @@ export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admis
  * Wraps every method of a read-side repository or store in the postgres policy (reads are
  * idempotent, so they may be retried); failures surface as ReadOnlyModeError.
  */
-export function guardMethods<T extends object>(target: T, policy: DependencyPolicy, options: { idempotent?: boolean; admission?: Admission } = { idempotent: true }): T {
+export function guardMethods<T extends object>(target: T, policy: DependencyPolicy, options: { idempotent?: boolean; admission?: Admitted } = { idempotent: true }): T {
   const executeOptions = { idempotent: options.idempotent ?? true };
   const guarded = {} as T;
   for (const key of Object.keys(target) as (keyof T)[]) {

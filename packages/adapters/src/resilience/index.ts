@@ -14,4 +14,3 @@ export {
 } from './dependency-policy';
 export { DEPENDENCY_NAMES, createPolicies, type DependencyName, type DependencyPolicies, type PoliciesConfig } from './registry';
 export { AdmissionRejectedError, createAdmission, type Admission, type AdmissionConfig, type AdmissionStats } from './admission';
-export { recordWait } from './wait-meter';

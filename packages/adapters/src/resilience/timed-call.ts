@@ -1,5 +1,4 @@
 import { type FailureReason } from 'cockatiel';
-import { meterWaits } from './wait-meter';
 
 /** What the breaker records for one call. */
 export interface CallOutcome {
@@ -43,20 +42,15 @@ export interface TimingOptions {
   isRecorded(error: unknown): boolean;
 }
 
-/**
- * Runs `call`, resolving to a TimedResult or rejecting with a TimedFailure. Time the call recorded
- * as local waiting (recordWait: a pool slot) is not part of its duration.
- */
+/** Runs `call`, resolving to a TimedResult or rejecting with a TimedFailure. */
 export async function timeCall<T>(call: () => Promise<T>, options: TimingOptions): Promise<TimedResult<T>> {
   const started = options.clock.now();
-  const meter = { waitedMs: 0 };
-  const elapsed = () => Math.max(0, options.clock.now() - started - meter.waitedMs);
   try {
-    const value = await meterWaits(meter, call);
-    const durationMs = elapsed();
+    const value = await call();
+    const durationMs = options.clock.now() - started;
     return new TimedResult(value, durationMs, durationMs > options.slowCallDurationMs);
   } catch (error) {
-    const durationMs = elapsed();
+    const durationMs = options.clock.now() - started;
     throw new TimedFailure(error, durationMs, durationMs > options.slowCallDurationMs, options.isRecorded(error));
   }
 }
