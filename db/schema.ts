@@ -60,6 +60,20 @@ export interface BookingsTable {
   updated_at: Timestamp;
 }
 
+export interface PaymentAttemptsTable {
+  payment_id: string;
+  booking_id: string;
+  amount: ColumnType<string, number | string, number | string>;
+  currency: string;
+  status: string;
+  failures: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  give_up_at: Timestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface WaitlistTable {
   id: string;
   event_id: string;
@@ -93,6 +107,7 @@ export interface Database {
   outbox: OutboxTable;
   bookings: BookingsTable;
   waitlist: WaitlistTable;
+  payment_attempts: PaymentAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   processed_messages: ProcessedMessagesTable;
 }

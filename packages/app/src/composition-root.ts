@@ -53,11 +53,12 @@ export function createUseCases(ports: {
   weather: domain.WeatherService;
   bookingTtlMs: number;
   waitlistHoldMs: number;
+  paymentSchedule: domain.PaymentSchedule;
 }) {
-  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs } = ports;
+  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs, paymentSchedule } = ports;
   const write = { uow, clock, ids };
   const seats = { ...write, waitlistHoldMs };
-  const pay = { ...write, payments };
+  const pay = { ...write, payments, schedule: paymentSchedule };
   return {
     createEvent: domain.makeCreateEvent(write),
     updateEvent: domain.makeUpdateEvent(write),
@@ -77,7 +78,7 @@ export function createUseCases(ports: {
     markNoShow: domain.makeMarkNoShow(seats),
     payBooking: domain.makePayBooking(pay),
     retryPayment: domain.makeRetryPayment(pay),
-    failPayment: domain.makeFailPayment(pay),
+    reconcilePayments: domain.makeReconcilePayments(pay),
     applyPaymentNotification: domain.makeApplyPaymentNotification(pay),
     joinWaitlist: domain.makeJoinWaitlist(seats),
     leaveWaitlist: domain.makeLeaveWaitlist(seats),
@@ -220,7 +221,11 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
 
     const paymentPolicy = policies.get('payment-service');
     const payments = config.PAYMENT_SERVICE_URL
-      ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL, guard: (call) => paymentPolicy.execute(() => call()) })
+      ? createHttpPaymentGateway({
+          baseUrl: config.PAYMENT_SERVICE_URL,
+          timeoutMs: config.PAYMENT_SERVICE_TIMEOUT,
+          guard: (call, { idempotent }) => paymentPolicy.execute((signal) => call(signal), { idempotent }),
+        })
       : createSandboxPaymentGateway();
 
     const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
@@ -265,6 +270,12 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       }),
       bookingTtlMs: config.BOOKING_TTL,
       waitlistHoldMs: config.WAITLIST_HOLD,
+      paymentSchedule: {
+        reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,
+        retryHorizonMs: config.PAYMENT_RETRY_HORIZON,
+        retryBaseDelayMs: config.PAYMENT_RETRY_BASE_DELAY,
+        retryMaxDelayMs: config.PAYMENT_RETRY_MAX_DELAY,
+      },
     });
 
     const outbox = createPgOutboxStore(db);

@@ -7,6 +7,8 @@ import type {
   Location,
   LocationRepository,
   Outbox,
+  PaymentAttempt,
+  PaymentAttemptRepository,
   TransactionScope,
   UnitOfWork,
   WaitlistEntry,
@@ -19,10 +21,11 @@ interface State {
   locations: Map<string, Location>;
   bookings: Map<string, Booking>;
   waitlist: Map<string, WaitlistEntry>;
+  paymentAttempts: Map<string, PaymentAttempt>;
   outbox: DomainEvent[];
 }
 
-const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), outbox: [] });
+const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), paymentAttempts: new Map(), outbox: [] });
 const cloneState = (s: State): State => structuredClone(s);
 
 const byStart = (a: Event, b: Event) => a.startDate.getTime() - b.startDate.getTime() || a.id.localeCompare(b.id);
@@ -178,12 +181,33 @@ function waitlistRepository(s: () => State): WaitlistRepository {
   };
 }
 
+function paymentAttemptRepository(s: () => State): PaymentAttemptRepository {
+  return {
+    async insert(attempt) {
+      if (s().paymentAttempts.has(attempt.paymentId)) throw new Error(`payment attempt ${attempt.paymentId} exists`);
+      s().paymentAttempts.set(attempt.paymentId, structuredClone(attempt));
+    },
+    async findByIdForUpdate(paymentId) {
+      return structuredClone(s().paymentAttempts.get(paymentId) ?? null);
+    },
+    async update(attempt) {
+      s().paymentAttempts.set(attempt.paymentId, structuredClone(attempt));
+    },
+    async lockDue(now, limit) {
+      const due = [...s().paymentAttempts.values()].filter((a) => a.status === 'PENDING' && a.nextAttemptAt <= now);
+      due.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.paymentId.localeCompare(b.paymentId));
+      return structuredClone(due.slice(0, limit));
+    },
+  };
+}
+
 export interface MemoryStore extends UnitOfWork {
   outbox: Outbox;
   events: EventRepository;
   locations: LocationRepository;
   bookings: BookingRepository;
   waitlist: WaitlistRepository;
+  paymentAttempts: PaymentAttemptRepository;
   /** Every domain event written so far, for tests. */
   outboxRows(): DomainEvent[];
 }
@@ -206,6 +230,7 @@ export function createMemoryStore(): MemoryStore {
     locations: locationRepository(current),
     bookings: bookingRepository(current),
     waitlist: waitlistRepository(current),
+    paymentAttempts: paymentAttemptRepository(current),
     outbox,
   };
   return {

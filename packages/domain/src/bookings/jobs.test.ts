@@ -18,9 +18,13 @@ function fakePayments() {
       if (gateway.down) throw new DependencyUnavailableError('payment-service');
       return { status: 'SUCCEEDED' };
     },
+    async findCharge() {
+      return null;
+    },
     async refund(request) {
       refunds.push(structuredClone(request));
       if (gateway.down) throw new DependencyUnavailableError('payment-service');
+      return { status: 'REFUNDED' };
     },
   };
   return gateway;

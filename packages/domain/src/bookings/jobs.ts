@@ -90,7 +90,8 @@ export const makeProcessRefunds =
         const [booking] = await tx.bookings.lockRefundsDue(1);
         if (!booking) return 'empty';
         try {
-          await deps.payments.refund({ paymentId: booking.paymentId!, amount: booking.amount!, idempotencyKey: `refund-${booking.paymentId}` });
+          const result = await deps.payments.refund({ paymentId: booking.paymentId!, amount: booking.amount!, idempotencyKey: `refund-${booking.paymentId}` });
+          if (result.status !== 'REFUNDED') throw new Error(result.reason);
         } catch {
           failed = booking;
           return 'failed';

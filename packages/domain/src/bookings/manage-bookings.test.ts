@@ -6,7 +6,7 @@ import { PRICE, admin, organizer, user, EVENT_START, START, buildWorld, type Wor
 const createWorld = (options: WorldOptions = {}): World =>
   buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
-const approvingPayments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), refund: async () => undefined };
+const approvingPayments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
 
 /** A published free event of org-1 with one CONFIRMED booking of u1. */
 async function bookedWorld() {
