@@ -177,8 +177,12 @@ async function timed(check: () => Promise<Record<string, unknown> | void>): Prom
   }
 }
 
-/** Creates pools and clients once and wires them into use cases. */
-export async function createDeps(config: Config, logger?: Logger): Promise<Deps> {
+/**
+ * Creates pools and clients once and wires them into use cases. `clock` replaces the system clock
+ * of the use cases and jobs (tests that simulate hours).
+ */
+export async function createDeps(config: Config, logger?: Logger, overrides: { clock?: Clock } = {}): Promise<Deps> {
+  const clock = overrides.clock ?? systemClock;
   const url = databaseUrl(config);
   const database = url
     ? connectPostgres({ url, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT })
@@ -256,7 +260,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
 
     const plainUseCases = createUseCases({
       uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres), (events) => eventCache.invalidate(events)),
-      clock: systemClock,
+      clock,
       ids: uuidGenerator,
       events: eventCache.repository,
       locations: guardMethods(createPgLocationRepository(db), postgres),
@@ -298,7 +302,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       useCases,
       verifier,
       idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false }),
-      clock: systemClock,
+      clock,
       database,
       outbox,
       messaging,
