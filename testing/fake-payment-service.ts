@@ -26,6 +26,10 @@ export interface FakePaymentService {
   chargeMode: ChargeMode;
   /** `refuse` answers refunds with 422 (the service will not refund, e.g. already refunded elsewhere). */
   refundMode: 'accept' | 'refuse';
+  /** How long each refund takes to answer. */
+  refundDelayMs: number;
+  /** Refund requests received (payment ids), answered or not. */
+  refundRequests: string[];
   /** Charges taken per idempotency key. */
   chargesPerKey(): Map<string, number>;
   /** Resolves when the next charge request has arrived (before it is answered). */
@@ -63,7 +67,9 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
   const fake = {
     chargeMode: 'succeed' as ChargeMode,
     refundMode: 'accept' as 'accept' | 'refuse',
+    refundDelayMs: 0,
   };
+  const refundRequests: string[] = [];
   const server = await startSwitchableServer(async (req, res) => {
     const payload = await body(req);
     const key = String(req.headers['idempotency-key'] ?? '');
@@ -85,6 +91,8 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       if (!outcome) json(res, 404, { title: 'no payment with this idempotency key' });
       else json(res, 200, { idempotencyKey: wanted, ...outcome });
     } else if (req.method === 'POST' && /^\/payments\/[^/]+\/refunds$/.test(url.pathname)) {
+      refundRequests.push(url.pathname.split('/')[2]!);
+      if (fake.refundDelayMs > 0) await new Promise((r) => setTimeout(r, fake.refundDelayMs));
       if (fake.refundMode === 'refuse') return json(res, 422, { reason: 'payment cannot be refunded' });
       refunds.push(url.pathname.split('/')[2]!);
       json(res, 200, { status: 'REFUNDED' });
@@ -102,6 +110,13 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     },
     set chargeMode(mode: ChargeMode) {
       fake.chargeMode = mode;
+    },
+    refundRequests,
+    get refundDelayMs() {
+      return fake.refundDelayMs;
+    },
+    set refundDelayMs(ms: number) {
+      fake.refundDelayMs = ms;
     },
     get refundMode() {
       return fake.refundMode;

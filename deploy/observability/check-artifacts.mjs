@@ -40,6 +40,7 @@ const EXPOSED = [
   'resilience_circuit_breaker_state',
   'cache_requests_total',
   'bookings_total',
+  'payment_refunds_total',
   'degraded_mode',
 ];
 const KNOWN = new Set([

@@ -86,7 +86,7 @@ export function createUseCases(ports: {
     expireBookings: domain.makeExpireBookings(seats),
     expireWaitlistOffers: domain.makeExpireWaitlistOffers(seats),
     completeEvents: domain.makeCompleteEvents(seats),
-    processRefunds: domain.makeProcessRefunds({ ...seats, payments }),
+    processRefunds: domain.makeProcessRefunds({ ...seats, payments, schedule: paymentSchedule }),
   };
 }
 

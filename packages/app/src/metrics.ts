@@ -34,6 +34,8 @@ export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafk
 export interface Metrics {
   registry: Registry;
   bookings: Counter<'outcome'>;
+  /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
+  refunds: Counter<'outcome'>;
   cacheRequests: Counter<'cache' | 'result'>;
   http: Histogram<'method' | 'route' | 'status'>;
   /** Status providers read at scrape time. */
@@ -54,6 +56,7 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
     degraded: {},
     breakers: () => [],
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
+    refunds: new Counter({ name: 'payment_refunds_total', help: 'Refunds by outcome (refunded, refused, deferred)', labelNames: ['outcome'], registers: [registry] }),
     cacheRequests: new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result', labelNames: ['cache', 'result'], registers: [registry] }),
     http: new Histogram({
       name: 'http_server_requests_seconds',
@@ -135,6 +138,8 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
     },
   });
   metrics.degraded.kafka_buffering = () => backlog.oldestAgeSeconds > 5;
+  // Present from the start, so increase() in the alert rules sees the first refusal.
+  for (const outcome of ['refunded', 'refused', 'deferred']) metrics.refunds.inc({ outcome }, 0);
   return metrics;
 }
 
@@ -150,7 +155,7 @@ export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
 );
 
 /** Counts booking outcomes where they happen: at the use cases. */
-export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 'bookings'>): UseCases {
+export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 'bookings' | 'refunds'>): UseCases {
   const count = (outcome: BookingOutcome, n = 1) => n > 0 && metrics.bookings.inc({ outcome }, n);
   return {
     ...useCases,
@@ -175,6 +180,11 @@ export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 
       const booking = await useCases.cancelBooking(...args);
       count('cancelled');
       return booking;
+    },
+    processRefunds: async (...args) => {
+      const run = await useCases.processRefunds(...args);
+      for (const outcome of ['refunded', 'refused', 'deferred'] as const) if (run[outcome] > 0) metrics.refunds.inc({ outcome }, run[outcome]);
+      return run;
     },
     expireBookings: async (...args) => {
       const n = await useCases.expireBookings(...args);

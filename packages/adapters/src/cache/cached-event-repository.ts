@@ -1,4 +1,4 @@
-import type { Cache, DomainEvent, Event, EventFilter, EventRepository, Page, PageRequest } from '@aquastream/domain';
+import { DEFAULT_CANCELLATION_POLICY, type Cache, type DomainEvent, type Event, type EventFilter, type EventRepository, type Page, type PageRequest } from '@aquastream/domain';
 
 export interface CachedEventsOptions {
   ttlMs: number;
@@ -15,6 +15,8 @@ const reviveEvent = (e: Event): Event => ({
   createdAt: new Date(e.createdAt),
   updatedAt: new Date(e.updatedAt),
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
+  // Copies cached by a version without cancellation policies carry none: theirs is the default.
+  cancellationPolicy: e.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
 });
 
 /** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */

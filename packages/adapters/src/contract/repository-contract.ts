@@ -44,6 +44,7 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   capacity: 3,
   available: 3,
   price: { amount: 5000, currency: 'EUR' },
+  cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
   status: 'PUBLISHED',
   createdAt: T0,
   updatedAt: T0,
@@ -59,6 +60,7 @@ export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking 
   paymentStatus: 'UNPAID',
   paymentId: null,
   expiresAt: at(30),
+  refundDueAt: null,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -219,11 +221,15 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect((await s.scope.bookings.list({ eventId: event.id }, { page: 1, size: 10 })).total).toBe(2);
       });
 
-      it('locks refunds due and the active bookings of an event', async () => {
+      it('locks refunds whose turn has come, unscheduled ones first, and the active bookings of an event', async () => {
         const refund = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null });
+        const retry = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(1) });
+        const later = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(10) });
+        const failed = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_FAILED', paymentId: id(), expiresAt: null });
         const active = aBooking(event.id);
-        for (const b of [refund, active]) await s.scope.bookings.insert(b);
-        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(5))).map((b) => b.id)).toEqual([refund.id]);
+        for (const b of [retry, refund, later, failed, active]) await s.scope.bookings.insert(b);
+        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(at(5), 5))).map((b) => b.id)).toEqual([refund.id, retry.id]);
+        expect(await s.scope.bookings.findById(retry.id)).toEqual(retry);
         expect((await s.uow.run((tx) => tx.bookings.lockActiveOfEvent(event.id))).map((b) => b.id)).toEqual([active.id]);
       });
     });

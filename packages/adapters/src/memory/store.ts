@@ -138,8 +138,14 @@ function bookingRepository(s: () => State): BookingRepository {
     async lockActiveOfEvent(eventId) {
       return structuredClone(all().filter((b) => b.eventId === eventId && active(b)).sort(byCreated));
     },
-    async lockRefundsDue(limit) {
-      return structuredClone(all().filter((b) => b.paymentStatus === 'REFUND_PENDING').sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id)).slice(0, limit));
+    async lockRefundsDue(now, limit) {
+      const turn = (b: Booking) => b.refundDueAt?.getTime() ?? -Infinity;
+      return structuredClone(
+        all()
+          .filter((b) => b.paymentStatus === 'REFUND_PENDING' && (b.refundDueAt === null || b.refundDueAt <= now))
+          .sort((a, b) => turn(a) - turn(b) || a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id))
+          .slice(0, limit),
+      );
     },
   };
 }

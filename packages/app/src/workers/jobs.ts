@@ -19,7 +19,10 @@ export function startJobs(deps: Pick<Deps, 'useCases' | 'config'>, logger: Logge
     expiredBookings: () => useCases.expireBookings(),
     expiredOffers: () => useCases.expireWaitlistOffers(),
     completedEvents: () => useCases.completeEvents(),
-    refunds: () => useCases.processRefunds(),
+    refunds: async () => {
+      const run = await useCases.processRefunds();
+      return run.refunded + run.refused;
+    },
     payments: () => useCases.reconcilePayments(),
   };
   let running: Promise<unknown> = Promise.resolve();

@@ -222,7 +222,7 @@ export const makeApplyPaymentNotification =
       return deps.uow.run(async (tx) => {
         const locked = (await tx.bookings.findByIdForUpdate(booking.id))!;
         if (locked.paymentStatus === 'REFUNDED') return locked;
-        const next: Booking = { ...locked, paymentStatus: 'REFUNDED', updatedAt: deps.clock.now() };
+        const next: Booking = { ...locked, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: deps.clock.now() };
         await tx.bookings.update(next);
         return next;
       });

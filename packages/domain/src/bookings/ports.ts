@@ -24,8 +24,8 @@ export interface BookingRepository {
   lockExpired(now: Date, limit: number): Promise<Booking[]>;
   /** Active bookings of one event, locked; for event completion and cancellation. */
   lockActiveOfEvent(eventId: string): Promise<Booking[]>;
-  /** Bookings owed a refund, locked with SKIP LOCKED. */
-  lockRefundsDue(limit: number): Promise<Booking[]>;
+  /** Bookings owed a refund whose turn has come (refundDueAt null or past), oldest turn first, locked with SKIP LOCKED. */
+  lockRefundsDue(now: Date, limit: number): Promise<Booking[]>;
 }
 
 /** Payment intents (see PaymentAttempt); the payment id is the key. */

@@ -139,7 +139,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
     expireBookings: promised(makeExpireBookings(seats)),
     expireWaitlistOffers: promised(makeExpireWaitlistOffers(seats)),
     completeEvents: promised(makeCompleteEvents(seats)),
-    processRefunds: promised(makeProcessRefunds({ ...seats, payments })),
+    processRefunds: promised(makeProcessRefunds({ ...seats, payments, schedule: pay.schedule })),
   };
 
   const outbox = (): DomainEvent[] => store.outboxRows();
