@@ -35,6 +35,8 @@ const EXPOSED = [
   'db_pool_connections_max',
   'kafka_consumer_lag_messages',
   'kafka_consumer_lag_seconds',
+  'kafka_consumer_partitions_assigned',
+  'kafka_consumer_last_message_age_seconds',
   'outbox_backlog_messages',
   'outbox_oldest_age_seconds',
   'resilience_circuit_breaker_state',

@@ -31,6 +31,7 @@ import {
   openPglite,
   systemClock,
   uuidGenerator,
+  type ConsumerState,
   type DatabaseHandle,
 } from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations } from '@aquastream/db';
@@ -178,6 +179,30 @@ async function timed(check: () => Promise<Record<string, unknown> | void>): Prom
 }
 
 /**
+ * Each Kafka consumer of this replica: its state, partitions, and how long since its last message
+ * (and since it lost its partitions). DEGRADED while one is (re)starting or holds no partition.
+ */
+export function consumersHealth(consumers: ConsumerState[], now: number): HealthComponent {
+  const seconds = (at: number | null) => (at === null ? null : Math.round((now - at) / 100) / 10);
+  const details = Object.fromEntries(
+    consumers.map((c) => [
+      c.group,
+      {
+        topic: c.topic,
+        state: c.state,
+        partitions: c.partitions,
+        lastMessageAgeSeconds: seconds(c.lastMessageAt),
+        withoutPartitionsSeconds: seconds(c.withoutPartitionsSince),
+        restarts: c.restarts,
+        ...(c.lastError ? { lastError: c.lastError } : {}),
+      },
+    ]),
+  );
+  const healthy = consumers.every((c) => c.state === 'running' && c.partitions.length > 0);
+  return { status: healthy ? 'UP' : 'DEGRADED', details };
+}
+
+/**
  * Creates pools and clients once and wires them into use cases. `clock` replaces the system clock
  * of the use cases and jobs (tests that simulate hours).
  */
@@ -295,7 +320,10 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       : {};
     const useCases = countBookingOutcomes(plainUseCases, metrics);
     const kafkaHealth: Deps['health'] = messaging.kafka
-      ? { kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) } }
+      ? {
+          kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) },
+          consumers: { critical: false, check: async () => consumersHealth(messaging.kafka!.consumers(), Date.now()) },
+        }
       : {};
     return {
       config,

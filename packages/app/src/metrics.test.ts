@@ -64,6 +64,7 @@ describe('/actuator/prometheus after traffic', () => {
     expect(value(m, 'bookings_total', { outcome: 'confirmed' })).toBe(1); // a free event confirms at once
     expect(value(m, 'bookings_total', { outcome: 'rejected_full' })).toBe(1);
     expect(value(m, 'bookings_total', { outcome: 'conflict' })).toBe(1);
+    expect(value(m, 'payment_refunds_total', { outcome: 'refused' })).toBe(0);
     expect(value(m, 'degraded_mode', { mode: 'read_only' })).toBe(0);
     expect(value(m, 'degraded_mode', { mode: 'kafka_buffering' })).toBeDefined();
   });

@@ -117,6 +117,30 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
       },
     });
 
+  // Per replica: the alert sums partitions over replicas (a replica may hold none when there are
+  // more replicas than partitions; the group holding none is the problem).
+  new Gauge({
+    name: 'kafka_consumer_partitions_assigned',
+    help: 'Partitions assigned to this replica per consumer group and topic',
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of deps.messaging.kafka?.consumers() ?? []) this.set({ topic: c.topic, group: c.group }, c.partitions.length);
+    },
+  });
+  new Gauge({
+    name: 'kafka_consumer_last_message_age_seconds',
+    help: 'Seconds since this replica handled a message per consumer group and topic (absent before the first)',
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of deps.messaging.kafka?.consumers() ?? [])
+        if (c.lastMessageAt !== null) this.set({ topic: c.topic, group: c.group }, (Date.now() - c.lastMessageAt) / 1000);
+    },
+  });
+
   new Gauge({
     name: 'resilience_circuit_breaker_state',
     help: 'Circuit breaker state per dependency (1 for the current state)',
