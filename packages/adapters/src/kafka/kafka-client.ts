@@ -54,6 +54,13 @@ export const DEFAULT_CONSUMER_TIMINGS: ConsumerTimings = {
 export interface KafkaClient extends MessagePublisher, MessageSubscriber {
   /** The state of each consumer this client runs. */
   consumers(): ConsumerState[];
+  /**
+   * Every message of `topic` the group has not consumed yet, up to the end of the topic as it is
+   * now, read without committing anything; `ends` is where the group stands once they are done.
+   */
+  readUnconsumed(topic: string, group: string): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
+  /** Moves the group to these offsets of the topic (the group must have no running member). */
+  commitOffsets(group: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void>;
   /** Creates the service's topics when missing (idempotent). */
   ensureTopics(): Promise<void>;
   /** Asks the cluster for its brokers; throws when Kafka cannot be reached. */
@@ -271,6 +278,61 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     subscribe: (options) => supervise(options),
 
     consumers: () => [...supervised].map((c) => ({ ...c, partitions: [...c.partitions] })),
+
+    async readUnconsumed(topic, group) {
+      const a = await connectedAdmin();
+      const [latest, committed] = await Promise.all([a.fetchTopicOffsets(topic), a.fetchOffsets({ groupId: group, topics: [topic] })]);
+      const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      const ends = latest.map((p) => ({ partition: p.partition, offset: p.high }));
+      // Where reading starts and stops per partition; -1 (nothing committed) means the earliest message.
+      const wanted = new Map(
+        latest
+          .map((p) => {
+            const from = done.get(p.partition) ?? -1n;
+            return [p.partition, { from: from < 0n ? BigInt(p.low) : from, to: BigInt(p.high) }] as const;
+          })
+          .filter(([, range]) => range.from < range.to),
+      );
+      const messages: (InboundMessage & { partition: number; offset: string })[] = [];
+      if (wanted.size === 0) return { messages, ends };
+      const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, sessionTimeout: timings.sessionTimeoutMs, heartbeatInterval: timings.heartbeatIntervalMs });
+      const remaining = new Set(wanted.keys());
+      let finished!: () => void;
+      const allRead = new Promise<void>((resolve) => (finished = resolve));
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const range = wanted.get(partition);
+            const offset = BigInt(message.offset);
+            if (!range || offset >= range.to || offset < range.from) return;
+            const raw = message.value?.toString('utf8') ?? '';
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+            messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers });
+            if (offset === range.to - 1n) {
+              remaining.delete(partition);
+              if (remaining.size === 0) finished();
+            }
+          },
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`reading ${topic} did not reach the end within 60 s`)), 60_000);
+        });
+        await Promise.race([allRead, timeout]).finally(() => clearTimeout(timer));
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
+      }
+      messages.sort((x, y) => x.partition - y.partition || Number(BigInt(x.offset) - BigInt(y.offset)));
+      return { messages, ends };
+    },
+
+    async commitOffsets(group, topic, offsets) {
+      const a = await connectedAdmin();
+      await a.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });
+    },
 
     async ensureTopics() {
       const a = await connectedAdmin();

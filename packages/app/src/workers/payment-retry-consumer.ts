@@ -17,7 +17,8 @@ export interface PaymentRetryOptions {
 
 const isUuid = (v: unknown) => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);
 
-function asRequest(data: unknown): PaymentRetryRequest | null {
+/** The retry request a message carries, or null when it is not a well-formed one. */
+export function asRequest(data: unknown): PaymentRetryRequest | null {
   const d = data as Partial<PaymentRetryRequest> | null;
   if (!d || !isUuid(d.paymentId) || !isUuid(d.bookingId)) return null;
   if (!d.amount || !Number.isInteger(d.amount.amount) || typeof d.amount.currency !== 'string') return null;
