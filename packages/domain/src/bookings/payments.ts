@@ -38,6 +38,8 @@ export type AttemptOutcome =
   /** Another worker holds it, it is not due yet, or it was settled already. */
   | { kind: 'skipped'; booking: Booking | null };
 
+const RECONCILE_CONCURRENCY = 8;
+
 const isUnavailable = (error: unknown) => !isDomainError(error) || error.kind === 'unavailable';
 const later = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
@@ -205,7 +207,17 @@ export const makeReconcilePayments =
       for (const a of leased) await tx.paymentAttempts.update(a);
       return leased;
     });
-    for (const attempt of claimed) await attemptCharge(deps, attempt, true);
+    // A few at a time: after an outage thousands may be due, and each waits on the Payment Service.
+    const queue = [...claimed];
+    const errors: unknown[] = [];
+    const worker = async () => {
+      for (let attempt = queue.shift(); attempt; attempt = queue.shift()) {
+        // One failure (the database away) must not stop the others; the lease brings it back later.
+        await attemptCharge(deps, attempt, true).catch((error: unknown) => void errors.push(error));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONCILE_CONCURRENCY, queue.length) }, worker));
+    if (errors.length) throw errors[0];
     return claimed.length;
   };
 

@@ -10,9 +10,13 @@ export const BookingSchema = z
     userId: z.uuid(),
     status: z.enum(BOOKING_STATUSES),
     amount: MoneySchema.nullable().describe('Fixed when booked; null for a free event'),
-    paymentStatus: z.enum(PAYMENT_STATUSES),
+    paymentStatus: z
+      .enum(PAYMENT_STATUSES)
+      .describe(
+        'NOT_REQUIRED (free), UNPAID, PROCESSING (a charge in flight or queued while the Payment Service is unavailable; the seat stays held, retried until PAYMENT_RETRY_HORIZON), PAID, FAILED (declined, or given up at the horizon; pay again while the hold lasts), REFUND_PENDING, REFUNDED, REFUND_FAILED (the Payment Service refused the refund; support settles it)',
+      ),
     paymentId: z.uuid().nullable(),
-    expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat'),
+    expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
