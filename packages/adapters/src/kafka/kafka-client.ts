@@ -184,6 +184,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
         sessionTimeout: timings.sessionTimeoutMs,
         heartbeatInterval: timings.heartbeatIntervalMs,
         rebalanceTimeout: timings.rebalanceTimeoutMs,
+        // Stopping waits for the fetch in flight before leaving the group: a short long-poll keeps
+        // a shutdown (and the partitions' move to the other replicas) within about a second.
+        maxWaitTimeInMs: 1_000,
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
       });
       current = consumer;

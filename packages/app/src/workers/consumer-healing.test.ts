@@ -80,4 +80,26 @@ describe('the payment retry consumer heals itself', () => {
     expect(took).toBeLessThan(DEFAULT_CONSUMER_TIMINGS.sessionTimeoutMs + 3_000);
     expect((await health()).status).toBe('UP');
   });
+
+  it('leaves the group when a replica shuts down: the other one takes every partition without waiting for the session to end', async () => {
+    const second = await startTestApp({ DATABASE_URL: t.databaseUrl, KAFKA_BROKERS: kafka.brokers, KAFKA_CONSUMER_GROUP: t.deps.config.KAFKA_CONSUMER_GROUP, OUTBOX_RELAY_ENABLED: 'false' });
+    try {
+      const other = startWorkers(second.deps, silent);
+      await other.ready;
+      const mine = () => retryConsumer()?.partitions.length ?? 0;
+      const theirs = () => second.deps.messaging.kafka!.consumers()[0]?.partitions.length ?? 0;
+      await waitFor('the partitions to be shared', () => mine() > 0 && theirs() > 0 && mine() + theirs() === 3);
+
+      const stopped = Date.now();
+      await other.stop();
+      await waitFor('every partition back on the first replica', () => mine() === 3, 30_000);
+      const took = Date.now() - stopped;
+      console.log(`partitions moved ${took} ms after the other replica stopped`);
+      // Leaving takes the fetch in flight (1 s long-poll) and the remaining member's next heartbeat
+      // (1 s), about 2 s; without leaving, the member would stay until its 6 s session ended.
+      expect(took).toBeLessThan(DEFAULT_CONSUMER_TIMINGS.sessionTimeoutMs - 1_000);
+    } finally {
+      await second.close();
+    }
+  });
 });
