@@ -10,6 +10,7 @@ import type {
   PaymentAttempt,
   PaymentAttemptRepository,
   TransactionScope,
+  UnitOfWorkOptions,
   UnitOfWork,
   WaitlistEntry,
   WaitlistRepository,
@@ -114,6 +115,13 @@ function bookingRepository(s: () => State): BookingRepository {
       const booking = all().find((b) => b.eventId === eventId && b.userId === userId && active(b));
       const offered = [...s().waitlist.values()].some((w) => w.eventId === eventId && w.userId === userId && w.status === 'OFFERED');
       return { activeBookingId: booking?.id ?? null, offered };
+    },
+    async standings(eventId) {
+      const byUser = new Map<string, { userId: string; activeBookingId: string | null; offered: boolean }>();
+      const of = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { userId, activeBookingId: null, offered: false }).get(userId)!;
+      for (const b of all()) if (b.eventId === eventId && active(b)) of(b.userId).activeBookingId = b.id;
+      for (const w of s().waitlist.values()) if (w.eventId === eventId && w.status === 'OFFERED') of(w.userId).offered = true;
+      return [...byUser.values()];
     },
     async list(f, page) {
       const rows = all()
@@ -242,8 +250,10 @@ export function createMemoryStore(): MemoryStore {
   return {
     ...scope,
     outboxRows: () => structuredClone(state.outbox),
-    run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+    run<T>(work: (tx: TransactionScope) => Promise<T>, options?: UnitOfWorkOptions): Promise<T> {
       const result = chain.then(async () => {
+        // Its turn: transactions here run one at a time.
+        await options?.precheck?.();
         const snapshot = cloneState(state);
         try {
           return await work(scope);

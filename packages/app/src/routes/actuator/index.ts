@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps, HealthComponent } from '../../composition-root';
+import { anonymous } from '../schemas';
 
 const HealthSchema = z
   .object({
@@ -27,7 +28,7 @@ async function collect(health: Deps['health']): Promise<Record<string, HealthCom
 export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app, { deps, accepting, version, metrics }) => {
   const tags = ['actuator'];
   app.get('/health', {
-    schema: { tags, summary: 'Overall health with per-component details', response: { 200: HealthSchema, 503: HealthSchema } },
+    schema: { operationId: 'getHealth', security: anonymous, tags, summary: 'Overall health with per-component details', response: { 200: HealthSchema, 503: HealthSchema } },
     handler: async (_request, reply) => {
       const components = await collect(deps.health);
       const criticalDown = Object.entries(components).some(([n, c]) => deps.health[n]!.critical && c.status === 'DOWN');
@@ -37,11 +38,11 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
     },
   });
   app.get('/health/liveness', {
-    schema: { tags, summary: 'Liveness: the process runs; never depends on dependencies', response: { 200: HealthSchema } },
+    schema: { operationId: 'getLiveness', security: anonymous, tags, summary: 'Liveness: the process runs; never depends on dependencies', response: { 200: HealthSchema } },
     handler: async () => ({ status: 'UP' as const }),
   });
   app.get('/health/readiness', {
-    schema: { tags, summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down', response: { 200: HealthSchema, 503: HealthSchema } },
+    schema: { operationId: 'getReadiness', security: anonymous, tags, summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down', response: { 200: HealthSchema, 503: HealthSchema } },
     handler: async (_request, reply) => {
       if (!accepting()) return reply.code(503).send({ status: 'OUT_OF_SERVICE' as const, components: {} });
       const all = await collect(deps.health);
@@ -51,12 +52,12 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
     },
   });
   app.get('/info', {
-    schema: { tags, summary: 'Build and runtime information', response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) } },
+    schema: { operationId: 'getInfo', security: anonymous, tags, summary: 'Build and runtime information', response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) } },
     handler: async () => ({ app: { name: 'backend-event', version, mode: deps.mode }, runtime: { node: process.version } }),
   });
   if (metrics)
     app.get('/prometheus', {
-      schema: { tags, summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: z.string() } },
+      schema: { operationId: 'getPrometheusMetrics', security: anonymous, tags, summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: z.string() } },
       handler: async (_request, reply) => {
         const { contentType, body } = await metrics();
         return reply.type(contentType).send(body);
