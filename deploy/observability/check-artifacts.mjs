@@ -45,6 +45,9 @@ const EXPOSED = [
   'cache_requests_total',
   'bookings_total',
   'payment_refunds_total',
+  'payment_attempts_pending',
+  'payment_attempts_overdue_seconds',
+  'payment_refunds_failed_bookings',
   'degraded_mode',
 ];
 const KNOWN = new Set([

@@ -8,6 +8,7 @@ export { createPgLocationRepository } from './postgres/location-repository';
 export { createPgBookingRepository } from './postgres/booking-repository';
 export { createPgWaitlistRepository } from './postgres/waitlist-repository';
 export { createPgPaymentAttemptRepository } from './postgres/payment-attempt-repository';
+export { createPgPaymentStats, type PaymentBacklog } from './postgres/payment-stats';
 export { createPgOutbox, createPgOutboxStore, type OutboxStore, type OutboxMessage, type OutboxBacklog } from './postgres/outbox';
 export { createPgIdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';

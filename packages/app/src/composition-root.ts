@@ -24,6 +24,7 @@ import {
   createPgIdempotencyStore,
   createPgLocationRepository,
   createPgOutboxStore,
+  createPgPaymentStats,
   createPgUnitOfWork,
   createPgWaitlistRepository,
   createRedisInvalidationChannel,
@@ -335,7 +336,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
 
     const outbox = createPgOutboxStore(db);
     const messaging = createMessaging(config, logger);
-    const metrics = createMetrics({ database, outbox, messaging, config });
+    const metrics = createMetrics({ database, outbox, messaging, config, payments: createPgPaymentStats(db) });
     onLookup = (result, layer) => metrics.cacheRequests.inc({ cache: layer, result });
     metrics.degraded.local_cache = () => cache.usingLocal();
     metrics.degraded.read_only = () => postgres.state() !== 'closed';

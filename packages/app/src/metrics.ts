@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
+import type { PaymentBacklog } from '@aquastream/adapters';
 import type { Deps, UseCases } from './composition-root';
 
 /** The cgroup's memory limit (bytes), or the machine's memory when unlimited. */
@@ -50,7 +51,7 @@ export interface Metrics {
  * Every metric of the service, under the names the alert rules and the dashboard use
  * (deploy/observability/README.md). Gauges that mirror other components are read at scrape time.
  */
-export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'>): Metrics {
+export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'> & { payments?: { backlog(now: Date): Promise<PaymentBacklog> } }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics: Metrics = {
@@ -121,6 +122,30 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
   };
   new Gauge({ name: 'outbox_backlog_messages', help: 'Outbox rows not yet published', registers: [registry], async collect() { await readBacklog(); this.set(backlog.messages); } });
   new Gauge({ name: 'outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox row', registers: [registry], async collect() { await readBacklog(); this.set(backlog.oldestAgeSeconds); } });
+
+  // The payment gauges are one table read per scrape (and at most one per 500 ms), shared by all three.
+  let payments: PaymentBacklog | null = null;
+  let paymentsRead: Promise<void> | undefined;
+  const readPayments = () => {
+    paymentsRead ??= (deps.payments ? deps.payments.backlog(new Date()) : Promise.resolve(null))
+      .then((b) => void (payments = b), () => void (payments = null))
+      .finally(() => setTimeout(() => (paymentsRead = undefined), 500).unref());
+    return paymentsRead;
+  };
+  for (const [name, help, pick] of [
+    ['payment_attempts_pending', 'Charges not settled yet: in flight, or queued while the Payment Service is unavailable', (p: PaymentBacklog) => p.pending],
+    ['payment_attempts_overdue_seconds', 'How long the most overdue payment attempt has waited past its turn (0: none); grows when no replica runs the reconciler', (p: PaymentBacklog) => p.overdueSeconds],
+    ['payment_refunds_failed_bookings', 'Bookings whose refund the Payment Service refused (REFUND_FAILED)', (p: PaymentBacklog) => p.refundsFailed],
+  ] as const)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        await readPayments();
+        if (payments) this.set(pick(payments));
+      },
+    });
 
   // Both lag gauges are filled from one broker round trip per scrape (gauges collect in parallel).
   const group = `${deps.config.KAFKA_CONSUMER_GROUP}.payment-retry`;

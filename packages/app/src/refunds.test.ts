@@ -124,6 +124,12 @@ describe('the refund job', () => {
     expect((await inject('GET', `/api/v2/bookings/${booking.id}`, booker)).json().paymentStatus).toBe('REFUND_FAILED');
     expect(payments.refundRequests.filter((id) => id === booking.paymentId)).toHaveLength(1);
     expect(await refusedMetric()).toBe(refusedBefore + 1);
+    const failedNow = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE payment_status = 'REFUND_FAILED'`.execute(t.deps.database.db)).rows[0]!.n;
+    // The gauge reads the table at most every 500 ms.
+    let gauge: number | undefined;
+    for (const until = Date.now() + 3_000; Date.now() < until && gauge !== failedNow; await new Promise((r) => setTimeout(r, 100)))
+      gauge = parseMetrics((await inject('GET', '/actuator/prometheus')).body).get('payment_refunds_failed_bookings');
+    expect(gauge).toBe(failedNow);
     // A refusal is an answer, not a failure of the service: the breaker stays closed.
     expect(t.deps.policies.get('payment-service').state()).toBe('closed');
   });
