@@ -1,18 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
-// admission, caches, token checks, contracts) run with no server at all: `pnpm test:unit` in
-// seconds. `integration` gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or
-// DATABASE_URL / REDIS_URL / KAFKA_BROKERS when given). `scale` runs replicas of the production
-// bundle under a rush: scripts/test.sh runs it as a step of its own, after the bundle is built, so
-// it has the machine to itself.
+// Five projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
+// admission, caches, token checks, the seed contract) run with no server at all: `pnpm test:unit`
+// in seconds. `contracts` runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it
+// builds those Go tools on first use, so it is a step of scripts/test.sh of its own. `integration`
+// gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or DATABASE_URL / REDIS_URL /
+// KAFKA_BROKERS when given). `scale` runs replicas of the production bundle under a rush:
+// scripts/test.sh runs it as a step of its own, after the bundle is built, so it has the machine
+// to itself.
 const UNIT = [
   'packages/adapters/src/auth/**/*.test.ts',
   'packages/adapters/src/cache/**/*.test.ts',
   'packages/adapters/src/resilience/**/*.test.ts',
   'packages/adapters/src/kafka/consumer-supervision.test.ts',
-  'packages/app/src/grpc/contracts.test.ts',
   'packages/app/src/grpc/descriptors.test.ts',
+  'packages/app/src/grpc/event-service.test.ts',
+  'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
 ];
 export default defineConfig({
@@ -30,6 +33,16 @@ export default defineConfig({
           name: 'unit',
           include: UNIT,
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'contracts',
+          include: ['tools/contracts/guard.test.ts'],
+          environment: 'node',
+          // A cold build of buf and oasdiff takes minutes on a shared machine.
+          hookTimeout: 900_000,
+          testTimeout: 60_000,
         },
       },
       {

@@ -20,18 +20,7 @@ started=$(date +%s)
 GRPCURL_VERSION=v1.9.4          # github.com/fullstorydev/grpcurl
 HEALTH_PROBE_VERSION=v0.4.62    # github.com/grpc-ecosystem/grpc-health-probe
 
-command -v go >/dev/null 2>&1 || { echo "::: grpc tools: the go command is missing (Go is needed to build grpcurl and grpc_health_probe)"; exit 1; }
-bin="$(go env GOPATH)/backend-event/bin"
-mkdir -p "$bin"
-
-# build_tool NAME PACKAGE MODULE VERSION: go install unless $bin/NAME was built from MODULE@VERSION.
-build_tool() {
-  local name=$1 package=$2 module=$3 version=$4
-  if [ -x "$bin/$name" ] && go version -m "$bin/$name" 2>/dev/null | grep -qE "^\s+mod\s+$module\s+$version(\s|$)"; then return; fi
-  echo "::: grpc tools: building $module@$version (go install from the module proxy)"
-  # GOTOOLCHAIN=local: build with the Go that is installed, never fetch another toolchain.
-  GOBIN="$bin" GOTOOLCHAIN=local go install "$package@$version"
-}
+. scripts/go-tools.sh
 build_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl github.com/fullstorydev/grpcurl "$GRPCURL_VERSION"
 build_tool grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe "$HEALTH_PROBE_VERSION"
 grpcurl="$bin/grpcurl"

@@ -26,6 +26,8 @@ bash scripts/ensure-system-packages.sh nginx-light
 step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
+step "public contracts (buf breaking on the proto, oasdiff breaking on openapi.json, against contracts/baseline)" bash scripts/contracts.sh check
+step "contract guard catches planted breaking changes (vitest --project contracts)" pnpm exec vitest run --project contracts --reporter=default --reporter=json --outputFile.json=build/vitest-contracts.json
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 step "tests (vitest)" pnpm exec vitest run --project domain --project unit --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
 # Production runs Node 24: the whole suite again on it, then the production bundle alone on it.
@@ -44,7 +46,7 @@ step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  for (const file of ["build/vitest.json", "build/vitest-scale.json"]) {
+  for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json"]) {
     try { const r = JSON.parse(fs.readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed += 1; }
   }
   const stepFailures = Number(process.argv[1]);

@@ -434,10 +434,15 @@ export interface components {
             /** @description Fixed when booked; null for a free event */
             amount: components["schemas"]["Money"] | null;
             /**
-             * @description NOT_REQUIRED (free), UNPAID, PROCESSING (a charge in flight or queued while the Payment Service is unavailable; the seat stays held, retried until PAYMENT_RETRY_HORIZON), PAID, FAILED (declined, or given up at the horizon; pay again while the hold lasts), REFUND_PENDING, REFUNDED, REFUND_FAILED (the Payment Service refused the refund; support settles it)
+             * @description NOT_REQUIRED (free), UNPAID, PROCESSING (a charge in flight or queued while the Payment Service is unavailable; the seat stays held, retried until PAYMENT_RETRY_HORIZON), PAID, FAILED (declined, or given up at the horizon; pay again while the hold lasts), REFUND_PENDING (money is owed back; see refundStatus), REFUNDED
              * @enum {string}
              */
-            paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED" | "REFUND_FAILED";
+            paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED";
+            /**
+             * @description null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)
+             * @enum {string|null}
+             */
+            refundStatus: "PENDING" | "REFUNDED" | "FAILED" | null;
             /** Format: uuid */
             paymentId: string | null;
             /**

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadOnlyModeError, type Actor } from '@aquastream/domain';
 import { inDays, organizer, publishedEvent, user, type TestApp, type TestUser, startTestApp } from '../../../../testing/app';
-import { createEventServiceClient, type EventServiceClient } from './client';
+import { createEventServiceClient, type EventServiceClient } from '../../testing/grpc-client';
 import { startGrpcServer, type GrpcServerHandle } from './server';
 
 type Deps = TestApp['deps'];

@@ -1,7 +1,7 @@
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { EventAvailabilityMessage, EventResponseMessage, EventResponseV1Message } from './presenters';
-import { EVENT_PROTO_FILE, LOADER_OPTIONS, protoDir } from './proto';
+import type { EventAvailabilityMessage, EventResponseMessage, EventResponseV1Message } from '../src/grpc/presenters';
+import { EVENT_PROTO_FILE, LOADER_OPTIONS, protoDir } from '../src/grpc/proto';
 
 export interface CallOptions {
   /** Sent as `authorization: Bearer <token>`. */
@@ -30,7 +30,8 @@ type UnaryMethod = (
 ) => { on(event: 'metadata', listener: (headers: Metadata) => void): unknown };
 
 /**
- * A promise-based EventService client over plaintext (tests, smoke checks, other Node services).
+ * A promise-based EventService client over plaintext, for the tests of the gRPC API (kept out of
+ * src: the service never calls itself, and the bundle must not carry it).
  * Unset proto fields stay absent in answers (`defaults: false`), so a field mask is visible;
  * no virtual oneof keys (`oneofs: false`).
  */
