@@ -19,7 +19,7 @@ describe('migrations on real PostgreSQL', () => {
   it('go up, all the way down and up again', async () => {
     await migrateToLatest(db);
     expect(await pendingMigrations(db)).toBe(0);
-    expect(await tables()).toEqual(['bookings', 'events', 'events_old', 'idempotency_keys', 'locations', 'outbox', 'processed_messages', 'waitlist']);
+    expect(await tables()).toEqual(['bookings', 'events', 'events_old', 'idempotency_keys', 'locations', 'outbox', 'payment_attempts', 'processed_messages', 'waitlist']);
     await migrateToZero(db);
     expect(await tables()).toEqual([]);
     expect(await pendingMigrations(db)).toBe(Object.keys(migrations).length);
@@ -77,6 +77,25 @@ describe('migrations on real PostgreSQL', () => {
       expect(kept.rows, `event kept across ${names[i]}`).toEqual([{ title: 'Kept' }]);
       await migrator.migrateTo(names[i - 1]!);
     }
+    await migrateToLatest(db);
+  });
+
+  it('gives payments an earlier version left PROCESSING an intent due at once, and drops the table going down', async () => {
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0006-outbox-trace-context');
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES ('12121212-1212-4121-8121-121212121212', 'Paid', now(), now() + interval '1 day', 5, 3, 'PUBLISHED')`.execute(db);
+    await sql`INSERT INTO bookings (id, event_id, user_id, status, amount, currency, payment_status, payment_id, created_at, updated_at) VALUES
+              ('13131313-1313-4131-8131-131313131313', '12121212-1212-4121-8121-121212121212', '88888888-8888-4888-8888-888888888888', 'PENDING', 5000, 'EUR', 'PROCESSING', '14141414-1414-4141-8141-141414141414', now(), now()),
+              ('15151515-1515-4151-8151-151515151515', '12121212-1212-4121-8121-121212121212', '16161616-1616-4161-8161-161616161616', 'CONFIRMED', 5000, 'EUR', 'PAID', '17171717-1717-4171-8171-171717171717', now(), now())`.execute(db);
+
+    await migrateToLatest(db);
+
+    const attempts = await sql<{ payment_id: string; booking_id: string; status: string; due: boolean }>`
+      SELECT payment_id, booking_id, status, next_attempt_at <= now() AS due FROM payment_attempts`.execute(db);
+    expect(attempts.rows).toEqual([{ payment_id: '14141414-1414-4141-8141-141414141414', booking_id: '13131313-1313-4131-8131-131313131313', status: 'PENDING', due: true }]);
+    await createMigrator(db).migrateTo('0006-outbox-trace-context');
+    expect(await tables()).not.toContain('payment_attempts');
     await migrateToLatest(db);
   });
 

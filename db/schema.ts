@@ -18,6 +18,7 @@ export interface EventsTable {
   available: number | null;
   price_amount: ColumnType<string | null, number | string | null, number | string | null>;
   price_currency: string | null;
+  refund_until_hours: ColumnType<number, number | undefined, number>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -56,6 +57,21 @@ export interface BookingsTable {
   payment_status: string;
   payment_id: string | null;
   expires_at: Timestamp | null;
+  refund_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentAttemptsTable {
+  payment_id: string;
+  booking_id: string;
+  amount: ColumnType<string, number | string, number | string>;
+  currency: string;
+  status: string;
+  failures: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  give_up_at: Timestamp;
+  last_error: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -93,6 +109,7 @@ export interface Database {
   outbox: OutboxTable;
   bookings: BookingsTable;
   waitlist: WaitlistTable;
+  payment_attempts: PaymentAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   processed_messages: ProcessedMessagesTable;
 }

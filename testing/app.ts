@@ -1,5 +1,5 @@
 import { signToken } from '@aquastream/adapters';
-import type { Role } from '@aquastream/domain';
+import type { Clock, Role } from '@aquastream/domain';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type App, type AppOptions } from '../packages/app/src/app';
 import { createDeps, type Deps } from '../packages/app/src/composition-root';
@@ -16,10 +16,10 @@ export interface TestApp {
 }
 
 /** The real app on a fresh PostgreSQL database (or the one given), driven through app.inject. */
-export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}, overrides: { clock?: Clock } = {}): Promise<TestApp> {
   const databaseUrl = env.DATABASE_URL ?? (await freshDatabase());
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', PAYMENT_WEBHOOK_SECRET: 'webhook-secret', ...env, DATABASE_URL: databaseUrl });
-  const deps = await createDeps(config);
+  const deps = await createDeps(config, undefined, overrides);
   const app = await buildApp(deps, { swaggerUi: false, ...options });
   await app.ready();
   return {

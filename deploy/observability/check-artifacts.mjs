@@ -37,11 +37,17 @@ const EXPOSED = [
   'db_admission_rejected_total',
   'kafka_consumer_lag_messages',
   'kafka_consumer_lag_seconds',
+  'kafka_consumer_partitions_assigned',
+  'kafka_consumer_last_message_age_seconds',
   'outbox_backlog_messages',
   'outbox_oldest_age_seconds',
   'resilience_circuit_breaker_state',
   'cache_requests_total',
   'bookings_total',
+  'payment_refunds_total',
+  'payment_attempts_pending',
+  'payment_attempts_overdue_seconds',
+  'payment_refunds_failed_bookings',
   'degraded_mode',
 ];
 const KNOWN = new Set([

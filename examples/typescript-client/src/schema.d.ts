@@ -433,13 +433,21 @@ export interface components {
             status: "PENDING" | "CONFIRMED" | "COMPLETED" | "CANCELLED" | "EXPIRED" | "NO_SHOW";
             /** @description Fixed when booked; null for a free event */
             amount: components["schemas"]["Money"] | null;
-            /** @enum {string} */
+            /**
+             * @description NOT_REQUIRED (free), UNPAID, PROCESSING (a charge in flight or queued while the Payment Service is unavailable; the seat stays held, retried until PAYMENT_RETRY_HORIZON), PAID, FAILED (declined, or given up at the horizon; pay again while the hold lasts), REFUND_PENDING (money is owed back; see refundStatus), REFUNDED
+             * @enum {string}
+             */
             paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED";
+            /**
+             * @description null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)
+             * @enum {string|null}
+             */
+            refundStatus: "PENDING" | "REFUNDED" | "FAILED" | null;
             /** Format: uuid */
             paymentId: string | null;
             /**
              * Format: date-time
-             * @description Until when a PENDING booking holds its seat
+             * @description Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)
              */
             expiresAt: string | null;
             /** Format: date-time */
@@ -458,6 +466,14 @@ export interface components {
             /** Format: uuid */
             eventId: string;
         };
+        CancellationPolicy: {
+            /** @description A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone. */
+            refundUntilHoursBeforeStart: number;
+        };
+        CancellationPolicyInput: {
+            /** @description A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone. */
+            refundUntilHoursBeforeStart: number;
+        };
         Event: {
             /** Format: uuid */
             id: string;
@@ -471,6 +487,7 @@ export interface components {
             capacity: number;
             available: number;
             price: components["schemas"]["Money"] | null;
+            cancellationPolicy: components["schemas"]["CancellationPolicy"];
             /** @enum {string} */
             status: "DRAFT" | "PUBLISHED" | "COMPLETED" | "CANCELLED";
             /** Format: uuid */
@@ -504,6 +521,8 @@ export interface components {
             price?: components["schemas"]["MoneyInput"] | null;
             /** Format: uuid */
             locationId?: string | null;
+            /** @description Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged */
+            cancellationPolicy?: components["schemas"]["CancellationPolicyInput"];
         };
         /** @deprecated */
         EventV1: {

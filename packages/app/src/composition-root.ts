@@ -24,6 +24,7 @@ import {
   createPgIdempotencyStore,
   createPgLocationRepository,
   createPgOutboxStore,
+  createPgPaymentStats,
   createPgUnitOfWork,
   createPgWaitlistRepository,
   createRedisInvalidationChannel,
@@ -34,6 +35,7 @@ import {
   openPglite,
   systemClock,
   uuidGenerator,
+  type ConsumerState,
   type DatabaseHandle,
 } from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations } from '@aquastream/db';
@@ -58,11 +60,12 @@ export function createUseCases(ports: {
   seatReads?: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   bookingTtlMs: number;
   waitlistHoldMs: number;
+  paymentSchedule: domain.PaymentSchedule;
 }) {
-  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs } = ports;
+  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs, paymentSchedule } = ports;
   const write = { uow, clock, ids };
   const seats = { ...write, waitlistHoldMs };
-  const pay = { ...write, payments };
+  const pay = { ...write, payments, schedule: paymentSchedule };
   return {
     createEvent: domain.makeCreateEvent(write),
     updateEvent: domain.makeUpdateEvent(write),
@@ -82,7 +85,7 @@ export function createUseCases(ports: {
     markNoShow: domain.makeMarkNoShow(seats),
     payBooking: domain.makePayBooking(pay),
     retryPayment: domain.makeRetryPayment(pay),
-    failPayment: domain.makeFailPayment(pay),
+    reconcilePayments: domain.makeReconcilePayments(pay),
     applyPaymentNotification: domain.makeApplyPaymentNotification(pay),
     joinWaitlist: domain.makeJoinWaitlist(seats),
     leaveWaitlist: domain.makeLeaveWaitlist(seats),
@@ -90,7 +93,7 @@ export function createUseCases(ports: {
     expireBookings: domain.makeExpireBookings(seats),
     expireWaitlistOffers: domain.makeExpireWaitlistOffers(seats),
     completeEvents: domain.makeCompleteEvents(seats),
-    processRefunds: domain.makeProcessRefunds({ ...seats, payments }),
+    processRefunds: domain.makeProcessRefunds({ ...seats, payments, schedule: paymentSchedule }),
   };
 }
 
@@ -184,8 +187,36 @@ async function timed(check: () => Promise<Record<string, unknown> | void>): Prom
   }
 }
 
-/** Creates pools and clients once and wires them into use cases. */
-export async function createDeps(config: Config, logger?: Logger): Promise<Deps> {
+/**
+ * Each Kafka consumer of this replica: its state, partitions, and how long since its last message
+ * (and since it lost its partitions). DEGRADED while one is (re)starting or holds no partition.
+ */
+export function consumersHealth(consumers: ConsumerState[], now: number): HealthComponent {
+  const seconds = (at: number | null) => (at === null ? null : Math.round((now - at) / 100) / 10);
+  const details = Object.fromEntries(
+    consumers.map((c) => [
+      c.group,
+      {
+        topic: c.topic,
+        state: c.state,
+        partitions: c.partitions,
+        lastMessageAgeSeconds: seconds(c.lastMessageAt),
+        withoutPartitionsSeconds: seconds(c.withoutPartitionsSince),
+        restarts: c.restarts,
+        ...(c.lastError ? { lastError: c.lastError } : {}),
+      },
+    ]),
+  );
+  const healthy = consumers.every((c) => c.state === 'running' && c.partitions.length > 0);
+  return { status: healthy ? 'UP' : 'DEGRADED', details };
+}
+
+/**
+ * Creates pools and clients once and wires them into use cases. `clock` replaces the system clock
+ * of the use cases and jobs (tests that simulate hours).
+ */
+export async function createDeps(config: Config, logger?: Logger, overrides: { clock?: Clock } = {}): Promise<Deps> {
+  const clock = overrides.clock ?? systemClock;
   const url = databaseUrl(config);
   const database = url
     ? connectPostgres({ url, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT })
@@ -239,7 +270,11 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
 
     const paymentPolicy = policies.get('payment-service');
     const payments = config.PAYMENT_SERVICE_URL
-      ? createHttpPaymentGateway({ baseUrl: config.PAYMENT_SERVICE_URL, guard: (call) => paymentPolicy.execute(() => call()) })
+      ? createHttpPaymentGateway({
+          baseUrl: config.PAYMENT_SERVICE_URL,
+          timeoutMs: config.PAYMENT_SERVICE_TIMEOUT,
+          guard: (call, { idempotent }) => paymentPolicy.execute((signal) => call(signal), { idempotent }),
+        })
       : createSandboxPaymentGateway();
 
     const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
@@ -279,7 +314,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
 
     const plainUseCases = createUseCases({
       uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, writes), (events) => eventCache.invalidate(events)),
-      clock: systemClock,
+      clock,
       ids: uuidGenerator,
       events: eventCache.repository,
       locations: guardMethods(createPgLocationRepository(db), postgres, reads),
@@ -294,11 +329,17 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       }),
       bookingTtlMs: config.BOOKING_TTL,
       waitlistHoldMs: config.WAITLIST_HOLD,
+      paymentSchedule: {
+        reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,
+        retryHorizonMs: config.PAYMENT_RETRY_HORIZON,
+        retryBaseDelayMs: config.PAYMENT_RETRY_BASE_DELAY,
+        retryMaxDelayMs: config.PAYMENT_RETRY_MAX_DELAY,
+      },
     });
 
     const outbox = createPgOutboxStore(db);
     const messaging = createMessaging(config, logger);
-    const metrics = createMetrics({ database, outbox, messaging, config });
+    const metrics = createMetrics({ database, outbox, messaging, config, payments: createPgPaymentStats(db) });
     onLookup = (result, layer) => metrics.cacheRequests.inc({ cache: layer, result });
     metrics.degraded.local_cache = () => cache.usingLocal();
     metrics.degraded.read_only = () => postgres.state() !== 'closed';
@@ -310,14 +351,17 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       : {};
     const useCases = countBookingOutcomes(plainUseCases, metrics);
     const kafkaHealth: Deps['health'] = messaging.kafka
-      ? { kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) } }
+      ? {
+          kafka: { critical: false, check: () => timed(async () => ({ ...(await messaging.kafka!.ping()) })) },
+          consumers: { critical: false, check: async () => consumersHealth(messaging.kafka!.consumers(), Date.now()) },
+        }
       : {};
     return {
       config,
       useCases,
       verifier,
       idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false, admission: writes }),
-      clock: systemClock,
+      clock,
       database,
       outbox,
       messaging,

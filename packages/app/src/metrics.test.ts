@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { sql } from 'kysely';
 import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
 import { parseMetrics } from '../../../testing/prometheus';
 
@@ -64,7 +65,31 @@ describe('/actuator/prometheus after traffic', () => {
     expect(value(m, 'bookings_total', { outcome: 'confirmed' })).toBe(1); // a free event confirms at once
     expect(value(m, 'bookings_total', { outcome: 'rejected_full' })).toBe(1);
     expect(value(m, 'bookings_total', { outcome: 'conflict' })).toBe(1);
+    expect(value(m, 'payment_refunds_total', { outcome: 'refused' })).toBe(0);
+    expect(value(m, 'payment_attempts_pending')).toBe(0);
+    expect(value(m, 'payment_attempts_overdue_seconds')).toBe(0);
+    expect(value(m, 'payment_refunds_failed_bookings')).toBe(0);
     expect(value(m, 'degraded_mode', { mode: 'read_only' })).toBe(0);
     expect(value(m, 'degraded_mode', { mode: 'kafka_buffering' })).toBeDefined();
+  });
+
+  it('counts queued payments and how long the most overdue one has waited past its turn', async () => {
+    const owner = await organizer();
+    const event = await publishedEvent(t.app, owner, { price: { amount: 1000, currency: 'EUR' } });
+    const booker = await user();
+    const booked = await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: booker.auth, payload: { eventId: event.id } });
+    const db = t.deps.database.db;
+    // A payment attempt ten minutes overdue, as when no replica runs the reconciler; one not due yet.
+    await sql`INSERT INTO payment_attempts (payment_id, booking_id, amount, currency, status, next_attempt_at, give_up_at, created_at, updated_at) VALUES
+      (${randomUUID()}, ${booked.json().id}, 1000, 'EUR', 'PENDING', now() - interval '10 minutes', now() + interval '1 day', now(), now()),
+      (${randomUUID()}, ${booked.json().id}, 1000, 'EUR', 'PENDING', now() + interval '1 minute', now() + interval '1 day', now(), now())`.execute(db);
+    // The payment gauges read the table at most every 500 ms.
+    await new Promise((r) => setTimeout(r, 600));
+
+    const m = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+
+    expect(value(m, 'payment_attempts_pending')).toBe(2);
+    expect(value(m, 'payment_attempts_overdue_seconds')).toBeGreaterThanOrEqual(600);
+    expect(value(m, 'payment_attempts_overdue_seconds')).toBeLessThan(660);
   });
 });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
+import type { PaymentBacklog } from '@aquastream/adapters';
 import type { Deps, UseCases } from './composition-root';
 
 /** The cgroup's memory limit (bytes), or the machine's memory when unlimited. */
@@ -34,6 +35,8 @@ export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafk
 export interface Metrics {
   registry: Registry;
   bookings: Counter<'outcome'>;
+  /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
+  refunds: Counter<'outcome'>;
   cacheRequests: Counter<'cache' | 'result'>;
   http: Histogram<'method' | 'route' | 'status'>;
   /** Status providers read at scrape time. */
@@ -48,7 +51,7 @@ export interface Metrics {
  * Every metric of the service, under the names the alert rules and the dashboard use
  * (deploy/observability/README.md). Gauges that mirror other components are read at scrape time.
  */
-export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'>): Metrics {
+export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'> & { payments?: { backlog(now: Date): Promise<PaymentBacklog> } }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics: Metrics = {
@@ -57,6 +60,7 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
     breakers: () => [],
     admission: () => [],
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
+    refunds: new Counter({ name: 'payment_refunds_total', help: 'Refunds by outcome (refunded, refused, deferred)', labelNames: ['outcome'], registers: [registry] }),
     cacheRequests: new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result', labelNames: ['cache', 'result'], registers: [registry] }),
     http: new Histogram({
       name: 'http_server_requests_seconds',
@@ -119,6 +123,30 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
   new Gauge({ name: 'outbox_backlog_messages', help: 'Outbox rows not yet published', registers: [registry], async collect() { await readBacklog(); this.set(backlog.messages); } });
   new Gauge({ name: 'outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox row', registers: [registry], async collect() { await readBacklog(); this.set(backlog.oldestAgeSeconds); } });
 
+  // The payment gauges are one table read per scrape (and at most one per 500 ms), shared by all three.
+  let payments: PaymentBacklog | null = null;
+  let paymentsRead: Promise<void> | undefined;
+  const readPayments = () => {
+    paymentsRead ??= (deps.payments ? deps.payments.backlog(new Date()) : Promise.resolve(null))
+      .then((b) => void (payments = b), () => void (payments = null))
+      .finally(() => setTimeout(() => (paymentsRead = undefined), 500).unref());
+    return paymentsRead;
+  };
+  for (const [name, help, pick] of [
+    ['payment_attempts_pending', 'Charges not settled yet: in flight, or queued while the Payment Service is unavailable', (p: PaymentBacklog) => p.pending],
+    ['payment_attempts_overdue_seconds', 'How long the most overdue payment attempt has waited past its turn (0: none); grows when no replica runs the reconciler', (p: PaymentBacklog) => p.overdueSeconds],
+    ['payment_refunds_failed_bookings', 'Bookings whose refund the Payment Service refused (REFUND_FAILED)', (p: PaymentBacklog) => p.refundsFailed],
+  ] as const)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        await readPayments();
+        if (payments) this.set(pick(payments));
+      },
+    });
+
   // Both lag gauges are filled from one broker round trip per scrape (gauges collect in parallel).
   const group = `${deps.config.KAFKA_CONSUMER_GROUP}.payment-retry`;
   let lagRead: Promise<{ messages: number; seconds: number } | null> | undefined;
@@ -143,6 +171,30 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
       },
     });
 
+  // Per replica: the alert sums partitions over replicas (a replica may hold none when there are
+  // more replicas than partitions; the group holding none is the problem).
+  new Gauge({
+    name: 'kafka_consumer_partitions_assigned',
+    help: 'Partitions assigned to this replica per consumer group and topic',
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of deps.messaging.kafka?.consumers() ?? []) this.set({ topic: c.topic, group: c.group }, c.partitions.length);
+    },
+  });
+  new Gauge({
+    name: 'kafka_consumer_last_message_age_seconds',
+    help: 'Seconds since this replica handled a message per consumer group and topic (absent before the first)',
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of deps.messaging.kafka?.consumers() ?? [])
+        if (c.lastMessageAt !== null) this.set({ topic: c.topic, group: c.group }, (Date.now() - c.lastMessageAt) / 1000);
+    },
+  });
+
   new Gauge({
     name: 'resilience_circuit_breaker_state',
     help: 'Circuit breaker state per dependency (1 for the current state)',
@@ -164,6 +216,8 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
     },
   });
   metrics.degraded.kafka_buffering = () => backlog.oldestAgeSeconds > 5;
+  // Present from the start, so increase() in the alert rules sees the first refusal.
+  for (const outcome of ['refunded', 'refused', 'deferred']) metrics.refunds.inc({ outcome }, 0);
   return metrics;
 }
 
@@ -179,7 +233,7 @@ export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
 );
 
 /** Counts booking outcomes where they happen: at the use cases. */
-export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 'bookings'>): UseCases {
+export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 'bookings' | 'refunds'>): UseCases {
   const count = (outcome: BookingOutcome, n = 1) => n > 0 && metrics.bookings.inc({ outcome }, n);
   return {
     ...useCases,
@@ -204,6 +258,11 @@ export function countBookingOutcomes(useCases: UseCases, metrics: Pick<Metrics, 
       const booking = await useCases.cancelBooking(...args);
       count('cancelled');
       return booking;
+    },
+    processRefunds: async (...args) => {
+      const run = await useCases.processRefunds(...args);
+      for (const outcome of ['refunded', 'refused', 'deferred'] as const) if (run[outcome] > 0) metrics.refunds.inc({ outcome }, run[outcome]);
+      return run;
     },
     expireBookings: async (...args) => {
       const n = await useCases.expireBookings(...args);

@@ -37,6 +37,7 @@ export * from './bookings/ports';
 export * from './bookings/book-seat';
 export * from './bookings/manage-bookings';
 export * from './bookings/waitlist';
+export * from './bookings/payment-attempt';
 export * from './bookings/payments';
 export * from './bookings/jobs';
 export { releaseSeat, bookingEvent } from './bookings/seat-release';

@@ -1,4 +1,4 @@
-import type { BookingRepository, WaitlistRepository } from './bookings/ports';
+import type { BookingRepository, PaymentAttemptRepository, WaitlistRepository } from './bookings/ports';
 import type { EventRepository } from './events/ports';
 import type { LocationRepository } from './locations/ports';
 import type { Outbox } from './shared/ports';
@@ -9,6 +9,7 @@ export interface TransactionScope {
   locations: LocationRepository;
   bookings: BookingRepository;
   waitlist: WaitlistRepository;
+  paymentAttempts: PaymentAttemptRepository;
   outbox: Outbox;
 }
 

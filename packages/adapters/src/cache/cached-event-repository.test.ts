@@ -15,6 +15,7 @@ const event = (over: Partial<Event> = {}): Event => ({
   capacity: 10,
   available: 10,
   price: null,
+  cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
   status: 'PUBLISHED',
   createdAt: new Date('2029-01-01T00:00:00Z'),
   updatedAt: new Date('2029-01-01T00:00:00Z'),

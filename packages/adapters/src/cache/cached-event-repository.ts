@@ -1,4 +1,15 @@
-import type { BookingRepository, Cache, DomainEvent, Event, EventFilter, EventRepository, Page, PageRequest, SeatStanding } from '@aquastream/domain';
+import {
+  DEFAULT_CANCELLATION_POLICY,
+  type BookingRepository,
+  type Cache,
+  type DomainEvent,
+  type Event,
+  type EventFilter,
+  type EventRepository,
+  type Page,
+  type PageRequest,
+  type SeatStanding,
+} from '@aquastream/domain';
 import type { InvalidationChannel } from '../redis/invalidation-channel';
 
 export interface CachedEventsOptions {
@@ -30,6 +41,8 @@ const reviveEvent = (e: Event): Event => ({
   createdAt: new Date(e.createdAt),
   updatedAt: new Date(e.updatedAt),
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
+  // Copies cached by a version without cancellation policies carry none: theirs is the default.
+  cancellationPolicy: e.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
 });
 
 /** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */

@@ -4,6 +4,7 @@ import {
   type Booking,
   type Event,
   type Location,
+  type PaymentAttempt,
   type TransactionScope,
   type UnitOfWork,
   type WaitlistEntry,
@@ -43,6 +44,7 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   capacity: 3,
   available: 3,
   price: { amount: 5000, currency: 'EUR' },
+  cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
   status: 'PUBLISHED',
   createdAt: T0,
   updatedAt: T0,
@@ -58,6 +60,7 @@ export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking 
   paymentStatus: 'UNPAID',
   paymentId: null,
   expiresAt: at(30),
+  refundDueAt: null,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -218,12 +221,70 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect((await s.scope.bookings.list({ eventId: event.id }, { page: 1, size: 10 })).total).toBe(2);
       });
 
-      it('locks refunds due and the active bookings of an event', async () => {
+      it('locks refunds whose turn has come, unscheduled ones first, and the active bookings of an event', async () => {
         const refund = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null });
+        const retry = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(1) });
+        const later = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(10) });
+        const failed = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_FAILED', paymentId: id(), expiresAt: null });
         const active = aBooking(event.id);
-        for (const b of [refund, active]) await s.scope.bookings.insert(b);
-        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(5))).map((b) => b.id)).toEqual([refund.id]);
+        for (const b of [retry, refund, later, failed, active]) await s.scope.bookings.insert(b);
+        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(at(5), 5))).map((b) => b.id)).toEqual([refund.id, retry.id]);
+        expect(await s.scope.bookings.findById(retry.id)).toEqual(retry);
         expect((await s.uow.run((tx) => tx.bookings.lockActiveOfEvent(event.id))).map((b) => b.id)).toEqual([active.id]);
+      });
+    });
+
+    describe('payment attempts', () => {
+      let booking: Booking;
+      beforeEach(async () => {
+        const event = anEvent();
+        await s.scope.events.insert(event);
+        booking = aBooking(event.id, { paymentStatus: 'PROCESSING', paymentId: id() });
+        await s.scope.bookings.insert(booking);
+      });
+      const anAttempt = (over: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
+        paymentId: id(),
+        bookingId: booking.id,
+        amount: { amount: 5000, currency: 'EUR' },
+        status: 'PENDING',
+        failures: 0,
+        nextAttemptAt: at(2),
+        giveUpAt: at(60 * 24),
+        lastError: null,
+        createdAt: T0,
+        updatedAt: T0,
+        ...over,
+      });
+
+      it('stores, finds and updates an attempt field by field', async () => {
+        const attempt = anAttempt();
+        await s.uow.run((tx) => tx.paymentAttempts.insert(attempt));
+        expect(await s.uow.run((tx) => tx.paymentAttempts.findByIdForUpdate(attempt.paymentId))).toEqual(attempt);
+        const changed = { ...attempt, status: 'SUCCEEDED' as const, failures: 3, nextAttemptAt: at(9), lastError: 'was down', updatedAt: at(9) };
+        await s.uow.run((tx) => tx.paymentAttempts.update(changed));
+        expect(await s.uow.run((tx) => tx.paymentAttempts.findByIdForUpdate(attempt.paymentId))).toEqual(changed);
+        expect(await s.uow.run((tx) => tx.paymentAttempts.findByIdForUpdate(id()))).toBeNull();
+      });
+
+      it('locks only PENDING attempts whose turn has come, earliest first, up to the limit', async () => {
+        const late = anAttempt({ nextAttemptAt: at(1) });
+        const early = anAttempt({ nextAttemptAt: at(-5) });
+        const notYet = anAttempt({ nextAttemptAt: at(10) });
+        const settled = anAttempt({ nextAttemptAt: at(-10), status: 'SUCCEEDED' });
+        for (const a of [late, early, notYet, settled]) await s.uow.run((tx) => tx.paymentAttempts.insert(a));
+        expect((await s.uow.run((tx) => tx.paymentAttempts.lockDue(at(1), 10))).map((a) => a.paymentId)).toEqual([early.paymentId, late.paymentId]);
+        expect((await s.uow.run((tx) => tx.paymentAttempts.lockDue(at(1), 1))).map((a) => a.paymentId)).toEqual([early.paymentId]);
+      });
+
+      it('rolls an attempt back with the rest of its transaction', async () => {
+        const attempt = anAttempt();
+        await expect(
+          s.uow.run(async (tx) => {
+            await tx.paymentAttempts.insert(attempt);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await s.uow.run((tx) => tx.paymentAttempts.findByIdForUpdate(attempt.paymentId))).toBeNull();
       });
     });
 

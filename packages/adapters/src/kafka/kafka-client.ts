@@ -10,10 +10,57 @@ export interface KafkaOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   ssl?: boolean;
   partitions?: number;
+  consumerTimings?: Partial<ConsumerTimings>;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
 
+/** What one consumer of this replica is doing, for health and metrics. */
+export interface ConsumerState {
+  group: string;
+  topic: string;
+  state: 'starting' | 'running' | 'rebalancing' | 'restarting' | 'stopped';
+  /** Partitions of the topic assigned to this replica. */
+  partitions: number[];
+  /** Since when (ms since epoch) it has held no partition; null while it holds some. */
+  withoutPartitionsSince: number | null;
+  /** When (ms since epoch) it last handled a message; null before the first. */
+  lastMessageAt: number | null;
+  /** Crashes it was restarted from. */
+  restarts: number;
+  lastError: string | null;
+}
+
+/** Consumer group timings: a member that is gone is noticed within the session timeout. */
+export interface ConsumerTimings {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  /** A consumer that has not joined its group this long after starting is recreated. */
+  joinWatchdogMs: number;
+  restartBackoff: { initialMs: number; maxMs: number };
+}
+
+// The broker's default group.min.session.timeout.ms is 6 s: the shortest session it accepts. Short,
+// so the member of a consumer that died with the broker is dropped soon after the broker is back.
+// Handlers never wait (payments are rescheduled, not slept), so a short rebalance timeout is safe.
+export const DEFAULT_CONSUMER_TIMINGS: ConsumerTimings = {
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 10_000,
+  joinWatchdogMs: 60_000,
+  restartBackoff: { initialMs: 500, maxMs: 30_000 },
+};
+
 export interface KafkaClient extends MessagePublisher, MessageSubscriber {
+  /** The state of each consumer this client runs. */
+  consumers(): ConsumerState[];
+  /**
+   * Every message of `topic` the group has not consumed yet, up to the end of the topic as it is
+   * now, read without committing anything; `ends` is where the group stands once they are done.
+   */
+  readUnconsumed(topic: string, group: string): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
+  /** Moves the group to these offsets of the topic (the group must have no running member). */
+  commitOffsets(group: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void>;
   /** Creates the service's topics when missing (idempotent). */
   ensureTopics(): Promise<void>;
   /** Asks the cluster for its brokers; throws when Kafka cannot be reached. */
@@ -67,7 +114,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
   let producer: Producer | undefined;
   let producerReady: Promise<void> | undefined;
   let admin: Admin | undefined;
-  const consumers = new Set<Consumer>();
+  const supervised = new Set<ConsumerState>();
+  const running = new Set<() => Promise<void>>();
+  const timings: ConsumerTimings = { ...DEFAULT_CONSUMER_TIMINGS, ...options.consumerTimings };
   // Broker timestamp (ms) of the last message each group handled per topic, for lag in seconds.
   const handledAt = new Map<string, number>();
 
@@ -84,6 +133,130 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     });
     await producerReady;
     return producer;
+  }
+
+  /**
+   * Runs one consumer and keeps it running: kafkajs restarts a consumer after a retriable crash by
+   * itself, but gives up for good on a non-retriable one (KafkaJSGroupCoordinatorNotFound at start-up,
+   * for one) and its run() resolves without the group ever being joined. Here any crash kafkajs will
+   * not restart, a failed start, and a consumer that has not joined within the watchdog time are
+   * answered by a new consumer, after a backoff (doubling, with jitter). Resolves once the group is
+   * first joined (or the subscription is stopped).
+   */
+  async function supervise({ topic, group, handle }: Parameters<MessageSubscriber['subscribe']>[0]): Promise<Subscription> {
+    const status: ConsumerState = { group, topic, state: 'starting', partitions: [], withoutPartitionsSince: Date.now(), lastMessageAt: null, restarts: 0, lastError: null };
+    supervised.add(status);
+    let stopped = false;
+    let current: Consumer | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let watchdog: NodeJS.Timeout | undefined;
+    let failures = 0;
+    let joined!: () => void;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    const unassigned = () => {
+      status.partitions = [];
+      status.withoutPartitionsSince ??= Date.now();
+    };
+
+    const relaunch = (consumer: Consumer, reason: string) => {
+      if (stopped || current !== consumer) return;
+      current = undefined;
+      clearTimeout(watchdog);
+      unassigned();
+      status.state = 'restarting';
+      status.restarts++;
+      status.lastError = reason;
+      const ceiling = Math.min(timings.restartBackoff.maxMs, timings.restartBackoff.initialMs * 2 ** Math.min(failures++, 16));
+      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      options.log?.('warn', `kafka: consumer of ${topic} (${group}) restarts in ${delay} ms`, { reason, restarts: status.restarts });
+      // disconnect() leaves the group when the broker is reachable, so the partitions move at once.
+      void consumer.disconnect().catch(() => undefined);
+      timer = setTimeout(() => void launch(), delay);
+      timer.unref();
+    };
+
+    async function launch() {
+      if (stopped) return;
+      status.state = 'starting';
+      const consumer = kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        sessionTimeout: timings.sessionTimeoutMs,
+        heartbeatInterval: timings.heartbeatIntervalMs,
+        rebalanceTimeout: timings.rebalanceTimeoutMs,
+        // Stopping waits for the fetch in flight before leaving the group: a short long-poll keeps
+        // a shutdown (and the partitions' move to the other replicas) within about a second.
+        maxWaitTimeInMs: 1_000,
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+      });
+      current = consumer;
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        failures = 0;
+        clearTimeout(watchdog);
+        status.state = 'running';
+        status.partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+        status.withoutPartitionsSince = status.partitions.length > 0 ? null : (status.withoutPartitionsSince ?? Date.now());
+        joined();
+      });
+      consumer.on(consumer.events.REBALANCING, () => {
+        status.state = 'rebalancing';
+        unassigned();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        unassigned();
+        status.lastError = `${payload.error.name}: ${payload.error.message}`;
+        if (payload.restart) {
+          // kafkajs starts this consumer again itself; the watchdog checks that it joins.
+          status.state = 'restarting';
+          status.restarts++;
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => relaunch(consumer, `no group join within ${timings.joinWatchdogMs} ms of a restart`), timings.joinWatchdogMs);
+          watchdog.unref();
+          return;
+        }
+        relaunch(consumer, status.lastError);
+      });
+      watchdog = setTimeout(() => relaunch(consumer, `no group join within ${timings.joinWatchdogMs} ms`), timings.joinWatchdogMs);
+      watchdog.unref();
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          partitionsConsumedConcurrently: 3,
+          eachMessage: async ({ message, heartbeat }) => {
+            const raw = message.value?.toString('utf8') ?? '';
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+            const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
+            await consumeInSpan(topic, group, inbound, () => handle(inbound, heartbeat));
+            handledAt.set(`${group} ${topic}`, Number(message.timestamp));
+            status.lastMessageAt = Date.now();
+          },
+        });
+      } catch (error) {
+        relaunch(consumer, `${(error as Error).name}: ${(error as Error).message}`);
+      }
+    }
+
+    let stopSignal!: () => void;
+    const stopRequested = new Promise<void>((resolve) => (stopSignal = resolve));
+    async function stop() {
+      stopped = true;
+      stopSignal();
+      clearTimeout(timer);
+      clearTimeout(watchdog);
+      status.state = 'stopped';
+      unassigned();
+      supervised.delete(status);
+      running.delete(stop);
+      const consumer = current;
+      current = undefined;
+      // Leaves the group, so the other replicas take the partitions without waiting for the session to end.
+      await consumer?.disconnect().catch(() => undefined);
+    }
+    running.add(stop);
+    void launch();
+    await Promise.race([firstJoin, stopRequested]);
+    return { stop };
   }
 
   async function connectedAdmin(): Promise<Admin> {
@@ -105,30 +278,63 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
     },
 
-    async subscribe({ topic, group, handle }): Promise<Subscription> {
-      const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 } });
-      consumers.add(consumer);
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      // Resolve once the group is joined, so callers know messages will flow from now on.
-      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      await consumer.run({
-        partitionsConsumedConcurrently: 3,
-        eachMessage: async ({ message, heartbeat }) => {
-          const raw = message.value?.toString('utf8') ?? '';
-          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
-          const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
-          await consumeInSpan(topic, group, inbound, () => handle(inbound, heartbeat));
-          handledAt.set(`${group} ${topic}`, Number(message.timestamp));
-        },
-      });
-      await joined;
-      return {
-        async stop() {
-          consumers.delete(consumer);
-          await consumer.disconnect();
-        },
-      };
+    subscribe: (options) => supervise(options),
+
+    consumers: () => [...supervised].map((c) => ({ ...c, partitions: [...c.partitions] })),
+
+    async readUnconsumed(topic, group) {
+      const a = await connectedAdmin();
+      const [latest, committed] = await Promise.all([a.fetchTopicOffsets(topic), a.fetchOffsets({ groupId: group, topics: [topic] })]);
+      const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      const ends = latest.map((p) => ({ partition: p.partition, offset: p.high }));
+      // Where reading starts and stops per partition; -1 (nothing committed) means the earliest message.
+      const wanted = new Map(
+        latest
+          .map((p) => {
+            const from = done.get(p.partition) ?? -1n;
+            return [p.partition, { from: from < 0n ? BigInt(p.low) : from, to: BigInt(p.high) }] as const;
+          })
+          .filter(([, range]) => range.from < range.to),
+      );
+      const messages: (InboundMessage & { partition: number; offset: string })[] = [];
+      if (wanted.size === 0) return { messages, ends };
+      const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, sessionTimeout: timings.sessionTimeoutMs, heartbeatInterval: timings.heartbeatIntervalMs });
+      const remaining = new Set(wanted.keys());
+      let finished!: () => void;
+      const allRead = new Promise<void>((resolve) => (finished = resolve));
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const range = wanted.get(partition);
+            const offset = BigInt(message.offset);
+            if (!range || offset >= range.to || offset < range.from) return;
+            const raw = message.value?.toString('utf8') ?? '';
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+            messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers });
+            if (offset === range.to - 1n) {
+              remaining.delete(partition);
+              if (remaining.size === 0) finished();
+            }
+          },
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`reading ${topic} did not reach the end within 60 s`)), 60_000);
+        });
+        await Promise.race([allRead, timeout]).finally(() => clearTimeout(timer));
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
+      }
+      messages.sort((x, y) => x.partition - y.partition || Number(BigInt(x.offset) - BigInt(y.offset)));
+      return { messages, ends };
+    },
+
+    async commitOffsets(group, topic, offsets) {
+      const a = await connectedAdmin();
+      await a.setOffsets({ groupId: group, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });
     },
 
     async ensureTopics() {
@@ -161,7 +367,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     },
 
     async close() {
-      await Promise.allSettled([...consumers].map((c) => c.disconnect()));
+      await Promise.allSettled([...running].map((stop) => stop()));
       await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
     },
   };

@@ -7,6 +7,8 @@ import type {
   Location,
   LocationRepository,
   Outbox,
+  PaymentAttempt,
+  PaymentAttemptRepository,
   TransactionScope,
   UnitOfWorkOptions,
   UnitOfWork,
@@ -20,10 +22,11 @@ interface State {
   locations: Map<string, Location>;
   bookings: Map<string, Booking>;
   waitlist: Map<string, WaitlistEntry>;
+  paymentAttempts: Map<string, PaymentAttempt>;
   outbox: DomainEvent[];
 }
 
-const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), outbox: [] });
+const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), paymentAttempts: new Map(), outbox: [] });
 const cloneState = (s: State): State => structuredClone(s);
 
 const byStart = (a: Event, b: Event) => a.startDate.getTime() - b.startDate.getTime() || a.id.localeCompare(b.id);
@@ -143,8 +146,14 @@ function bookingRepository(s: () => State): BookingRepository {
     async lockActiveOfEvent(eventId) {
       return structuredClone(all().filter((b) => b.eventId === eventId && active(b)).sort(byCreated));
     },
-    async lockRefundsDue(limit) {
-      return structuredClone(all().filter((b) => b.paymentStatus === 'REFUND_PENDING').sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id)).slice(0, limit));
+    async lockRefundsDue(now, limit) {
+      const turn = (b: Booking) => b.refundDueAt?.getTime() ?? -Infinity;
+      return structuredClone(
+        all()
+          .filter((b) => b.paymentStatus === 'REFUND_PENDING' && (b.refundDueAt === null || b.refundDueAt <= now))
+          .sort((a, b) => turn(a) - turn(b) || a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id))
+          .slice(0, limit),
+      );
     },
   };
 }
@@ -186,12 +195,33 @@ function waitlistRepository(s: () => State): WaitlistRepository {
   };
 }
 
+function paymentAttemptRepository(s: () => State): PaymentAttemptRepository {
+  return {
+    async insert(attempt) {
+      if (s().paymentAttempts.has(attempt.paymentId)) throw new Error(`payment attempt ${attempt.paymentId} exists`);
+      s().paymentAttempts.set(attempt.paymentId, structuredClone(attempt));
+    },
+    async findByIdForUpdate(paymentId) {
+      return structuredClone(s().paymentAttempts.get(paymentId) ?? null);
+    },
+    async update(attempt) {
+      s().paymentAttempts.set(attempt.paymentId, structuredClone(attempt));
+    },
+    async lockDue(now, limit) {
+      const due = [...s().paymentAttempts.values()].filter((a) => a.status === 'PENDING' && a.nextAttemptAt <= now);
+      due.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.paymentId.localeCompare(b.paymentId));
+      return structuredClone(due.slice(0, limit));
+    },
+  };
+}
+
 export interface MemoryStore extends UnitOfWork {
   outbox: Outbox;
   events: EventRepository;
   locations: LocationRepository;
   bookings: BookingRepository;
   waitlist: WaitlistRepository;
+  paymentAttempts: PaymentAttemptRepository;
   /** Every domain event written so far, for tests. */
   outboxRows(): DomainEvent[];
 }
@@ -214,6 +244,7 @@ export function createMemoryStore(): MemoryStore {
     locations: locationRepository(current),
     bookings: bookingRepository(current),
     waitlist: waitlistRepository(current),
+    paymentAttempts: paymentAttemptRepository(current),
     outbox,
   };
   return {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
 import { BookingConflictError, toPage, type BookingRepository } from '@aquastream/domain';
 import { fromBooking, toBooking } from './rows';
@@ -90,8 +90,16 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       const rows = await bookings().where('event_id', '=', eventId).where('status', 'in', ACTIVE).orderBy('created_at').forUpdate().execute();
       return rows.map(toBooking);
     },
-    async lockRefundsDue(limit) {
-      const rows = await bookings().where('payment_status', '=', 'REFUND_PENDING').orderBy('updated_at').limit(limit).forUpdate().skipLocked().execute();
+    async lockRefundsDue(now, limit) {
+      const rows = await bookings()
+        .where('payment_status', '=', 'REFUND_PENDING')
+        .where((eb) => eb.or([eb('refund_due_at', 'is', null), eb('refund_due_at', '<=', now)]))
+        .orderBy(sql`refund_due_at NULLS FIRST`)
+        .orderBy('updated_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
       return rows.map(toBooking);
     },
   };

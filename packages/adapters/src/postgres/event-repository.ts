@@ -12,7 +12,7 @@ function selectEvents(db: Kysely<Database>) {
     .select([
       'e.id', 'e.title', 'e.description', 'e.start_date', 'e.end_date', 'e.location_id', 'e.location_text',
       'e.capacity', 'e.available', 'e.status', 'e.organizer_id', 'e.price_amount', 'e.price_currency',
-      'e.created_at', 'e.updated_at',
+      'e.refund_until_hours', 'e.created_at', 'e.updated_at',
       'l.name as l_name', 'l.address as l_address', 'l.latitude as l_latitude', 'l.longitude as l_longitude', 'l.created_at as l_created_at',
     ]);
 }

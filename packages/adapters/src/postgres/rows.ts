@@ -17,6 +17,7 @@ export interface EventRow {
   organizer_id: string | null;
   price_amount: string | number | null;
   price_currency: string | null;
+  refund_until_hours: number;
   created_at: Date;
   updated_at: Date;
   l_name: string | null;
@@ -53,6 +54,7 @@ export function toEvent(row: EventRow): Event {
     capacity: row.capacity ?? 0,
     available: row.available ?? row.capacity ?? 0,
     price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
+    cancellationPolicy: { refundUntilHoursBeforeStart: row.refund_until_hours },
     status: row.status as EventStatus,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
@@ -72,6 +74,7 @@ export const fromEvent = (e: Event) => ({
   available: e.available,
   price_amount: e.price?.amount ?? null,
   price_currency: e.price?.currency ?? null,
+  refund_until_hours: e.cancellationPolicy.refundUntilHoursBeforeStart,
   status: e.status,
   created_at: e.createdAt,
   updated_at: e.updatedAt,
@@ -87,6 +90,7 @@ export interface BookingRow {
   payment_status: string;
   payment_id: string | null;
   expires_at: Date | null;
+  refund_due_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -100,6 +104,7 @@ export const toBooking = (r: BookingRow): Booking => ({
   paymentStatus: r.payment_status as PaymentStatus,
   paymentId: r.payment_id,
   expiresAt: r.expires_at ? new Date(r.expires_at) : null,
+  refundDueAt: r.refund_due_at ? new Date(r.refund_due_at) : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -114,6 +119,7 @@ export const fromBooking = (b: Booking) => ({
   payment_status: b.paymentStatus,
   payment_id: b.paymentId,
   expires_at: b.expiresAt,
+  refund_due_at: b.refundDueAt,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });

@@ -5,6 +5,7 @@ import { createPgBookingRepository } from './booking-repository';
 import { createPgEventRepository } from './event-repository';
 import { createPgLocationRepository } from './location-repository';
 import { createPgOutbox } from './outbox';
+import { createPgPaymentAttemptRepository } from './payment-attempt-repository';
 import { createPgWaitlistRepository } from './waitlist-repository';
 
 export function createPgScope(db: Kysely<Database>): TransactionScope {
@@ -13,6 +14,7 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
     locations: createPgLocationRepository(db),
     bookings: createPgBookingRepository(db),
     waitlist: createPgWaitlistRepository(db),
+    paymentAttempts: createPgPaymentAttemptRepository(db),
     outbox: createPgOutbox(db),
   };
 }

@@ -11,7 +11,9 @@ const USAGE = `usage: cli <command>
   status                  list migrations and when they ran
   token --sub <uuid> --role <ROLE> [--role ...] [--expires 12h]
                           print a signed dev token (needs AUTH_JWT_SECRET, or the embedded dev secret)
-  openapi [--out file]    write the OpenAPI document (default: openapi.json at the repository root)`;
+  openapi [--out file]    write the OpenAPI document (default: openapi.json at the repository root)
+  replay-dlq [--apply]    put the payment retry requests of payment-retry-queue.dlq back on the retry
+                          queue (needs KAFKA_BROKERS); without --apply a dry run that only reports`;
 
 async function openDatabase() {
   const config = loadConfig();
@@ -58,6 +60,24 @@ async function main(argv: string[]) {
       const out = values.out ?? new URL('../../../../openapi.json', import.meta.url).pathname;
       writeFileSync(out, await renderOpenApi());
       console.log(`wrote ${out}`);
+      return;
+    }
+    case 'replay-dlq': {
+      const { values } = parseArgs({ args: rest, options: { apply: { type: 'boolean', default: false } } });
+      const config = loadConfig();
+      if (!config.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the dead-letter topic lives on Kafka');
+      const { createKafkaClient } = await import('@aquastream/adapters');
+      const { replayDeadLetters, formatReport } = await import('./replay-dlq');
+      const kafka = createKafkaClient({
+        brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+        ssl: config.KAFKA_SSL,
+        sasl: config.KAFKA_USERNAME && config.KAFKA_PASSWORD ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD } : undefined,
+      });
+      try {
+        console.log(formatReport(await replayDeadLetters(kafka, { group: `${config.KAFKA_CONSUMER_GROUP}.payment-dlq-replay`, apply: values.apply })));
+      } finally {
+        await kafka.close();
+      }
       return;
     }
     default:

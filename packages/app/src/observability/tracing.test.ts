@@ -46,7 +46,6 @@ beforeAll(async () => {
       PAYMENT_SERVICE_URL: payments.url,
       PAYMENT_RETRY_BASE_DELAY: '100ms',
       PAYMENT_RETRY_MAX_DELAY: '300ms',
-      PAYMENT_RETRY_MAX_ATTEMPTS: '100',
       OUTBOX_RELAY_INTERVAL: '50ms',
       JOBS_ENABLED: 'false',
     }),

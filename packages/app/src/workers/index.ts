@@ -37,9 +37,6 @@ export function startWorkers(deps: Deps, logger: Logger): Workers {
           processed: deps.processed,
           useCases: deps.useCases,
           logger,
-          maxAttempts: config.PAYMENT_RETRY_MAX_ATTEMPTS,
-          baseDelayMs: config.PAYMENT_RETRY_BASE_DELAY,
-          maxDelayMs: config.PAYMENT_RETRY_MAX_DELAY,
           group: `${config.KAFKA_CONSUMER_GROUP}.payment-retry`,
         });
         if (stopped) await subscription.stop();

@@ -8,7 +8,8 @@ export interface Jobs {
 }
 
 /**
- * Booking expiry, waitlist offer expiry, event completion and refunds on one timer. Each job locks
+ * Booking expiry, waitlist offer expiry, event completion, refunds and the payment reconciler
+ * (scheduled retries and attempts left by a crash) on one timer. Each job locks
  * the rows it works on (SKIP LOCKED), so every replica may run them at once. On stop the running
  * tick finishes before the promise resolves.
  */
@@ -18,7 +19,11 @@ export function startJobs(deps: Pick<Deps, 'useCases' | 'config'>, logger: Logge
     expiredBookings: () => useCases.expireBookings(),
     expiredOffers: () => useCases.expireWaitlistOffers(),
     completedEvents: () => useCases.completeEvents(),
-    refunds: () => useCases.processRefunds(),
+    refunds: async () => {
+      const run = await useCases.processRefunds();
+      return run.refunded + run.refused;
+    },
+    payments: () => useCases.reconcilePayments(),
   };
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;

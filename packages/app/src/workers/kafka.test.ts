@@ -125,8 +125,10 @@ describe('payment retry queue', () => {
       PAYMENT_SERVICE_URL: payments.url,
       PAYMENT_RETRY_BASE_DELAY: '100ms',
       PAYMENT_RETRY_MAX_DELAY: '500ms',
-      PAYMENT_RETRY_MAX_ATTEMPTS: '100',
       OUTBOX_RELAY_INTERVAL: '50ms',
+      // The reconciler makes the retries after the queue's first one.
+      JOBS_ENABLED: 'true',
+      JOBS_INTERVAL: '200ms',
     };
     replicas = [await startTestApp(env), await startTestApp(env)];
     await replicas[0]!.deps.messaging.kafka!.ensureTopics();

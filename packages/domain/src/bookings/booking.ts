@@ -12,6 +12,8 @@ export const PAYMENT_STATUSES = [
   'FAILED',
   'REFUND_PENDING',
   'REFUNDED',
+  /** The Payment Service refused the refund (4xx): an operator must look at it (alert PaymentRefundRefused). */
+  'REFUND_FAILED',
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -26,6 +28,8 @@ export interface Booking {
   paymentId: string | null;
   /** Until when a PENDING booking holds its seat without payment. */
   expiresAt: Date | null;
+  /** While a refund is owed: when it may next be attempted (a lease while one runs); null = now. */
+  refundDueAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -73,6 +77,7 @@ export function newBooking(input: {
     paymentStatus: free ? 'NOT_REQUIRED' : 'UNPAID',
     paymentId: null,
     expiresAt: free ? null : new Date(input.now.getTime() + input.ttlMs),
+    refundDueAt: null,
     createdAt: input.now,
     updatedAt: input.now,
   };

@@ -8,19 +8,25 @@ import { BOOKING_TTL_MS, EVENT_END, PRICE, WAITLIST_HOLD_MS, organizer, user, ST
 const createWorld = (options: WorldOptions = {}): World =>
   buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
-/** Charges succeed unless `down`; refunds are recorded and fail while `down`. */
+/** Charges succeed unless `down`; refunds are recorded, fail while `down` and are refused while `refuse`. */
 function fakePayments() {
   const refunds: { paymentId: string; amount: Money; idempotencyKey: string }[] = [];
-  const gateway: PaymentGateway & { down: boolean; refunds: typeof refunds } = {
+  const gateway: PaymentGateway & { down: boolean; refuse: boolean; refunds: typeof refunds } = {
     down: false,
+    refuse: false,
     refunds,
     async charge() {
       if (gateway.down) throw new DependencyUnavailableError('payment-service');
       return { status: 'SUCCEEDED' };
     },
+    async findCharge() {
+      return null;
+    },
     async refund(request) {
       refunds.push(structuredClone(request));
       if (gateway.down) throw new DependencyUnavailableError('payment-service');
+      if (gateway.refuse) return { status: 'REFUSED', reason: 'already refunded elsewhere' };
+      return { status: 'REFUNDED' };
     },
   };
   return gateway;
@@ -215,7 +221,7 @@ describe('processRefunds', () => {
   it('refunds the paid amount through the gateway and marks the booking REFUNDED', async () => {
     const { world, payments, booking } = await refundDue();
 
-    expect(await world.processRefunds()).toBe(1);
+    expect(await world.processRefunds()).toEqual({ refunded: 1, refused: 0, deferred: 0 });
 
     expect(payments.refunds).toEqual([{ paymentId: booking.paymentId, amount: PRICE, idempotencyKey: `refund-${booking.paymentId}` }]);
     expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
@@ -225,7 +231,7 @@ describe('processRefunds', () => {
   it('refunds each booking once', async () => {
     const { world, payments } = await refundDue();
     await world.processRefunds();
-    expect(await world.processRefunds()).toBe(0);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 0 });
     expect(payments.refunds).toHaveLength(1);
   });
 
@@ -235,7 +241,7 @@ describe('processRefunds', () => {
     const event = await world.publishedEvent({ price: PRICE });
     const booking = await world.bookSeat(user('u1'), { eventId: event.id });
     await world.payBooking(user('u1'), booking.id);
-    expect(await world.processRefunds()).toBe(0);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 0 });
     expect(payments.refunds).toHaveLength(0);
   });
 
@@ -268,20 +274,55 @@ describe('processRefunds', () => {
     };
 
     world.clock.advance(1_000);
-    expect(await world.processRefunds()).toBe(0);
-    expect(await world.processRefunds()).toBe(1);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 1 });
+    expect(await world.processRefunds()).toEqual({ refunded: 1, refused: 0, deferred: 0 });
 
     expect((await world.storedBooking(first.id)).paymentStatus).toBe('REFUND_PENDING');
     expect((await world.storedBooking(second.id)).paymentStatus).toBe('REFUNDED');
   });
 
+  it('ends REFUND_FAILED when the Payment Service refuses the refund, and never tries it again', async () => {
+    const { world, payments, booking } = await refundDue();
+    payments.refuse = true;
+
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 1, deferred: 0 });
+    world.clock.advance(24 * 3_600_000);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 0 });
+
+    expect(payments.refunds).toHaveLength(1);
+    expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUND_FAILED' });
+    expect(world.outboxOf('payment.refund_failed')).toEqual([
+      expect.objectContaining({ aggregateId: booking.id, data: expect.objectContaining({ paymentStatus: 'REFUND_FAILED', reason: 'already refunded elsewhere' }) }),
+    ]);
+  });
+
+  it('calls the Payment Service outside any transaction, with the refund leased so another replica leaves it alone', async () => {
+    const { world, payments, booking } = await refundDue();
+    const refundOf = payments.refund.bind(payments);
+    let seenByOtherReplica: unknown;
+    payments.refund = async (request) => {
+      // The in-memory store runs one transaction at a time: this would wait forever inside one.
+      seenByOtherReplica = await Promise.race([world.processRefunds(), new Promise((r) => setTimeout(() => r('deadlock'), 500))]);
+      return refundOf(request);
+    };
+
+    expect(await world.processRefunds()).toEqual({ refunded: 1, refused: 0, deferred: 0 });
+
+    expect(seenByOtherReplica).toEqual({ refunded: 0, refused: 0, deferred: 0 });
+    expect((await world.storedBooking(booking.id)).paymentStatus).toBe('REFUNDED');
+  });
+
   it('refunds a failed refund on a later run', async () => {
     const { world, payments, booking } = await refundDue();
     payments.down = true;
-    await world.processRefunds().catch(() => undefined);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 1 });
     payments.down = false;
+    // Not before PAYMENT_RETRY_MAX_DELAY (60 s in the domain tests).
+    world.clock.advance(59_999);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 0 });
+    world.clock.advance(1);
 
-    expect(await world.processRefunds()).toBe(1);
+    expect(await world.processRefunds()).toEqual({ refunded: 1, refused: 0, deferred: 0 });
 
     expect((await world.storedBooking(booking.id)).paymentStatus).toBe('REFUNDED');
     expect(payments.refunds.map((r) => r.idempotencyKey)).toEqual([`refund-${booking.paymentId}`, `refund-${booking.paymentId}`]);

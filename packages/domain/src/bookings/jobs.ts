@@ -3,7 +3,9 @@ import type { UnitOfWork } from '../unit-of-work';
 import { transitionEvent } from '../events/event';
 import { eventDomainEvent } from '../events/event-events';
 import { transitionBooking, type Booking } from './booking';
-import type { PaymentGateway } from './ports';
+import { isDomainError } from '../shared/domain-error';
+import type { PaymentSchedule } from './payment-attempt';
+import type { PaymentGateway, RefundResult } from './ports';
 import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
 
 export interface JobDeps extends SeatReleaseDeps {
@@ -75,40 +77,69 @@ export const makeCompleteEvents =
     return completed;
   };
 
+/** What one run of the refund job did. */
+export interface RefundRun {
+  refunded: number;
+  /** Refused by the Payment Service (4xx): REFUND_FAILED, not retried. */
+  refused: number;
+  /** The Payment Service was unavailable: retried after PAYMENT_RETRY_MAX_DELAY. */
+  deferred: number;
+}
+
+const isUnavailable = (error: unknown) => !isDomainError(error) || error.kind === 'unavailable';
+
 /**
- * Refunds owed money (cancelled paid bookings), one booking per transaction. A refund that fails
- * stays REFUND_PENDING and moves to the back of the queue, so it never blocks the others; the run
- * stops at the first failure rather than hammering a Payment Service that is down.
+ * Refunds owed money (cancelled paid bookings), one booking at a time. Each refund is claimed (and
+ * leased for PAYMENT_RECONCILE_AFTER) in a short transaction, the Payment Service is called outside
+ * any transaction, and the answer is recorded in another: REFUNDED, or REFUND_FAILED when the
+ * service refuses (4xx; `payment.refund_failed`, an operator's case, never retried). While the
+ * service is unavailable the refund waits PAYMENT_RETRY_MAX_DELAY and the run stops rather than
+ * hammering it. The same idempotency key is sent every time.
  */
 export const makeProcessRefunds =
-  (deps: JobDeps & { payments: PaymentGateway }) =>
-  async (limit = 20): Promise<number> => {
-    let refunded = 0;
+  (deps: JobDeps & { payments: PaymentGateway; schedule: PaymentSchedule }) =>
+  async (limit = 20): Promise<RefundRun> => {
+    const run: RefundRun = { refunded: 0, refused: 0, deferred: 0 };
     for (let i = 0; i < limit; i++) {
-      let failed: Booking | undefined;
-      const outcome = await deps.uow.run(async (tx) => {
-        const [booking] = await tx.bookings.lockRefundsDue(1);
-        if (!booking) return 'empty';
-        try {
-          await deps.payments.refund({ paymentId: booking.paymentId!, amount: booking.amount!, idempotencyKey: `refund-${booking.paymentId}` });
-        } catch {
-          failed = booking;
-          return 'failed';
-        }
+      const claimed = await deps.uow.run(async (tx) => {
         const now = deps.clock.now();
-        const next = { ...booking, paymentStatus: 'REFUNDED' as const, updatedAt: now };
-        await tx.bookings.update(next);
-        await tx.outbox.add([bookingEvent('payment.refunded', next, deps.ids.next(), now)]);
-        return 'refunded';
+        const [booking] = await tx.bookings.lockRefundsDue(now, 1);
+        if (!booking) return null;
+        const leased: Booking = { ...booking, refundDueAt: new Date(now.getTime() + deps.schedule.reconcileAfterMs) };
+        await tx.bookings.update(leased);
+        return leased;
       });
-      if (outcome === 'empty') break;
-      if (outcome === 'refunded') refunded++;
-      if (failed) {
-        // Most likely the Payment Service is down: stop for now; this one goes to the back.
-        const retryLater = { ...failed, updatedAt: deps.clock.now() };
-        await deps.uow.run((tx) => tx.bookings.update(retryLater));
+      if (!claimed) break;
+      let result: RefundResult;
+      try {
+        result = await deps.payments.refund({ paymentId: claimed.paymentId!, amount: claimed.amount!, idempotencyKey: `refund-${claimed.paymentId}` });
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        await deps.uow.run(async (tx) => {
+          const booking = await tx.bookings.findByIdForUpdate(claimed.id);
+          if (booking?.paymentStatus !== 'REFUND_PENDING') return;
+          await tx.bookings.update({ ...booking, refundDueAt: new Date(deps.clock.now().getTime() + deps.schedule.retryMaxDelayMs) });
+        });
+        run.deferred++;
         break;
       }
+      await deps.uow.run(async (tx) => {
+        const booking = await tx.bookings.findByIdForUpdate(claimed.id);
+        // A webhook may have reported the refund meanwhile.
+        if (booking?.paymentStatus !== 'REFUND_PENDING') return;
+        const now = deps.clock.now();
+        if (result.status === 'REFUNDED') {
+          const next: Booking = { ...booking, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: now };
+          await tx.bookings.update(next);
+          await tx.outbox.add([bookingEvent('payment.refunded', next, deps.ids.next(), now)]);
+        } else {
+          const next: Booking = { ...booking, paymentStatus: 'REFUND_FAILED', refundDueAt: null, updatedAt: now };
+          await tx.bookings.update(next);
+          await tx.outbox.add([bookingEvent('payment.refund_failed', next, deps.ids.next(), now, { reason: result.reason })]);
+        }
+      });
+      if (result.status === 'REFUNDED') run.refunded++;
+      else run.refused++;
     }
-    return refunded;
+    return run;
   };

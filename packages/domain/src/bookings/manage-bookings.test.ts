@@ -6,7 +6,7 @@ import { PRICE, admin, organizer, user, EVENT_START, START, buildWorld, type Wor
 const createWorld = (options: WorldOptions = {}): World =>
   buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
-const approvingPayments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), refund: async () => undefined };
+const approvingPayments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
 
 /** A published free event of org-1 with one CONFIRMED booking of u1. */
 async function bookedWorld() {
@@ -116,6 +116,79 @@ describe('cancelBooking', () => {
     });
     expect((await world.storedEvent(event.id)).available).toBe(5);
     expect(world.outboxOf('booking.cancelled')).toHaveLength(1);
+  });
+});
+
+describe("cancelBooking: the event's cancellation policy", () => {
+  const HOUR = 3_600_000;
+  /** u1 holds a PAID booking of a paid event (starting at EVENT_START) with the given policy. */
+  async function paidBooking(refundUntilHoursBeforeStart?: number) {
+    const world = createWorld({ payments: approvingPayments });
+    const policy = refundUntilHoursBeforeStart === undefined ? {} : { cancellationPolicy: { refundUntilHoursBeforeStart } };
+    const event = await world.publishedEvent({ capacity: 5, price: PRICE, ...policy });
+    const booking = await world.bookSeat(user('u1'), { eventId: event.id });
+    await world.payBooking(user('u1'), booking.id);
+    return { world, event, booking };
+  }
+  const at = (world: World, ms: number) => world.clock.set(new Date(EVENT_START.getTime() + ms));
+
+  it('defaults to a full refund until 24 hours before the start', async () => {
+    const { event } = await paidBooking();
+    expect(event.cancellationPolicy).toEqual({ refundUntilHoursBeforeStart: 24 });
+  });
+
+  it('refunds in full up to the deadline itself', async () => {
+    const { world, booking } = await paidBooking();
+    at(world, -24 * HOUR);
+    expect(await world.cancelBooking(user('u1'), booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUND_PENDING' });
+    expect(world.outboxOf('booking.cancelled')).toEqual([expect.objectContaining({ data: expect.objectContaining({ refund: 'full' }) })]);
+  });
+
+  it('refunds nothing after the deadline: the payment stays PAID, the seat is released', async () => {
+    const { world, event, booking } = await paidBooking();
+    at(world, -24 * HOUR + 1);
+    expect(await world.cancelBooking(user('u1'), booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PAID' });
+    expect(world.outboxOf('booking.cancelled')).toEqual([expect.objectContaining({ data: expect.objectContaining({ refund: 'none' }) })]);
+    expect((await world.storedEvent(event.id)).available).toBe(5);
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 0 });
+  });
+
+  it("follows the organizer's own deadline (2 hours)", async () => {
+    const { world, booking } = await paidBooking(2);
+    at(world, -3 * HOUR);
+    expect((await world.cancelBooking(user('u1'), booking.id)).paymentStatus).toBe('REFUND_PENDING');
+  });
+
+  it('refuses a booker cancelling once the event has started with EVENT.ALREADY_STARTED, changing nothing', async () => {
+    const { world, event, booking } = await paidBooking(0);
+    at(world, 0);
+    const before = await world.storedBooking(booking.id);
+    await expect(world.cancelBooking(user('u1'), booking.id)).rejects.toMatchObject({ code: 'EVENT.ALREADY_STARTED', kind: 'conflict' });
+    expect(await world.storedBooking(booking.id)).toEqual(before);
+    expect((await world.storedEvent(event.id)).available).toBe(4);
+    expect(world.outboxOf('booking.cancelled')).toHaveLength(0);
+  });
+
+  it('lets an admin cancel after the start, without a refund past the deadline', async () => {
+    const { world, booking } = await paidBooking();
+    at(world, HOUR);
+    expect(await world.cancelBooking(admin(), booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PAID' });
+  });
+
+  it('refunds everyone when the organizer cancels the event, even past the deadline', async () => {
+    const { world, event, booking } = await paidBooking();
+    at(world, -HOUR);
+    await world.cancelEvent(organizer(), event.id);
+    expect((await world.storedBooking(booking.id)).paymentStatus).toBe('REFUND_PENDING');
+  });
+
+  it('rejects a negative or fractional deadline with VALIDATION.FAILED', async () => {
+    const world = createWorld();
+    for (const refundUntilHoursBeforeStart of [-1, 1.5, 8761])
+      await expect(world.publishedEvent({ cancellationPolicy: { refundUntilHoursBeforeStart } })).rejects.toMatchObject({
+        code: 'VALIDATION.FAILED',
+        details: { errors: [{ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: expect.any(String) }] },
+      });
   });
 });
 

@@ -3,7 +3,8 @@ import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
 import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
-import { EventNotFoundError } from '../events/event.errors';
+import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.errors';
+import { refundableAt } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import { refundOwed, transitionBooking, type Booking, type BookingStatus } from './booking';
@@ -62,8 +63,10 @@ async function lockVisible(tx: TransactionScope, actor: Actor | null, id: string
 
 /**
  * Cancels a PENDING or CONFIRMED booking (by the booker or an admin); the seat goes to the
- * waitlist or back to the event, and a paid booking is marked for refund in the same transaction.
- * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION.
+ * waitlist or back to the event. A paid booking is refunded in full when cancelled before the
+ * event's refund deadline (cancellation policy, default 24 h before the start) and not at all
+ * after it. A booker cannot cancel once the event has started; an admin still can.
+ * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED.
  */
 export const makeCancelBooking =
   (deps: ManageBookingsDeps) =>
@@ -73,9 +76,16 @@ export const makeCancelBooking =
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may cancel a booking');
       const now = deps.clock.now();
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
-      if (refundOwed(cancelled)) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING' };
+      const event = await tx.events.findById(booking.eventId);
+      if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
+      let refund: Record<string, unknown> = {};
+      if (refundOwed(cancelled)) {
+        const full = !event || refundableAt(event, now);
+        if (full) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
+        refund = { refund: full ? 'full' : 'none' };
+      }
       await tx.bookings.update(cancelled);
-      await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now)]);
+      await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, refund)]);
       await releaseSeat(tx, deps, booking.eventId, now);
       return cancelled;
     });
@@ -105,7 +115,8 @@ export const makeMarkNoShow =
 export async function cancelBookingsOfEvent(tx: TransactionScope, deps: { ids: IdGenerator }, eventId: string, now: Date): Promise<void> {
   for (const booking of await tx.bookings.lockActiveOfEvent(eventId)) {
     let cancelled = transitionBooking(booking, 'CANCELLED', now);
-    if (refundOwed(cancelled)) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING' };
+    // The organizer called the event off: every payment is refunded, whatever the policy.
+    if (refundOwed(cancelled)) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
     await tx.bookings.update(cancelled);
     await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, { reason: 'event-cancelled' })]);
   }

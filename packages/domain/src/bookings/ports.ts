@@ -1,6 +1,7 @@
 import type { Money } from '../events/event';
 import type { Page, PageRequest } from '../shared/paging';
 import type { Booking, BookingStatus, WaitlistEntry } from './booking';
+import type { PaymentAttempt } from './payment-attempt';
 
 /** What a user holds on one event: an active booking, a waitlist offer (held or lapsed), or neither. */
 export interface SeatStanding {
@@ -30,8 +31,17 @@ export interface BookingRepository {
   lockExpired(now: Date, limit: number): Promise<Booking[]>;
   /** Active bookings of one event, locked; for event completion and cancellation. */
   lockActiveOfEvent(eventId: string): Promise<Booking[]>;
-  /** Bookings owed a refund, locked with SKIP LOCKED. */
-  lockRefundsDue(limit: number): Promise<Booking[]>;
+  /** Bookings owed a refund whose turn has come (refundDueAt null or past), oldest turn first, locked with SKIP LOCKED. */
+  lockRefundsDue(now: Date, limit: number): Promise<Booking[]>;
+}
+
+/** Payment intents (see PaymentAttempt); the payment id is the key. */
+export interface PaymentAttemptRepository {
+  insert(attempt: PaymentAttempt): Promise<void>;
+  findByIdForUpdate(paymentId: string): Promise<PaymentAttempt | null>;
+  update(attempt: PaymentAttempt): Promise<void>;
+  /** PENDING attempts whose `nextAttemptAt` has come, oldest first, locked with SKIP LOCKED. */
+  lockDue(now: Date, limit: number): Promise<PaymentAttempt[]>;
 }
 
 export interface WaitlistRepository {
@@ -57,13 +67,17 @@ export interface ChargeRequest {
 
 export type ChargeResult = { status: 'SUCCEEDED' } | { status: 'DECLINED'; reason: string };
 
+export type RefundResult = { status: 'REFUNDED' } | { status: 'REFUSED'; reason: string };
+
 /**
  * The external Payment Service. Adapters throw DependencyUnavailableError when it cannot be
- * reached (or its breaker is open); a decline is an answer, not an error.
+ * reached (or its breaker is open); a decline or a refused refund is an answer, not an error.
  */
 export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeResult>;
-  refund(request: { paymentId: string; amount: Money; idempotencyKey: string }): Promise<void>;
+  /** The outcome of the charge made with this idempotency key; null when the service has no record of it. */
+  findCharge(idempotencyKey: string): Promise<ChargeResult | null>;
+  refund(request: { paymentId: string; amount: Money; idempotencyKey: string }): Promise<RefundResult>;
 }
 
 /** Remembered answers for Idempotency-Key; the same key and body returns the same answer. */

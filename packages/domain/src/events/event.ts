@@ -11,6 +11,13 @@ export interface Money {
   currency: string;
 }
 
+/** The organizer's terms for a booker who cancels: a full refund until this many hours before the start, none after. */
+export interface CancellationPolicy {
+  refundUntilHoursBeforeStart: number;
+}
+
+export const DEFAULT_CANCELLATION_POLICY: CancellationPolicy = Object.freeze({ refundUntilHoursBeforeStart: 24 });
+
 export interface Event {
   id: string;
   organizerId: string;
@@ -24,6 +31,7 @@ export interface Event {
   capacity: number;
   available: number;
   price: Money | null;
+  cancellationPolicy: CancellationPolicy;
   status: EventStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -52,6 +60,8 @@ export interface EventFields {
   capacity: number;
   price?: Money | null;
   locationText?: string | null;
+  /** Unset: the default on creation, the current one on an update. */
+  cancellationPolicy?: CancellationPolicy;
 }
 
 const TRANSITIONS: Record<EventStatus, readonly EventStatus[]> = {
@@ -82,6 +92,9 @@ export function validateEventFields(fields: EventFields): FieldError[] {
     if (!/^[A-Z]{3}$/.test(fields.price.currency))
       errors.push({ field: 'price.currency', message: 'must be an ISO 4217 code such as EUR' });
   }
+  const hours = fields.cancellationPolicy?.refundUntilHoursBeforeStart;
+  if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > 8760))
+    errors.push({ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: 'must be an integer number of hours between 0 and 8760' });
   if (fields.locationText != null && fields.locationText.length > 255)
     errors.push({ field: 'location', message: 'must be at most 255 characters' });
   return errors;
@@ -105,6 +118,7 @@ export function createEvent(
     capacity: fields.capacity,
     available: fields.capacity,
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
+    cancellationPolicy: { ...(fields.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY) },
     status: 'DRAFT',
     createdAt: meta.now,
     updatedAt: meta.now,
@@ -132,6 +146,7 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     capacity: fields.capacity,
     available: fields.capacity - seatsTaken(event),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
+    cancellationPolicy: { ...(fields.cancellationPolicy ?? event.cancellationPolicy) },
     updatedAt: now,
   };
 }
@@ -140,6 +155,10 @@ export function transitionEvent(event: Event, to: EventStatus, now: Date): Event
   if (!canTransition(event.status, to)) throw new EventTransitionError(event.id, event.status, to);
   return { ...event, status: to, updatedAt: now };
 }
+
+/** Whether a booker cancelling at `now` gets the money back under the event's policy. */
+export const refundableAt = (event: Pick<Event, 'startDate' | 'cancellationPolicy'>, now: Date): boolean =>
+  now.getTime() <= event.startDate.getTime() - event.cancellationPolicy.refundUntilHoursBeforeStart * 3_600_000;
 
 /** Draft events are visible to their organizer and admins only. */
 export const isVisibleTo = (event: Event, viewer: { userId: string; admin: boolean } | null): boolean =>

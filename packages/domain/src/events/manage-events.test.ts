@@ -232,7 +232,7 @@ describe('cancelEvent', () => {
   });
 
   it("cancels the event's active bookings (PENDING and CONFIRMED) and leaves other events' bookings alone", async () => {
-    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), refund: async () => undefined };
+    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
     const world = createWorld({ payments });
     const event = await world.publishedEvent({ price: PRICE });
     const other = await world.publishedEvent({ title: 'Free kayak tour' });
@@ -255,7 +255,7 @@ describe('cancelEvent', () => {
   });
 
   it('marks a paid booking of a cancelled event for refund', async () => {
-    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), refund: async () => undefined };
+    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
     const world = createWorld({ payments });
     const event = await world.publishedEvent({ price: PRICE });
     const booking = await world.bookSeat(user(), { eventId: event.id });

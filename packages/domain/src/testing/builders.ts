@@ -6,6 +6,7 @@ import type { DomainEvent } from '../shared/domain-event';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { PaymentGateway } from '../bookings/ports';
+import type { PaymentSchedule } from '../bookings/payment-attempt';
 import type { EventInput } from '../events/manage-events';
 import {
   cancelBookingsOfEvent,
@@ -18,7 +19,6 @@ import {
   makeCreateLocation,
   makeExpireBookings,
   makeExpireWaitlistOffers,
-  makeFailPayment,
   makeGetBooking,
   makeGetEvent,
   makeGetLocation,
@@ -32,6 +32,7 @@ import {
   makeMarkNoShow,
   makePayBooking,
   makeProcessRefunds,
+  makeReconcilePayments,
   makePublishEvent,
   makeRetryPayment,
   makeUpdateEvent,
@@ -61,6 +62,7 @@ export const eventInput = (over: Partial<EventInput> = {}): EventInput => ({
 /** A payment gateway for tests that must never reach it. */
 const unusedPayments: PaymentGateway = {
   charge: () => Promise.reject(new Error('no payment gateway in this test')),
+  findCharge: () => Promise.reject(new Error('no payment gateway in this test')),
   refund: () => Promise.reject(new Error('no payment gateway in this test')),
 };
 
@@ -90,8 +92,12 @@ export interface Infrastructure {
   ids: IdGenerator;
 }
 
+/** Payment timings of the domain tests: reconcile after 2 min, give up after 24 h, retry 1 s..60 s. */
+export const PAYMENT_SCHEDULE: PaymentSchedule = { reconcileAfterMs: 2 * 60_000, retryHorizonMs: 24 * 3_600_000, retryBaseDelayMs: 1_000, retryMaxDelayMs: 60_000, random: () => 0.5 };
+
 export interface WorldOptions {
   payments?: PaymentGateway;
+  paymentSchedule?: Partial<PaymentSchedule>;
   bookingTtlMs?: number;
   waitlistHoldMs?: number;
 }
@@ -104,7 +110,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
   const payments = options.payments ?? unusedPayments;
   const write = { uow: store, clock, ids };
   const seats = { ...write, waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS };
-  const pay = { ...write, payments };
+  const pay = { ...write, payments, schedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule } };
   const { events, locations, bookings, waitlist } = store;
 
   const useCases = {
@@ -125,7 +131,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
     markNoShow: promised(makeMarkNoShow(seats)),
     payBooking: promised(makePayBooking(pay)),
     retryPayment: promised(makeRetryPayment(pay)),
-    failPayment: promised(makeFailPayment(pay)),
+    reconcilePayments: promised(makeReconcilePayments(pay)),
     applyPaymentNotification: promised(makeApplyPaymentNotification(pay)),
     joinWaitlist: promised(makeJoinWaitlist(seats)),
     leaveWaitlist: promised(makeLeaveWaitlist(seats)),
@@ -133,7 +139,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
     expireBookings: promised(makeExpireBookings(seats)),
     expireWaitlistOffers: promised(makeExpireWaitlistOffers(seats)),
     completeEvents: promised(makeCompleteEvents(seats)),
-    processRefunds: promised(makeProcessRefunds({ ...seats, payments })),
+    processRefunds: promised(makeProcessRefunds({ ...seats, payments, schedule: pay.schedule })),
   };
 
   const outbox = (): DomainEvent[] => store.outboxRows();

@@ -1,4 +1,10 @@
-import type { Booking, WaitlistEntry } from '@aquastream/domain';
+import type { Booking, PaymentStatus, WaitlistEntry } from '@aquastream/domain';
+
+const REFUND_STATUS: Partial<Record<PaymentStatus, 'PENDING' | 'REFUNDED' | 'FAILED'>> = {
+  REFUND_PENDING: 'PENDING',
+  REFUNDED: 'REFUNDED',
+  REFUND_FAILED: 'FAILED',
+};
 
 export const bookingDto = (b: Booking) => ({
   id: b.id,
@@ -6,7 +12,8 @@ export const bookingDto = (b: Booking) => ({
   userId: b.userId,
   status: b.status,
   amount: b.amount,
-  paymentStatus: b.paymentStatus,
+  paymentStatus: b.paymentStatus === 'REFUND_FAILED' ? ('REFUND_PENDING' as const) : b.paymentStatus,
+  refundStatus: REFUND_STATUS[b.paymentStatus] ?? null,
   paymentId: b.paymentId,
   expiresAt: b.expiresAt?.toISOString() ?? null,
   createdAt: b.createdAt.toISOString(),

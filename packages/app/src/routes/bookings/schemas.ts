@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import { BOOKING_STATUSES, PAYMENT_STATUSES } from '@aquastream/domain';
+import { BOOKING_STATUSES, PAYMENT_STATUSES, type PaymentStatus } from '@aquastream/domain';
 import { MoneySchema } from '../events/schemas';
 import { PagingQuery, pageOf } from '../schemas';
+
+/**
+ * The payment statuses of the v2 contract. A response enum may not grow (contracts/README.md), so a
+ * refused refund (REFUND_FAILED inside) is shown as REFUND_PENDING with refundStatus FAILED.
+ */
+export const API_PAYMENT_STATUSES = PAYMENT_STATUSES.filter((s): s is Exclude<PaymentStatus, 'REFUND_FAILED'> => s !== 'REFUND_FAILED') as [
+  Exclude<PaymentStatus, 'REFUND_FAILED'>,
+  ...Exclude<PaymentStatus, 'REFUND_FAILED'>[],
+];
 
 export const BookingSchema = z
   .object({
@@ -10,9 +19,17 @@ export const BookingSchema = z
     userId: z.uuid(),
     status: z.enum(BOOKING_STATUSES),
     amount: MoneySchema.nullable().describe('Fixed when booked; null for a free event'),
-    paymentStatus: z.enum(PAYMENT_STATUSES),
+    paymentStatus: z
+      .enum(API_PAYMENT_STATUSES)
+      .describe(
+        'NOT_REQUIRED (free), UNPAID, PROCESSING (a charge in flight or queued while the Payment Service is unavailable; the seat stays held, retried until PAYMENT_RETRY_HORIZON), PAID, FAILED (declined, or given up at the horizon; pay again while the hold lasts), REFUND_PENDING (money is owed back; see refundStatus), REFUNDED',
+      ),
+    refundStatus: z
+      .enum(['PENDING', 'REFUNDED', 'FAILED'])
+      .nullable()
+      .describe('null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)'),
     paymentId: z.uuid().nullable(),
-    expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat'),
+    expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -18,6 +18,7 @@ export const eventDto = (e: Event) => ({
   capacity: e.capacity,
   available: e.available,
   price: e.price,
+  cancellationPolicy: { refundUntilHoursBeforeStart: e.cancellationPolicy.refundUntilHoursBeforeStart },
   status: e.status,
   organizerId: e.organizerId,
   createdAt: e.createdAt.toISOString(),

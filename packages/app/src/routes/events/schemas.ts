@@ -30,6 +30,18 @@ export const MoneySchema = z
   })
   .meta({ id: 'Money' });
 
+export const CancellationPolicySchema = z
+  .object({
+    refundUntilHoursBeforeStart: z
+      .number()
+      .int()
+      .min(0)
+      .max(8760)
+      .describe('A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone.'),
+  })
+  .strict()
+  .meta({ id: 'CancellationPolicy' });
+
 export const EventSchema = z
   .object({
     id: z.uuid(),
@@ -41,6 +53,7 @@ export const EventSchema = z
     capacity: z.number().int(),
     available: z.number().int(),
     price: MoneySchema.nullable(),
+    cancellationPolicy: CancellationPolicySchema,
     status: z.enum(EVENT_STATUSES),
     organizerId: z.uuid(),
     createdAt: z.iso.datetime(),
@@ -57,6 +70,7 @@ export const EventBody = z
     capacity: z.number().int().min(1).max(1_000_000),
     price: MoneySchema.nullish(),
     locationId: z.uuid().nullish(),
+    cancellationPolicy: CancellationPolicySchema.optional().describe('Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged'),
   })
   .strict()
   .meta({ id: 'EventRequest' });

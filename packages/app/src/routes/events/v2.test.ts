@@ -13,7 +13,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const EVENT_KEYS = ['available', 'capacity', 'createdAt', 'description', 'endDate', 'id', 'location', 'organizerId', 'price', 'startDate', 'status', 'title', 'updatedAt'];
+const EVENT_KEYS = ['available', 'cancellationPolicy', 'capacity', 'createdAt', 'description', 'endDate', 'id', 'location', 'organizerId', 'price', 'startDate', 'status', 'title', 'updatedAt'];
 const tag = () => randomUUID().slice(0, 8);
 
 

@@ -6,7 +6,16 @@ import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventDto } from './presenters';
 import { EventBody, EventListQuery, EventPage, EventSchema, EventWeatherSchema } from './schemas';
 
-type EventBodyInput = { title: string; description?: string | null; startDate: string; endDate: string; capacity: number; price?: { amount: number; currency: string } | null; locationId?: string | null };
+type EventBodyInput = {
+  title: string;
+  description?: string | null;
+  startDate: string;
+  endDate: string;
+  capacity: number;
+  price?: { amount: number; currency: string } | null;
+  locationId?: string | null;
+  cancellationPolicy?: { refundUntilHoursBeforeStart: number };
+};
 
 const toInput = (b: EventBodyInput) => ({
   title: b.title,
@@ -16,6 +25,7 @@ const toInput = (b: EventBodyInput) => ({
   capacity: b.capacity,
   price: b.price ?? null,
   locationId: b.locationId ?? null,
+  cancellationPolicy: b.cancellationPolicy,
 });
 
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
