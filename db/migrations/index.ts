@@ -5,6 +5,7 @@ import * as m0003 from './0003-create-outbox';
 import * as m0004 from './0004-event-ownership-seats-price';
 import * as m0005 from './0005-bookings-waitlist';
 import * as m0006 from './0006-outbox-trace-context';
+import * as m0007 from './0007-idempotency-key-expiry';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-event-ownership-seats-price': m0004,
   '0005-bookings-waitlist': m0005,
   '0006-outbox-trace-context': m0006,
+  '0007-idempotency-key-expiry': m0007,
 };

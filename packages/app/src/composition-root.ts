@@ -286,7 +286,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       config,
       useCases,
       verifier,
-      idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false }),
+      idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false }),
       clock: systemClock,
       database,
       outbox,

@@ -82,6 +82,7 @@ const schema = z.object({
   WEATHER_API_URL: optionalUrl,
   BOOKING_TTL: duration('30m'),
   WAITLIST_HOLD: duration('30m'),
+  IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),
   JOBS_ENABLED: bool(true),
   // Circuit breakers: the seed's Resilience4j values by default, shared by every dependency.

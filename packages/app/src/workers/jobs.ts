@@ -8,17 +8,18 @@ export interface Jobs {
 }
 
 /**
- * Booking expiry, waitlist offer expiry, event completion and refunds on one timer. Each job locks
- * the rows it works on (SKIP LOCKED), so every replica may run them at once. On stop the running
- * tick finishes before the promise resolves.
+ * Booking expiry, waitlist offer expiry, event completion, refunds and the cleanup of expired
+ * idempotency keys on one timer. Each job locks the rows it works on (SKIP LOCKED), so every
+ * replica may run them at once. On stop the running tick finishes before the promise resolves.
  */
-export function startJobs(deps: Pick<Deps, 'useCases' | 'config'>, logger: Logger, options: { intervalMs?: number; autoStart?: boolean } = {}): Jobs {
+export function startJobs(deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'>, logger: Logger, options: { intervalMs?: number; autoStart?: boolean } = {}): Jobs {
   const { useCases } = deps;
   const jobs: Record<string, () => Promise<number>> = {
     expiredBookings: () => useCases.expireBookings(),
     expiredOffers: () => useCases.expireWaitlistOffers(),
     completedEvents: () => useCases.completeEvents(),
     refunds: () => useCases.processRefunds(),
+    expiredIdempotencyKeys: () => deps.idempotency.purgeExpired(deps.clock.now()),
   };
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
