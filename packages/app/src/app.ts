@@ -45,6 +45,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  // Bodies are JSON only: Fastify's default text parser would hand a string to schemas that expect
+  // an object (a 400 that hides the real mistake); without it text/plain is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(zodFastSerializer);
 
