@@ -4,7 +4,7 @@ import { zodFastSerializer } from './plugins/serializer';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
 import { overloadPlugin } from './plugins/overload';
-import { frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
+import { clientErrorProblem, frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
 import { tracingPlugin } from './plugins/tracing';
 import { httpMetricsPlugin } from './metrics';
@@ -40,6 +40,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
       if (request.url.startsWith('/api/v1/')) deprecationHeaders(reply, new Date(deps.config.API_V1_SUNSET).toUTCString());
       return sendProblem(reply, frameworkProblem(error, request.url));
     },
+    clientErrorHandler: clientErrorProblem,
+    // problemPlugin answers requests that arrive during close, as a problem.
+    return503OnClosing: false,
     requestIdHeader: 'x-request-id',
     // One line per request, written below with the route template and no headers (no tokens).
     logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
