@@ -259,7 +259,7 @@ kubeconform_all() { # file
 }
 
 # The rendered variants and their values.
-VARIANTS=(default dev staging production production-canary)
+VARIANTS=(default dev staging production production-canary production-no-management)
 variant_args() { # variant -> sets ARGS
   ARGS=(--namespace aquastream)
   case "$1" in
@@ -271,6 +271,8 @@ variant_args() { # variant -> sets ARGS
       ARGS+=(-f "$chart/values-production.yaml" --set image.tag=1.4.0 --set canary.enabled=true
         --set canary.image.tag=1.5.0 --set ingress.enabled=true --set serviceMonitor.enabled=true
         --set prometheusRule.enabled=true) ;;
+    production-no-management)
+      ARGS+=(-f "$chart/values-production.yaml" --set config.managementPort=0 --set serviceMonitor.enabled=true) ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
 }
@@ -346,9 +348,26 @@ assert_canary() {
     renders_nothing production deployment-canary.yaml
 }
 assert_network() {
-  has production service.yaml 'port: 8080' 'port: 9090' 'name: grpc' &&
+  has production service.yaml 'port: 8080' 'port: 9090' 'name: grpc' 'port: 8081' 'targetPort: management' &&
     has production networkpolicy.yaml 'port: 5432' 'port: 6379' 'port: 9092' 'port: 53' 'protocol: UDP' \
-      'port: 443' 'ingress-nginx' 'kubernetes.io/metadata.name: monitoring'
+      'port: 443' 'ingress-nginx' 'kubernetes.io/metadata.name: monitoring' &&
+    after production networkpolicy.yaml 'app.kubernetes.io/name: prometheus' '^ +ports:' &&
+    monitoring_port production management && monitoring_port production-no-management http
+}
+monitoring_port() { # variant port: the monitoring namespace reaches exactly that port
+  local out; out="$(show "$1" networkpolicy.yaml)" || return 1
+  grep -A3 'app.kubernetes.io/name: prometheus' <<<"$out" | grep -Eq -- "- port: $2\$" ||
+    { echo "networkpolicy.yaml ($1): monitoring does not reach port $2"; return 1; }
+}
+assert_management() {
+  # The actuator details on their own port: env, container port, scrape target; the probes stay on
+  # the API port, where the status alone is served.
+  has production deployment.yaml 'name: MANAGEMENT_PORT' 'value: "8081"' 'containerPort: 8081' 'prometheus.io/port: "8081"' &&
+    after production deployment.yaml 'path: /actuator/health/readiness' 'port: http$' &&
+    after production deployment.yaml 'path: /actuator/health/liveness' 'port: http$' &&
+    has production-canary servicemonitor.yaml 'port: management$' 'path: /actuator/prometheus' &&
+    lacks production-no-management deployment.yaml 'MANAGEMENT_PORT' &&
+    has production-no-management servicemonitor.yaml '- port: http$'
 }
 assert_rules() {
   local src rendered
@@ -362,7 +381,8 @@ check "production: HPA autoscaling/v2 2-10 at CPU 70 % / memory 80 %, windows 60
 check "production: replicas left to the HPA, RollingUpdate 1/1, probes, preStop, resources, env" assert_deployment
 check "migration Job: pre-install/pre-upgrade hook running node cli.mjs migrate" assert_job
 check "canary: track=canary Deployment, nginx canary Ingress at 10 %, Job on the canary image" assert_canary
-check "Service http 8080 / grpc 9090; NetworkPolicy ingress and egress" assert_network
+check "Service http 8080 / grpc 9090 / management 8081; NetworkPolicy ingress and egress" assert_network
+check "management port 8081: env, container port, scrape target; probes stay on http" assert_management
 check "PrometheusRule embeds every alert of deploy/observability/prometheus-rules.yml" assert_rules
 
 # The chart's guards: these renderings must fail, with the chart's message.

@@ -89,7 +89,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   });
 
   const { useCases } = deps;
-  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render() });
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'public' });
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
   await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
@@ -101,3 +101,23 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/**
+ * The listener on MANAGEMENT_PORT: the actuator alone, every endpoint with details and no token.
+ * Only the monitoring namespace reaches it (the chart's NetworkPolicy); its scrapes and probes
+ * stay out of the API's request metrics and rate limits.
+ */
+export async function buildManagementApp(deps: Deps, options: Pick<AppOptions, 'logger' | 'loggerInstance' | 'accepting'> = {}) {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    clientErrorHandler: clientErrorProblem,
+    return503OnClosing: false,
+    logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(zodFastSerializer);
+  await app.register(problemPlugin);
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'management' });
+  return app;
+}

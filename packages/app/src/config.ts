@@ -47,6 +47,8 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: port(8080),
   GRPC_PORT: port(9090),
+  // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
+  MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./.data'),
   DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
