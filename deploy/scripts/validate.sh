@@ -8,6 +8,7 @@
 #     Kubernetes JSON schemas of the oldest and newest supported Kubernetes versions (and the
 #     committed ServiceMonitor/PrometheusRule schemas in deploy/schemas/crds), plus assertions on
 #     what the renderings must contain (replicas, HPA, hooks, canary, env, ...);
+#   - deploy/scripts/migration-job.sh (the database rollback procedure) against a stand-in kubectl;
 #   - the chart's guards: renderings that must fail (no DATABASE_URL, Ingress without TLS, too short
 #     a termination grace period) do fail;
 #   - the umbrella chart deploy/helm/backend-event-stack: lint, and a render with its service
@@ -391,6 +392,14 @@ must_fail() { # expected-message args...
   if out="$("$HELM" template backend-event "$chart" "$@" 2>&1)"; then echo "rendered although it should not: $*"; return 1; fi
   grep -q -- "$expected" <<<"$out" || { echo "failed without '$expected':"; echo "$out"; return 1; }
 }
+# The database rollback procedure (docs/operations.md): the script against a stand-in kubectl, with
+# the chart's real rendering; the Job it applies must be valid for the cluster too.
+assert_migration_job() {
+  HELM="$HELM" bash "$repo/deploy/scripts/migration-job.test.sh" "$work/migration-job.yaml" &&
+    kubeconform_all "$work/migration-job.yaml"
+}
+check "migration-job.sh: old Job deleted, waits for Complete or Failed, prints the result; Job valid" assert_migration_job
+
 check "guard: empty config.database.url is refused" must_fail "DATABASE_URL" --set config.database.url=
 check "guard: Ingress without TLS is refused" must_fail "TLS is required" --set ingress.enabled=true --set ingress.tls=null
 check "guard: grace period not above preStop + drain is refused" must_fail "must exceed" --set shutdown.terminationGracePeriodSeconds=20
