@@ -6,6 +6,7 @@ import * as m0004 from './0004-event-ownership-seats-price';
 import * as m0005 from './0005-bookings-waitlist';
 import * as m0006 from './0006-outbox-trace-context';
 import * as m0007 from './0007-idempotency-key-expiry';
+import * as m0008 from './0008-contract-locations';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,11 @@ export const migrations: Record<string, Migration> = {
   '0005-bookings-waitlist': m0005,
   '0006-outbox-trace-context': m0006,
   '0007-idempotency-key-expiry': m0007,
+  '0008-contract-locations': m0008,
 };
+
+/**
+ * Contract migrations drop what an older release still uses. The ordinary `migrate` stops before
+ * the first pending one; `migrate --contract` applies them, as a documented release step.
+ */
+export const CONTRACT_MIGRATIONS: ReadonlySet<string> = new Set(['0008-contract-locations']);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one database migration command (status, rollback, migrate) in the cluster as the chart's
+# Runs one database migration command (status, rollback, migrate, contract) in the cluster as the chart's
 # migration Job, and reports how it ended. The procedure of docs/operations.md "Rolling back /
 # Database":
 #
@@ -15,7 +15,8 @@
 #
 # Usage:
 #   deploy/scripts/migration-job.sh -n <namespace> [-r <release>] [-f <values.yaml>]... [--set k=v]...
-#                                   [--timeout <seconds>] [--chart <dir>] <status|rollback|migrate>
+#                                   [--timeout <seconds>] [--chart <dir>] <status|rollback|migrate|contract>
+# (contract = `node cli.mjs migrate --contract`: the release step that applies contract migrations.)
 # Example (roll back the latest migration with the image that introduced it):
 #   deploy/scripts/migration-job.sh -n aquastream-production -f deploy/helm/backend-event/values-production.yaml \
 #     --set image.tag=sha-NEW rollback
@@ -54,8 +55,9 @@ while (($# > 0)); do
 done
 command="${1:-}"
 case "$command" in
-  status | rollback | migrate) ;;
-  *) echo "the command must be status, rollback or migrate" >&2; usage ;;
+  status | rollback | migrate) args="{node,cli.mjs,$command}" ;;
+  contract) args="{node,cli.mjs,migrate,--contract}" ;;
+  *) echo "the command must be status, rollback, migrate or contract" >&2; usage ;;
 esac
 [[ -n "$namespace" ]] || { echo "-n <namespace> is required" >&2; usage; }
 
@@ -64,7 +66,7 @@ k() { "$KUBECTL" -n "$namespace" "$@"; }
 manifest="$(mktemp)"
 trap 'rm -f "$manifest"' EXIT
 "$HELM" template "$release" "$chart" -n "$namespace" "${helm_args[@]}" \
-  --set "migrations.args={node,cli.mjs,$command}" --show-only templates/migration-job.yaml >"$manifest"
+  --set "migrations.args=$args" --show-only templates/migration-job.yaml >"$manifest"
 job="$(sed -n 's/^  name: //p' "$manifest" | head -n 1)"
 [[ -n "$job" ]] || { echo "no Job name in the rendered migration-job.yaml" >&2; exit 3; }
 if [[ -z "$timeout" ]]; then
@@ -72,7 +74,7 @@ if [[ -z "$timeout" ]]; then
   timeout=$((${deadline_s:-600} + 60))
 fi
 
-echo "migration job $job: node cli.mjs $command (namespace $namespace, timeout ${timeout}s)"
+echo "migration job $job: ${args//,/ } (namespace $namespace, timeout ${timeout}s)"
 k delete job "$job" --ignore-not-found --cascade=foreground --wait=true --timeout=120s
 k apply -f "$manifest"
 

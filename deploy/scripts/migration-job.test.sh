@@ -92,6 +92,11 @@ order="$(grep -Eo '^(delete|apply)' "$fake/calls" | tr '\n' ' ')"
 [[ "$order" == "delete apply delete " ]] || fail "complete Job: calls were '$order', expected delete (none there), apply, delete"
 grep -A4 '^          args:' "$fake/applied.yaml" | tr -d ' ' | tr '\n' ' ' | grep -q -- '-node -cli.mjs -status' || fail "status Job does not run node cli.mjs status"
 
+# The release step of contract migrations runs `node cli.mjs migrate --contract`.
+run complete no -n aquastream contract
+((status == 0)) || fail "contract Job: exit status $status, expected 0: $out"
+grep -A5 '^          args:' "$fake/applied.yaml" | tr -d ' ' | tr '\n' ' ' | grep -q -- '-node -cli.mjs -migrate ---contract' || fail "contract Job does not run node cli.mjs migrate --contract"
+
 # 3. A Job that never ends: the timeout, exit 2, Job kept.
 run never no -n aquastream --timeout 1 migrate
 ((status == 2)) || fail "stuck Job: exit status $status, expected 2"
