@@ -7,7 +7,7 @@ import { startSwitchableServer } from './switchable-server';
  */
 export interface FakePaymentService {
   url: string;
-  charges: { paymentId: string; idempotencyKey: string; amount: number }[];
+  charges: { paymentId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
   refunds: string[];
   off(): Promise<void>;
   on(): Promise<void>;
@@ -28,7 +28,8 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     const payload = await body(req);
     const key = String(req.headers['idempotency-key'] ?? '');
     if (req.method === 'POST' && req.url === '/payments') {
-      charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount) });
+      const traceparent = req.headers.traceparent;
+      charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ paymentId: payload.paymentId, status: 'SUCCEEDED' }));
     } else if (req.method === 'POST' && /^\/payments\/[^/]+\/refunds$/.test(req.url ?? '')) {
       refunds.push(req.url!.split('/')[2]!);

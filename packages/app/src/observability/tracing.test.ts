@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { buildApp, type App } from '../app';
 import { createDeps, type Deps } from '../composition-root';
 import { loadConfig } from '../config';
@@ -92,6 +92,16 @@ describe('tracing and logs', () => {
     expect(queries.some((q) => q.parentSpanContext?.spanId === server.spanContext().spanId)).toBe(true);
     // The consumer's own database work (the retried charge settling the booking) is in the trace too.
     expect(queries.some((q) => q.startTime[0] * 1e3 + q.startTime[1] / 1e6 >= consumer.startTime[0] * 1e3 + consumer.startTime[1] / 1e6)).toBe(true);
+
+    // The calls to the Payment Service are client spans of this trace (instrumentation-undici): the
+    // refused one inside the request, the successful retry inside the consumer, which carried the
+    // trace to the service in its traceparent header.
+    const calls = spans().filter((s) => inTrace(s) && s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST' && String(s.attributes['url.full']).startsWith(payments.url));
+    expect(calls.some((c) => c.parentSpanContext?.spanId === server.spanContext().spanId && c.status.code === SpanStatusCode.ERROR)).toBe(true);
+    const retried = calls.find((c) => c.parentSpanContext?.spanId === consumer.spanContext().spanId && c.attributes['http.response.status_code'] === 201);
+    expect(retried).toBeDefined();
+    const charge = payments.charges.find((c) => c.paymentId === paid.json().paymentId);
+    expect(charge?.traceparent).toBe(`00-${traceId}-${retried!.spanContext().spanId}-01`);
 
     const logged = lines.find((l) => l.message === 'request completed' && (l.url as { path: string })?.path === `/api/v2/bookings/${booking.id}/pay`);
     expect(logged).toMatchObject({ trace: { id: traceId }, route: '/api/v2/bookings/:id/pay', http: { response: { status_code: 202 } }, 'ecs.version': expect.any(String) });
