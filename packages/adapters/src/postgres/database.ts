@@ -1,7 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@aquastream/db';
-import { traceQuery } from '../tracing/spans';
 
 export interface PoolStats {
   active: number;
@@ -40,7 +39,8 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: traceQuery });
+  // Query spans come from @opentelemetry/instrumentation-pg when tracing is on (app/observability).
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     kind: 'postgres',
