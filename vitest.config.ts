@@ -1,7 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: the domain runs with no server at all; everything else gets real PostgreSQL and
-// Redis from testing/global-setup.ts (or DATABASE_URL / REDIS_URL when given).
+// Four projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
+// admission, caches, token checks, contracts) run with no server at all: `pnpm test:unit` in
+// seconds. `integration` gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or
+// DATABASE_URL / REDIS_URL / KAFKA_BROKERS when given). `scale` runs replicas of the production
+// bundle under a rush: scripts/test.sh runs it as a step of its own, after the bundle is built, so
+// it has the machine to itself.
+const UNIT = [
+  'packages/adapters/src/auth/**/*.test.ts',
+  'packages/adapters/src/cache/**/*.test.ts',
+  'packages/adapters/src/resilience/**/*.test.ts',
+  'packages/app/src/grpc/contracts.test.ts',
+  'packages/app/src/grpc/descriptors.test.ts',
+  'packages/app/src/cli/openapi.test.ts',
+  'packages/app/src/observability/cgroup.test.ts',
+];
 export default defineConfig({
   test: {
     projects: [
@@ -14,13 +27,33 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'unit',
+          include: UNIT,
+          environment: 'node',
+        },
+      },
+      {
+        test: {
           name: 'integration',
-          include: ['packages/adapters/src/**/*.test.ts', 'packages/app/src/**/*.test.ts', 'db/**/*.test.ts', 'testing/**/*.test.ts'],
+          include: ['packages/adapters/src/**/*.test.ts', 'packages/app/src/**/*.test.ts', 'db/**/*.test.ts', 'testing/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          exclude: [...UNIT, '**/*.scale.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'scale',
+          include: ['packages/app/src/**/*.scale.test.ts'],
+          environment: 'node',
+          globalSetup: ['testing/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
     ],

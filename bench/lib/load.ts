@@ -18,6 +18,8 @@ export interface LoadOptions {
   duration?: number;
   /** Stop after this many responses (e.g. one per pre-signed user). */
   amount?: number;
+  /** Requests per second offered over all connections (autocannon's overallRate); unset: as fast as answered. */
+  rate?: number;
   /** Called once per request, in send order across all connections. */
   next: () => RequestSpec;
 }
@@ -137,6 +139,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections: options.connections,
         pipelining: options.pipelining,
         ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 10 }),
+        ...(options.rate ? { overallRate: options.rate } : {}),
         timeout: 10,
         requests: [request],
       },

@@ -33,6 +33,8 @@ const EXPOSED = [
   'db_pool_connections_idle',
   'db_pool_connections_pending',
   'db_pool_connections_max',
+  'db_admission_calls',
+  'db_admission_rejected_total',
   'kafka_consumer_lag_messages',
   'kafka_consumer_lag_seconds',
   'outbox_backlog_messages',

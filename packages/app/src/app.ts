@@ -33,6 +33,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     bodyLimit: 64 * 1024,
+    // Behind the ingress, the client is the peer only when it is not a trusted proxy.
+    trustProxy: deps.config.TRUST_PROXY,
     // Ids are 36 characters; longer parameters still reach the route, whose validation names the field.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // Rejected before routing: answered as a problem too (v1 paths keep their deprecation headers).

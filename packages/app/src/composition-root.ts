@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import {
   connectPostgres,
+  createAdmission,
   createPolicies,
+  type Admission,
   createOpenMeteoWeather,
   createDegradedTokenVerifier,
   guardMethods,
@@ -24,6 +26,7 @@ import {
   createPgOutboxStore,
   createPgUnitOfWork,
   createPgWaitlistRepository,
+  createRedisInvalidationChannel,
   createSandboxPaymentGateway,
   createInProcessBus,
   createKafkaClient,
@@ -51,6 +54,8 @@ export function createUseCases(ports: {
   waitlist: domain.WaitlistRepository;
   payments: PaymentGateway;
   weather: domain.WeatherService;
+  /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
+  seatReads?: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   bookingTtlMs: number;
   waitlistHoldMs: number;
 }) {
@@ -69,7 +74,7 @@ export function createUseCases(ports: {
     createLocation: domain.makeCreateLocation(write),
     getLocation: domain.makeGetLocation({ locations }),
     listLocations: domain.makeListLocations({ locations }),
-    bookSeat: domain.makeBookSeat({ ...write, bookingTtlMs, reads: { events, bookings } }),
+    bookSeat: domain.makeBookSeat({ ...write, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
     getBooking: domain.makeGetBooking({ bookings, events }),
     listMyBookings: domain.makeListMyBookings({ bookings }),
     listEventBookings: domain.makeListEventBookings({ bookings, events }),
@@ -110,6 +115,8 @@ export interface Deps {
   metrics: Metrics;
   /** One resilience policy per dependency, shared by every call to it. */
   policies: DependencyPolicies;
+  /** Database work admitted per replica, by lane: past a full queue or a long wait, 503 overloaded. */
+  admission: { read: Admission; write: Admission };
   /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
   readOnly(): boolean;
   /** The shared Redis client, for the rate-limit store; undefined without REDIS_URL. */
@@ -146,10 +153,11 @@ function createMessaging(config: Config, logger?: Logger): Messaging {
 /** Calls `afterCommit` with the domain events of every committed transaction. */
 function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
   return {
-    async run(work) {
+    async run(work, options) {
       const written: domain.DomainEvent[] = [];
-      const result = await uow.run((tx) =>
-        work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+      const result = await uow.run(
+        (tx) => work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+        options,
       );
       if (written.length) await afterCommit(written);
       return result;
@@ -215,6 +223,14 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       { breaker },
     );
     const postgres = policies.get('postgres');
+    // Two lanes share the pool: writes may hold all connections but two, so reads (cache misses,
+    // read-only checks) never queue behind a booking rush.
+    const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
+    const admission = {
+      read: createAdmission('read', { ...admissionConfig, concurrency: config.DB_POOL_MAX }),
+      write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),
+    };
+    const reads = { admission: admission.read };
     for (const policy of policies.all())
       policy.onStateChange((state) => logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`));
 
@@ -224,7 +240,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       : createSandboxPaymentGateway();
 
     const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
-    let onLookup: (result: 'hit' | 'miss', layer: 'redis' | 'local') => void = () => undefined;
+    let onLookup: (result: 'hit' | 'miss', layer: 'redis' | 'local' | 'replica') => void = () => undefined;
     const cache = createLayeredCache({
       redis,
       localTtlMs: config.CACHE_LOCAL_TTL,
@@ -247,16 +263,26 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
         })
       : localVerifier!;
     policies.get('auth-service').onStateChange((state) => (authDegraded = state !== 'closed'));
-    const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres), cache, { ttlMs: config.CACHE_TTL });
+    const bookingReads = guardMethods(createPgBookingRepository(db), postgres, reads);
+    const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres, reads), cache, {
+      ttlMs: config.CACHE_TTL,
+      channel: redis ? createRedisInvalidationChannel(redis) : undefined,
+      // Without Redis in real mode other replicas may exist and none of their changes reach this
+      // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
+      sharedCacheDown: redis || !url ? () => cache.usingLocal() : () => true,
+      standings: bookingReads,
+      onReplicaHit: () => onLookup('hit', 'replica'),
+    });
 
     const plainUseCases = createUseCases({
-      uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres), (events) => eventCache.invalidate(events)),
+      uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, admission.write), (events) => eventCache.invalidate(events)),
       clock: systemClock,
       ids: uuidGenerator,
       events: eventCache.repository,
-      locations: guardMethods(createPgLocationRepository(db), postgres),
-      bookings: guardMethods(createPgBookingRepository(db), postgres),
-      waitlist: guardMethods(createPgWaitlistRepository(db), postgres),
+      locations: guardMethods(createPgLocationRepository(db), postgres, reads),
+      bookings: bookingReads,
+      seatReads: eventCache.seatReads,
+      waitlist: guardMethods(createPgWaitlistRepository(db), postgres, reads),
       payments,
       weather: createOpenMeteoWeather({
         baseUrl: config.WEATHER_API_URL,
@@ -275,6 +301,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
     metrics.degraded.read_only = () => postgres.state() !== 'closed';
     metrics.degraded.auth_fallback = () => authDegraded;
     metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
+    metrics.admission = () => [admission.read.stats(), admission.write.stats()];
     const redisHealth: Deps['health'] = redis
       ? { redis: { critical: false, check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })) } }
       : {};
@@ -286,7 +313,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       config,
       useCases,
       verifier,
-      idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false }),
+      idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: admission.write }),
       clock: systemClock,
       database,
       outbox,
@@ -294,6 +321,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       processed: createPgProcessedMessages(db),
       metrics,
       policies,
+      admission,
       readOnly: () => postgres.state() !== 'closed',
       redis,
       mode: url ? 'real' : 'embedded',
@@ -311,7 +339,11 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
               await postgres.execute(() => database.ping());
               const pending = await pendingMigrations(db);
               if (pending > 0) throw new Error(`${pending} migration(s) pending`);
-              return { database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL', pool: database.poolStats() };
+              return {
+                database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
+                pool: database.poolStats(),
+                admission: { read: admission.read.stats(), write: admission.write.stats() },
+              };
             }),
         },
         circuitBreakers: {
@@ -330,6 +362,7 @@ export async function createDeps(config: Config, logger?: Logger): Promise<Deps>
       },
       async close() {
         policies.dispose();
+        eventCache.close();
         await messaging.close();
         redis?.disconnect();
         await database.close();

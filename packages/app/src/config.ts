@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Durations as milliseconds ("1800000"), with a unit ("30m", "10s", "250ms") or ISO 8601 ("PT30M"). */
@@ -40,12 +41,45 @@ const optionalString = z
 
 const optionalUrl = optionalString.pipe(z.url().optional());
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isAddressOrRange = (v: string) => {
+  if (PROXY_NAMES.has(v)) return true;
+  const [address, bits, ...rest] = v.split('/');
+  if (rest.length || !address || !isIP(address)) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
+};
+
+/**
+ * Fastify's trustProxy: off, or the proxies' addresses and CIDR ranges ("10.0.0.0/8,loopback").
+ * X-Forwarded-For is believed only from those peers. A hop count is refused: Fastify 5 ignores it
+ * (it cannot tell a proxy from a client that sends the header itself).
+ */
+const trustProxy = z
+  .string()
+  .default('')
+  .transform((raw, ctx): false | string[] => {
+    const v = raw.trim();
+    if (v === '' || v === 'false') return false;
+    if (/^\d+$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'a hop count cannot tell a proxy from a client: list the proxies\' addresses or CIDR ranges' });
+      return z.NEVER;
+    }
+    const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+    const wrong = list.filter((a) => !isAddressOrRange(a));
+    if (wrong.length) {
+      ctx.addIssue({ code: 'custom', message: `not an address, CIDR range or hop count: ${wrong.join(', ')}` });
+      return z.NEVER;
+    }
+    return list;
+  });
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: port(8080),
+  TRUST_PROXY: trustProxy,
   GRPC_PORT: port(9090),
   // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
   MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
@@ -55,6 +89,13 @@ const schema = z.object({
   DB_PASSWORD: optionalString,
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DB_STATEMENT_TIMEOUT: duration('10s'),
+  // Admission: database work queued per replica (each of the read and write lanes) and how long a
+  // call may wait for a connection; past either the request is answered 503 overloaded. A queued
+  // request costs little (its connection is open anyway); a refused one is often retried at once,
+  // so the bounds are set for a rush to be served, not shed: 2,000 waiting, 10 s at most (as long
+  // as one statement may run, DB_STATEMENT_TIMEOUT).
+  DB_ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(2000),
+  DB_ADMISSION_TIMEOUT: duration('10s'),
   RUN_MIGRATIONS: bool(true),
   REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
   REDIS_PASSWORD: optionalString,

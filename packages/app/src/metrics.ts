@@ -17,6 +17,8 @@ export interface Metrics {
   /** Status providers read at scrape time. */
   degraded: Partial<Record<DegradedMode, () => boolean>>;
   breakers: () => { name: string; state: 'closed' | 'open' | 'half_open' }[];
+  /** Database admission lanes (active, queued, refused so far). */
+  admission: () => { lane: string; active: number; queued: number; rejected: number }[];
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -31,6 +33,7 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
     registry,
     degraded: {},
     breakers: () => [],
+    admission: () => [],
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
     cacheRequests: new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result', labelNames: ['cache', 'result'], registers: [registry] }),
     http: new Histogram({
@@ -55,6 +58,32 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
   pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);
   pool('db_pool_connections_pending', 'Requests waiting for a connection', (s) => s.pending);
   pool('db_pool_connections_max', 'Pool size', (s) => s.max);
+
+  new Gauge({
+    name: 'db_admission_calls',
+    help: 'Database calls admitted (running) and waiting for admission, per lane',
+    labelNames: ['lane', 'state'],
+    registers: [registry],
+    collect() {
+      for (const { lane, active, queued } of metrics.admission()) {
+        this.set({ lane, state: 'active' }, active);
+        this.set({ lane, state: 'queued' }, queued);
+      }
+    },
+  });
+  const refused = new Map<string, number>();
+  new Counter({
+    name: 'db_admission_rejected_total',
+    help: 'Database calls refused by admission (503 overloaded), per lane',
+    labelNames: ['lane'],
+    registers: [registry],
+    collect() {
+      for (const { lane, rejected } of metrics.admission()) {
+        this.inc({ lane }, rejected - (refused.get(lane) ?? 0));
+        refused.set(lane, rejected);
+      }
+    },
+  });
 
   let backlog = { messages: 0, oldestAgeSeconds: 0 };
   let backlogRead: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { freshDatabase } from '../../../testing/database';
@@ -11,9 +11,8 @@ let urls: string[];
 
 beforeAll(async () => {
   const databaseUrl = await freshDatabase('replicas');
-  // On a loaded 2-core test machine 200 requests can queue for connections past 1 s, which the
-  // postgres breaker rightly counts as slow calls; this test is about seats, not the breaker.
-  const env = { DATABASE_URL: databaseUrl, DB_POOL_MAX: '20', BREAKER_SLOW_CALL_DURATION: '30s' };
+  // Default settings, and the shared Redis every deployment of several replicas has.
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl') };
   replicas = [await startTestApp(env), await startTestApp(env)];
   urls = await Promise.all(replicas.map((r) => r.app.listen({ host: '127.0.0.1', port: 0 })));
 });

@@ -12,10 +12,19 @@ export interface TransactionScope {
   outbox: Outbox;
 }
 
+export interface UnitOfWorkOptions {
+  /**
+   * Runs when the work's turn comes, before any transaction opens; a throw ends the run with
+   * nothing done. Work may wait for its turn (a busy database), and what refused it cheaply may
+   * have changed meanwhile (an event that filled up).
+   */
+  precheck?: () => Promise<void>;
+}
+
 /**
  * Runs `work` in one transaction: everything it writes, outbox rows included, commits or rolls
  * back together. A thrown error rolls back.
  */
 export interface UnitOfWork {
-  run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T>;
+  run<T>(work: (tx: TransactionScope) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
 }

@@ -193,6 +193,7 @@ track: {{ .track }}
 {{- include "backend-event.envVar" (dict "root" $root "name" "OTEL_SERVICE_NAME" "value" $c.otel.serviceName) }}
 {{- include "backend-event.envVar" (dict "root" $root "name" "BOOKING_TTL" "value" $c.bookingTtl) }}
 {{- include "backend-event.envVar" (dict "root" $root "name" "WAITLIST_HOLD" "value" $c.waitlistHold) }}
+{{- include "backend-event.envVar" (dict "root" $root "name" "TRUST_PROXY" "value" $c.trustProxy) }}
 - name: SHUTDOWN_GRACE_MS
   value: {{ $c.shutdownGraceMs | quote }}
 - name: RUN_MIGRATIONS

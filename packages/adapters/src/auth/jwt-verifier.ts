@@ -1,5 +1,5 @@
-import { createSecretKey } from 'node:crypto';
-import { createRemoteJWKSet, importSPKI, jwtVerify, SignJWT, type JWTVerifyGetKey, type KeyObject } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
+import { createVerifier, TokenError } from 'fast-jwt';
 import { ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Role } from '@aquastream/domain';
 
 export interface JwtVerifierOptions {
@@ -27,36 +27,50 @@ function toActor(payload: Record<string, unknown>): Actor {
 /**
  * Verifies signature and expiry locally. Only the algorithms that fit the configured key are
  * accepted, so `alg: none` or an HS256 token signed with a public key never passes.
+ *
+ * Static keys (the HS256 secret, a PEM public key) are checked with fast-jwt, synchronously on
+ * node:crypto: every request of a booking rush carries a token, and WebCrypto (jose) costs several
+ * times more CPU per verification. Keys fetched from a JWKS URL stay with jose, which fetches,
+ * caches and rotates them.
  */
 export async function createJwtVerifier(options: JwtVerifierOptions): Promise<AccessTokenVerifier> {
-  const keys: { key: Uint8Array | KeyObject | JWTVerifyGetKey; algorithms: string[] }[] = [];
-  // A KeyObject made once: jose would import raw bytes again on every verification.
-  if (options.secret) keys.push({ key: createSecretKey(Buffer.from(options.secret)), algorithms: ['HS256'] });
-  if (options.jwksUrl) keys.push({ key: createRemoteJWKSet(new URL(options.jwksUrl)), algorithms: ['RS256', 'ES256'] });
+  const checks: ((token: string) => Promise<Record<string, unknown>> | Record<string, unknown>)[] = [];
+  const claims = {
+    // fast-jwt checks iss and aud only when the token has them: require them when they are configured.
+    requiredClaims: ['exp', 'sub', ...(options.issuer ? ['iss'] : []), ...(options.audience ? ['aud'] : [])],
+    ...(options.issuer ? { allowedIss: options.issuer } : {}),
+    ...(options.audience ? { allowedAud: options.audience } : {}),
+    // Verified tokens are remembered for a minute (never past their expiry): a client repeating its token costs a lookup.
+    cache: 10_000,
+    cacheTTL: 60_000,
+  };
+  if (options.secret) checks.push(createVerifier({ key: options.secret, algorithms: ['HS256'], ...claims }));
   if (options.publicKey) {
     const alg = options.publicKey.includes('BEGIN PUBLIC KEY') && /MFkwEwYHKoZIzj0CAQ/.test(options.publicKey) ? 'ES256' : 'RS256';
-    keys.push({ key: (await importSPKI(options.publicKey, alg)) as KeyObject, algorithms: [alg] });
+    checks.push(createVerifier({ key: options.publicKey, algorithms: [alg], ...claims }));
   }
-  if (keys.length === 0) throw new Error('No token verification key configured (AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY)');
+  if (options.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+    checks.push(
+      async (token) =>
+        (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], issuer: options.issuer, audience: options.audience, requiredClaims: ['exp', 'sub'] })).payload as Record<string, unknown>,
+    );
+  }
+  if (checks.length === 0) throw new Error('No token verification key configured (AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY)');
   return {
     async verify(token) {
       let lastError: unknown;
-      for (const { key, algorithms } of keys) {
+      for (const check of checks) {
         try {
-          const { payload } = await jwtVerify(token, key as Uint8Array, {
-            algorithms,
-            issuer: options.issuer,
-            audience: options.audience,
-            requiredClaims: ['exp', 'sub'],
-          });
-          return toActor(payload as Record<string, unknown>);
+          return toActor(await check(token));
         } catch (error) {
           lastError = error;
         }
       }
       if (lastError instanceof UnauthenticatedError) throw lastError;
       const code = (lastError as { code?: string })?.code;
-      throw new UnauthenticatedError(code === 'ERR_JWT_EXPIRED' ? 'The token has expired' : 'The token is not valid');
+      const expired = code === 'ERR_JWT_EXPIRED' || (lastError instanceof TokenError && code === TokenError.codes.expired);
+      throw new UnauthenticatedError(expired ? 'The token has expired' : 'The token is not valid');
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Cache, DomainEvent, Event, EventRepository } from '@aquastream/domain';
+import type { BookingRepository, Cache, DomainEvent, Event, EventRepository, UserStanding } from '@aquastream/domain';
+import type { InvalidationChannel } from '../redis/invalidation-channel';
 import { createEventCache } from './cached-event-repository';
 
 const event = (over: Partial<Event> = {}): Event => ({
@@ -140,5 +141,160 @@ describe('event cache: decoded copies', () => {
     expect(shared.map.has('event:a')).toBe(true);
     expect(await cache.repository.findById('a')).not.toBe(a);
     expect(await cache.repository.findById('a')).toEqual(a);
+  });
+});
+
+/** An in-process stand-in for the Redis channel: every replica hears every announcement at once. */
+function localChannel() {
+  const listeners: ((ids: readonly string[] | null) => void)[] = [];
+  const state = { healthy: true };
+  const channel = (): InvalidationChannel => ({
+    async publish(ids) {
+      for (const l of listeners) l(ids);
+    },
+    subscribe: (listener) => void listeners.push(listener),
+    healthy: () => state.healthy,
+    close: async () => undefined,
+  });
+  return { channel, state, reset: () => listeners.forEach((l) => l(null)) };
+}
+
+function standingsOf(rows: UserStanding[]) {
+  let reads = 0;
+  let perUser = 0;
+  const source: Pick<BookingRepository, 'standing' | 'standings'> = {
+    async standings() {
+      reads++;
+      return structuredClone(rows);
+    },
+    async standing(_eventId, userId) {
+      perUser++;
+      const row = rows.find((r) => r.userId === userId);
+      return { activeBookingId: row?.activeBookingId ?? null, offered: row?.offered ?? false };
+    },
+  };
+  return { source, reads: () => reads, perUser: () => perUser, set: (next: UserStanding[]) => (rows = next) };
+}
+
+describe('event cache: refusing bookers of a full event', () => {
+  const full = event({ available: 0 });
+  const holders: UserStanding[] = [
+    { userId: 'u-booked', activeBookingId: 'b-1', offered: false },
+    { userId: 'u-offered', activeBookingId: null, offered: true },
+  ];
+
+  it('answers every booker from one read of the standings: a conflict with its booking, an offer, or nothing', async () => {
+    const db = database(full);
+    const people = standingsOf(holders);
+    const cache = createEventCache(db.repository, mapCache(), { ttlMs: 60_000, standings: people.source });
+    expect(await cache.seatReads.bookings.standing('e-1', 'u-booked')).toEqual({ activeBookingId: 'b-1', offered: false });
+    expect(await cache.seatReads.bookings.standing('e-1', 'u-offered')).toEqual({ activeBookingId: null, offered: true });
+    for (let i = 0; i < 50; i++) expect(await cache.seatReads.bookings.standing('e-1', `u-${i}`)).toEqual({ activeBookingId: null, offered: false });
+    expect(people.reads()).toBe(1);
+    expect(people.perUser()).toBe(0);
+  });
+
+  it('reads the standings again after any change of the event, on another replica too', async () => {
+    const db = database(full);
+    const shared = mapCache();
+    const people = standingsOf(holders);
+    const a = createEventCache(db.repository, shared, { ttlMs: 60_000, standings: people.source });
+    const b = createEventCache(db.repository, shared, { ttlMs: 60_000, standings: people.source });
+    expect(await b.seatReads.bookings.standing('e-1', 'u-new')).toEqual({ activeBookingId: null, offered: false });
+    // u-new takes a seat released by another booker: committed, then announced by replica A.
+    people.set([...holders, { userId: 'u-new', activeBookingId: 'b-2', offered: false }]);
+    await a.invalidate([seatTaken]);
+    expect(await b.seatReads.bookings.standing('e-1', 'u-new')).toEqual({ activeBookingId: 'b-2', offered: false });
+    expect(people.reads()).toBe(2);
+  });
+
+  it('asks the database per booker while the shared cache is down (a local copy could miss a release elsewhere)', async () => {
+    const db = database(full);
+    const people = standingsOf(holders);
+    let down = false;
+    const cache = createEventCache(db.repository, mapCache(), { ttlMs: 60_000, standings: people.source, sharedCacheDown: () => down });
+    await cache.seatReads.events.findById('e-1');
+    down = true;
+    await cache.seatReads.events.findById('e-1');
+    await cache.seatReads.bookings.standing('e-1', 'u-booked');
+    expect(db.reads()).toBe(2);
+    expect(people.perUser()).toBe(1);
+    expect(people.reads()).toBe(0);
+  });
+
+  it('keeps no standings for an event with more holders than maxStandings', async () => {
+    const people = standingsOf(holders);
+    const cache = createEventCache(database(full).repository, mapCache(), { ttlMs: 60_000, standings: people.source, maxStandings: 1 });
+    expect(await cache.seatReads.bookings.standing('e-1', 'u-booked')).toEqual({ activeBookingId: 'b-1', offered: false });
+    expect(people.perUser()).toBe(1);
+  });
+});
+
+describe('event cache: each replica\'s own copy', () => {
+  it('serves repeated reads without asking the shared cache, and drops the copy when another replica announces a change', async () => {
+    const db = database(event());
+    const shared = mapCache();
+    let sharedReads = 0;
+    const counted: Cache = { ...shared, get: (k) => (sharedReads++, shared.get(k)) };
+    const bus = localChannel();
+    const a = createEventCache(db.repository, counted, { ttlMs: 60_000, channel: bus.channel() });
+    const b = createEventCache(db.repository, counted, { ttlMs: 60_000, channel: bus.channel() });
+
+    const first = await b.repository.findById('e-1');
+    const asked = sharedReads;
+    for (let i = 0; i < 10; i++) expect(await b.repository.findById('e-1')).toBe(first);
+    expect(sharedReads).toBe(asked);
+
+    db.write(event({ available: 3 }));
+    await a.invalidate([seatTaken]);
+    expect((await b.repository.findById('e-1'))!.available).toBe(3);
+  });
+
+  it('serves nothing of its own while the channel is unhealthy, and starts afresh after missed announcements', async () => {
+    const db = database(event());
+    const bus = localChannel();
+    const shared = mapCache();
+    const b = createEventCache(db.repository, shared, { ttlMs: 60_000, channel: bus.channel() });
+    await b.repository.findById('e-1');
+
+    // The channel stalls: a change made meanwhile is never announced to b.
+    bus.state.healthy = false;
+    db.write(event({ available: 1 }));
+    shared.map.delete('event:e-1');
+    expect((await b.repository.findById('e-1'))!.available).toBe(1);
+
+    // Back: b dropped everything it held (reset) and reads through again.
+    bus.reset();
+    bus.state.healthy = true;
+    db.write(event({ available: 0 }));
+    shared.map.delete('event:e-1');
+    expect((await b.repository.findById('e-1'))!.available).toBe(0);
+  });
+
+  it('shares one database read between concurrent misses, and never hands a read that began before a change to a reader that came after it', async () => {
+    const releases: (() => void)[] = [];
+    let reads = 0;
+    let row = event({ available: 1 });
+    const inner = {
+      async findById() {
+        reads++;
+        const seen = structuredClone(row);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return seen;
+      },
+    } as unknown as EventRepository;
+    const cache = createEventCache(inner, mapCache(), { ttlMs: 60_000, channel: localChannel().channel() });
+    const together = [cache.repository.findById('e-1'), cache.repository.findById('e-1'), cache.repository.findById('e-1')];
+    await new Promise((r) => setImmediate(r));
+    expect(reads).toBe(1);
+    // The last seat is released and announced while that read is in flight.
+    row = event({ available: 2 });
+    await cache.invalidate([seatTaken]);
+    const after = cache.repository.findById('e-1');
+    await new Promise((r) => setImmediate(r));
+    expect(reads).toBe(2);
+    for (const release of releases) release();
+    expect((await Promise.all(together)).map((e) => e!.available)).toEqual([1, 1, 1]);
+    expect((await after)!.available).toBe(2);
   });
 });

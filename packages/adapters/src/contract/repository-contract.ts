@@ -289,6 +289,28 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         await s.scope.bookings.update({ ...booking, status: 'CANCELLED', expiresAt: null, updatedAt: at(1) });
         expect(await s.scope.bookings.standing(other.id, waiting.userId)).toEqual({ activeBookingId: null, offered: false });
       });
+
+      it('lists every standing on an event at once: bookings, offers, both; never the waiting or the inactive', async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const offered = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) });
+        const waiting = anEntry(event.id);
+        for (const e of [offered, waiting]) await s.scope.waitlist.insert(e);
+        const booked = aBooking(event.id);
+        const bookedAndOffered = aBooking(event.id, { userId: offered.userId });
+        const cancelled = aBooking(event.id, { status: 'CANCELLED', expiresAt: null });
+        const elsewhere = aBooking(other.id, { userId: waiting.userId });
+        for (const b of [booked, bookedAndOffered, cancelled, elsewhere]) await s.scope.bookings.insert(b);
+
+        const byUser = <T extends { userId: string }>(list: T[]) => [...list].sort((a, b) => a.userId.localeCompare(b.userId));
+        expect(byUser(await s.scope.bookings.standings(event.id))).toEqual(
+          byUser([
+            { userId: booked.userId, activeBookingId: booked.id, offered: false },
+            { userId: offered.userId, activeBookingId: bookedAndOffered.id, offered: true },
+          ]),
+        );
+        expect(await s.scope.bookings.standings(other.id)).toEqual([{ userId: waiting.userId, activeBookingId: elsewhere.id, offered: false }]);
+      });
     });
 
     describe('unit of work', () => {

@@ -8,6 +8,7 @@ import type {
   LocationRepository,
   Outbox,
   TransactionScope,
+  UnitOfWorkOptions,
   UnitOfWork,
   WaitlistEntry,
   WaitlistRepository,
@@ -118,6 +119,13 @@ function bookingRepository(s: () => State): BookingRepository {
       const offered = [...s().waitlist.values()].some((w) => w.eventId === eventId && w.userId === userId && w.status === 'OFFERED');
       return { activeBookingId: booking?.id ?? null, offered };
     },
+    async standings(eventId) {
+      const byUser = new Map<string, { userId: string; activeBookingId: string | null; offered: boolean }>();
+      const of = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { userId, activeBookingId: null, offered: false }).get(userId)!;
+      for (const b of all()) if (b.eventId === eventId && active(b)) of(b.userId).activeBookingId = b.id;
+      for (const w of s().waitlist.values()) if (w.eventId === eventId && w.status === 'OFFERED') of(w.userId).offered = true;
+      return [...byUser.values()];
+    },
     async list(f, page) {
       const rows = all()
         .filter((b) => (!f.userId || b.userId === f.userId) && (!f.eventId || b.eventId === f.eventId) && (!f.status || b.status === f.status))
@@ -217,8 +225,10 @@ export function createMemoryStore(): MemoryStore {
   return {
     ...scope,
     outboxRows: () => structuredClone(state.outbox),
-    run<T>(work: (tx: TransactionScope) => Promise<T>): Promise<T> {
+    run<T>(work: (tx: TransactionScope) => Promise<T>, options?: UnitOfWorkOptions): Promise<T> {
       const result = chain.then(async () => {
+        // Its turn: transactions here run one at a time.
+        await options?.precheck?.();
         const snapshot = cloneState(state);
         try {
           return await work(scope);

@@ -35,6 +35,21 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
         .executeTakeFirstOrThrow();
       return { activeBookingId: row.booking_id ?? null, offered: Boolean(row.offered) };
     },
+    async standings(eventId) {
+      // Read when an event is full: who may still get past the refusal (a conflict to report, an offer to claim).
+      const [booked, offered] = await Promise.all([
+        db.selectFrom('bookings').select(['user_id', 'id']).where('event_id', '=', eventId).where('status', 'in', ACTIVE).execute(),
+        db.selectFrom('waitlist').select('user_id').where('event_id', '=', eventId).where('status', '=', 'OFFERED').execute(),
+      ]);
+      const byUser = new Map<string, { userId: string; activeBookingId: string | null; offered: boolean }>();
+      for (const row of booked) byUser.set(row.user_id, { userId: row.user_id, activeBookingId: row.id, offered: false });
+      for (const row of offered) {
+        const known = byUser.get(row.user_id);
+        if (known) known.offered = true;
+        else byUser.set(row.user_id, { userId: row.user_id, activeBookingId: null, offered: true });
+      }
+      return [...byUser.values()];
+    },
     async list(f, page) {
       let q = db.selectFrom('bookings');
       if (f.userId) q = q.where('user_id', '=', f.userId);

@@ -1,12 +1,15 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@aquastream/db';
+import { recordWait } from '../resilience/wait-meter';
 
 export interface PoolStats {
   active: number;
   idle: number;
   pending: number;
   max: number;
+  /** Connections handed out since start: one per statement outside a transaction, one per transaction. */
+  acquired: number;
 }
 
 export interface DatabaseHandle {
@@ -39,15 +42,33 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  let acquired = 0;
+  pool.on('acquire', () => acquired++);
+  // Waiting for a busy pool's next free connection is load, not the database's answer: recorded
+  // so the postgres breaker leaves it out when it judges a call slow. Opening a new connection is
+  // the database's own time and stays in.
+  const metered = {
+    async connect() {
+      if (pool.idleCount > 0 || pool.totalCount < max) return pool.connect();
+      const started = performance.now();
+      try {
+        return await pool.connect();
+      } finally {
+        recordWait(performance.now() - started);
+      }
+    },
+    end: () => pool.end(),
+    options: pool.options,
+  };
   // Query spans come from @opentelemetry/instrumentation-pg when tracing is on (app/observability).
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: metered }) });
   return {
     db,
     kind: 'postgres',
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
-    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max }),
+    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max, acquired }),
     close: () => db.destroy(),
   };
 }

@@ -1,6 +1,6 @@
 import { isTaskCancelledError } from 'cockatiel';
-import { ReadOnlyModeError, type UnitOfWork } from '@aquastream/domain';
-import { isBrokenCircuit, type DependencyPolicy } from '../resilience/index';
+import { OverloadedError, ReadOnlyModeError, type UnitOfWork } from '@aquastream/domain';
+import { AdmissionRejectedError, isBrokenCircuit, type Admission, type DependencyPolicy } from '../resilience/index';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
@@ -21,25 +21,41 @@ function readOnly(policy: DependencyPolicy): ReadOnlyModeError {
   return new ReadOnlyModeError(Math.max(1, Math.ceil((policy.retryAfterMs() || 10_000) / 1000)));
 }
 
-/** Turns an unreachable database or an open breaker into the domain's read-only-mode refusal. */
+/**
+ * Turns an unreachable database or an open breaker into the domain's read-only-mode refusal, and a
+ * call the admission limit refused into "overloaded": the database is fine, this replica is busy.
+ */
 function translate(policy: DependencyPolicy, error: unknown): unknown {
+  if (error instanceof AdmissionRejectedError) return new OverloadedError(1);
   return isBrokenCircuit(error) || isConnectionError(error) ? readOnly(policy) : error;
 }
 
-/** Every write transaction goes through the postgres breaker; when it is open, writes are refused at once. */
-export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy): UnitOfWork {
+/**
+ * Admission comes first: a call waits for a slot outside the breaker, so time spent queueing is
+ * never judged as the database's. An open breaker refuses at once rather than after the queue.
+ */
+function admitted<T>(policy: DependencyPolicy, admission: Admission | undefined, call: () => Promise<T>): Promise<T> {
+  if (!admission) return call();
+  if (policy.state() === 'open') return Promise.reject(readOnly(policy));
+  return admission.run(call);
+}
+
+/** Every write transaction goes through the admission limit and the postgres breaker; when it is open, writes are refused at once. */
+export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admission?: Admission): UnitOfWork {
   return {
-    run: (work) =>
-      policy
-        .execute((signal) =>
+    run: (work, options) =>
+      admitted(policy, admission, async () => {
+        // Its turn has come: refusals that became certain while it queued cost no transaction.
+        await options?.precheck?.();
+        return policy.execute((signal) =>
           uow.run(async (tx) => {
             const result = await work(tx);
             // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
             signal.throwIfAborted();
             return result;
           }),
-        )
-        .catch((error: unknown) => Promise.reject(translate(policy, error))),
+        );
+      }).catch((error: unknown) => Promise.reject(translate(policy, error))),
   };
 }
 
@@ -47,7 +63,8 @@ export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy): Unit
  * Wraps every method of a read-side repository or store in the postgres policy (reads are
  * idempotent, so they may be retried); failures surface as ReadOnlyModeError.
  */
-export function guardMethods<T extends object>(target: T, policy: DependencyPolicy, options: { idempotent?: boolean } = { idempotent: true }): T {
+export function guardMethods<T extends object>(target: T, policy: DependencyPolicy, options: { idempotent?: boolean; admission?: Admission } = { idempotent: true }): T {
+  const executeOptions = { idempotent: options.idempotent ?? true };
   const guarded = {} as T;
   for (const key of Object.keys(target) as (keyof T)[]) {
     const value = target[key];
@@ -55,7 +72,7 @@ export function guardMethods<T extends object>(target: T, policy: DependencyPoli
       typeof value === 'function'
         ? ((async (...args: unknown[]) => {
             try {
-              return await policy.execute(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), options);
+              return await admitted(policy, options.admission, () => policy.execute(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), executeOptions));
             } catch (error) {
               throw translate(policy, error);
             }

@@ -19,6 +19,9 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
 
 export function createPgUnitOfWork(db: Kysely<Database>): UnitOfWork {
   return {
-    run: (work) => db.transaction().execute((trx) => work(createPgScope(trx))),
+    async run(work, options) {
+      await options?.precheck?.();
+      return db.transaction().execute((trx) => work(createPgScope(trx)));
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { TaskCancelledError } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CircuitStateName } from './circuit-state';
+import { recordWait } from './wait-meter';
 import { createDependencyPolicy, type DependencyPolicy, type DependencyPolicyOptions } from './dependency-policy';
 import { CircuitOpenError, isBrokenCircuit } from './errors';
 
@@ -373,6 +374,23 @@ describe('createDependencyPolicy', () => {
       await policy.execute(takes(10)); // 2 of 4 slow
       expect(policy.state()).toBe('closed');
       await policy.execute(takes(70)); // window: 51 60 10 70 -> 3 of 4
+      expect(policy.state()).toBe('open');
+    });
+
+    it('leaves out the time a call recorded as waiting for a local resource (a pool slot): load is not slowness', async () => {
+      let now = 0;
+      const queuedThenAnswered = (waitMs: number, workMs: number) => async () => {
+        now += waitMs;
+        recordWait(waitMs); // what the postgres pool records while a busy pool makes the call wait
+        now += workMs;
+        return 'ok';
+      };
+      const { policy } = policyOf({ clock: { now: () => now }, breaker: { slowCallDurationMs: 1_000, minimumCalls: 4, windowSize: 4 } });
+      for (let i = 0; i < 4; i++) await policy.execute(queuedThenAnswered(5_000, 20));
+      expect(policy.stats()).toMatchObject({ calls: 4, slowCalls: 0 });
+      expect(policy.state()).toBe('closed');
+      // The database itself answering slowly still counts, however short the queue: 2 of the last 4.
+      for (let i = 0; i < 2; i++) await policy.execute(queuedThenAnswered(10, 1_500));
       expect(policy.state()).toBe('open');
     });
 

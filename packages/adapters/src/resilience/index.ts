@@ -13,3 +13,5 @@ export {
   type PolicyStats,
 } from './dependency-policy';
 export { DEPENDENCY_NAMES, createPolicies, type DependencyName, type DependencyPolicies, type PoliciesConfig } from './registry';
+export { AdmissionRejectedError, createAdmission, type Admission, type AdmissionConfig, type AdmissionStats } from './admission';
+export { recordWait } from './wait-meter';

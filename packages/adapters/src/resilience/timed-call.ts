@@ -1,4 +1,5 @@
 import { type FailureReason } from 'cockatiel';
+import { meterWaits } from './wait-meter';
 
 /** What the breaker records for one call. */
 export interface CallOutcome {
@@ -42,15 +43,20 @@ export interface TimingOptions {
   isRecorded(error: unknown): boolean;
 }
 
-/** Runs `call`, resolving to a TimedResult or rejecting with a TimedFailure. */
+/**
+ * Runs `call`, resolving to a TimedResult or rejecting with a TimedFailure. Time the call recorded
+ * as local waiting (recordWait: a pool slot) is not part of its duration.
+ */
 export async function timeCall<T>(call: () => Promise<T>, options: TimingOptions): Promise<TimedResult<T>> {
   const started = options.clock.now();
+  const meter = { waitedMs: 0 };
+  const elapsed = () => Math.max(0, options.clock.now() - started - meter.waitedMs);
   try {
-    const value = await call();
-    const durationMs = options.clock.now() - started;
+    const value = await meterWaits(meter, call);
+    const durationMs = elapsed();
     return new TimedResult(value, durationMs, durationMs > options.slowCallDurationMs);
   } catch (error) {
-    const durationMs = options.clock.now() - started;
+    const durationMs = elapsed();
     throw new TimedFailure(error, durationMs, durationMs > options.slowCallDurationMs, options.isRecorded(error));
   }
 }

@@ -131,7 +131,7 @@ describe('contract guard: proto changes', () => {
   });
 });
 
-describe('contract guard: REST v1', () => {
+describe('contract guard: REST v1 and operationIds', () => {
   it('reports a removed, retyped, nullable or optional v1 JSON field and a removed v1 operation', () => {
     const doc = openapi();
     const props = doc.components.schemas.EventV1.properties;
@@ -154,12 +154,25 @@ describe('contract guard: REST v1', () => {
     expect(summary(withOpenApi(gone))).toEqual(['removed-schema rest:EventV1']);
   });
 
+  it('reports a renamed or dropped operationId and a removed v2 operation: generated clients call methods by those names', () => {
+    const doc = openapi();
+    doc.paths['/api/v2/events/{id}'].get.operationId = 'fetchEvent';
+    delete doc.paths['/api/v2/bookings'].post.operationId;
+    delete doc.paths['/api/v2/events/{id}/publish'];
+    expect(summary(withOpenApi(doc)).sort()).toEqual(
+      ['changed-operation-id rest:GET /api/v2/events/{id}', 'changed-operation-id rest:POST /api/v2/bookings', 'removed-operation rest:POST /api/v2/events/{id}/publish'].sort(),
+    );
+    expect(snapshot.rest.operationIds['GET /api/v2/events/{id}']).toBe('getEvent');
+    expect(snapshot.rest.operationIds['POST /api/v2/bookings']).toBe('bookSeat');
+  });
+
   it('allows a new v1 JSON field and a new operation', () => {
     const doc = openapi();
     doc.components.schemas.EventV1.properties.end_date = { type: 'string' };
-    doc.paths['/api/v1/events/{id}'].patch = { responses: {} };
+    doc.paths['/api/v1/events/{id}'].patch = { operationId: 'patchEventV1', responses: {} };
     const changes = compareContracts(snapshot, withOpenApi(doc));
     expect(breaking(changes)).toEqual([]);
     expect(changes.map((c) => c.path)).toContain('rest:EventV1.end_date');
+    expect(changes.map((c) => c.path)).toContain('rest:PATCH /api/v1/events/{id}');
   });
 });

@@ -48,6 +48,12 @@ export interface RestContract {
   schemas: Record<string, { properties: Record<string, RestPropertyContract>; required: string[] }>;
   /** `METHOD /path` of every v1 operation. */
   operations: string[];
+  /**
+   * The operationId of every operation (v1, v2, actuator) by `METHOD /path`: generated clients name
+   * their methods after it, so a renamed id breaks them as surely as a removed path. `null` when an
+   * operation has none.
+   */
+  operationIds: Record<string, string | null>;
 }
 
 export interface ContractSnapshot {
@@ -134,7 +140,7 @@ export function describeProto(file: string, includeDirs: string[] = [], pkg = PR
 }
 
 interface OpenApiDoc {
-  paths?: Record<string, Record<string, unknown>>;
+  paths?: Record<string, Record<string, { operationId?: string } | unknown>>;
   components?: { schemas?: Record<string, { properties?: Record<string, Record<string, unknown>>; required?: string[] }> };
 }
 
@@ -159,11 +165,14 @@ export function describeRest(doc: OpenApiDoc, schemas: readonly string[] = REST_
     out[name] = { properties: sorted(properties), required: [...(schema.required ?? [])].sort() };
   }
   const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-  const operations = Object.entries(doc.paths ?? {})
-    .filter(([path]) => path.startsWith(REST_V1_PREFIX))
-    .flatMap(([path, ops]) => Object.keys(ops).filter((m) => methods.includes(m)).map((m) => `${m.toUpperCase()} ${path}`))
-    .sort();
-  return { schemas: sorted(out), operations };
+  const all = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([m]) => methods.includes(m))
+      .map(([m, op]) => ({ path, key: `${m.toUpperCase()} ${path}`, operationId: (op as { operationId?: string }).operationId ?? null })),
+  );
+  const operations = all.filter((o) => o.path.startsWith(REST_V1_PREFIX)).map((o) => o.key).sort();
+  const operationIds = sorted(Object.fromEntries(all.map((o) => [o.key, o.operationId])));
+  return { schemas: sorted(out), operations, operationIds };
 }
 
 /** The contracts of the working tree: the real proto and the committed openapi.json. */
@@ -204,6 +213,7 @@ export interface Change {
     | 'removed-property'
     | 'changed-property'
     | 'removed-operation'
+    | 'changed-operation-id'
     | 'added';
   /** Where: `grpc:org.aquastream.event.api.EventResponse.title`, `rest:EventV1.start_date`, ... */
   path: string;
@@ -309,6 +319,18 @@ export function compareContracts(before: ContractSnapshot, after: ContractSnapsh
   }
   for (const op of r0.operations)
     if (!r1.operations.includes(op)) changes.push({ severity: 'breaking', kind: 'removed-operation', path: `rest:${op}`, message: `v1 operation ${op} was removed` });
+  const ids0 = r0.operationIds ?? {};
+  const ids1 = r1.operationIds ?? {};
+  for (const [op, id] of Object.entries(ids0)) {
+    const path = `rest:${op}`;
+    if (!(op in ids1)) {
+      // A removed v1 operation is reported above already.
+      if (!r0.operations.includes(op)) changes.push({ severity: 'breaking', kind: 'removed-operation', path, message: `operation ${op} (${id}) was removed` });
+    } else if (ids1[op] !== id)
+      changes.push({ severity: 'breaking', kind: 'changed-operation-id', path, message: `operationId of ${op} changed from ${id} to ${ids1[op]} (renames the method of generated clients)` });
+  }
+  for (const [op, id] of Object.entries(ids1))
+    if (!(op in ids0)) changes.push({ severity: 'added', kind: 'added', path: `rest:${op}`, message: `operation ${op} (${id}) added` });
   return changes;
 }
 

@@ -1,4 +1,4 @@
-import { ValidationError, type Event, type FieldError } from '@aquastream/domain';
+import { ValidationError, whyNotBookable, type Event, type FieldError } from '@aquastream/domain';
 import { eventV1Dto } from '../routes/events/presenters';
 
 /** Plain objects shaped like the proto messages (proto field names, enums as their names). */
@@ -113,20 +113,9 @@ export function eventResponse(e: Event, selection: Selection): EventResponseMess
   return response;
 }
 
-/** Mirrors the checks of bookSeat, in its order, so `bookable` predicts what a booking gets. */
+/** The domain's bookability rule (the one bookSeat applies), so `bookable` predicts what a booking gets. */
 export function availability(e: Event, now: Date): EventAvailabilityMessage {
-  const reason =
-    e.status === 'DRAFT'
-      ? 'NOT_PUBLISHED'
-      : e.status === 'CANCELLED'
-        ? 'CANCELLED'
-        : e.status === 'COMPLETED'
-          ? 'COMPLETED'
-          : e.startDate <= now
-            ? 'ALREADY_STARTED'
-            : e.available <= 0
-              ? 'SOLD_OUT'
-              : 'UNSPECIFIED';
+  const reason = whyNotBookable(e, now) ?? 'UNSPECIFIED';
   return {
     event_id: e.id,
     capacity: e.capacity,

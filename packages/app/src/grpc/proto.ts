@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { withProtocMapEntries } from './descriptors';
 
 /** The proto package of the public gRPC API and its one service. */
 export const PROTO_PACKAGE = 'org.aquastream.event.api';
@@ -33,10 +34,13 @@ export const eventProtoPath = (): string => join(protoDir(), EVENT_PROTO_FILE);
  */
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true };
 
-/** The event service and, for server reflection, grpc.health.v1 too (so grpcurl can describe both). */
+/**
+ * The event service and, for server reflection, grpc.health.v1 too (so grpcurl can describe both),
+ * with descriptors that Go's protobuf accepts (see withProtocMapEntries).
+ */
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   const healthRoot = resolve(dirname(healthProtoPath), '../..');
-  return protoLoader.loadSync([EVENT_PROTO_FILE, 'health/v1/health.proto'], { ...LOADER_OPTIONS, includeDirs: [protoDir(), healthRoot] });
+  return withProtocMapEntries(protoLoader.loadSync([EVENT_PROTO_FILE, 'health/v1/health.proto'], { ...LOADER_OPTIONS, includeDirs: [protoDir(), healthRoot] }));
 }
 
 /** Field names of a message of the event API, from its descriptor. */

@@ -27,6 +27,7 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'PAYMENT.DECLINED': { status: 402, slug: 'payment-declined', title: 'The payment was declined' },
   'WAITLIST.CONFLICT': { status: 409, slug: 'waitlist-conflict', title: 'Cannot join the waitlist' },
   'SERVICE.READ_ONLY': { status: 503, slug: 'read-only-mode', title: 'Read-only mode' },
+  'SERVICE.OVERLOADED': { status: 503, slug: 'overloaded', title: 'Overloaded' },
   'DEPENDENCY.UNAVAILABLE': { status: 503, slug: 'dependency-unavailable', title: 'A dependency is unavailable' },
 };
 
@@ -130,7 +131,10 @@ export const problemPlugin = fp(
       if (isDomainError(error)) {
         const problem = problemOf(error, request.url);
         if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
-        if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
+        // Overload refusals come by the thousand and are counted (db_admission_rejected_total): one
+        // log line (with its stack) each would add to the very load being shed.
+        if (error.code === 'SERVICE.OVERLOADED') request.log.debug({ code: error.code }, 'request refused: overloaded');
+        else if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
         return sendProblem(reply, problem);
       }
       if (hasZodFastifySchemaValidationErrors(error)) {

@@ -7,7 +7,10 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 type Schema = Record<string, unknown>;
 type Response = { description?: string; headers?: Record<string, Schema>; content?: Schema };
 type Operation = { requestBody?: unknown; responses?: Record<string, Response> };
-type Document = { paths?: Record<string, Record<string, Operation>>; components?: { headers?: Record<string, Schema> } };
+type Document = {
+  paths?: Record<string, Record<string, Operation>>;
+  components?: { headers?: Record<string, Schema>; schemas?: Record<string, Schema> };
+};
 
 const header = (description: string, required: boolean, schema: Schema = { type: 'string' }) => ({ description, required, schema });
 /** Headers the plugins add, described once under components.headers. */
@@ -48,6 +51,70 @@ export function documentPluginBehaviour(doc: Document): Document {
   return doc;
 }
 
+const SCHEMA_REF = '#/components/schemas/';
+
+/** Calls `visit` on every object inside `node`, parents first. */
+function walk(node: unknown, visit: (object: Schema) => void): void {
+  if (Array.isArray(node)) for (const item of node) walk(item, visit);
+  else if (node && typeof node === 'object') {
+    visit(node as Schema);
+    for (const value of Object.values(node)) walk(value, visit);
+  }
+}
+
+/** Names of the component schemas that `node` references. */
+function referencedSchemas(node: unknown): Set<string> {
+  const names = new Set<string>();
+  walk(node, (object) => {
+    if (typeof object.$ref === 'string' && object.$ref.startsWith(SCHEMA_REF)) names.add(object.$ref.slice(SCHEMA_REF.length));
+  });
+  return names;
+}
+
+/**
+ * What the zod converter leaves for generic OpenAPI 3.0 tools to trip on, fixed without changing
+ * what any schema accepts:
+ * - `nullable: true` beside `allOf: [$ref]` without `type`: OpenAPI 3.0.3 applies `nullable` only
+ *   together with `type`, so such a field was "not nullable" to strict tools and code generators;
+ *   it gets the type of the referenced schema.
+ * - Every registered zod schema comes out twice, as `X` (responses) and `XInput` (request bodies);
+ *   the twins that no operation uses go, and a request schema whose response twin went takes the
+ *   plain name (`EventRequest`, not `EventRequestInput`), which is what generated clients show.
+ */
+export function tidySchemas(doc: Document): Document {
+  const schemas = doc.components?.schemas;
+  if (!schemas) return doc;
+  walk(doc, (object) => {
+    if (object.nullable !== true || object.type !== undefined || !Array.isArray(object.allOf)) return;
+    const types = new Set(
+      (object.allOf as Schema[]).map((part) => (typeof part.$ref === 'string' ? schemas[part.$ref.slice(SCHEMA_REF.length)]?.type : part.type)),
+    );
+    const [type] = [...types];
+    if (types.size === 1 && typeof type === 'string') object.type = type;
+  });
+
+  const used = new Set<string>();
+  const pending = [...referencedSchemas(doc.paths)];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (used.has(name)) continue;
+    used.add(name);
+    pending.push(...referencedSchemas(schemas[name]));
+  }
+  const renamed = new Map<string, string>();
+  for (const name of used) if (name.endsWith('Input') && !used.has(name.slice(0, -'Input'.length))) renamed.set(name, name.slice(0, -'Input'.length));
+  const kept = Object.keys(schemas)
+    .filter((name) => used.has(name))
+    .map((name) => [renamed.get(name) ?? name, schemas[name]!] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  doc.components!.schemas = Object.fromEntries(kept);
+  walk(doc, (object) => {
+    if (typeof object.$ref !== 'string' || !object.$ref.startsWith(SCHEMA_REF)) return;
+    const name = renamed.get(object.$ref.slice(SCHEMA_REF.length));
+    if (name) object.$ref = SCHEMA_REF + name;
+  });
+  return doc;
+}
+
 /** The OpenAPI document is generated from the routes' zod schemas; `openapi.json` is its committed copy. */
 export const swaggerPlugin = fp<{ version: string; ui: boolean }>(
   async (app: FastifyInstance, { version, ui }) => {
@@ -60,19 +127,21 @@ export const swaggerPlugin = fp<{ version: string; ui: boolean }>(
             'Events and bookings of AquaStream. `/api/v2` is the current API; `/api/v1/events` keeps the old contract and answers with Deprecation, Sunset and Link headers. Errors are RFC 7807 problems.',
           version,
         },
+        // Relative: the document is served by the service it describes, on whatever host and port.
+        servers: [{ url: '/', description: 'The service that serves this document' }],
         tags: [
-          { name: 'events' },
-          { name: 'locations' },
-          { name: 'bookings' },
-          { name: 'waitlist' },
-          { name: 'payments' },
-          { name: 'events v1 (deprecated)' },
-          { name: 'actuator' },
+          { name: 'events', description: 'Events: created as DRAFT by an organizer, then published, cancelled or completed' },
+          { name: 'locations', description: 'Places where events happen, with optional coordinates for the weather forecast' },
+          { name: 'bookings', description: 'Seats: a booking holds one seat, PENDING until paid (or CONFIRMED at once when free)' },
+          { name: 'waitlist', description: 'The first-come line of a full event; a freed seat is offered to the next in line' },
+          { name: 'payments', description: 'Callbacks from the Payment Service' },
+          { name: 'events v1 (deprecated)', description: 'The old events contract, kept unchanged until its Sunset date; use /api/v2/events' },
+          { name: 'actuator', description: 'Health probes, metrics and build information for operators (no authentication)' },
         ],
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
       transform: jsonSchemaTransform,
-      transformObject: (input) => documentPluginBehaviour(jsonSchemaTransformObject(input) as Document) as ReturnType<typeof jsonSchemaTransformObject>,
+      transformObject: (input) => tidySchemas(documentPluginBehaviour(jsonSchemaTransformObject(input) as Document)) as ReturnType<typeof jsonSchemaTransformObject>,
     });
     if (ui) await app.register(swaggerUi, { routePrefix: '/docs' });
   },

@@ -129,3 +129,5 @@ export const DateTimeInput = z
 type Security = { [label: string]: readonly string[] }[];
 export const bearer: Security = [{ bearerAuth: [] }];
 export const optionalBearer: Security = [{}, { bearerAuth: [] }];
+/** No token needed or read: said explicitly, so a route that forgets `security` stands out. */
+export const anonymous: Security = [];

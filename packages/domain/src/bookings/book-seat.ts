@@ -3,6 +3,7 @@ import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
+import { whyNotBookable } from '../events/event';
 import { newBooking, type Booking } from './booking';
 import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
 import type { EventRepository } from '../events/ports';
@@ -15,7 +16,7 @@ export interface BookSeatDeps {
   ids: IdGenerator;
   bookingTtlMs: number;
   /** Read side (may be cached), for refusing a full event without opening a transaction. */
-  reads: { events: EventRepository; bookings: Pick<BookingRepository, 'standing'> };
+  reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
 }
 
 /**
@@ -25,7 +26,7 @@ export interface BookSeatDeps {
  */
 async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, now: Date): Promise<void> {
   const event = await reads.events.findById(eventId);
-  if (!event || event.status !== 'PUBLISHED' || event.startDate <= now || event.available > 0) return;
+  if (!event || whyNotBookable(event, now) !== 'SOLD_OUT') return;
   // One read for both exceptions: an offer may claim its held seat; a booking is a conflict.
   const standing = await reads.bookings.standing(eventId, userId);
   if (standing.offered) return;
@@ -49,13 +50,16 @@ export const makeBookSeat =
   ({ uow, clock, ids, bookingTtlMs, reads }: BookSeatDeps) =>
   async (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
     const user = requireUser(actor);
-    await refuseWhenFull(reads, input.eventId, user.userId, clock.now());
+    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, clock.now());
+    await refuse();
+    // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(async (tx) => {
       const now = clock.now();
       const event = await tx.events.findById(input.eventId);
-      if (!event || event.status === 'DRAFT') throw new EventNotFoundError(input.eventId);
-      if (event.status !== 'PUBLISHED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
-      if (event.startDate <= now) throw new EventNotBookableError(event.id, 'it has already started');
+      const reason = event && whyNotBookable(event, now);
+      if (!event || reason === 'NOT_PUBLISHED') throw new EventNotFoundError(input.eventId);
+      if (reason === 'CANCELLED' || reason === 'COMPLETED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
+      if (reason === 'ALREADY_STARTED') throw new EventNotBookableError(event.id, 'it has already started');
 
       const existing = await tx.bookings.findActive(event.id, user.userId);
       if (existing) throw new BookingConflictError(event.id, existing.id);
@@ -74,5 +78,5 @@ export const makeBookSeat =
       if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
       await tx.outbox.add(events);
       return booking;
-    });
+    }, { precheck: refuse });
   };

@@ -8,6 +8,11 @@ export interface SeatStanding {
   offered: boolean;
 }
 
+/** A user with something on one event: an active booking and/or a waitlist offer. */
+export interface UserStanding extends SeatStanding {
+  userId: string;
+}
+
 export interface BookingRepository {
   findById(id: string): Promise<Booking | null>;
   findByIdForUpdate(id: string): Promise<Booking | null>;
@@ -15,6 +20,8 @@ export interface BookingRepository {
   findActive(eventId: string, userId: string): Promise<Booking | null>;
   /** The user's active booking and waitlist offer for the event, in one read. */
   standing(eventId: string, userId: string): Promise<SeatStanding>;
+  /** Every user holding an active booking or a waitlist offer for the event, in one read. */
+  standings(eventId: string): Promise<UserStanding[]>;
   list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
   /** Throws BookingConflictError when the user already holds an active booking for the event. */
   insert(booking: Booking): Promise<void>;

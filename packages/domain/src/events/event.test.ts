@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, createEvent, transitionEvent, updateEvent, type EventFields } from './event';
+import { canTransition, createEvent, transitionEvent, updateEvent, whyNotBookable, type EventFields } from './event';
 
 const fields = (over: Partial<EventFields> = {}): EventFields => ({
   title: 'Rafting on the Katun',
@@ -57,5 +57,18 @@ describe('event invariants', () => {
 
   it('refuses updates once the event is over or cancelled', () => {
     expect(() => updateEvent({ ...draft(), status: 'CANCELLED' }, fields(), null, now)).toThrow(expect.objectContaining({ code: 'EVENT.ILLEGAL_TRANSITION' }));
+  });
+});
+
+describe('bookability', () => {
+  const now = new Date('2030-05-01T00:00:00Z');
+  const open = { status: 'PUBLISHED' as const, startDate: new Date('2030-06-01T00:00:00Z'), available: 3 };
+  it('names why a booking would be refused, in the order a booking checks', () => {
+    expect(whyNotBookable(open, now)).toBeNull();
+    expect(whyNotBookable({ ...open, status: 'DRAFT', available: 0 }, now)).toBe('NOT_PUBLISHED');
+    expect(whyNotBookable({ ...open, status: 'CANCELLED', startDate: now }, now)).toBe('CANCELLED');
+    expect(whyNotBookable({ ...open, status: 'COMPLETED' }, now)).toBe('COMPLETED');
+    expect(whyNotBookable({ ...open, startDate: now, available: 0 }, now)).toBe('ALREADY_STARTED');
+    expect(whyNotBookable({ ...open, available: 0 }, now)).toBe('SOLD_OUT');
   });
 });

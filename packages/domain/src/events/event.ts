@@ -29,6 +29,21 @@ export interface Event {
   updatedAt: Date;
 }
 
+export type NotBookableReason = 'NOT_PUBLISHED' | 'CANCELLED' | 'COMPLETED' | 'ALREADY_STARTED' | 'SOLD_OUT';
+
+/**
+ * Why booking a seat of the event would be refused at `now`, in the order bookSeat checks it; null
+ * when a seat can be booked. SOLD_OUT still lets a held waitlist offer be claimed.
+ */
+export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date): NotBookableReason | null {
+  if (e.status === 'DRAFT') return 'NOT_PUBLISHED';
+  if (e.status === 'CANCELLED') return 'CANCELLED';
+  if (e.status === 'COMPLETED') return 'COMPLETED';
+  if (e.startDate <= now) return 'ALREADY_STARTED';
+  if (e.available <= 0) return 'SOLD_OUT';
+  return null;
+}
+
 export interface EventFields {
   title: string;
   description?: string | null;

@@ -67,3 +67,10 @@ export class ReadOnlyModeError extends DomainError {
     });
   }
 }
+
+/** Too much work is queued on this replica: refused before anything was done; retry shortly. */
+export class OverloadedError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('SERVICE.OVERLOADED', 'unavailable', 'The service is busy with other requests: nothing was done, retry shortly', { retryAfterSeconds });
+  }
+}

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UseCases } from '../../composition-root';
 import { PROBLEM_BASE, sendProblem } from '../../plugins/problem';
-import { problems } from '../schemas';
+import { anonymous, problems } from '../schemas';
 import { PaymentWebhookBody } from './schemas';
 
 export function signatureOf(secret: string, body: string): string {
@@ -32,6 +32,9 @@ export const paymentWebhookRoutes: FastifyPluginAsyncZod<{ useCases: UseCases; s
   });
   app.post('/webhook', {
     schema: {
+      operationId: 'receivePaymentNotification',
+      // No bearer token: the Payment Service signs the body instead (X-Signature).
+      security: anonymous,
       tags: ['payments'],
       summary: 'Payment Service callback (HMAC-signed)',
       headers: z.object({ 'x-signature': z.string().max(200).optional().describe('sha256=<hex HMAC of the raw body>') }),
