@@ -17,6 +17,7 @@ const UNIT = [
   'packages/app/src/grpc/event-service.test.ts',
   'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
+  'packages/app/src/observability/cgroup.test.ts',
 ];
 export default defineConfig({
   test: {

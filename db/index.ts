@@ -1,3 +1,3 @@
 export type * from './schema';
-export { migrations } from './migrations/index';
+export { CONTRACT_MIGRATIONS, migrations } from './migrations/index';
 export * from './migrator';

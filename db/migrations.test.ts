@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { freshDatabase } from '../testing/database';
-import { createMigrator, migrateToLatest, migrateToZero, migrationStatus, pendingMigrations } from './migrator';
-import { migrations } from './migrations/index';
+import { createMigrator, migrateDown, migrateToLatest, migrateToZero, migrationStatus, pendingMigrations } from './migrator';
+import { CONTRACT_MIGRATIONS, migrations } from './migrations/index';
 
 let db: Kysely<any>;
 
@@ -22,9 +22,16 @@ describe('migrations on real PostgreSQL', () => {
     expect(await tables()).toEqual(['bookings', 'events', 'events_old', 'idempotency_keys', 'locations', 'outbox', 'payment_attempts', 'processed_messages', 'waitlist']);
     await migrateToZero(db);
     expect(await tables()).toEqual([]);
-    expect(await pendingMigrations(db)).toBe(Object.keys(migrations).length);
+    expect(await pendingMigrations(db)).toBe(Object.keys(migrations).length - CONTRACT_MIGRATIONS.size);
     await migrateToLatest(db);
+    expect((await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name)).toEqual([...CONTRACT_MIGRATIONS]);
+    await migrateToLatest(db, { contract: true });
     expect((await migrationStatus(db)).every((m) => m.executedAt !== null)).toBe(true);
+    await migrateToZero(db);
+    await migrateToLatest(db, { contract: true });
+    expect(await tables()).toEqual(['bookings', 'events', 'idempotency_keys', 'locations', 'outbox', 'processed_messages', 'waitlist']);
+    await migrateToZero(db);
+    await migrateToLatest(db);
   });
 
   it('moves free-text locations into the locations table without losing event data', async () => {
@@ -106,5 +113,58 @@ describe('migrations on real PostgreSQL', () => {
     await expect(sql`UPDATE events SET available = available - 1 WHERE id = '55555555-5555-4555-8555-555555555555'`.execute(db)).rejects.toMatchObject({
       code: '23514',
     });
+  });
+
+  it('contract step: plain migrate stops before it; --contract keeps every v1 text as a location and drops the old structures; down restores them', async () => {
+    await migrateToZero(db);
+    expect(await migrateToLatest(db)).not.toContain('Up 0010-contract-locations: Success');
+    expect(await pendingMigrations(db)).toBe(0);
+    expect(await migrateToLatest(db)).toEqual([]);
+    const columns = async () =>
+      (await sql<{ column_name: string }>`SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'location_text'`.execute(db)).rows.length;
+    expect(await columns()).toBe(1);
+    expect(await tables()).toContain('events_old');
+
+    // Rows as the release before the contract step left them.
+    const chemal = '66666666-6666-4666-8666-000000000001';
+    await sql`INSERT INTO locations (id, name, address, created_at) VALUES (${chemal}, 'Chemal', 'Altai, Chemal', now() - interval '1 day')`.execute(db);
+    const ev = (n: number) => `77777777-7777-4777-8777-00000000000${n}`;
+    const rows: [string, string | null, string | null][] = [
+      [ev(1), chemal, 'Chemal'], // consistent
+      [ev(2), null, 'Katun'], // a v1 create: text only
+      [ev(3), chemal, 'Akkem'], // a v1 rename of the text, the v2 location left behind
+      [ev(4), null, '  Chemal '], // text of an existing location, with spaces
+      [ev(5), null, null], // no location at all
+      [ev(6), null, 'Katun'], // the same new text twice: one location
+    ];
+    for (const [id, locationId, text] of rows)
+      await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status)
+                VALUES (${id}, 'Trip', now(), now() + interval '1 day', ${locationId}, ${text}, 5, 5, 'PUBLISHED')`.execute(db);
+
+    expect(await migrateToLatest(db, { contract: true })).toEqual(['Up 0010-contract-locations: Success']);
+    expect(await columns()).toBe(0);
+    expect(await tables()).not.toContain('events_old');
+    const after = await sql<{ id: string; name: string | null; address: string | null }>`
+      SELECT e.id, l.name, l.address FROM events e LEFT JOIN locations l ON l.id = e.location_id ORDER BY e.id`.execute(db);
+    expect(after.rows).toEqual([
+      { id: ev(1), name: 'Chemal', address: 'Altai, Chemal' },
+      { id: ev(2), name: 'Katun', address: 'Katun' },
+      { id: ev(3), name: 'Akkem', address: 'Akkem' },
+      { id: ev(4), name: 'Chemal', address: 'Altai, Chemal' },
+      { id: ev(5), name: null, address: null },
+      { id: ev(6), name: 'Katun', address: 'Katun' },
+    ]);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM locations`.execute(db)).rows[0]!.n).toBe(3);
+
+    // Down: the column is back, filled from the locations, and events_old exists for 0002's down.
+    expect(await migrateDown(db)).toEqual(['Down 0010-contract-locations: Success']);
+    expect(await columns()).toBe(1);
+    const texts = await sql<{ id: string; location_text: string | null }>`SELECT id, location_text FROM events ORDER BY id`.execute(db);
+    expect(texts.rows.map((r) => r.location_text)).toEqual(['Chemal', 'Katun', 'Akkem', 'Chemal', null, 'Katun']);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM events_old`.execute(db)).rows[0]!.n).toBe(6);
+    expect(await pendingMigrations(db)).toBe(0);
+    await migrateToZero(db);
+    expect(await tables()).toEqual([]);
+    await migrateToLatest(db);
   });
 });

@@ -10,8 +10,8 @@ export interface EventsTable {
   start_date: Timestamp;
   end_date: Timestamp | null;
   location_id: string | null;
-  /** v1's free-text location; kept while v1 clients exist (expand/contract). */
-  location_text: string | null;
+  // location_text (v1's free text) is no longer read or written: v1 text is stored as a location.
+  // The column stays until the contract step (0008, `migrate --contract`) drops it.
   capacity: number | null;
   status: string;
   organizer_id: string | null;

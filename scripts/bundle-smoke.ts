@@ -95,7 +95,10 @@ async function main() {
   check(v1.status === 200 && v1.headers.get('deprecation') === 'true', 'GET /api/v1/events/{id} 200 with Deprecation');
   const booked = await fetch(`${base}/api/v2/bookings`, { method: 'POST', headers: json, body: JSON.stringify({ eventId: event.id }) });
   check(booked.status === 201, 'POST /api/v2/bookings 201');
-  const health = (await (await fetch(`${base}/actuator/health`)).json()) as { status: string; components: Record<string, { status: string }> };
+  const anonymous = (await (await fetch(`${base}/actuator/health`)).json()) as Record<string, unknown>;
+  check(JSON.stringify(Object.keys(anonymous)) === '["status"]', 'anonymous health: status only');
+  const adminToken = `Bearer ${await signToken(secret, { sub: '7b0b4c1e-0000-4000-8000-000000000002', roles: ['ADMIN'] })}`;
+  const health = (await (await fetch(`${base}/actuator/health`, { headers: { authorization: adminToken } })).json()) as { status: string; components: Record<string, { status: string }> };
   check(health.components.redis?.status === 'UP' && health.components.kafka?.status === 'UP' && health.components.db?.status === 'UP', `health: db, redis, kafka UP (${health.status})`);
   const metrics = await (await fetch(`${base}/actuator/prometheus`)).text();
   check(metrics.includes('http_server_requests_seconds_count'), 'metrics exposed');

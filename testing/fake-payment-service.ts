@@ -17,8 +17,8 @@ export type ChargeMode = 'succeed' | 'decline' | 'lose' | 'hold';
  */
 export interface FakePaymentService {
   url: string;
-  /** Charges that took money, in arrival order. */
-  charges: { paymentId: string; idempotencyKey: string; amount: number }[];
+  /** Charges that took money, in arrival order, with the trace context they carried. */
+  charges: { paymentId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
   /** Status look-ups received (GET /payments?idempotencyKey=). */
   lookups: string[];
   /** Payment ids refunded. */
@@ -80,7 +80,9 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       if (mode === 'lose') return;
       const outcome = mode === 'decline' ? { status: 'DECLINED' as const, reason: 'insufficient funds' } : { status: 'SUCCEEDED' as const };
       outcomes.set(key, outcome);
-      if (outcome.status === 'SUCCEEDED') charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount) });
+      const traceparent = req.headers.traceparent;
+      if (outcome.status === 'SUCCEEDED')
+        charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
       const answer = () => json(res, outcome.status === 'SUCCEEDED' ? 201 : 402, { paymentId: payload.paymentId, ...outcome }, () => notify(answerWaiters.splice(0), key));
       if (mode === 'hold') held.push(answer);
       else answer();

@@ -7,6 +7,8 @@ import * as m0005 from './0005-bookings-waitlist';
 import * as m0006 from './0006-outbox-trace-context';
 import * as m0007 from './0007-payment-attempts';
 import * as m0008 from './0008-refund-rules';
+import * as m0009 from './0009-idempotency-key-expiry';
+import * as m0010 from './0010-contract-locations';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,12 @@ export const migrations: Record<string, Migration> = {
   '0006-outbox-trace-context': m0006,
   '0007-payment-attempts': m0007,
   '0008-refund-rules': m0008,
+  '0009-idempotency-key-expiry': m0009,
+  '0010-contract-locations': m0010,
 };
+
+/**
+ * Contract migrations drop what an older release still uses. The ordinary `migrate` stops before
+ * the first pending one; `migrate --contract` applies them, as a documented release step.
+ */
+export const CONTRACT_MIGRATIONS: ReadonlySet<string> = new Set(['0010-contract-locations']);

@@ -8,6 +8,7 @@
 #     Kubernetes JSON schemas of the oldest and newest supported Kubernetes versions (and the
 #     committed ServiceMonitor/PrometheusRule schemas in deploy/schemas/crds), plus assertions on
 #     what the renderings must contain (replicas, HPA, hooks, canary, env, ...);
+#   - deploy/scripts/migration-job.sh (the database rollback procedure) against a stand-in kubectl;
 #   - the chart's guards: renderings that must fail (no DATABASE_URL, Ingress without TLS, too short
 #     a termination grace period) do fail;
 #   - the umbrella chart deploy/helm/backend-event-stack: lint, and a render with its service
@@ -259,7 +260,7 @@ kubeconform_all() { # file
 }
 
 # The rendered variants and their values.
-VARIANTS=(default dev staging production production-canary)
+VARIANTS=(default dev staging production production-canary production-no-management)
 variant_args() { # variant -> sets ARGS
   ARGS=(--namespace aquastream)
   case "$1" in
@@ -271,6 +272,8 @@ variant_args() { # variant -> sets ARGS
       ARGS+=(-f "$chart/values-production.yaml" --set image.tag=1.4.0 --set canary.enabled=true
         --set canary.image.tag=1.5.0 --set ingress.enabled=true --set serviceMonitor.enabled=true
         --set prometheusRule.enabled=true) ;;
+    production-no-management)
+      ARGS+=(-f "$chart/values-production.yaml" --set config.managementPort=0 --set serviceMonitor.enabled=true) ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
 }
@@ -346,9 +349,26 @@ assert_canary() {
     renders_nothing production deployment-canary.yaml
 }
 assert_network() {
-  has production service.yaml 'port: 8080' 'port: 9090' 'name: grpc' &&
+  has production service.yaml 'port: 8080' 'port: 9090' 'name: grpc' 'port: 8081' 'targetPort: management' &&
     has production networkpolicy.yaml 'port: 5432' 'port: 6379' 'port: 9092' 'port: 53' 'protocol: UDP' \
-      'port: 443' 'ingress-nginx' 'kubernetes.io/metadata.name: monitoring'
+      'port: 443' 'ingress-nginx' 'kubernetes.io/metadata.name: monitoring' &&
+    after production networkpolicy.yaml 'app.kubernetes.io/name: prometheus' '^ +ports:' &&
+    monitoring_port production management && monitoring_port production-no-management http
+}
+monitoring_port() { # variant port: the monitoring namespace reaches exactly that port
+  local out; out="$(show "$1" networkpolicy.yaml)" || return 1
+  grep -A3 'app.kubernetes.io/name: prometheus' <<<"$out" | grep -Eq -- "- port: $2\$" ||
+    { echo "networkpolicy.yaml ($1): monitoring does not reach port $2"; return 1; }
+}
+assert_management() {
+  # The actuator details on their own port: env, container port, scrape target; the probes stay on
+  # the API port, where the status alone is served.
+  has production deployment.yaml 'name: MANAGEMENT_PORT' 'value: "8081"' 'containerPort: 8081' 'prometheus.io/port: "8081"' &&
+    after production deployment.yaml 'path: /actuator/health/readiness' 'port: http$' &&
+    after production deployment.yaml 'path: /actuator/health/liveness' 'port: http$' &&
+    has production-canary servicemonitor.yaml 'port: management$' 'path: /actuator/prometheus' &&
+    lacks production-no-management deployment.yaml 'MANAGEMENT_PORT' &&
+    has production-no-management servicemonitor.yaml '- port: http$'
 }
 assert_rules() {
   local src rendered
@@ -362,7 +382,8 @@ check "production: HPA autoscaling/v2 2-10 at CPU 70 % / memory 80 %, windows 60
 check "production: replicas left to the HPA, RollingUpdate 1/1, probes, preStop, resources, env" assert_deployment
 check "migration Job: pre-install/pre-upgrade hook running node cli.mjs migrate" assert_job
 check "canary: track=canary Deployment, nginx canary Ingress at 10 %, Job on the canary image" assert_canary
-check "Service http 8080 / grpc 9090; NetworkPolicy ingress and egress" assert_network
+check "Service http 8080 / grpc 9090 / management 8081; NetworkPolicy ingress and egress" assert_network
+check "management port 8081: env, container port, scrape target; probes stay on http" assert_management
 check "PrometheusRule embeds every alert of deploy/observability/prometheus-rules.yml" assert_rules
 
 # The chart's guards: these renderings must fail, with the chart's message.
@@ -371,6 +392,14 @@ must_fail() { # expected-message args...
   if out="$("$HELM" template backend-event "$chart" "$@" 2>&1)"; then echo "rendered although it should not: $*"; return 1; fi
   grep -q -- "$expected" <<<"$out" || { echo "failed without '$expected':"; echo "$out"; return 1; }
 }
+# The database rollback procedure (docs/operations.md): the script against a stand-in kubectl, with
+# the chart's real rendering; the Job it applies must be valid for the cluster too.
+assert_migration_job() {
+  HELM="$HELM" bash "$repo/deploy/scripts/migration-job.test.sh" "$work/migration-job.yaml" &&
+    kubeconform_all "$work/migration-job.yaml"
+}
+check "migration-job.sh: old Job deleted, waits for Complete or Failed, prints the result; Job valid" assert_migration_job
+
 check "guard: empty config.database.url is refused" must_fail "DATABASE_URL" --set config.database.url=
 check "guard: Ingress without TLS is refused" must_fail "TLS is required" --set ingress.enabled=true --set ingress.tls=null
 check "guard: grace period not above preStop + drain is refused" must_fail "must exceed" --set shutdown.terminationGracePeriodSeconds=20

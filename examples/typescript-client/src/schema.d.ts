@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Overall health with per-component details */
+        /** Overall health; per-component details for an ADMIN token */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: critical dependencies reachable, migrations applied, not shutting down */
+        /** Readiness: critical dependencies reachable, migrations applied, not shutting down; components for an ADMIN token */
         get: operations["getReadiness"];
         put?: never;
         post?: never;

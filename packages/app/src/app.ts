@@ -4,7 +4,7 @@ import { zodFastSerializer } from './plugins/serializer';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
 import { overloadPlugin } from './plugins/overload';
-import { frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
+import { clientErrorProblem, frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
 import { tracingPlugin } from './plugins/tracing';
 import { httpMetricsPlugin } from './metrics';
@@ -42,11 +42,17 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
       if (request.url.startsWith('/api/v1/')) deprecationHeaders(reply, new Date(deps.config.API_V1_SUNSET).toUTCString());
       return sendProblem(reply, frameworkProblem(error, request.url));
     },
+    clientErrorHandler: clientErrorProblem,
+    // problemPlugin answers requests that arrive during close, as a problem.
+    return503OnClosing: false,
     requestIdHeader: 'x-request-id',
     // One line per request, written below with the route template and no headers (no tokens).
     logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  // Bodies are JSON only: Fastify's default text parser would hand a string to schemas that expect
+  // an object (a 400 that hides the real mistake); without it text/plain is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(zodFastSerializer);
 
@@ -85,7 +91,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   });
 
   const { useCases } = deps;
-  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render() });
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'public' });
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
   await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
@@ -97,3 +103,23 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/**
+ * The listener on MANAGEMENT_PORT: the actuator alone, every endpoint with details and no token.
+ * Only the monitoring namespace reaches it (the chart's NetworkPolicy); its scrapes and probes
+ * stay out of the API's request metrics and rate limits.
+ */
+export async function buildManagementApp(deps: Deps, options: Pick<AppOptions, 'logger' | 'loggerInstance' | 'accepting'> = {}) {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    clientErrorHandler: clientErrorProblem,
+    return503OnClosing: false,
+    logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(zodFastSerializer);
+  await app.register(problemPlugin);
+  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'management' });
+  return app;
+}

@@ -360,7 +360,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       config,
       useCases,
       verifier,
-      idempotency: guardMethods(createPgIdempotencyStore(db), postgres, { idempotent: false, admission: writes }),
+      idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: writes }),
       clock,
       database,
       outbox,

@@ -81,6 +81,8 @@ const schema = z.object({
   PORT: port(8080),
   TRUST_PROXY: trustProxy,
   GRPC_PORT: port(9090),
+  // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
+  MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./.data'),
   DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
@@ -124,6 +126,7 @@ const schema = z.object({
   WEATHER_API_URL: optionalUrl,
   BOOKING_TTL: duration('30m'),
   WAITLIST_HOLD: duration('30m'),
+  IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),
   JOBS_ENABLED: bool(true),
   // Circuit breakers: the seed's Resilience4j values by default, shared by every dependency.

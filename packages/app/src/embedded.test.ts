@@ -29,8 +29,9 @@ describe('embedded mode', () => {
     expect(deps.mode).toBe('embedded');
     expect(deps.database.kind).toBe('pglite');
     expect(deps.devSecret).toMatch(/^[0-9a-f]{64}$/);
-    const ready = await app.inject({ method: 'GET', url: '/actuator/health/readiness' });
-    expect(ready.json()).toMatchObject({ status: 'UP', components: { db: { status: 'UP' } } });
+    const adminToken = `Bearer ${await signToken(deps.devSecret!, { sub: '00000000-0000-4000-8000-0000000000c1', roles: ['ADMIN'] })}`;
+    const ready = await app.inject({ method: 'GET', url: '/actuator/health/readiness', headers: { authorization: adminToken } });
+    expect(ready.json()).toMatchObject({ status: 'UP', components: { db: { status: 'UP', details: { database: 'PGlite (embedded)' } } } });
   });
 
   it('supports the whole flow: create, publish, book, pay in the sandbox, cancel with a refund', async () => {

@@ -1,5 +1,5 @@
 import { signToken } from '@aquastream/adapters';
-import { buildApp, VERSION } from './app';
+import { buildApp, buildManagementApp, VERSION } from './app';
 import { createDeps } from './composition-root';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
@@ -28,12 +28,14 @@ async function main() {
   let accepting = true;
   const app = await buildApp(deps, { loggerInstance: logger, accepting: () => accepting });
   await app.listen({ host: config.HOST, port: config.PORT });
+  const management = config.MANAGEMENT_PORT === undefined ? undefined : await buildManagementApp(deps, { loggerInstance: logger, accepting: () => accepting });
+  await management?.listen({ host: config.HOST, port: config.MANAGEMENT_PORT });
   const grpc = await startGrpcServer(deps, { port: config.GRPC_PORT, host: config.HOST, logger });
   const workers = startWorkers(deps, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
-  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base} (gRPC on ${grpc.port})`);
+  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base} (gRPC on ${grpc.port}${management ? `, actuator on ${config.MANAGEMENT_PORT}` : ''})`);
 
   if (deps.devSecret) {
     const token = await signToken(deps.devSecret, { sub: '00000000-0000-4000-8000-000000000001', roles: ['ORGANIZER', 'USER'] });
@@ -66,6 +68,8 @@ async function main() {
     force.unref();
     try {
       await Promise.all([app.close(), grpc.shutdown(config.SHUTDOWN_GRACE_MS)]);
+      // Last: readiness stays observable (OUT_OF_SERVICE) on the management port while the API drains.
+      await management?.close();
       await workers.stop();
       await deps.close();
       await tracing?.shutdown();

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -7,27 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { isDomainError } from '@aquastream/domain';
 import type { PaymentBacklog } from '@aquastream/adapters';
 import type { Deps, UseCases } from './composition-root';
-
-/** The cgroup's memory limit (bytes), or the machine's memory when unlimited. */
-function memoryLimit(): number {
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    if (!existsSync(file)) continue;
-    const value = readFileSync(file, 'utf8').trim();
-    const n = Number(value);
-    if (value !== 'max' && Number.isFinite(n) && n > 0 && n < totalmem()) return n;
-  }
-  return totalmem();
-}
-
-/** The cgroup's CPU quota in cores, or the number of CPUs when unlimited. */
-function cpuLimit(): number {
-  const file = '/sys/fs/cgroup/cpu.max';
-  if (existsSync(file)) {
-    const [quota, period] = readFileSync(file, 'utf8').trim().split(/\s+/);
-    if (quota && quota !== 'max' && Number(period) > 0) return Number(quota) / Number(period);
-  }
-  return availableParallelism();
-}
+import { cpuLimit, memoryLimit } from './observability/cgroup';
 
 export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';
 export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafka_buffering';

@@ -88,4 +88,21 @@ describe('booking on two replicas', () => {
     const after = await replicas[1]!.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}` });
     expect(after.json().available).toBe(30);
   });
+
+  it('deletes expired idempotency keys from both replicas at once, each row once, fresh keys kept', async () => {
+    const db = replicas[0]!.deps.database.db;
+    const scope = `purge-test-${Date.now()}`;
+    const old = new Date(Date.now() - 25 * 3_600_000);
+    await sql`INSERT INTO idempotency_keys (scope, key, request_hash, status, response_status, response_body, created_at)
+              SELECT ${scope}, 'old-' || i, 'h', 'DONE', 201, '{}', ${old} FROM generate_series(1, 2500) AS i`.execute(db);
+    await sql`INSERT INTO idempotency_keys (scope, key, request_hash, status, response_status, response_body, created_at)
+              SELECT ${scope}, 'fresh-' || i, 'h', 'DONE', 201, '{}', now() - interval '23 hours' FROM generate_series(1, 5) AS i`.execute(db);
+
+    const silent = pino({ level: 'silent' });
+    const jobs = replicas.map((r) => startJobs(r.deps, silent, { autoStart: false }));
+    const [a, b] = await Promise.all(jobs.map((j) => j.tick()));
+    expect((a?.expiredIdempotencyKeys ?? 0) + (b?.expiredIdempotencyKeys ?? 0)).toBe(2500);
+    const left = await sql<{ key: string }>`SELECT key FROM idempotency_keys WHERE scope = ${scope} ORDER BY key`.execute(db);
+    expect(left.rows.map((r) => r.key)).toEqual(['fresh-1', 'fresh-2', 'fresh-3', 'fresh-4', 'fresh-5']);
+  });
 });

@@ -38,7 +38,7 @@ spec:
         {{- end }}
         {{- if $v.metrics.podAnnotations }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: {{ $v.config.port | quote }}
+        prometheus.io/port: {{ $v.config.managementPort | default $v.config.port | quote }}
         prometheus.io/path: /actuator/prometheus
         {{- end }}
         {{- with $v.podAnnotations }}
@@ -68,6 +68,12 @@ spec:
             - name: grpc
               containerPort: {{ $v.config.grpcPort }}
               protocol: TCP
+            {{- if $v.config.managementPort }}
+            # The actuator with details and metrics; probes stay on http (they need the status only).
+            - name: management
+              containerPort: {{ $v.config.managementPort }}
+              protocol: TCP
+            {{- end }}
           env:
             {{- include "backend-event.env" . | trim | nindent 12 }}
           {{- with include "backend-event.envFrom" $root }}

@@ -166,6 +166,10 @@ track: {{ .track }}
   value: {{ $c.port | quote }}
 - name: GRPC_PORT
   value: {{ $c.grpcPort | quote }}
+{{- if $c.managementPort }}
+- name: MANAGEMENT_PORT
+  value: {{ $c.managementPort | quote }}
+{{- end }}
 - name: LOG_LEVEL
   value: {{ $c.logLevel | quote }}
 {{- with include "backend-event.nodeOptions" $root }}

@@ -32,7 +32,9 @@ export const aLocation = (over: Partial<Location> = {}): Location => ({
   ...over,
 });
 
+/** locationText is the location's name, as every adapter derives it. */
 export const anEvent = (over: Partial<Event> = {}): Event => ({
+  locationText: over.location?.name ?? null,
   id: id(),
   organizerId: '10000000-0000-4000-8000-000000000001',
   title: 'Rafting on the Katun',
@@ -40,7 +42,6 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   startDate: at(60 * 24),
   endDate: at(60 * 30),
   location: null,
-  locationText: 'Katun',
   capacity: 3,
   available: 3,
   price: { amount: 5000, currency: 'EUR' },
@@ -105,6 +106,16 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(page).toMatchObject({ total: 3, totalPages: 2 });
         expect((await s.scope.locations.list({ page: 1, size: 10, search: 'FALLS' })).items.map((l) => l.name)).toEqual(['Gamma falls']);
       });
+
+      it('finds the oldest location of exactly a name (v1 free text)', async () => {
+        const older = aLocation({ name: 'Teletskoye', createdAt: at(1) });
+        const newer = aLocation({ name: 'Teletskoye', createdAt: at(2) });
+        await s.scope.locations.insert(newer);
+        await s.scope.locations.insert(older);
+        await s.scope.locations.insert(aLocation({ name: 'teletskoye', createdAt: at(0) }));
+        expect(await s.scope.locations.findByName('Teletskoye')).toEqual(older);
+        expect(await s.scope.locations.findByName('Teletsk')).toBeNull();
+      });
     });
 
     describe('events', () => {
@@ -153,6 +164,7 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect((await s.scope.events.list({ from: at(1000) }, page1)).items.map((e) => e.title)).toEqual(['Late hike']);
         expect((await s.scope.events.list({ to: at(1000) }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
         expect((await s.scope.events.list({ search: 'RAFT' }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
+        expect((await s.scope.events.list({ search: 'katun RIVER' }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
         expect((await s.scope.events.list({ search: '100%_' }, page1)).total).toBe(0);
         expect((await s.scope.events.list({ locationId: location.id }, page1)).items.map((e) => e.title)).toEqual(['Early rafting']);
         expect((await s.scope.events.list({ status: 'PUBLISHED' }, { page: 2, size: 1 })).items.map((e) => e.title)).toEqual(['Late hike']);

@@ -81,6 +81,12 @@ function locationRepository(s: () => State): LocationRepository {
     async findById(id) {
       return structuredClone(s().locations.get(id) ?? null);
     },
+    async findByName(name) {
+      const oldest = [...s().locations.values()]
+        .filter((l) => l.name === name)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))[0];
+      return structuredClone(oldest ?? null);
+    },
     async list(q) {
       const needle = q.search?.toLowerCase();
       const all = [...s().locations.values()]

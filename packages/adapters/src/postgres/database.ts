@@ -1,7 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@aquastream/db';
-import { traceQuery } from '../tracing/spans';
 
 export interface PoolStats {
   active: number;
@@ -44,7 +43,8 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   pool.on('error', () => undefined);
   let acquired = 0;
   pool.on('acquire', () => acquired++);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: traceQuery });
+  // Query spans come from @opentelemetry/instrumentation-pg when tracing is on (app/observability).
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     kind: 'postgres',

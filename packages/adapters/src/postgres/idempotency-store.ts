@@ -1,18 +1,34 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
 import type { IdempotencyStore } from '@aquastream/domain';
 
 /** A claim older than this is considered abandoned (its request died mid-way) and may be retried. */
 const STALE_CLAIM_MS = 60_000;
+/** Rows one cleanup statement deletes: short statements keep row locks and WAL bursts small. */
+const PURGE_BATCH = 1_000;
+/** Batches per purge call, so one job tick stays bounded however large the backlog. */
+const PURGE_MAX_BATCHES = 20;
 
-export function createPgIdempotencyStore(db: Kysely<Database>): IdempotencyStore {
+export interface IdempotencyStoreOptions {
+  /** How long a key is remembered; an older key is treated as never used. */
+  ttlMs: number;
+}
+
+export function createPgIdempotencyStore(db: Kysely<Database>, { ttlMs }: IdempotencyStoreOptions): IdempotencyStore {
   return {
     async begin(scope, key, requestHash, now) {
-      // The primary key makes the claim atomic: of two concurrent requests only one inserts.
+      const expiredBefore = new Date(now.getTime() - ttlMs);
+      // The primary key makes the claim atomic: of two concurrent requests only one inserts. An
+      // expired key is claimed afresh in the same statement, as if the cleanup job had run already.
       const inserted = await db
         .insertInto('idempotency_keys')
         .values({ scope, key, request_hash: requestHash, status: 'IN_PROGRESS', response_status: null, response_body: null, created_at: now })
-        .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'key'])
+            .doUpdateSet({ request_hash: requestHash, status: 'IN_PROGRESS', response_status: null, response_body: null, created_at: now })
+            .where('idempotency_keys.created_at', '<', expiredBefore),
+        )
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return { state: 'new' };
       const row = await db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('key', '=', key).executeTakeFirst();
@@ -46,6 +62,21 @@ export function createPgIdempotencyStore(db: Kysely<Database>): IdempotencyStore
     async abandon(scope, key) {
       await db.deleteFrom('idempotency_keys').where('scope', '=', scope).where('key', '=', key).where('status', '=', 'IN_PROGRESS').execute();
     },
+    async purgeExpired(now) {
+      const expiredBefore = new Date(now.getTime() - ttlMs);
+      let purged = 0;
+      for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+        // SKIP LOCKED: replicas running the job at once take disjoint batches instead of queueing
+        // behind each other, and a row a request is re-claiming right now is left for the next tick.
+        const deleted = await sql`
+          DELETE FROM idempotency_keys WHERE ctid IN (
+            SELECT ctid FROM idempotency_keys WHERE created_at < ${expiredBefore}
+            ORDER BY created_at LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)`.execute(db);
+        const count = Number(deleted.numAffectedRows ?? 0n);
+        purged += count;
+        if (count < PURGE_BATCH) break;
+      }
+      return purged;
+    },
   };
 }
-

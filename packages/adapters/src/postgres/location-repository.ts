@@ -12,6 +12,10 @@ export function createPgLocationRepository(db: Kysely<Database>): LocationReposi
       const row = await db.selectFrom('locations').select(columns).where('id', '=', id).executeTakeFirst();
       return row ? toLocation(row) : null;
     },
+    async findByName(name) {
+      const row = await db.selectFrom('locations').select(columns).where('name', '=', name).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+      return row ? toLocation(row) : null;
+    },
     async list(q) {
       let query = db.selectFrom('locations');
       if (q.search) {

@@ -10,7 +10,6 @@ export interface EventRow {
   start_date: Date;
   end_date: Date | null;
   location_id: string | null;
-  location_text: string | null;
   capacity: number | null;
   available: number | null;
   status: string;
@@ -39,6 +38,10 @@ export function toLocation(row: { id: string; name: string; address: string; lat
 
 export function toEvent(row: EventRow): Event {
   const start = new Date(row.start_date);
+  const location =
+    row.location_id && row.l_name !== null
+      ? toLocation({ id: row.location_id, name: row.l_name, address: row.l_address ?? '', latitude: row.l_latitude, longitude: row.l_longitude, created_at: row.l_created_at ?? row.created_at })
+      : null;
   return {
     id: row.id,
     organizerId: row.organizer_id ?? NO_ORGANIZER,
@@ -46,11 +49,8 @@ export function toEvent(row: EventRow): Event {
     description: row.description,
     startDate: start,
     endDate: row.end_date ? new Date(row.end_date) : start,
-    location:
-      row.location_id && row.l_name !== null
-        ? toLocation({ id: row.location_id, name: row.l_name, address: row.l_address ?? '', latitude: row.l_latitude, longitude: row.l_longitude, created_at: row.l_created_at ?? row.created_at })
-        : null,
-    locationText: row.location_text,
+    location,
+    locationText: location?.name ?? null,
     capacity: row.capacity ?? 0,
     available: row.available ?? row.capacity ?? 0,
     price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
@@ -69,7 +69,6 @@ export const fromEvent = (e: Event) => ({
   start_date: e.startDate,
   end_date: e.endDate,
   location_id: e.location?.id ?? null,
-  location_text: e.locationText,
   capacity: e.capacity,
   available: e.available,
   price_amount: e.price?.amount ?? null,

@@ -1,6 +1,8 @@
 import { createDependencyPolicy, type DependencyPolicy, type DependencyPolicyOptions } from './dependency-policy';
 
-export const DEPENDENCY_NAMES = ['postgres', 'redis', 'auth-service', 'payment-service', 'weather'] as const;
+// Redis has no breaker: the layered cache falls back to its in-process layer on every failed
+// command and ioredis reconnects by itself (see cache/layered-cache.ts).
+export const DEPENDENCY_NAMES = ['postgres', 'auth-service', 'payment-service', 'weather'] as const;
 
 export type DependencyName = (typeof DEPENDENCY_NAMES)[number];
 
@@ -15,7 +17,7 @@ export interface DependencyPolicies {
 }
 
 /**
- * Builds the five named policies once; share the result for the process's lifetime (a breaker only works
+ * Builds the named policies once; share the result for the process's lifetime (a breaker only works
  * when every call to its dependency goes through it). `shared` applies under each dependency's own options.
  */
 export function createPolicies(config: PoliciesConfig = {}, shared: DependencyPolicyOptions = {}): DependencyPolicies {

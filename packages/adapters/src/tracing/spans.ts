@@ -25,7 +25,9 @@ export async function consumeInSpan(topic: string, group: string, message: Inbou
 
 /**
  * Kysely's log hook, called after each query in the caller's async context: records the query as
- * a client span of the current trace (statement text only, never the parameters).
+ * a client span of the current trace (statement text only, never the parameters). For PGlite (the
+ * embedded mode) only: it has no OpenTelemetry instrumentation; PostgreSQL's queries are traced by
+ * @opentelemetry/instrumentation-pg.
  */
 export function traceQuery(event: LogEvent): void {
   const parent = context.active();

@@ -6,7 +6,8 @@ import { ROLES, type Role } from '@aquastream/domain';
 import { loadConfig, databaseUrl } from '../config';
 
 const USAGE = `usage: cli <command>
-  migrate                 apply every pending migration
+  migrate [--contract]     apply pending migrations; a contract migration (one that drops what the
+                          previous release still uses) only with --contract, as its own release step
   rollback                undo the latest migration
   status                  list migrations and when they ran
   token --sub <uuid> --role <ROLE> [--role ...] [--expires 12h]
@@ -30,10 +31,16 @@ async function main(argv: string[]) {
       const database = await openDatabase();
       try {
         if (command === 'status') {
-          for (const m of await migrationStatus(database.db)) console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}`);
+          for (const m of await migrationStatus(database.db))
+            console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}${m.contract ? '  (contract: migrate --contract)' : ''}`);
         } else {
-          const results = command === 'migrate' ? await migrateToLatest(database.db) : await migrateDown(database.db);
+          const { values } = parseArgs({ args: rest, options: { contract: { type: 'boolean', default: false } } });
+          const results = command === 'migrate' ? await migrateToLatest(database.db, { contract: values.contract }) : await migrateDown(database.db);
           console.log(results.length ? results.join('\n') : 'nothing to do');
+          if (command === 'migrate' && !values.contract) {
+            const waiting = (await migrationStatus(database.db)).filter((m) => m.contract && !m.executedAt).map((m) => m.name);
+            if (waiting.length) console.log(`contract step pending (migrate --contract once no older release runs): ${waiting.join(', ')}`);
+          }
         }
       } finally {
         await database.close();

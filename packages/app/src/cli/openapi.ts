@@ -13,7 +13,7 @@ export async function renderOpenApi(): Promise<string> {
     config: loadConfig({}),
     useCases: new Proxy({}, { get: () => unused }),
     verifier: { verify: unused },
-    idempotency: { begin: unused, complete: unused, abandon: unused },
+    idempotency: { begin: unused, complete: unused, abandon: unused, purgeExpired: unused },
     clock: { now: () => new Date() },
     health: {},
     mode: 'embedded',

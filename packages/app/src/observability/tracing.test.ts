@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { SpanKind } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { buildApp, type App } from '../app';
 import { createDeps, type Deps } from '../composition-root';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startWorkers, type Workers } from '../workers/index';
+import { createEventServiceClient } from '../../testing/grpc-client';
+import { startGrpcServer } from '../grpc/server';
 import { freshDatabase } from '../../../../testing/database';
 import { startFakePaymentService, type FakePaymentService } from '../../../../testing/fake-payment-service';
 import { organizer, publishedEvent, user, TEST_SECRET } from '../../../../testing/app';
@@ -42,6 +44,7 @@ beforeAll(async () => {
       DATABASE_URL: await freshDatabase('tracing'),
       AUTH_JWT_SECRET: TEST_SECRET,
       KAFKA_BROKERS: inject('kafkaBrokers'),
+      REDIS_URL: inject('redisUrl'),
       KAFKA_CONSUMER_GROUP: `tracing-${randomUUID()}`,
       PAYMENT_SERVICE_URL: payments.url,
       PAYMENT_RETRY_BASE_DELAY: '100ms',
@@ -83,7 +86,7 @@ describe('tracing and logs', () => {
     const inTrace = (s: ReadableSpan) => s.spanContext().traceId === traceId;
     const consumer = await waitFor(() => spans().find((s) => inTrace(s) && s.kind === SpanKind.CONSUMER && s.name === 'payment-retry-queue process'));
     const producer = spans().find((s) => inTrace(s) && s.kind === SpanKind.PRODUCER && s.name === 'payment-retry-queue publish');
-    const queries = spans().filter((s) => inTrace(s) && s.kind === SpanKind.CLIENT && s.attributes['db.system.name'] === 'postgresql');
+    const queries = spans().filter((s) => inTrace(s) && s.kind === SpanKind.CLIENT && s.instrumentationScope.name === '@opentelemetry/instrumentation-pg');
 
     expect(producer).toBeDefined();
     expect(consumer.parentSpanContext?.spanId).toBe(producer!.spanContext().spanId);
@@ -92,8 +95,55 @@ describe('tracing and logs', () => {
     // The consumer's own database work (the retried charge settling the booking) is in the trace too.
     expect(queries.some((q) => q.startTime[0] * 1e3 + q.startTime[1] / 1e6 >= consumer.startTime[0] * 1e3 + consumer.startTime[1] / 1e6)).toBe(true);
 
+    // The calls to the Payment Service are client spans of this trace (instrumentation-undici): the
+    // refused one inside the request, the successful retry inside the consumer, which carried the
+    // trace to the service in its traceparent header.
+    const calls = spans().filter((s) => inTrace(s) && s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST' && String(s.attributes['url.full']).startsWith(payments.url));
+    expect(calls.some((c) => c.parentSpanContext?.spanId === server.spanContext().spanId && c.status.code === SpanStatusCode.ERROR)).toBe(true);
+    const retried = calls.find((c) => c.parentSpanContext?.spanId === consumer.spanContext().spanId && c.attributes['http.response.status_code'] === 201);
+    expect(retried).toBeDefined();
+    const charge = payments.charges.find((c) => c.paymentId === paid.json().paymentId);
+    expect(charge?.traceparent).toBe(`00-${traceId}-${retried!.spanContext().spanId}-01`);
+
     const logged = lines.find((l) => l.message === 'request completed' && (l.url as { path: string })?.path === `/api/v2/bookings/${booking.id}/pay`);
     expect(logged).toMatchObject({ trace: { id: traceId }, route: '/api/v2/bookings/:id/pay', http: { response: { status_code: 202 } }, 'ecs.version': expect.any(String) });
+  });
+
+  it('traces queries, Redis commands and gRPC calls through the instrumentation packages', async () => {
+    const event = await publishedEvent(app, await organizer());
+    exporter.reset();
+    const spans = () => exporter.getFinishedSpans();
+    const by = (scope: string) => (s: ReadableSpan) => s.instrumentationScope.name === `@opentelemetry/instrumentation-${scope}`;
+
+    // An HTTP read continuing the caller's trace: its cache lookups and queries are children.
+    const traceId = randomUUID().replace(/-/g, '');
+    const callerSpanId = randomUUID().replace(/-/g, '').slice(0, 16);
+    const read = await app.inject({ method: 'GET', url: `/api/v2/events/${event.id}`, headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+    expect(read.statusCode).toBe(200);
+    const server = await waitFor(() => spans().find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId));
+    expect(server.parentSpanContext?.spanId).toBe(callerSpanId);
+    const children = spans().filter((s) => s.parentSpanContext?.spanId === server.spanContext().spanId);
+    expect(children.filter(by('ioredis')).map((s) => s.kind)).toContain(SpanKind.CLIENT);
+    expect(children.filter(by('pg')).map((s) => s.attributes['db.statement'] ?? s.attributes['db.query.text'])).toContainEqual(expect.stringMatching(/^select/i));
+
+    // gRPC: the caller's client span and the service's server span, one trace.
+    const grpc = await startGrpcServer(deps, { port: 0, host: '127.0.0.1' });
+    const client = createEventServiceClient(`127.0.0.1:${grpc.port}`);
+    try {
+      const caller = trace.getTracer('test').startSpan('caller');
+      const answer = await context.with(trace.setSpan(context.active(), caller), () => client.getEvent({ event_id: event.id }));
+      caller.end();
+      expect(answer).toMatchObject({ title: 'Rafting on the Katun' });
+      const callTrace = caller.spanContext().traceId;
+      const grpcServer = await waitFor(() => spans().find((s) => by('grpc')(s) && s.kind === SpanKind.SERVER && s.spanContext().traceId === callTrace));
+      const grpcClient = spans().find((s) => by('grpc')(s) && s.kind === SpanKind.CLIENT && s.spanContext().traceId === callTrace);
+      expect(grpcServer.name).toContain('EventService/GetEvent');
+      expect(grpcClient?.parentSpanContext?.spanId).toBe(caller.spanContext().spanId);
+      expect(grpcServer.parentSpanContext?.spanId).toBe(grpcClient!.spanContext().spanId);
+    } finally {
+      client.close();
+      await grpc.shutdown(1_000);
+    }
   });
 
   it('never writes the bearer token to the logs', async () => {

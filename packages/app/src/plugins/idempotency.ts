@@ -6,7 +6,9 @@ import { PROBLEM_BASE, problemOf, sendProblem } from './problem';
 
 /**
  * Runs `handler` once per Idempotency-Key: a retry with the same key and body gets the stored
- * answer (and never books twice); the same key with another body is refused.
+ * answer (and never books twice); the same key with another body is refused. Keys belong to the
+ * authenticated user: an anonymous request stores nothing (it is refused by the handler anyway),
+ * so callers without a token cannot fill the table or collide with each other's keys.
  */
 export async function idempotent(
   store: IdempotencyStore,
@@ -16,12 +18,13 @@ export async function idempotent(
   handler: () => Promise<{ status: number; body: unknown }>,
 ): Promise<void> {
   const key = request.headers['idempotency-key'];
-  if (typeof key !== 'string' || key === '') {
+  const actor = request.actor;
+  if (typeof key !== 'string' || key === '' || !actor) {
     const { status, body } = await handler();
     reply.code(status).send(body);
     return;
   }
-  const scope = `${request.actor?.userId ?? 'anonymous'} ${request.routeOptions.url} ${JSON.stringify(request.params)}`;
+  const scope = `${actor.userId} ${request.routeOptions.url} ${JSON.stringify(request.params)}`;
   const hash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
   const begun = await store.begin(scope, key, hash, clock.now());
   if (begun.state === 'replay') {

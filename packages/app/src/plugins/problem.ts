@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -57,6 +59,27 @@ export function frameworkProblem(error: FastifyError, instance: string): Problem
   return { type: PROBLEM_BASE + 'bad-request', title: 'Bad request', status: 400, detail, instance, code: error.code };
 }
 
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (headers over the limit, a request
+ * too slow to arrive, bytes that are not HTTP), written on the socket as a problem instead of
+ * Fastify's own JSON body. The connection is closed: its byte stream cannot be trusted any more.
+ */
+export function clientErrorProblem(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'The request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request-header-fields-too-large', 'The request line and headers are over the size limit']
+        : [400, 'bad-request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ type: PROBLEM_BASE + slug, title: STATUS_CODES[status], status, detail });
+  // A response already started on this socket cannot be replaced by another one.
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (socket.writable && !started)
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(error);
+}
+
 export function problemOf(error: DomainError, instance?: string): Problem {
   const entry = BY_CODE[error.code] ?? BY_KIND[error.kind];
   return { type: PROBLEM_BASE + entry.slug, title: entry.title, status: entry.status, detail: error.message, instance, code: error.code, ...error.details };
@@ -67,18 +90,43 @@ const GENERIC_BY_STATUS: Record<number, string> = {
   404: 'not-found',
   405: 'method-not-allowed',
   406: 'not-acceptable',
+  408: 'request-timeout',
   413: 'payload-too-large',
+  414: 'uri-too-long',
   415: 'unsupported-media-type',
   429: 'too-many-requests',
+  431: 'request-header-fields-too-large',
 };
 
 function fieldOf(path: string): string {
   return path.replace(/^\//, '').replace(/\//g, '.');
 }
 
-/** One error handler for the whole API: RFC 7807 below 500 with the real message; generic above. */
+/**
+ * One error handler for the whole API: RFC 7807 below 500 with the real message; generic above.
+ * Also the answers Fastify would otherwise write itself: unknown routes (404), known paths with
+ * another method (405 with Allow) and requests that arrive while the server closes (503).
+ */
 export const problemPlugin = fp(
   async (app: FastifyInstance) => {
+    // Every method some route answers, collected as routes are added: a 404 probes them for a 405.
+    const methods = new Set<string>();
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) methods.add(method.toUpperCase());
+    });
+    const allowedMethods = (path: string) => [...methods].filter((method) => app.findRoute({ method: method as 'GET', url: path }) !== null).sort();
+
+    // Fastify's own drain answer (return503OnClosing) is not a problem: answer it here instead.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (!closing) return;
+      reply.header('connection', 'close').header('retry-after', '1');
+      return sendProblem(reply, { type: PROBLEM_BASE + 'shutting-down', title: 'Shutting down', status: 503, detail: 'This instance is shutting down; retry on another one', instance: request.url });
+    });
+
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (isDomainError(error)) {
         const problem = problemOf(error, request.url);
@@ -127,9 +175,19 @@ export const problemPlugin = fp(
       });
     });
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${request.url.split('?')[0]}`, instance: request.url }),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!;
+      const allowed = allowedMethods(path);
+      if (allowed.length > 0)
+        return sendProblem(reply.header('allow', allowed.join(', ')), {
+          type: PROBLEM_BASE + 'method-not-allowed',
+          title: 'Method not allowed',
+          status: 405,
+          detail: `${request.method} is not supported on ${path}; use ${allowed.join(', ')}`,
+          instance: request.url,
+        });
+      return sendProblem(reply, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${path}`, instance: request.url });
+    });
   },
   { name: 'problem' },
 );

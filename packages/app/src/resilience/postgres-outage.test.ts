@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { organizer, publishedEvent, startTestApp, user, inDays, type TestApp, type TestUser } from '../../../../testing/app';
+import { admin, organizer, publishedEvent, startTestApp, user, inDays, type TestApp, type TestUser } from '../../../../testing/app';
 import { startPostgres, type PostgresServer } from '../../../../testing/services/postgres';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
 import { parseMetrics } from '../../../../testing/prometheus';
@@ -177,7 +177,7 @@ describe('PostgreSQL outage: read-only mode', () => {
     expect(sample(m, 'resilience_circuit_breaker_state', { name: 'postgres', state: 'closed' })).toBe(0);
     expect(sample(m, 'degraded_mode', { mode: 'read_only' })).toBe(1);
 
-    const health = await t.app.inject({ method: 'GET', url: '/actuator/health' });
+    const health = await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth });
     expect(health.statusCode).toBe(200);
     const body = health.json() as { status: string; components: Record<string, { status: string; details?: Record<string, { state?: string }> }> };
     expect(body.status).toBe('DEGRADED');

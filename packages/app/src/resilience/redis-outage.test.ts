@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizer, publishedEvent, startTestApp, type TestApp } from '../../../../testing/app';
+import { admin, organizer, publishedEvent, startTestApp, type TestApp } from '../../../../testing/app';
 import { startRedis, type RedisServer } from '../../../../testing/services/redis';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
 import { parseMetrics } from '../../../../testing/prometheus';
@@ -101,7 +101,7 @@ describe('Redis cut under a steady request stream', () => {
     expect(await direct.exists(key)).toBe(1);
     let m = await scrape();
     expect(sum(m, 'degraded_mode', { mode: 'local_cache' })).toBe(0);
-    const health = (await t.app.inject({ method: 'GET', url: '/actuator/health' })).json() as { components: Record<string, { status: string }> };
+    const health = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as { components: Record<string, { status: string }> };
     expect(health.components.redis?.status).toBe('UP');
 
     const stream = steadyStream(url, 20);
@@ -111,7 +111,7 @@ describe('Redis cut under a steady request stream', () => {
     const cutAt = Date.now();
     proxy.cut();
     await eventually('degraded_mode{mode="local_cache"} 1', async () => sum(await scrape(), 'degraded_mode', { mode: 'local_cache' }) === 1, 5_000);
-    const down = await t.app.inject({ method: 'GET', url: '/actuator/health' });
+    const down = await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth });
     expect(down.statusCode).toBe(200); // Redis is not critical
     const downBody = down.json() as { status: string; components: Record<string, { status: string; details?: Record<string, unknown> }> };
     expect(downBody.components.redis?.status).toBe('DOWN');
@@ -146,7 +146,7 @@ describe('Redis cut under a steady request stream', () => {
       await t.app.inject({ method: 'GET', url });
       return (await direct.exists(key)) === 1;
     });
-    const up = (await t.app.inject({ method: 'GET', url: '/actuator/health' })).json() as { components: Record<string, { status: string; details?: Record<string, unknown> }> };
+    const up = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as { components: Record<string, { status: string; details?: Record<string, unknown> }> };
     expect(up.components.redis).toMatchObject({ status: 'UP', details: { pong: 'PONG', fallback: 'none' } });
     expect(backAfterMs).toBeLessThan(10_000);
   });

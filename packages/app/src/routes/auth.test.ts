@@ -33,8 +33,9 @@ describe('unknown routes', () => {
     const p = expectProblem(await get('/api/v2/nothing-here?x=1'), 404, 'not-found');
     expect(p.detail).toBe('No route GET /api/v2/nothing-here');
     expect(p.instance).toBe('/api/v2/nothing-here?x=1');
-    expectProblem(await t.app.inject({ method: 'DELETE', url: '/api/v2/locations' }), 404, 'not-found');
     expectProblem(await t.app.inject({ method: 'POST', url: '/api/v3/events', payload: {} }), 404, 'not-found');
+    // A known path with a method it does not answer is a 405 (plugins/problem.test.ts).
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/v2/locations' })).headers.allow).toBe('GET, HEAD, POST');
   });
 });
 
@@ -92,12 +93,22 @@ describe('authentication', () => {
 });
 
 describe('transport errors are problems too', () => {
-  it('415 for a media type without a parser; 400 for a text body where an object is expected', async () => {
+  it('415 for every body that is not application/json, text/plain and form data included; nothing is created', async () => {
     const who = await organizer();
-    const xml = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: { ...who.auth, 'content-type': 'application/xml' }, payload: '<location/>' });
-    expectProblem(xml, 415, 'unsupported-media-type');
-    const text = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: { ...who.auth, 'content-type': 'text/plain' }, payload: 'name=x' });
-    expect(expectProblem(text, 400, 'validation-error').errors).toEqual([{ field: 'body', message: expect.any(String) }]);
+    const before = (await get('/api/v2/locations')).json().total;
+    const send = (method: 'POST' | 'PUT', url: string, type: string, payload: string) => t.app.inject({ method, url, headers: { ...who.auth, 'content-type': type }, payload });
+    const json = JSON.stringify({ name: 'Lake', address: 'Shore' });
+    expectProblem(await send('POST', '/api/v2/locations', 'application/xml', '<location/>'), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/locations', 'text/plain', json), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/locations', 'text/plain; charset=utf-8', json), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/locations', 'application/x-www-form-urlencoded', 'name=Lake&address=Shore'), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/bookings', 'text/plain', JSON.stringify({ eventId: randomUUID() })), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/events', 'text/plain', '{}'), 415, 'unsupported-media-type');
+    expectProblem(await send('PUT', `/api/v1/events/${randomUUID()}`, 'text/plain', '{}'), 415, 'unsupported-media-type');
+    expectProblem(await send('POST', '/api/v2/payments/webhook', 'text/plain', '{}'), 415, 'unsupported-media-type');
+    expect((await get('/api/v2/locations')).json().total).toBe(before);
+    // The same body as JSON (with a charset) is accepted.
+    expect((await send('POST', '/api/v2/locations', 'application/json; charset=utf-8', json)).statusCode).toBe(201);
   });
 
   it('413 for a body over 64 KiB', async () => {

@@ -62,13 +62,27 @@ export const IdParams = z.object({ id: z.uuid() });
 const WELL_FORMED = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
 
 /**
- * Free text that is stored or searched in Postgres: text columns refuse NUL (U+0000) and jsonb
- * refuses lone surrogates, which would otherwise be a 500 instead of a 400.
+ * Text without NUL that still has `minimum` characters once trimmed, as one pattern (the domain
+ * trims names and titles; `\s` is exactly the set String.prototype.trim removes). One pattern
+ * rather than two, so generators and client validators meet a single rule.
  */
-export const text = () =>
+const NON_BLANK = {
+  1: /^\s*[^\s\u0000][^\u0000]*$/,
+  3: /^\s*[^\s\u0000][^\u0000]+[^\s\u0000]\s*$/,
+} as const;
+
+/**
+ * Free text that is stored or searched in Postgres: text columns refuse NUL (U+0000) and jsonb
+ * refuses lone surrogates, which would otherwise be a 500 instead of a 400. With `nonBlank`, the
+ * text must keep that many characters after trimming, as the domain requires.
+ */
+export const text = (options: { nonBlank?: keyof typeof NON_BLANK } = {}) =>
   z
     .string()
-    .regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000) characters')
+    .regex(
+      options.nonBlank ? NON_BLANK[options.nonBlank] : /^[^\u0000]*$/,
+      options.nonBlank ? `must have ${options.nonBlank} or more characters besides spaces, and no NUL (U+0000)` : 'must not contain NUL (U+0000) characters',
+    )
     .refine((v) => WELL_FORMED.test(v), 'must be well-formed Unicode (no lone surrogates)');
 
 /**
@@ -80,10 +94,36 @@ const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10_000, 0, 1) - 1;
 export const DATE_RANGE = 'must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z';
 export const inDateRange = (date: Date) => date.getTime() >= EARLIEST && date.getTime() <= LATEST;
+
+/**
+ * The same range as a pattern, so the OpenAPI document states it (a date-time string has no
+ * `minimum` in JSON Schema): zod's ISO date-time with the year limited to 1970-9999, where the two
+ * edge days only take offsets that keep the instant inside the range (1970-01-01 with Z or a
+ * negative offset, 9999-12-31 with Z or a positive one).
+ */
+export const DATE_TIME_PATTERN = (() => {
+  const day31 = '(?:0[1-9]|[12]\\d|3[01])';
+  const day30 = '(?:0[1-9]|[12]\\d|30)';
+  const feb = '02-(?:0[1-9]|1\\d|2[0-8])';
+  const monthDay = `(?:(?:0[13578]|1[02])-${day31}|(?:0[469]|11)-${day30}|${feb})`;
+  const notJan1 = `(?:01-(?:0[2-9]|[12]\\d|3[01])|(?:0[3578]|1[02])-${day31}|(?:0[469]|11)-${day30}|${feb})`;
+  const notDec31 = `(?:(?:0[13578]|10)-${day31}|12-${day30}|(?:0[469]|11)-${day30}|${feb})`;
+  // Leap years from 1972 to 9996.
+  const leap = '(?:19(?:[79][26]|8[048])|[2-9]\\d(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)';
+  const middleYears = '(?:19(?:7[1-9]|[89]\\d)|[2-8]\\d{3}|9(?:[0-8]\\d\\d|9[0-8]\\d|99[0-8]))';
+  const time = '(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?';
+  const offset = '(?:[01]\\d|2[0-3]):[0-5]\\d';
+  const anyOffset = `(?:Z|[+-]${offset})`;
+  const dates = `(?:${leap}-02-29|${middleYears}-${monthDay}|1970-${notJan1}|9999-${notDec31})`;
+  return new RegExp(`^(?:${dates}T${time}${anyOffset}|1970-01-01T${time}(?:Z|-${offset}|\\+00:00)|9999-12-31T${time}(?:Z|\\+${offset}|-00:00))$`);
+})();
+
 /** An ISO 8601 date-time with offset, within the supported range. */
-export const DateTimeInput = z.iso
-  .datetime({ offset: true })
+export const DateTimeInput = z
+  .string()
+  .regex(DATE_TIME_PATTERN, `must be an ISO 8601 date-time with offset (2030-06-01T08:00:00Z) that ${DATE_RANGE.replace('must be', 'is')}`)
   .refine((v) => inDateRange(new Date(v)), DATE_RANGE)
+  .meta({ format: 'date-time' })
   .describe('ISO 8601 date-time with offset, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z');
 
 type Security = { [label: string]: readonly string[] }[];

@@ -8,12 +8,12 @@ export interface Jobs {
 }
 
 /**
- * Booking expiry, waitlist offer expiry, event completion, refunds and the payment reconciler
- * (scheduled retries and attempts left by a crash) on one timer. Each job locks
- * the rows it works on (SKIP LOCKED), so every replica may run them at once. On stop the running
- * tick finishes before the promise resolves.
+ * Booking expiry, waitlist offer expiry, event completion, refunds, the payment reconciler
+ * (scheduled retries and attempts left by a crash) and the cleanup of expired idempotency keys on
+ * one timer. Each job locks the rows it works on (SKIP LOCKED), so every replica may run them at
+ * once. On stop the running tick finishes before the promise resolves.
  */
-export function startJobs(deps: Pick<Deps, 'useCases' | 'config'>, logger: Logger, options: { intervalMs?: number; autoStart?: boolean } = {}): Jobs {
+export function startJobs(deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'>, logger: Logger, options: { intervalMs?: number; autoStart?: boolean } = {}): Jobs {
   const { useCases } = deps;
   const jobs: Record<string, () => Promise<number>> = {
     expiredBookings: () => useCases.expireBookings(),
@@ -24,6 +24,7 @@ export function startJobs(deps: Pick<Deps, 'useCases' | 'config'>, logger: Logge
       return run.refunded + run.refused;
     },
     payments: () => useCases.reconcilePayments(),
+    expiredIdempotencyKeys: () => deps.idempotency.purgeExpired(deps.clock.now()),
   };
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { inject } from 'vitest';
 import { freshDatabase } from '../../../../testing/database';
 import { startFakePaymentService, type FakePaymentService } from '../../../../testing/fake-payment-service';
-import { organizer, publishedEvent, startTestApp, user, inDays, type TestApp } from '../../../../testing/app';
+import { admin, organizer, publishedEvent, startTestApp, user, inDays, type TestApp } from '../../../../testing/app';
 import { startKafka, type KafkaServer } from '../../../../testing/services/kafka';
 import { startWorkers, type Workers } from './index';
 
@@ -89,7 +89,7 @@ describe('outbox relay with the broker down', () => {
     }
     const backlog = await t.deps.outbox.backlog(new Date());
     expect(backlog.messages).toBeGreaterThanOrEqual(500);
-    const health = await t.app.inject({ method: 'GET', url: '/actuator/health' });
+    const health = await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth });
     expect(health.json()).toMatchObject({ status: 'DEGRADED', components: { kafka: { status: 'DOWN' }, db: { status: 'UP' } } });
 
     await kafka.start();

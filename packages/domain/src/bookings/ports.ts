@@ -85,6 +85,8 @@ export interface IdempotencyStore {
   begin(scope: string, key: string, requestHash: string, now: Date): Promise<IdempotencyBegin>;
   complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
   abandon(scope: string, key: string): Promise<void>;
+  /** Forgets keys older than the store's time to live; safe to run on every replica at once. Returns how many went. */
+  purgeExpired(now: Date): Promise<number>;
 }
 
 export type IdempotencyBegin =

@@ -26,7 +26,7 @@ export interface Event {
   startDate: Date;
   endDate: Date;
   location: Location | null;
-  /** Free-text location of the v1 API, kept so v1 clients never break. */
+  /** The v1 API's free-text location: the location's name (v1 text is stored as a location). */
   locationText: string | null;
   capacity: number;
   available: number;
@@ -114,7 +114,7 @@ export function createEvent(
     startDate: fields.startDate,
     endDate: fields.endDate,
     location: meta.location,
-    locationText: fields.locationText ?? meta.location?.name ?? null,
+    locationText: meta.location?.name ?? null,
     capacity: fields.capacity,
     available: fields.capacity,
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
@@ -142,7 +142,7 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     startDate: fields.startDate,
     endDate: fields.endDate,
     location,
-    locationText: fields.locationText ?? location?.name ?? null,
+    locationText: location?.name ?? null,
     capacity: fields.capacity,
     available: fields.capacity - seatsTaken(event),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,

@@ -56,6 +56,21 @@ describe('createEvent', () => {
     expect(event.locationText).toBe('Katun river base');
   });
 
+  it("stores v1's free-text location as a location: the existing one of that name, else a new one", async () => {
+    const world = createWorld();
+    const known = await world.createLocation(organizer(), { name: 'Katun river base', address: 'Chemal, Altai' });
+    const reused = await world.createEvent(organizer(), eventInput({ locationText: ' Katun river base ' }));
+    expect(reused.location).toEqual(known);
+    const created = await world.createEvent(organizer(), eventInput({ locationText: 'Lake Teletskoye' }));
+    expect(created.location).toMatchObject({ name: 'Lake Teletskoye', address: 'Lake Teletskoye', coordinates: null });
+    expect(created.locationText).toBe('Lake Teletskoye');
+    expect(world.outboxOf('location.created').map((row) => row.aggregateId)).toEqual([known.id, created.location!.id]);
+    // A v1 update moves the event to the location its new text names; text wins over locationId.
+    const moved = await world.updateEvent(organizer(), created.id, eventInput({ locationText: 'Katun river base', locationId: created.location!.id }));
+    expect(moved.location).toEqual(known);
+    expect(await world.storedEvent(created.id)).toEqual(moved);
+  });
+
   it('refuses invalid fields with VALIDATION.FAILED and writes nothing', async () => {
     const world = createWorld();
     await expect(world.createEvent(organizer(), eventInput({ title: 'ab', capacity: 0 }))).rejects.toMatchObject({

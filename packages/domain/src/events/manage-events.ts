@@ -1,7 +1,9 @@
 import type { Actor } from '../shared/actor';
+import { ValidationError } from '../shared/domain-error';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { LocationNotFoundError } from '../locations/location.errors';
+import { createLocation, locationCreated } from '../locations/location';
 import { createEvent, transitionEvent, updateEvent, type Event, type EventFields } from './event';
 import { EventAlreadyStartedError, EventNotFoundError } from './event.errors';
 import { eventDomainEvent } from './event-events';
@@ -23,6 +25,23 @@ async function resolveLocation(tx: TransactionScope, locationId: string | null |
   return location;
 }
 
+/**
+ * v1's free-text location becomes a location: the one with that name, or a new one named (and
+ * addressed) by the text, as the 0002 migration did for the seed's rows. So the text needs no
+ * column of its own, and v2 sees v1's events at a location.
+ */
+async function locationOfText(tx: TransactionScope, deps: Pick<ManageEventsDeps, 'ids'>, text: string | null | undefined, now: Date) {
+  const name = text?.trim();
+  if (!name) return undefined;
+  if (name.length > 255) throw new ValidationError([{ field: 'location', message: 'must be at most 255 characters' }]);
+  const existing = await tx.locations.findByName(name);
+  if (existing) return existing;
+  const created = createLocation({ name, address: name }, deps.ids.next(), now);
+  await tx.locations.insert(created);
+  await tx.outbox.add([locationCreated(created, deps.ids.next())]);
+  return created;
+}
+
 async function loadForChange(tx: TransactionScope, actor: Actor | null, id: string): Promise<Event> {
   requireOrganizer(actor);
   const event = await tx.events.findByIdForUpdate(id);
@@ -42,7 +61,7 @@ export const makeCreateEvent =
     const organizer = requireOrganizer(actor);
     return uow.run(async (tx) => {
       const now = clock.now();
-      const location = await resolveLocation(tx, input.locationId);
+      const location = (await locationOfText(tx, { ids }, input.locationText, now)) ?? (await resolveLocation(tx, input.locationId));
       let event = createEvent(input, { id: ids.next(), organizerId: organizer.userId, location, now });
       const events = [eventDomainEvent('event.created', event, ids.next(), now)];
       if (options.publish) {
@@ -65,9 +84,10 @@ export const makeUpdateEvent =
   (actor: Actor | null, id: string, input: EventInput): Promise<Event> =>
     uow.run(async (tx) => {
       const event = await loadForChange(tx, actor, id);
-      const location =
-        input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId);
       const now = clock.now();
+      const location =
+        (await locationOfText(tx, { ids }, input.locationText, now)) ??
+        (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
       const updated = updateEvent(event, input, location, now);
       await tx.events.update(updated);
       await tx.outbox.add([eventDomainEvent('event.updated', updated, ids.next(), now)]);

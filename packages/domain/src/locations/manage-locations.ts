@@ -3,7 +3,7 @@ import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { requireOrganizer } from '../events/access';
-import { createLocation, type Location, type NewLocation } from './location';
+import { createLocation, locationCreated, type Location, type NewLocation } from './location';
 import { LocationNotFoundError } from './location.errors';
 import type { LocationRepository } from './ports';
 
@@ -15,9 +15,7 @@ export const makeCreateLocation =
     const location = createLocation(input, ids.next(), clock.now());
     return uow.run(async (tx) => {
       await tx.locations.insert(location);
-      await tx.outbox.add([
-        { id: ids.next(), type: 'location.created', aggregateType: 'location', aggregateId: location.id, occurredAt: location.createdAt, data: { ...location, createdAt: location.createdAt.toISOString() } },
-      ]);
+      await tx.outbox.add([locationCreated(location, ids.next())]);
       return location;
     });
   };

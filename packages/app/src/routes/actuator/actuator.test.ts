@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../../../../testing/app';
-import { buildApp, VERSION, type App, type AppOptions } from '../../app';
+import { connect } from 'node:net';
+import { admin, organizer, startTestApp, user, type TestApp } from '../../../../../testing/app';
+import { expectProblem } from '../../../../../testing/problems';
+import { buildApp, buildManagementApp, VERSION, type App, type AppOptions } from '../../app';
 import type { Deps } from '../../composition-root';
 
 let t: TestApp;
@@ -22,9 +24,25 @@ async function withApp(deps: Deps, options: AppOptions, run: (app: App) => Promi
   }
 }
 
+const asAdmin = async () => (await admin()).auth;
+
 describe('GET /actuator/health', () => {
-  it('is UP with the db component (PostgreSQL) and the outbox', async () => {
+  it('tells an anonymous caller the status and nothing else', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/actuator/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'UP' });
+  });
+
+  it('shows no details to USER or ORGANIZER tokens, nor to a token that does not verify', async () => {
+    for (const headers of [(await user()).auth, (await organizer()).auth, { authorization: 'Bearer garbage' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }]) {
+      const res = await t.app.inject({ method: 'GET', url: '/actuator/health', headers });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ status: 'UP' });
+    }
+  });
+
+  it('is UP with the db component (PostgreSQL) and the outbox for an ADMIN token', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/health', headers: await asAdmin() });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const body = res.json();
@@ -41,12 +59,15 @@ describe('GET /actuator/health', () => {
   it('is 503 DOWN when a critical component is down, DEGRADED (200) when only a non-critical one is', async () => {
     const down = async () => ({ status: 'DOWN' as const, details: { error: 'boom' } });
     await withApp({ ...t.deps, health: { ...t.deps.health, db: { critical: true, check: down } } }, {}, async (app) => {
-      const res = await app.inject({ method: 'GET', url: '/actuator/health' });
+      const res = await app.inject({ method: 'GET', url: '/actuator/health', headers: await asAdmin() });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 'DOWN', components: { db: { status: 'DOWN', details: { error: 'boom' } } } });
+      const anonymous = await app.inject({ method: 'GET', url: '/actuator/health' });
+      expect(anonymous.statusCode).toBe(503);
+      expect(anonymous.json()).toEqual({ status: 'DOWN' });
       const ready = await app.inject({ method: 'GET', url: '/actuator/health/readiness' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json().status).toBe('DOWN');
+      expect(ready.json()).toEqual({ status: 'DOWN' });
       // liveness never depends on dependencies
       expect((await app.inject({ method: 'GET', url: '/actuator/health/liveness' })).json()).toEqual({ status: 'UP' });
     });
@@ -68,8 +89,14 @@ describe('GET /actuator/health/liveness', () => {
 });
 
 describe('GET /actuator/health/readiness', () => {
-  it('is UP with the critical components only', async () => {
+  it('is UP; an anonymous probe gets the status only', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/actuator/health/readiness' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'UP' });
+  });
+
+  it('shows an ADMIN token the critical components only', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/health/readiness', headers: await asAdmin() });
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('UP');
     expect(Object.keys(res.json().components)).toEqual(['db']);
@@ -80,7 +107,7 @@ describe('GET /actuator/health/readiness', () => {
     await withApp(t.deps, { accepting: () => false }, async (app) => {
       const res = await app.inject({ method: 'GET', url: '/actuator/health/readiness' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ status: 'OUT_OF_SERVICE', components: {} });
+      expect(res.json()).toEqual({ status: 'OUT_OF_SERVICE' });
     });
   });
 });
@@ -100,5 +127,56 @@ describe('GET /actuator/prometheus', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toMatch(/^http_server_requests_seconds_count\{method="GET",route="\/actuator\/health\/liveness",status="200"\} [1-9]/m);
+  });
+});
+
+describe('MANAGEMENT_PORT', () => {
+  it('takes info and metrics off the API port; health there stays, status only unless ADMIN', async () => {
+    const deps = { ...t.deps, config: { ...t.deps.config, MANAGEMENT_PORT: 18081 } };
+    await withApp(deps, {}, async (app) => {
+      expectProblem(await app.inject({ method: 'GET', url: '/actuator/prometheus' }), 404, 'not-found');
+      expectProblem(await app.inject({ method: 'GET', url: '/actuator/info' }), 404, 'not-found');
+      expectProblem(await app.inject({ method: 'GET', url: '/actuator/prometheus', headers: await asAdmin() }), 404, 'not-found');
+      expect((await app.inject({ method: 'GET', url: '/actuator/health' })).json()).toEqual({ status: 'UP' });
+      expect((await app.inject({ method: 'GET', url: '/actuator/health/readiness' })).json()).toEqual({ status: 'UP' });
+      expect((await app.inject({ method: 'GET', url: '/actuator/health/liveness' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/actuator/health', headers: await asAdmin() })).json().components.db.status).toBe('UP');
+    });
+  });
+
+  it('serves every actuator endpoint with details and no token on its own listener, and nothing else', async () => {
+    const deps = { ...t.deps, config: { ...t.deps.config, MANAGEMENT_PORT: 18081 } };
+    const management = await buildManagementApp(deps);
+    try {
+      const base = await management.listen({ host: '127.0.0.1', port: 0 });
+      const health = await fetch(`${base}/actuator/health`);
+      expect(health.status).toBe(200);
+      const body = (await health.json()) as { status: string; components: Record<string, { status: string; details?: Record<string, unknown> }> };
+      expect(body.status).toBe('UP');
+      expect(body.components.db).toMatchObject({ status: 'UP', details: { database: 'PostgreSQL' } });
+      expect(body.components.circuitBreakers?.details).toHaveProperty('postgres');
+      expect(((await (await fetch(`${base}/actuator/health/readiness`)).json()) as { components: object }).components).toHaveProperty('db');
+      const metrics = await fetch(`${base}/actuator/prometheus`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^resilience_circuit_breaker_state\{/m);
+      expect(((await (await fetch(`${base}/actuator/info`)).json()) as { app: { name: string } }).app.name).toBe('backend-event');
+      // The API is not there.
+      const api = await fetch(`${base}/api/v2/events`);
+      expect(api.status).toBe(404);
+      expect(api.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      // Framework errors are problems on this listener too.
+      const port = Number(new URL(base).port);
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET /actuator/health HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+        let data = '';
+        socket.on('data', (c) => (data += c.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+      expect(raw).toMatch(/content-type: application\/problem\+json/i);
+    } finally {
+      await management.close();
+    }
   });
 });

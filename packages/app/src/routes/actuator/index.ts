@@ -1,7 +1,9 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isAdmin } from '@aquastream/domain';
 import type { Deps, HealthComponent } from '../../composition-root';
-import { anonymous } from '../schemas';
+import { anonymous, optionalBearer } from '../schemas';
 
 const HealthSchema = z
   .object({
@@ -11,11 +13,17 @@ const HealthSchema = z
   .meta({ id: 'Health' });
 
 export interface ActuatorOptions {
-  deps: Pick<Deps, 'health' | 'mode' | 'config'>;
+  deps: Pick<Deps, 'health' | 'mode' | 'config' | 'verifier'>;
   /** False once SIGTERM arrived: readiness goes DOWN so traffic drains before the process exits. */
   accepting: () => boolean;
   version: string;
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * `public` (the API port): health for everyone, its components only for an ADMIN token; info and
+   * metrics only while no MANAGEMENT_PORT takes them. `management` (MANAGEMENT_PORT, which the
+   * NetworkPolicy opens to monitoring only): every endpoint with every detail, no token.
+   */
+  exposure?: 'public' | 'management';
 }
 
 async function collect(health: Deps['health']): Promise<Record<string, HealthComponent>> {
@@ -25,16 +33,32 @@ async function collect(health: Deps['health']): Promise<Record<string, HealthCom
 }
 
 /** Spring-Boot-style actuator endpoints, so existing probes and dashboards keep working. */
-export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app, { deps, accepting, version, metrics }) => {
+export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app, { deps, accepting, version, metrics, exposure = 'public' }) => {
   const tags = ['actuator'];
+  const management = exposure === 'management';
+
+  // Like Spring's show-details=when-authorized. The auth plugin leaves /actuator alone (a probe
+  // with a stale token must not fail), so the token is checked here: one that does not verify
+  // simply shows no details.
+  async function showDetails(request: FastifyRequest): Promise<boolean> {
+    if (management) return true;
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) return false;
+    try {
+      return isAdmin(await deps.verifier.verify(match[1]!));
+    } catch {
+      return false;
+    }
+  }
+
   app.get('/health', {
-    schema: { operationId: 'getHealth', security: anonymous, tags, summary: 'Overall health with per-component details', response: { 200: HealthSchema, 503: HealthSchema } },
-    handler: async (_request, reply) => {
+    schema: { operationId: 'getHealth', security: optionalBearer, tags, summary: 'Overall health; per-component details for an ADMIN token', response: { 200: HealthSchema, 503: HealthSchema } },
+    handler: async (request, reply) => {
       const components = await collect(deps.health);
       const criticalDown = Object.entries(components).some(([n, c]) => deps.health[n]!.critical && c.status === 'DOWN');
       const degraded = Object.values(components).some((c) => c.status !== 'UP');
       const status = criticalDown ? 'DOWN' : degraded ? 'DEGRADED' : 'UP';
-      return reply.code(criticalDown ? 503 : 200).send({ status, components });
+      return reply.code(criticalDown ? 503 : 200).send((await showDetails(request)) ? { status, components } : { status });
     },
   });
   app.get('/health/liveness', {
@@ -42,15 +66,19 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
     handler: async () => ({ status: 'UP' as const }),
   });
   app.get('/health/readiness', {
-    schema: { operationId: 'getReadiness', security: anonymous, tags, summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down', response: { 200: HealthSchema, 503: HealthSchema } },
-    handler: async (_request, reply) => {
-      if (!accepting()) return reply.code(503).send({ status: 'OUT_OF_SERVICE' as const, components: {} });
+    schema: { operationId: 'getReadiness', security: optionalBearer, tags, summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down; components for an ADMIN token', response: { 200: HealthSchema, 503: HealthSchema } },
+    handler: async (request, reply) => {
+      const details = await showDetails(request);
+      if (!accepting()) return reply.code(503).send(details ? { status: 'OUT_OF_SERVICE' as const, components: {} } : { status: 'OUT_OF_SERVICE' as const });
       const all = await collect(deps.health);
       const components = Object.fromEntries(Object.entries(all).filter(([n]) => deps.health[n]!.critical));
       const down = Object.values(components).some((c) => c.status === 'DOWN');
-      return reply.code(down ? 503 : 200).send({ status: down ? 'DOWN' : 'UP', components });
+      const status = down ? 'DOWN' : 'UP';
+      return reply.code(down ? 503 : 200).send(details ? { status, components } : { status });
     },
   });
+  // With a management port, what only operators need leaves the API port altogether.
+  if (!management && deps.config.MANAGEMENT_PORT !== undefined) return;
   app.get('/info', {
     schema: { operationId: 'getInfo', security: anonymous, tags, summary: 'Build and runtime information', response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) } },
     handler: async () => ({ app: { name: 'backend-event', version, mode: deps.mode }, runtime: { node: process.version } }),

@@ -176,6 +176,39 @@ describe('POST /api/v2/bookings', () => {
       expect(b.json().id).not.toBe(a.json().id);
       expect(await available(e.id)).toBe(8);
     });
+
+    const storedKeys = async (key: string) => (await t.deps.database.db.selectFrom('idempotency_keys').select('scope').where('key', '=', key).execute()).length;
+
+    it('anonymous requests store no key: each is a 401, never a 422 for a key someone else used', async () => {
+      const owner = await organizer();
+      const [e1, e2] = [await publishedEvent(owner), await publishedEvent(owner)];
+      const key = randomUUID();
+      expectProblem(await book(null, e1.id, { 'idempotency-key': key }), 401, 'unauthenticated');
+      expectProblem(await book(null, e2.id, { 'idempotency-key': key }), 401, 'unauthenticated');
+      expectProblem(await bookingAction(randomUUID(), 'pay', null, { 'idempotency-key': key }), 401, 'unauthenticated');
+      expect(await storedKeys(key)).toBe(0);
+      // The key is still free for a real user.
+      const booker = await user();
+      expect((await book(booker, e2.id, { 'idempotency-key': key })).statusCode).toBe(201);
+      expect(await storedKeys(key)).toBe(1);
+    });
+
+    it('a key older than IDEMPOTENCY_TTL (24h) is forgotten: reusing it is a new request', async () => {
+      const owner = await organizer();
+      const [e1, e2] = [await publishedEvent(owner), await publishedEvent(owner)];
+      const booker = await user();
+      const key = randomUUID();
+      expect((await book(booker, e1.id, { 'idempotency-key': key })).statusCode).toBe(201);
+      const db = t.deps.database.db;
+      await db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 23 * 3_600_000) }).where('key', '=', key).execute();
+      expectProblem(await book(booker, e2.id, { 'idempotency-key': key }), 422, 'idempotency-key-reused');
+      await db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 25 * 3_600_000) }).where('key', '=', key).execute();
+      const again = await book(booker, e2.id, { 'idempotency-key': key });
+      expect(again.statusCode).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBeUndefined();
+      expect(again.json().eventId).toBe(e2.id);
+      expect(await available(e2.id)).toBe(9);
+    });
   });
 });
 

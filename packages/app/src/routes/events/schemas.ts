@@ -16,8 +16,8 @@ export const LocationSchema = z
 
 export const CreateLocationBody = z
   .object({
-    name: text().trim().min(1).max(255),
-    address: text().trim().min(1).max(500),
+    name: text({ nonBlank: 1 }).trim().min(1).max(255),
+    address: text({ nonBlank: 1 }).trim().min(1).max(500),
     coordinates: CoordinatesSchema.nullish(),
   })
   .strict()
@@ -63,7 +63,7 @@ export const EventSchema = z
 
 export const EventBody = z
   .object({
-    title: text().min(3).max(255),
+    title: text({ nonBlank: 3 }).min(3).max(255),
     description: text().max(10_000).nullish(),
     startDate: DateTimeInput,
     endDate: DateTimeInput,
@@ -100,7 +100,7 @@ export const EventV1Schema = z
 
 export const EventV1Body = z
   .object({
-    title: text().min(3).max(255),
+    title: text({ nonBlank: 3 }).min(3).max(255),
     description: text().max(10_000).nullish(),
     start_date: DateTimeInput,
     location: text().max(255).nullish(),

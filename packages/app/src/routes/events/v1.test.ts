@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, migrationStatus } from '@aquastream/db';
 import { startTestApp, user, organizer, admin, inDays, type TestApp, type TestUser } from '../../../../../testing/app';
 import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
 type Res = InjectResponse;
 
 let t: TestApp;
+// The v1 contract is checked on the contracted schema (0008 applied: no location_text, no
+// events_old); every other suite runs on the schema before the contract step.
 beforeAll(async () => {
   t = await startTestApp();
+  await migrateToLatest(t.deps.database.db, { contract: true });
+  if ((await migrationStatus(t.deps.database.db)).some((m) => !m.executedAt)) throw new Error('the contract step did not run');
 });
 afterAll(async () => {
   await t?.close();
@@ -69,8 +74,23 @@ describe('POST /api/v1/events', () => {
     expect(e).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), title: 'Hike to Belukha', description: 'Five days', start_date: start, location: 'Tyungur' });
 
     const v2 = (await v2get(e.id)).json();
-    expect(v2).toMatchObject({ status: 'PUBLISHED', organizerId: owner.id, capacity: 50, available: 50, location: null, price: null });
+    expect(v2).toMatchObject({ status: 'PUBLISHED', organizerId: owner.id, capacity: 50, available: 50, price: null });
     expect(new Date(v2.endDate).getTime() - new Date(v2.startDate).getTime()).toBe(86_400_000);
+    // The free text is stored as a location (named and addressed by the text), so v2 sees it too.
+    expect(v2.location).toMatchObject({ id: expect.any(String), name: 'Tyungur', address: 'Tyungur', coordinates: null });
+  });
+
+  it('reuses the location a free-text name already has, and v2 search finds events by location name', async () => {
+    const owner = await organizer();
+    const name = `Lake ${tag()}`;
+    const loc = (await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: owner.auth, payload: { name, address: 'North shore' } })).json();
+    const a = (await v1('POST', '', owner, { title: 'First by v1', start_date: inDays(7), location: name })).json();
+    const b = (await v1('POST', '', owner, { title: 'Second by v1', start_date: inDays(8), location: `  ${name} ` })).json();
+    expect([a.location, b.location]).toEqual([name, name]);
+    expect((await v2get(a.id)).json().location).toMatchObject({ id: loc.id, address: 'North shore' });
+    expect((await v2get(b.id)).json().location.id).toBe(loc.id);
+    const found = (await t.app.inject({ method: 'GET', url: '/api/v2/events', query: { search: name } })).json();
+    expect(found.items.map((e: { id: string }) => e.id).sort()).toEqual([a.id, b.id].sort());
   });
 
   it('honours the optional end_date and capacity, and allows a missing description and location', async () => {
@@ -231,11 +251,14 @@ describe('PUT /api/v1/events/:id', () => {
   // event without touching its date is refused with 400 "endDate must be after startDate".
   it('renames a seed (legacy) event that has no end date and no organizer, as an ADMIN', async () => {
     // A row as the seed's v1 API left it: end_date NULL, organizer_id NULL (only admins may change it).
+    // Its free text became a location in migration 0002.
     const id = randomUUID();
+    const locationId = randomUUID();
     const start = new Date(Date.now() + 10 * 86_400_000);
+    await t.deps.database.db.insertInto('locations').values({ id: locationId, name: 'Altai', address: 'Altai' }).execute();
     await t.deps.database.db
       .insertInto('events')
-      .values({ id, title: 'Seed event', description: null, start_date: start, end_date: null, location_text: 'Altai', capacity: 30, available: 30, status: 'PUBLISHED', organizer_id: null, created_at: start, updated_at: start })
+      .values({ id, title: 'Seed event', description: null, start_date: start, end_date: null, location_id: locationId, capacity: 30, available: 30, status: 'PUBLISHED', organizer_id: null, created_at: start, updated_at: start })
       .execute();
     const read = await v1('GET', `/${id}`);
     expect(read.json()).toEqual({ id, title: 'Seed event', description: null, start_date: start.toISOString(), location: 'Altai' });
