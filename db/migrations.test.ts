@@ -29,7 +29,7 @@ describe('migrations on real PostgreSQL', () => {
     expect((await migrationStatus(db)).every((m) => m.executedAt !== null)).toBe(true);
     await migrateToZero(db);
     await migrateToLatest(db, { contract: true });
-    expect(await tables()).toEqual(['bookings', 'events', 'idempotency_keys', 'locations', 'outbox', 'processed_messages', 'waitlist']);
+    expect(await tables()).toEqual(['bookings', 'events', 'idempotency_keys', 'locations', 'outbox', 'payment_attempts', 'processed_messages', 'waitlist']);
     await migrateToZero(db);
     await migrateToLatest(db);
   });

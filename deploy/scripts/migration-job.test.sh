@@ -71,7 +71,7 @@ run failed yes -n aquastream --set image.tag=sha-test --timeout 20 rollback
 ((status == 1)) || fail "failed Job: exit status $status, expected 1"
 ((SECONDS - started < 30)) || fail "failed Job: reported after $((SECONDS - started)) s, not at once"
 expect_line '^RESULT: backend-event-migrate failed after [0-9]+s \(BackoffLimitExceeded: Job has reached the specified backoff limit\)' "failed Job"
-expect_line 'migrate-x7k2p/migrate\] 0007' "failed Job: pod logs printed"
+expect_line 'migrate-x7k2p/migrate\] 0009' "failed Job: pod logs printed"
 order="$(grep -Eo '^(delete|apply)' "$fake/calls" | tr '\n' ' ')"
 [[ "$order" == "delete apply " ]] || fail "failed Job: calls were '$order', expected the old Job deleted, then the new one applied, and the failed one kept"
 grep -q -- '--cascade=foreground --wait=true' "$fake/calls" || fail "the old Job is not deleted with its pods before applying"
