@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { createPgPaymentStats, systemClock, uuidGenerator, type DatabaseHandle, type DependencyPolicies, type Admission, type OutboxStore } from '@aquastream/adapters';
-import type { AccessTokenVerifier, Clock, IdempotencyStore, ProcessedMessageStore } from '@aquastream/domain';
+import { createUseCases, type AccessTokenVerifier, type Clock, type IdempotencyStore, type ProcessedMessageStore, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
 import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
-import { createUseCases, type UseCases } from './use-cases';
 import { createAuth } from './capabilities/auth';
 import { createCacheCapability } from './capabilities/cache';
 import { createData } from './capabilities/data';
@@ -14,7 +13,7 @@ import type { HealthChecks } from './capabilities/health';
 import { createMessagingCapability, type Messaging } from './capabilities/messaging';
 import { createResilience } from './capabilities/resilience';
 
-export type { UseCases } from './use-cases';
+export type { UseCases } from '@aquastream/domain';
 export type { HealthComponent, HealthState } from './capabilities/health';
 export { consumersHealth } from './capabilities/health';
 export type { Messaging } from './capabilities/messaging';

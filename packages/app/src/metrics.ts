@@ -6,7 +6,7 @@ import { isDomainError } from '@aquastream/domain';
 import type { PaymentBacklog } from '@aquastream/adapters';
 import type { DatabaseHandle, KafkaClient, OutboxStore } from '@aquastream/adapters';
 import type { Config } from './config';
-import type { UseCases } from './use-cases';
+import type { UseCases } from '@aquastream/domain';
 import { cpuLimit, memoryLimit } from './observability/cgroup';
 
 export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';

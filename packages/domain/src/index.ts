@@ -41,3 +41,4 @@ export * from './bookings/payment-attempt';
 export * from './bookings/payments';
 export * from './bookings/jobs';
 export { releaseSeat, bookingEvent } from './bookings/seat-release';
+export * from './use-cases';

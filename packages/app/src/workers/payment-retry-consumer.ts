@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isDomainError, type MessagePublisher, type MessageSubscriber, type PaymentRetryRequest, type ProcessedMessageStore, type Subscription } from '@aquastream/domain';
-import type { UseCases } from '../use-cases';
+import type { UseCases } from '@aquastream/domain';
 
 export const PAYMENT_RETRY_TOPIC = 'payment-retry-queue';
 export const PAYMENT_DLQ_TOPIC = 'payment-retry-queue.dlq';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError, type Event, type Page } from '@aquastream/domain';
-import type { UseCases } from '../../use-cases';
+import type { UseCases } from '@aquastream/domain';
 import { bearer, DATE_RANGE, IdParams, inDateRange, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventV1Dto } from './presenters';
