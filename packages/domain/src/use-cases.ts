@@ -6,11 +6,12 @@ import type { LocationRepository } from './locations/ports';
 import type { BookingRepository, PaymentGateway, WaitlistRepository } from './bookings/ports';
 import type { PaymentSchedule } from './bookings/payment-attempt';
 import { makeCancelEvent, makeCreateEvent, makePublishEvent, makeUpdateEvent } from './events/manage-events';
+import { makeCreateLegacyEvent, makeReplaceLegacyEvent } from './events/legacy-events';
 import { makeGetEvent, makeListEvents } from './events/read-events';
 import { makeGetEventWeather } from './events/weather';
 import { makeCreateLocation, makeGetLocation, makeListLocations } from './locations/manage-locations';
 import { makeBookSeat } from './bookings/book-seat';
-import { cancelBookingsOfEvent, makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow } from './bookings/manage-bookings';
+import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow } from './bookings/manage-bookings';
 import { makeGetMyWaitlistEntry, makeJoinWaitlist, makeLeaveWaitlist } from './bookings/waitlist';
 import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, makeRetryPayment } from './bookings/payments';
 import { makeCompleteEvents, makeExpireBookings, makeExpireWaitlistOffers, makeProcessRefunds } from './bookings/jobs';
@@ -43,7 +44,10 @@ export function createUseCases(ports: UseCasePorts) {
     createEvent: makeCreateEvent(write),
     updateEvent: makeUpdateEvent(write),
     publishEvent: makePublishEvent(write),
-    cancelEvent: makeCancelEvent(write, (tx, event, now) => cancelBookingsOfEvent(tx, { ids }, event.id, now)),
+    cancelEvent: makeCancelEvent(write),
+    /** The v1 API's create-and-publish and replace, with its defaults. */
+    createLegacyEvent: makeCreateLegacyEvent(write),
+    replaceLegacyEvent: makeReplaceLegacyEvent(write),
     getEvent: makeGetEvent({ events }),
     listEvents: makeListEvents({ events }),
     getEventWeather: makeGetEventWeather({ events, weather }),
