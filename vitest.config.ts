@@ -12,6 +12,7 @@ const UNIT = [
   'packages/adapters/src/auth/**/*.test.ts',
   'packages/adapters/src/cache/**/*.test.ts',
   'packages/adapters/src/resilience/**/*.test.ts',
+  'packages/adapters/src/http/**/*.test.ts',
   'packages/adapters/src/kafka/consumer-supervision.test.ts',
   'packages/app/src/grpc/descriptors.test.ts',
   'packages/app/src/grpc/event-service.test.ts',

@@ -9,7 +9,7 @@ export function createPayments(config: Config, policy: DependencyPolicy): Paymen
     ? createHttpPaymentGateway({
         baseUrl: config.PAYMENT_SERVICE_URL,
         timeoutMs: config.PAYMENT_SERVICE_TIMEOUT,
-        guard: (call, { idempotent }) => policy.execute((signal) => call(signal), { idempotent }),
+        policy,
       })
     : createSandboxPaymentGateway();
 }
