@@ -19,6 +19,7 @@ const UNIT = [
   'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
   'packages/app/src/observability/cgroup.test.ts',
+  'packages/app/src/workers/payment-retry-request.test.ts',
 ];
 export default defineConfig({
   test: {
