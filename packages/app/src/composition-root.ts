@@ -62,13 +62,14 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
     const metrics = createMetrics({ database, outbox: messages.outbox, messaging: messages.messaging, config, payments: createPgPaymentStats(database.db) });
     const resilience = createResilience(config, metrics, logger);
     const { policies } = resilience;
+    closing.push(() => policies.dispose());
     const postgres = policies.get('postgres');
     const access = createDatabaseAccess(config, database, postgres, metrics);
     const caching = createCacheCapability(config, metrics, logger);
     closing.push(() => caching.close());
     const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache, metrics }, logger);
     const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, metrics });
-    closing.push(() => data.close(), () => policies.dispose());
+    closing.push(() => data.close());
     const payments = createPayments(config, policies.get('payment-service'));
     const useCases = countBookingOutcomes(
       createUseCases({
