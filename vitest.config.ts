@@ -12,12 +12,14 @@ const UNIT = [
   'packages/adapters/src/auth/**/*.test.ts',
   'packages/adapters/src/cache/**/*.test.ts',
   'packages/adapters/src/resilience/**/*.test.ts',
+  'packages/adapters/src/http/**/*.test.ts',
   'packages/adapters/src/kafka/consumer-supervision.test.ts',
   'packages/app/src/grpc/descriptors.test.ts',
   'packages/app/src/grpc/event-service.test.ts',
   'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
   'packages/app/src/observability/cgroup.test.ts',
+  'packages/app/src/workers/payment-retry-request.test.ts',
 ];
 export default defineConfig({
   test: {

@@ -4,7 +4,9 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
 import type { PaymentBacklog } from '@aquastream/adapters';
-import type { Deps, UseCases } from './composition-root';
+import type { DatabaseHandle, KafkaClient, OutboxStore } from '@aquastream/adapters';
+import type { Config } from './config';
+import type { UseCases } from '@aquastream/domain';
 import { cpuLimit, memoryLimit } from './observability/cgroup';
 
 export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';
@@ -29,7 +31,16 @@ export interface Metrics {
  * Every metric of the service, under the names the alert rules and the dashboard use
  * (deploy/observability/README.md). Gauges that mirror other components are read at scrape time.
  */
-export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messaging' | 'config'> & { payments?: { backlog(now: Date): Promise<PaymentBacklog> } }): Metrics {
+/** What the gauges read at scrape time. */
+export interface MetricSources {
+  database: Pick<DatabaseHandle, 'poolStats'>;
+  outbox: Pick<OutboxStore, 'backlog'>;
+  messaging: { kafka?: Pick<KafkaClient, 'lag' | 'consumers'> };
+  config: Pick<Config, 'KAFKA_CONSUMER_GROUP'>;
+  payments?: { backlog(now: Date): Promise<PaymentBacklog> };
+}
+
+export function createMetrics(deps: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics: Metrics = {
@@ -56,7 +67,7 @@ export function createMetrics(deps: Pick<Deps, 'database' | 'outbox' | 'messagin
   new Gauge({ name: 'backend_event_memory_limit_bytes', help: 'Memory available to the process (cgroup limit or machine memory)', registers: [registry], collect() { this.set(memoryLimit()); } });
   new Gauge({ name: 'backend_event_cpu_limit_cores', help: 'CPU available to the process (cgroup quota or CPU count)', registers: [registry], collect() { this.set(cpuLimit()); } });
 
-  const pool = (name: string, help: string, pick: (s: ReturnType<Deps['database']['poolStats']>) => number) =>
+  const pool = (name: string, help: string, pick: (s: ReturnType<DatabaseHandle['poolStats']>) => number) =>
     new Gauge({ name, help, labelNames: ['pool'], registers: [registry], collect() { this.set({ pool: 'main' }, pick(deps.database.poolStats())); } });
   pool('db_pool_connections_active', 'Connections in use', (s) => s.active);
   pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);

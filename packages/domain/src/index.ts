@@ -15,6 +15,7 @@ export * from './events/event.errors';
 export * from './events/event-events';
 export * from './events/ports';
 export * from './events/manage-events';
+export * from './events/legacy-events';
 export * from './events/read-events';
 export * from './events/weather';
 export {
@@ -41,3 +42,4 @@ export * from './bookings/payment-attempt';
 export * from './bookings/payments';
 export * from './bookings/jobs';
 export { releaseSeat, bookingEvent } from './bookings/seat-release';
+export * from './use-cases';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { DependencyUnavailableError, ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Cache, type Role } from '@aquastream/domain';
+import { ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Cache, type Role } from '@aquastream/domain';
 import type { DependencyPolicy } from '../resilience/index';
+import { createOutboundHttp } from '../http/outbound';
 
 export interface AuthServiceOptions {
   /** Base URL of the Auth Service (contract: docs/auth-service.md). */
@@ -33,26 +34,15 @@ export const tokenCacheKey = (token: string) => `auth:${createHash('sha256').upd
  * see revocations, which is reported through `onDegraded`.
  */
 export function createDegradedTokenVerifier(options: AuthServiceOptions): AccessTokenVerifier {
-  const base = options.baseUrl.replace(/\/$/, '');
+  const http = createOutboundHttp({ dependency: 'auth-service', title: 'Auth Service', baseUrl: options.baseUrl, policy: options.policy });
   const cacheTtl = options.cacheTtlMs ?? 5 * 60_000;
 
   async function introspect(token: string): Promise<Introspection> {
-    return options.policy.execute(
-      async (signal) => {
-        let response: Response;
-        try {
-          response = await fetch(`${base}/api/v1/tokens/introspect`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ token }),
-            signal,
-          });
-        } catch (error) {
-          throw new DependencyUnavailableError('auth-service', `Auth Service unreachable: ${(error as Error).message}`);
-        }
-        if (response.status >= 500 || response.status === 429) throw new DependencyUnavailableError('auth-service', `Auth Service answered ${response.status}`);
-        if (!response.ok) return { active: false };
-        return (await response.json()) as Introspection;
+    return http.call(
+      async (send) => {
+        const answer = await send('/api/v1/tokens/introspect', { method: 'POST', json: { token } });
+        if (!answer.ok) return { active: false };
+        return JSON.parse(answer.text) as Introspection;
       },
       { idempotent: true },
     );

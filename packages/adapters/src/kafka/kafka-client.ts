@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { z } from 'zod';
 import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from '@aquastream/domain';
 import { consumeInSpan } from '../tracing/spans';
 
@@ -82,10 +83,13 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** What every incoming message must be to reach a handler as an event: a CloudEvent 1.0 with an id and a type. */
+const Envelope = z.looseObject({ specversion: z.literal('1.0'), id: z.string(), type: z.string() });
+
 function parse(raw: string): CloudEvent | null {
   try {
-    const value = JSON.parse(raw) as Partial<CloudEvent>;
-    return value && value.specversion === '1.0' && typeof value.id === 'string' && typeof value.type === 'string' ? (value as CloudEvent) : null;
+    const parsed = Envelope.safeParse(JSON.parse(raw));
+    return parsed.success ? (parsed.data as unknown as CloudEvent) : null;
   } catch {
     return null;
   }

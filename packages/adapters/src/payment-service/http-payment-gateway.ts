@@ -1,57 +1,43 @@
 import { DependencyUnavailableError, type ChargeResult, type PaymentGateway, type RefundResult } from '@aquastream/domain';
+import { createOutboundHttp, jsonObject, type Send } from '../http/outbound';
+import type { DependencyPolicy } from '../resilience/dependency-policy';
 
 export interface HttpPaymentGatewayOptions {
   baseUrl: string;
-  /** Time limit of one call when no guard hands in a signal (PAYMENT_SERVICE_TIMEOUT). */
+  /** Time limit of one call without a policy (PAYMENT_SERVICE_TIMEOUT). */
   timeoutMs?: number;
   /**
-   * Wraps each call, e.g. in the payment-service resilience policy, whose signal then ends the
-   * call at the policy's timeout. Only calls marked idempotent may be retried by it.
+   * The payment-service policy: its signal ends each call at the policy's timeout, and only calls
+   * marked idempotent may be retried by it.
    */
-  guard?: <T>(call: (signal?: AbortSignal) => Promise<T>, options: { idempotent: boolean }) => Promise<T>;
+  policy?: DependencyPolicy;
 }
 
 /**
  * Client of the external Payment Service (contract in docs/payment-service.md).
- * A 4xx decline (or refused refund) is an answer; network errors, timeouts, 429 and 5xx are
- * DependencyUnavailableError.
+ * A 4xx decline (or refused refund) is an answer; network errors, timeouts, 429, 5xx and an open
+ * circuit are DependencyUnavailableError.
  */
 export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): PaymentGateway {
-  const base = options.baseUrl.replace(/\/$/, '');
-  const timeout = options.timeoutMs ?? 3_000;
-  const guard = options.guard ?? ((call) => call());
+  const http = createOutboundHttp({ dependency: 'payment-service', title: 'Payment Service', baseUrl: options.baseUrl, policy: options.policy, timeoutMs: options.timeoutMs ?? 3_000 });
 
   async function send(
+    call: Send,
     method: 'GET' | 'POST',
     path: string,
-    signal: AbortSignal | undefined,
     body?: { payload: unknown; idempotencyKey: string },
   ): Promise<{ status: number; json: Record<string, unknown> }> {
-    let response: Response;
-    let json: Record<string, unknown>;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: body ? { 'content-type': 'application/json', 'idempotency-key': body.idempotencyKey } : {},
-        body: body ? JSON.stringify(body.payload) : undefined,
-        signal: signal ?? AbortSignal.timeout(timeout),
-      });
-      json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    } catch (error) {
-      throw new DependencyUnavailableError('payment-service', `Payment Service unreachable: ${(error as Error).message}`);
-    }
-    if (response.status >= 500 || response.status === 429)
-      throw new DependencyUnavailableError('payment-service', `Payment Service answered ${response.status}`);
-    return { status: response.status, json };
+    const answer = await call(path, body ? { method, json: body.payload, headers: { 'idempotency-key': body.idempotencyKey } } : { method });
+    return { status: answer.status, json: jsonObject(answer.text) };
   }
 
   const reasonOf = (json: Record<string, unknown>, status: number) => (typeof json.reason === 'string' ? json.reason : `declined (${status})`);
 
   return {
     charge: (request) =>
-      guard(
-        async (signal): Promise<ChargeResult> => {
-          const { status, json } = await send('POST', '/payments', signal, {
+      http.call(
+        async (call): Promise<ChargeResult> => {
+          const { status, json } = await send(call, 'POST', '/payments', {
             payload: { paymentId: request.paymentId, bookingId: request.bookingId, amount: request.amount.amount, currency: request.amount.currency },
             idempotencyKey: request.idempotencyKey,
           });
@@ -61,9 +47,9 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Pa
         { idempotent: false },
       ),
     findCharge: (idempotencyKey) =>
-      guard(
-        async (signal): Promise<ChargeResult | null> => {
-          const { status, json } = await send('GET', `/payments?idempotencyKey=${encodeURIComponent(idempotencyKey)}`, signal);
+      http.call(
+        async (call): Promise<ChargeResult | null> => {
+          const { status, json } = await send(call, 'GET', `/payments?idempotencyKey=${encodeURIComponent(idempotencyKey)}`);
           if (status === 404) return null;
           if (status < 300 && json.status === 'SUCCEEDED') return { status: 'SUCCEEDED' };
           if (status < 300 && json.status === 'DECLINED') return { status: 'DECLINED', reason: reasonOf(json, status) };
@@ -73,9 +59,9 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Pa
         { idempotent: true },
       ),
     refund: (request) =>
-      guard(
-        async (signal): Promise<RefundResult> => {
-          const { status, json } = await send('POST', `/payments/${encodeURIComponent(request.paymentId)}/refunds`, signal, {
+      http.call(
+        async (call): Promise<RefundResult> => {
+          const { status, json } = await send(call, 'POST', `/payments/${encodeURIComponent(request.paymentId)}/refunds`, {
             payload: { amount: request.amount.amount, currency: request.amount.currency },
             idempotencyKey: request.idempotencyKey,
           });

@@ -1,5 +1,6 @@
 import type { Forecast, WeatherService } from '@aquastream/domain';
 import type { DependencyPolicy } from '../resilience/index';
+import { createOutboundHttp } from '../http/outbound';
 
 export const WEATHER_UNAVAILABLE = 'The weather forecast is temporarily unavailable.';
 
@@ -12,13 +13,14 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
  */
 export function createOpenMeteoWeather(options: { baseUrl?: string; policy: DependencyPolicy; onFallback?: (error: unknown) => void }): WeatherService {
   const base = options.baseUrl?.replace(/\/$/, '');
+  const http = base ? createOutboundHttp({ dependency: 'weather', title: 'Weather API', baseUrl: base, policy: options.policy }) : undefined;
   return {
     async forecast(place, from, to) {
       const fallback: Forecast = { available: false, notice: WEATHER_UNAVAILABLE, source: 'default', days: [] };
-      if (!base) return fallback;
+      if (!base || !http) return fallback;
       try {
-        return await options.policy.execute(
-          async (signal) => {
+        return await http.call(
+          async (send) => {
             const url = new URL(`${base}/v1/forecast`);
             url.search = new URLSearchParams({
               latitude: String(place.lat),
@@ -28,9 +30,9 @@ export function createOpenMeteoWeather(options: { baseUrl?: string; policy: Depe
               end_date: day(to),
               timezone: 'UTC',
             }).toString();
-            const response = await fetch(url, { signal });
-            if (!response.ok) throw new Error(`weather API answered ${response.status}`);
-            const body = (await response.json()) as { daily?: { time?: string[]; temperature_2m_max?: number[]; temperature_2m_min?: number[]; precipitation_sum?: number[] } };
+            const answer = await send(url);
+            if (!answer.ok) throw new Error(`weather API answered ${answer.status}`);
+            const body = JSON.parse(answer.text) as { daily?: { time?: string[]; temperature_2m_max?: number[]; temperature_2m_min?: number[]; precipitation_sum?: number[] } };
             const d = body.daily ?? {};
             return {
               available: true,

@@ -2,7 +2,7 @@ import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type Untype
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { UnauthenticatedError, ValidationError, type AccessTokenVerifier, type Actor } from '@aquastream/domain';
-import type { UseCases } from '../composition-root';
+import type { UseCases } from '@aquastream/domain';
 import { toGrpcError, type GrpcError } from './errors';
 import { availability, eventResponse, eventResponseV1, parseSelection } from './presenters';
 import { EVENT_SERVICE } from './proto';

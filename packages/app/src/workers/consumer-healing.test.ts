@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { DEFAULT_CONSUMER_TIMINGS } from '@aquastream/adapters';
-import { startTestApp, type TestApp, admin } from '../../../../testing/app';
+import { admin, startTestApp, type TestApp } from '../../../../testing/app';
 import { parseMetrics } from '../../../../testing/prometheus';
 import { startKafka, type KafkaServer } from '../../../../testing/services/kafka';
 import { startWorkers, type Workers } from './index';
@@ -25,7 +25,7 @@ let t: TestApp;
 let workers: Workers | undefined;
 const group = () => `${t.deps.config.KAFKA_CONSUMER_GROUP}.payment-retry`;
 const retryConsumer = () => t.deps.messaging.kafka!.consumers().find((c) => c.group === group());
-// Details are for ADMIN tokens (or the management port): anonymous callers see the status only.
+// Components are shown to an ADMIN token only (anonymous callers see the overall status).
 const health = async () => (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json().components.consumers;
 
 beforeAll(async () => {

@@ -18,7 +18,10 @@ export interface Workers {
  * Kafka being down at start-up does not stop the service: topics and the consumer are set up
  * in the background, retrying until the broker answers.
  */
-export function startWorkers(deps: Deps, logger: Logger): Workers {
+export function startWorkers(
+  deps: Pick<Deps, 'config' | 'messaging' | 'outbox' | 'processed' | 'useCases' | 'idempotency' | 'clock'>,
+  logger: Logger,
+): Workers {
   const { config, messaging } = deps;
   let stopped = false;
   let subscription: Subscription | undefined;

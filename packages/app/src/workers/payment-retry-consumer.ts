@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { isDomainError, type MessagePublisher, type MessageSubscriber, type PaymentRetryRequest, type ProcessedMessageStore, type Subscription } from '@aquastream/domain';
-import type { UseCases } from '../composition-root';
+import type { UseCases } from '@aquastream/domain';
 
 export const PAYMENT_RETRY_TOPIC = 'payment-retry-queue';
 export const PAYMENT_DLQ_TOPIC = 'payment-retry-queue.dlq';
@@ -15,14 +16,20 @@ export interface PaymentRetryOptions {
   group?: string;
 }
 
-const isUuid = (v: unknown) => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);
+/** Ids as the outbox writes them: 36 characters of hex digits and dashes. */
+const Id = z.string().regex(/^[0-9a-f-]{36}$/i);
+
+/** The data of a `payment.retry_requested` CloudEvent; anything else is a poison message. */
+export const PaymentRetryRequestSchema = z.object({
+  paymentId: Id,
+  bookingId: Id,
+  amount: z.object({ amount: z.number().int(), currency: z.string() }),
+}) satisfies z.ZodType<PaymentRetryRequest>;
 
 /** The retry request a message carries, or null when it is not a well-formed one. */
 export function asRequest(data: unknown): PaymentRetryRequest | null {
-  const d = data as Partial<PaymentRetryRequest> | null;
-  if (!d || !isUuid(d.paymentId) || !isUuid(d.bookingId)) return null;
-  if (!d.amount || !Number.isInteger(d.amount.amount) || typeof d.amount.currency !== 'string') return null;
-  return { paymentId: d.paymentId!, bookingId: d.bookingId!, amount: d.amount };
+  const parsed = PaymentRetryRequestSchema.safeParse(data);
+  return parsed.success ? parsed.data : null;
 }
 
 /**

@@ -75,14 +75,14 @@ export const canTransition = (from: EventStatus, to: EventStatus): boolean => TR
 
 const MAX_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Dates the database stores and reads back exactly. */
-const storable = (d: Date) => !Number.isNaN(d.getTime()) && d.getTime() >= 0 && d.getTime() <= MAX_DATE;
+export const isStorableDate = (d: Date): boolean => !Number.isNaN(d.getTime()) && d.getTime() >= 0 && d.getTime() <= MAX_DATE;
 
 export function validateEventFields(fields: EventFields): FieldError[] {
   const errors: FieldError[] = [];
   const title = fields.title.trim();
   if (title.length < 3 || title.length > 255) errors.push({ field: 'title', message: 'must be 3..255 characters' });
-  if (!storable(fields.startDate)) errors.push({ field: 'startDate', message: 'must be a valid date between 1970 and 9999' });
-  if (!storable(fields.endDate)) errors.push({ field: 'endDate', message: 'must be a valid date between 1970 and 9999' });
+  if (!isStorableDate(fields.startDate)) errors.push({ field: 'startDate', message: 'must be a valid date between 1970 and 9999' });
+  if (!isStorableDate(fields.endDate)) errors.push({ field: 'endDate', message: 'must be a valid date between 1970 and 9999' });
   else if (!(fields.endDate > fields.startDate)) errors.push({ field: 'endDate', message: 'must be after startDate' });
   if (!Number.isInteger(fields.capacity) || fields.capacity < 1 || fields.capacity > 1_000_000)
     errors.push({ field: 'capacity', message: 'must be an integer between 1 and 1000000' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
-import { cancelBookingsOfEvent } from '../bookings/manage-bookings';
 import type { PaymentGateway } from '../bookings/ports';
+import type { UnitOfWork } from '../unit-of-work';
 import { makeCancelEvent } from './manage-events';
 import { PRICE, admin, eventInput, organizer, user, EVENT_START, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
@@ -309,17 +309,31 @@ describe('cancelEvent', () => {
     expect((await world.storedBooking(booking.id)).status).toBe('CONFIRMED');
   });
 
-  it('rolls everything back, outbox included, when the booking hook fails', async () => {
+  it('cascades by itself: makeCancelEvent alone, without any wiring, cancels the bookings in its transaction', async () => {
+    const world = createWorld();
+    const event = await world.publishedEvent();
+    const booking = await world.bookSeat(user(), { eventId: event.id });
+    const cancelEvent = makeCancelEvent({ uow: world.store, clock: world.clock, ids: world.ids });
+
+    await cancelEvent(organizer(), event.id);
+
+    expect((await world.storedBooking(booking.id)).status).toBe('CANCELLED');
+    expect(world.outboxTypes().slice(-2)).toEqual(['event.cancelled', 'booking.cancelled']);
+  });
+
+  it('rolls everything back, outbox included, when the cascade fails after cancelling the bookings', async () => {
     const world = createWorld();
     const event = await world.publishedEvent();
     const booking = await world.bookSeat(user(), { eventId: event.id });
     const outboxBefore = world.outbox();
-    const cancelEvent = makeCancelEvent({ uow: world.store, clock: world.clock, ids: world.ids }, async (tx, e, now) => {
-      await cancelBookingsOfEvent(tx, { ids: world.ids }, e.id, now);
-      throw new Error('booking module down');
-    });
+    // The waitlist is closed last, after the bookings were cancelled: failing there must undo them.
+    const failingWaitlist: UnitOfWork = {
+      run: (work, options) =>
+        world.store.run((tx) => work({ ...tx, waitlist: { ...tx.waitlist, closeAll: () => Promise.reject(new Error('waitlist store down')) } }), options),
+    };
+    const cancelEvent = makeCancelEvent({ uow: failingWaitlist, clock: world.clock, ids: world.ids });
 
-    await expect(cancelEvent(organizer(), event.id)).rejects.toThrow('booking module down');
+    await expect(cancelEvent(organizer(), event.id)).rejects.toThrow('waitlist store down');
 
     expect((await world.storedEvent(event.id)).status).toBe('PUBLISHED');
     expect((await world.storedBooking(booking.id)).status).toBe('CONFIRMED');

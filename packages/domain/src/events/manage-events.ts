@@ -9,6 +9,7 @@ import { EventAlreadyStartedError, EventNotFoundError } from './event.errors';
 import { eventDomainEvent } from './event-events';
 import { requireOrganizer, requireOwner } from './access';
 import type { TransactionScope } from '../unit-of-work';
+import { cancelBookingsOfEvent } from '../bookings/manage-bookings';
 
 export interface ManageEventsDeps {
   uow: UnitOfWork;
@@ -82,17 +83,18 @@ export const makeCreateEvent =
 export const makeUpdateEvent =
   ({ uow, clock, ids }: ManageEventsDeps) =>
   (actor: Actor | null, id: string, input: EventInput): Promise<Event> =>
-    uow.run(async (tx) => {
-      const event = await loadForChange(tx, actor, id);
-      const now = clock.now();
-      const location =
-        (await locationOfText(tx, { ids }, input.locationText, now)) ??
-        (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
-      const updated = updateEvent(event, input, location, now);
-      await tx.events.update(updated);
-      await tx.outbox.add([eventDomainEvent('event.updated', updated, ids.next(), now)]);
-      return updated;
-    });
+    uow.run(async (tx) => replaceEvent(tx, { ids }, await loadForChange(tx, actor, id), input, clock.now()));
+
+/** Replaces the fields of a loaded (and locked) event, in the caller's transaction. */
+export async function replaceEvent(tx: TransactionScope, deps: Pick<ManageEventsDeps, 'ids'>, event: Event, input: EventInput, now: Date): Promise<Event> {
+  const location =
+    (await locationOfText(tx, deps, input.locationText, now)) ??
+    (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
+  const updated = updateEvent(event, input, location, now);
+  await tx.events.update(updated);
+  await tx.outbox.add([eventDomainEvent('event.updated', updated, deps.ids.next(), now)]);
+  return updated;
+}
 
 /**
  * Publishes a DRAFT event so people can see and book it; it must not have started.
@@ -112,12 +114,12 @@ export const makePublishEvent =
     });
 
 /**
- * Cancels a DRAFT or PUBLISHED event. Its bookings are cancelled by the booking module,
- * which reacts to `event.cancelled` within the same transaction.
+ * Cancels a DRAFT or PUBLISHED event and, in the same transaction, every active booking of it
+ * (paid ones are marked for refund) and its waitlist: all of it happens or none of it.
  * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION.
  */
 export const makeCancelEvent =
-  ({ uow, clock, ids }: ManageEventsDeps, onCancelled?: (tx: TransactionScope, event: Event, now: Date) => Promise<void>) =>
+  ({ uow, clock, ids }: ManageEventsDeps) =>
   (actor: Actor | null, id: string): Promise<Event> =>
     uow.run(async (tx) => {
       const event = await loadForChange(tx, actor, id);
@@ -125,6 +127,6 @@ export const makeCancelEvent =
       const cancelled = transitionEvent(event, 'CANCELLED', now);
       await tx.events.update(cancelled);
       await tx.outbox.add([eventDomainEvent('event.cancelled', cancelled, ids.next(), now)]);
-      if (onCancelled) await onCancelled(tx, cancelled, now);
+      await cancelBookingsOfEvent(tx, { ids }, cancelled.id, now);
       return cancelled;
     });

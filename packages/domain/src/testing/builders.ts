@@ -8,35 +8,8 @@ import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { PaymentGateway } from '../bookings/ports';
 import type { PaymentSchedule } from '../bookings/payment-attempt';
 import type { EventInput } from '../events/manage-events';
-import {
-  cancelBookingsOfEvent,
-  makeApplyPaymentNotification,
-  makeBookSeat,
-  makeCancelBooking,
-  makeCancelEvent,
-  makeCompleteEvents,
-  makeCreateEvent,
-  makeCreateLocation,
-  makeExpireBookings,
-  makeExpireWaitlistOffers,
-  makeGetBooking,
-  makeGetEvent,
-  makeGetLocation,
-  makeGetMyWaitlistEntry,
-  makeJoinWaitlist,
-  makeLeaveWaitlist,
-  makeListEventBookings,
-  makeListEvents,
-  makeListLocations,
-  makeListMyBookings,
-  makeMarkNoShow,
-  makePayBooking,
-  makeProcessRefunds,
-  makeReconcilePayments,
-  makePublishEvent,
-  makeRetryPayment,
-  makeUpdateEvent,
-} from '../index';
+import type { WeatherService } from '../events/weather';
+import { createUseCases, type UseCases } from '../use-cases';
 
 export const START = '2030-01-01T00:00:00Z';
 export const BOOKING_TTL_MS = 15 * 60_000;
@@ -66,6 +39,9 @@ const unusedPayments: PaymentGateway = {
   refund: () => Promise.reject(new Error('no payment gateway in this test')),
 };
 
+/** A weather service for tests that must never reach it. */
+const unusedWeather: WeatherService = { forecast: () => Promise.reject(new Error('no weather service in this test')) };
+
 /**
  * Several use cases check the caller before opening their transaction and so throw synchronously
  * instead of returning a rejected promise; wrapping them makes every failure a rejection.
@@ -74,6 +50,9 @@ const promised =
   <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
   async (...args: A): Promise<R> =>
     fn(...args);
+
+const promisedAll = (useCases: UseCases): UseCases =>
+  Object.fromEntries(Object.entries(useCases).map(([name, fn]) => [name, promised(fn as (...args: unknown[]) => Promise<unknown>)])) as UseCases;
 
 /** A clock tests move by hand (the shape of fixedClock from the memory adapters). */
 export interface ManualClock extends Clock {
@@ -103,44 +82,27 @@ export interface WorldOptions {
 }
 
 /**
- * The domain wired like packages/app/src/composition-root.ts. Test files call it with
+ * The domain wired by the app's catalogue (createUseCases) over test infrastructure. Test files call it with
  * `{ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }`.
  */
 export function buildWorld({ store, clock, ids }: Infrastructure, options: WorldOptions = {}) {
-  const payments = options.payments ?? unusedPayments;
-  const write = { uow: store, clock, ids };
-  const seats = { ...write, waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS };
-  const pay = { ...write, payments, schedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule } };
   const { events, locations, bookings, waitlist } = store;
-
-  const useCases = {
-    createEvent: promised(makeCreateEvent(write)),
-    updateEvent: promised(makeUpdateEvent(write)),
-    publishEvent: promised(makePublishEvent(write)),
-    cancelEvent: promised(makeCancelEvent(write, (tx, e, now) => cancelBookingsOfEvent(tx, { ids }, e.id, now))),
-    getEvent: promised(makeGetEvent({ events })),
-    listEvents: promised(makeListEvents({ events })),
-    createLocation: promised(makeCreateLocation(write)),
-    getLocation: promised(makeGetLocation({ locations })),
-    listLocations: promised(makeListLocations({ locations })),
-    bookSeat: promised(makeBookSeat({ ...write, bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS, reads: { events, bookings } })),
-    getBooking: promised(makeGetBooking({ bookings, events })),
-    listMyBookings: promised(makeListMyBookings({ bookings })),
-    listEventBookings: promised(makeListEventBookings({ bookings, events })),
-    cancelBooking: promised(makeCancelBooking(seats)),
-    markNoShow: promised(makeMarkNoShow(seats)),
-    payBooking: promised(makePayBooking(pay)),
-    retryPayment: promised(makeRetryPayment(pay)),
-    reconcilePayments: promised(makeReconcilePayments(pay)),
-    applyPaymentNotification: promised(makeApplyPaymentNotification(pay)),
-    joinWaitlist: promised(makeJoinWaitlist(seats)),
-    leaveWaitlist: promised(makeLeaveWaitlist(seats)),
-    getMyWaitlistEntry: promised(makeGetMyWaitlistEntry({ waitlist })),
-    expireBookings: promised(makeExpireBookings(seats)),
-    expireWaitlistOffers: promised(makeExpireWaitlistOffers(seats)),
-    completeEvents: promised(makeCompleteEvents(seats)),
-    processRefunds: promised(makeProcessRefunds({ ...seats, payments, schedule: pay.schedule })),
-  };
+  const useCases = promisedAll(
+    createUseCases({
+      uow: store,
+      clock,
+      ids,
+      events,
+      locations,
+      bookings,
+      waitlist,
+      payments: options.payments ?? unusedPayments,
+      weather: unusedWeather,
+      bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,
+      waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS,
+      paymentSchedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule },
+    }),
+  );
 
   const outbox = (): DomainEvent[] => store.outboxRows();
 

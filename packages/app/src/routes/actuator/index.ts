@@ -2,7 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isAdmin } from '@aquastream/domain';
-import type { Deps, HealthComponent } from '../../composition-root';
+import type { AccessTokenVerifier } from '@aquastream/domain';
+import type { HealthChecks, HealthComponent } from '../../capabilities/health';
+import type { Config } from '../../config';
 import { anonymous, optionalBearer } from '../schemas';
 
 const HealthSchema = z
@@ -13,7 +15,7 @@ const HealthSchema = z
   .meta({ id: 'Health' });
 
 export interface ActuatorOptions {
-  deps: Pick<Deps, 'health' | 'mode' | 'config' | 'verifier'>;
+  deps: { health: HealthChecks; mode: 'embedded' | 'real'; config: Pick<Config, 'MANAGEMENT_PORT'>; verifier: AccessTokenVerifier };
   /** False once SIGTERM arrived: readiness goes DOWN so traffic drains before the process exits. */
   accepting: () => boolean;
   version: string;
@@ -26,7 +28,7 @@ export interface ActuatorOptions {
   exposure?: 'public' | 'management';
 }
 
-async function collect(health: Deps['health']): Promise<Record<string, HealthComponent>> {
+async function collect(health: HealthChecks): Promise<Record<string, HealthComponent>> {
   const names = Object.keys(health);
   const results = await Promise.all(names.map((n) => health[n]!.check()));
   return Object.fromEntries(names.map((n, i) => [n, results[i]!]));

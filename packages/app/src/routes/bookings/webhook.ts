@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { UseCases } from '../../composition-root';
+import type { UseCases } from '@aquastream/domain';
 import { PROBLEM_BASE, sendProblem } from '../../plugins/problem';
 import { anonymous, problems } from '../schemas';
 import { PaymentWebhookBody } from './schemas';

@@ -1,31 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ValidationError, type Event, type Page } from '@aquastream/domain';
-import type { UseCases } from '../../composition-root';
-import { bearer, DATE_RANGE, IdParams, inDateRange, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
+import type { Event, LegacyEventInput, Page } from '@aquastream/domain';
+import type { UseCases } from '@aquastream/domain';
+import { bearer, IdParams, noContent, optionalBearer, PagingQuery, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventV1Dto } from './presenters';
 import { EventV1Body, EventV1Schema } from './schemas';
 
-const DAY_MS = 86_400_000;
-
-/** An end date that v1 derives (start_date + a length) must still be one the database can store. */
-const derivedEnd = (end: Date) => {
-  if (!inDateRange(end)) throw new ValidationError([{ field: 'end_date', message: `${DATE_RANGE} (start_date plus the event's length)` }]);
-  return end;
-};
-
-const toInput = (b: z.infer<typeof EventV1Body>, length = DAY_MS) => {
-  const start = new Date(b.start_date);
-  return {
-    title: b.title,
-    description: b.description ?? null,
-    startDate: start,
-    endDate: b.end_date ? new Date(b.end_date) : derivedEnd(new Date(start.getTime() + length)),
-    capacity: b.capacity ?? 50,
-    locationText: b.location ?? null,
-  };
-};
+/** The request in the domain's terms; the v1 defaults and replace rules live in the domain (legacy-events.ts). */
+const legacyInput = (b: z.infer<typeof EventV1Body>): LegacyEventInput => ({
+  title: b.title,
+  description: b.description ?? null,
+  startDate: new Date(b.start_date),
+  endDate: b.end_date ? new Date(b.end_date) : undefined,
+  capacity: b.capacity,
+  locationText: b.location ?? null,
+});
 
 /** Deprecation, Sunset and Link of every v1 answer. Only a valid id goes into the Link header: a raw one may hold characters a header cannot. */
 export function deprecationHeaders(reply: { header(name: string, value: string): unknown }, sunsetHttpDate: string, params?: unknown): void {
@@ -57,18 +47,11 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
   });
   app.post('', {
     schema: { operationId: 'createEventV1', tags, deprecated, summary: 'Create and publish an event (v1)', security: bearer, body: EventV1Body, response: { 201: EventV1Schema, ...problems(401, 403, 409) } },
-    handler: async (request, reply) => reply.code(201).send(eventV1Dto(await useCases.createEvent(request.actor, toInput(request.body), { publish: true }))),
+    handler: async (request, reply) => reply.code(201).send(eventV1Dto(await useCases.createLegacyEvent(request.actor, legacyInput(request.body)))),
   });
   app.put('/:id', {
     schema: { operationId: 'updateEventV1', tags, deprecated, summary: 'Replace an event (v1)', security: bearer, params: IdParams, body: EventV1Body, response: { 200: EventV1Schema, ...problems(401, 403, 404, 409) } },
-    handler: async (request) => {
-      const current = await useCases.getEvent(request.actor, request.params.id);
-      // v1 knows no price or structured location: keep what v2 set. Without end_date the event
-      // keeps its length (a day for legacy rows that never had an end).
-      const length = current.endDate.getTime() - current.startDate.getTime();
-      const input = { ...toInput(request.body, length > 0 ? length : DAY_MS), price: current.price, locationId: current.location?.id ?? null, capacity: request.body.capacity ?? current.capacity };
-      return eventV1Dto(await useCases.updateEvent(request.actor, request.params.id, input));
-    },
+    handler: async (request) => eventV1Dto(await useCases.replaceLegacyEvent(request.actor, request.params.id, legacyInput(request.body))),
   });
   app.delete('/:id', {
     schema: { operationId: 'cancelEventV1', tags, deprecated, summary: 'Cancel an event (v1)', security: bearer, params: IdParams, response: { 204: noContent('Cancelled'), ...problems(401, 403, 404, 409) } },

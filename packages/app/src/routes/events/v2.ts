@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Event, Page } from '@aquastream/domain';
-import type { UseCases } from '../../composition-root';
+import type { UseCases } from '@aquastream/domain';
 import { bearer, IdParams, optionalBearer, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventDto } from './presenters';

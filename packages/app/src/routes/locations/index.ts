@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { UseCases } from '../../composition-root';
+import type { UseCases } from '@aquastream/domain';
 import { locationDto } from '../events/presenters';
 import { CreateLocationBody, LocationPage, LocationSchema } from '../events/schemas';
 import { anonymous, bearer, IdParams, PagingQuery, problems, text } from '../schemas';

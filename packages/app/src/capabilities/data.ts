@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import {
+  createEventCache,
+  createPgBookingRepository,
+  createPgEventRepository,
+  createPgIdempotencyStore,
+  createPgLocationRepository,
+  createPgUnitOfWork,
+  createPgWaitlistRepository,
+  createRedisInvalidationChannel,
+  guardMethods,
+  guardUnitOfWork,
+  type DatabaseHandle,
+  type DependencyPolicy,
+  type LayeredCache,
+} from '@aquastream/adapters';
+import type * as domain from '@aquastream/domain';
+import type { IdempotencyStore } from '@aquastream/domain';
+import type { Config } from '../config';
+import type { Metrics } from '../metrics';
+import type { DatabaseAccess } from './database';
+
+/** Calls `afterCommit` with the domain events of every committed transaction. */
+function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
+  return {
+    async run(work, options) {
+      const written: domain.DomainEvent[] = [];
+      const result = await uow.run(
+        (tx) => work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+        options,
+      );
+      if (written.length) await afterCommit(written);
+      return result;
+    },
+  };
+}
+
+export interface Data {
+  /** Transactions through the postgres breaker and the write lane; commits invalidate cached events. */
+  uow: domain.UnitOfWork;
+  events: domain.EventRepository;
+  locations: domain.LocationRepository;
+  bookings: domain.BookingRepository;
+  waitlist: domain.WaitlistRepository;
+  /** Reads that refuse a booking on a full event without a transaction (served from the cache). */
+  seatReads: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
+  idempotency: IdempotencyStore;
+  close(): void;
+}
+
+/**
+ * The repositories the use cases read and write: every call through the postgres policy and an
+ * admission lane, events through the shared cache (invalidated on commit, across replicas by Redis).
+ */
+export function createData(
+  config: Config,
+  deps: { database: DatabaseHandle; mode: 'embedded' | 'real'; postgres: DependencyPolicy; access: DatabaseAccess; cache: LayeredCache; redis?: Redis; metrics: Metrics },
+): Data {
+  const { database, postgres, access, cache, redis, metrics } = deps;
+  const { db } = database;
+  const bookings = guardMethods(createPgBookingRepository(db), postgres, access.reads);
+  const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres, access.reads), cache, {
+    ttlMs: config.CACHE_TTL,
+    channel: redis ? createRedisInvalidationChannel(redis) : undefined,
+    // Without Redis in real mode other replicas may exist and none of their changes reach this
+    // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
+    sharedCacheDown: redis || deps.mode === 'embedded' ? () => cache.usingLocal() : () => true,
+    standings: bookings,
+    onReplicaHit: () => metrics.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
+  });
+  return {
+    uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, access.writes), (events) => eventCache.invalidate(events)),
+    events: eventCache.repository,
+    locations: guardMethods(createPgLocationRepository(db), postgres, access.reads),
+    bookings,
+    waitlist: guardMethods(createPgWaitlistRepository(db), postgres, access.reads),
+    seatReads: eventCache.seatReads,
+    idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: access.writes }),
+    close: () => eventCache.close(),
+  };
+}

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { connectPostgres, createAdmission, openPglite, type Admission, type DatabaseHandle, type DependencyPolicy } from '@aquastream/adapters';
+import { migrateToLatest, pendingMigrations } from '@aquastream/db';
+import { databaseUrl, type Config } from '../config';
+import type { Metrics } from '../metrics';
+import { timed, type HealthChecks } from './health';
+
+export interface Database {
+  database: DatabaseHandle;
+  /** PostgreSQL at DATABASE_URL (real), or PGlite in DATA_DIR (embedded, a single process). */
+  mode: 'embedded' | 'real';
+}
+
+/** Opens PostgreSQL (or PGlite without a URL) and applies pending migrations when RUN_MIGRATIONS. */
+export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
+  const url = databaseUrl(config);
+  const database = url
+    ? connectPostgres({ url, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT })
+    : await openPglite(join(config.DATA_DIR, 'pglite'));
+  try {
+    if (config.RUN_MIGRATIONS) {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length) logger?.info({ migrations: applied }, 'database migrated');
+    }
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return { database, mode: url ? 'real' : 'embedded' };
+}
+
+type Admitted = { lane: Admission; connections: Admission };
+
+export interface DatabaseAccess {
+  /** Options of guardMethods for repositories read outside a transaction. */
+  reads: { admission: Admitted };
+  /** Admission of guardUnitOfWork and of other writes. */
+  writes: Admitted;
+  /** Database work admitted per replica, by lane: past a full queue or a long wait, 503 overloaded. */
+  admission: { read: Admission; write: Admission };
+  /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
+  readOnly(): boolean;
+  health: HealthChecks;
+}
+
+/**
+ * How database work is let in. It waits here, outside the postgres breaker, never inside it for a
+ * pooled connection: the lanes together run at most as many calls as the pool has connections.
+ * Writes may hold all of them but two, so reads (cache misses) never queue behind a booking rush.
+ */
+export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy, metrics: Metrics): DatabaseAccess {
+  const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
+  const connections = createAdmission('pool', { concurrency: config.DB_POOL_MAX, queue: 2 * config.DB_ADMISSION_QUEUE + config.DB_POOL_MAX, maxWaitMs: config.DB_ADMISSION_TIMEOUT });
+  const admission = {
+    read: createAdmission('read', { ...admissionConfig, concurrency: config.DB_POOL_MAX }),
+    write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),
+  };
+  const readOnly = () => postgres.state() !== 'closed';
+  metrics.degraded.read_only = readOnly;
+  metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats()];
+  return {
+    reads: { admission: { lane: admission.read, connections } },
+    writes: { lane: admission.write, connections },
+    admission,
+    readOnly,
+    health: {
+      db: {
+        // In read-only mode the service still serves reads from the cache: it stays ready.
+        get critical() {
+          return postgres.state() === 'closed';
+        },
+        check: () =>
+          timed(async () => {
+            // Through the breaker: probes are the trial calls that close it again after an outage,
+            // even when every read is served from the cache.
+            await postgres.execute(() => database.ping());
+            const pending = await pendingMigrations(database.db);
+            if (pending > 0) throw new Error(`${pending} migration(s) pending`);
+            return {
+              database: database.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
+              pool: database.poolStats(),
+              admission: { read: admission.read.stats(), write: admission.write.stats(), connections: connections.stats() },
+            };
+          }),
+      },
+    },
+  };
+}

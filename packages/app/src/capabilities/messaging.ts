@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { createInProcessBus, createKafkaClient, createPgOutboxStore, createPgProcessedMessages, systemClock, type DatabaseHandle, type KafkaClient, type OutboxStore } from '@aquastream/adapters';
+import type { MessagePublisher, MessageSubscriber, ProcessedMessageStore } from '@aquastream/domain';
+import type { Config } from '../config';
+import { consumersHealth, timed, type HealthChecks } from './health';
+
+export interface Messaging {
+  kind: 'kafka' | 'in-process';
+  publisher: MessagePublisher;
+  subscriber: MessageSubscriber;
+  /** Kafka only: create topics, check the cluster, read consumer lag. */
+  kafka?: KafkaClient;
+  close(): Promise<void>;
+}
+
+/** Kafka at KAFKA_BROKERS, or an in-process bus without it (embedded mode, tests). */
+export function createMessaging(config: Config, logger?: Logger): Messaging {
+  if (!config.KAFKA_BROKERS) {
+    const bus = createInProcessBus();
+    return { kind: 'in-process', publisher: bus, subscriber: bus, close: async () => undefined };
+  }
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    ssl: config.KAFKA_SSL,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    sasl: config.KAFKA_USERNAME && config.KAFKA_PASSWORD ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD } : undefined,
+    log: (level, message, extra) => logger?.[level === 'error' ? 'warn' : level]({ kafka: extra }, message),
+  });
+  return { kind: 'kafka', publisher: kafka, subscriber: kafka, kafka, close: () => kafka.close() };
+}
+
+export interface MessagingCapability {
+  messaging: Messaging;
+  /** Domain events written with the data, published by the relay. */
+  outbox: OutboxStore;
+  /** Messages already handled, so redelivered ones change nothing. */
+  processed: ProcessedMessageStore;
+  health: HealthChecks;
+}
+
+/** The broker, the outbox that feeds it and the record of handled messages. */
+export function createMessagingCapability(config: Config, database: DatabaseHandle, logger?: Logger): MessagingCapability {
+  const messaging = createMessaging(config, logger);
+  const outbox = createPgOutboxStore(database.db);
+  const kafka = messaging.kafka;
+  return {
+    messaging,
+    outbox,
+    processed: createPgProcessedMessages(database.db),
+    health: {
+      outbox: { critical: false, check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())), broker: messaging.kind })) },
+      ...(kafka
+        ? {
+            kafka: { critical: false, check: () => timed(async () => ({ ...(await kafka.ping()) })) },
+            consumers: { critical: false, check: async () => consumersHealth(kafka.consumers(), Date.now()) },
+          }
+        : {}),
+    },
+  };
+}

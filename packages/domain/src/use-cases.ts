@@ -1,0 +1,77 @@
+import type { Clock, IdGenerator } from './shared/ports';
+import type { UnitOfWork } from './unit-of-work';
+import type { EventRepository } from './events/ports';
+import type { WeatherService } from './events/weather';
+import type { LocationRepository } from './locations/ports';
+import type { BookingRepository, PaymentGateway, WaitlistRepository } from './bookings/ports';
+import type { PaymentSchedule } from './bookings/payment-attempt';
+import { makeCancelEvent, makeCreateEvent, makePublishEvent, makeUpdateEvent } from './events/manage-events';
+import { makeCreateLegacyEvent, makeReplaceLegacyEvent } from './events/legacy-events';
+import { makeGetEvent, makeListEvents } from './events/read-events';
+import { makeGetEventWeather } from './events/weather';
+import { makeCreateLocation, makeGetLocation, makeListLocations } from './locations/manage-locations';
+import { makeBookSeat } from './bookings/book-seat';
+import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow } from './bookings/manage-bookings';
+import { makeGetMyWaitlistEntry, makeJoinWaitlist, makeLeaveWaitlist } from './bookings/waitlist';
+import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, makeRetryPayment } from './bookings/payments';
+import { makeCompleteEvents, makeExpireBookings, makeExpireWaitlistOffers, makeProcessRefunds } from './bookings/jobs';
+
+/** What the use cases run on: a unit of work, the repositories, the outside services and the timings. */
+export interface UseCasePorts {
+  uow: UnitOfWork;
+  clock: Clock;
+  ids: IdGenerator;
+  events: EventRepository;
+  locations: LocationRepository;
+  bookings: BookingRepository;
+  waitlist: WaitlistRepository;
+  payments: PaymentGateway;
+  weather: WeatherService;
+  /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
+  seatReads?: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
+  bookingTtlMs: number;
+  waitlistHoldMs: number;
+  paymentSchedule: PaymentSchedule;
+}
+
+/** Every use case of the service, wired once: the app serves them, the domain's tests drive them. */
+export function createUseCases(ports: UseCasePorts) {
+  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs, paymentSchedule } = ports;
+  const write = { uow, clock, ids };
+  const seats = { ...write, waitlistHoldMs };
+  const pay = { ...write, payments, schedule: paymentSchedule };
+  return {
+    createEvent: makeCreateEvent(write),
+    updateEvent: makeUpdateEvent(write),
+    publishEvent: makePublishEvent(write),
+    cancelEvent: makeCancelEvent(write),
+    /** The v1 API's create-and-publish and replace, with its defaults. */
+    createLegacyEvent: makeCreateLegacyEvent(write),
+    replaceLegacyEvent: makeReplaceLegacyEvent(write),
+    getEvent: makeGetEvent({ events }),
+    listEvents: makeListEvents({ events }),
+    getEventWeather: makeGetEventWeather({ events, weather }),
+    createLocation: makeCreateLocation(write),
+    getLocation: makeGetLocation({ locations }),
+    listLocations: makeListLocations({ locations }),
+    bookSeat: makeBookSeat({ ...write, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
+    getBooking: makeGetBooking({ bookings, events }),
+    listMyBookings: makeListMyBookings({ bookings }),
+    listEventBookings: makeListEventBookings({ bookings, events }),
+    cancelBooking: makeCancelBooking(seats),
+    markNoShow: makeMarkNoShow(seats),
+    payBooking: makePayBooking(pay),
+    retryPayment: makeRetryPayment(pay),
+    reconcilePayments: makeReconcilePayments(pay),
+    applyPaymentNotification: makeApplyPaymentNotification(pay),
+    joinWaitlist: makeJoinWaitlist(seats),
+    leaveWaitlist: makeLeaveWaitlist(seats),
+    getMyWaitlistEntry: makeGetMyWaitlistEntry({ waitlist }),
+    expireBookings: makeExpireBookings(seats),
+    expireWaitlistOffers: makeExpireWaitlistOffers(seats),
+    completeEvents: makeCompleteEvents(seats),
+    processRefunds: makeProcessRefunds({ ...seats, payments, schedule: paymentSchedule }),
+  };
+}
+
+export type UseCases = ReturnType<typeof createUseCases>;
