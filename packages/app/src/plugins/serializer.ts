@@ -9,9 +9,17 @@ import { z } from 'zod';
  */
 export function zodFastSerializer({ schema }: { schema: unknown }): (data: unknown) => string {
   const zodSchema = (schema instanceof z.ZodType ? schema : (schema as { properties: z.ZodType }).properties) as z.ZodType;
-  const json = z.toJSONSchema(zodSchema, { target: 'draft-7', io: 'output', unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>;
-  return fastJson(json as never) as (data: unknown) => string;
+  // Most routes share their problem schemas (and many their bodies): compiling each schema once
+  // instead of once per route and status takes a good part off the start-up time.
+  let serialize = compiled.get(zodSchema);
+  if (!serialize) {
+    const json = z.toJSONSchema(zodSchema, { target: 'draft-7', io: 'output', unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>;
+    serialize = fastJson(json as never) as (data: unknown) => string;
+    compiled.set(zodSchema, serialize);
+  }
+  return serialize;
 }
+const compiled = new WeakMap<z.ZodType, (data: unknown) => string>();
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 

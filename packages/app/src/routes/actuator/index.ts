@@ -72,8 +72,10 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
     handler: async (request, reply) => {
       const details = await showDetails(request);
       if (!accepting()) return reply.code(503).send(details ? { status: 'OUT_OF_SERVICE' as const, components: {} } : { status: 'OUT_OF_SERVICE' as const });
-      const all = await collect(deps.health);
-      const components = Object.fromEntries(Object.entries(all).filter(([n]) => deps.health[n]!.critical));
+      // Only the critical components decide readiness, so only they are checked: a slow broker or
+      // cache never delays the answer to the probe (at start-up, Kafka's first metadata round trip).
+      const critical = Object.fromEntries(Object.entries(deps.health).filter(([, component]) => component.critical));
+      const components = await collect(critical);
       const down = Object.values(components).some((c) => c.status === 'DOWN');
       const status = down ? 'DOWN' : 'UP';
       return reply.code(down ? 503 : 200).send(details ? { status, components } : { status });
