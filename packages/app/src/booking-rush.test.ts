@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshDatabase } from '../../../testing/database';
+import pino from 'pino';
+import { createPgUnitOfWork, systemClock, uuidGenerator } from '@aquastream/adapters';
+import { makeCancelBooking } from '@aquastream/domain';
 import { organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
+import { startOutboxRelay } from './workers/outbox-relay';
 
 // Two replicas on one PostgreSQL and one Redis, every setting at its default.
 let a: TestApp;
@@ -91,6 +95,32 @@ describe('a full event refuses at memory speed', () => {
     const again = await b.app.inject({ method: 'POST', url: `/api/v2/bookings/${ids[1]}/cancel`, headers: holders[1]!.auth });
     expect(again.statusCode).toBe(200);
     expect((await book(a, await user(), event.id)).statusCode).toBe(201);
+  });
+});
+
+describe('a replica that dies between its commit and its announcement', () => {
+  it('leaves the release to the outbox relay: the other replicas forget their full copy and the seat is booked', async () => {
+    const { event, holders, ids } = await fullEvent(2);
+    const someone = await user();
+    expect((await book(b, someone, event.id)).json().type).toMatch(/event-full$/);
+
+    // Replica A commits a cancellation and dies before announcing it: the same use case on a unit
+    // of work that announces nothing.
+    const silent = makeCancelBooking({ uow: createPgUnitOfWork(a.deps.database.db), clock: systemClock, ids: uuidGenerator, waitlistHoldMs: a.deps.config.WAITLIST_HOLD });
+    await silent({ userId: holders[0]!.id, roles: ['USER'] }, ids[0]!);
+    expect((await book(b, someone, event.id)).json().type).toMatch(/event-full$/); // B still holds its copy
+
+    // The outbox relay (any replica's) ships the committed rows and forgets what they changed.
+    const relay = startOutboxRelay({ outbox: a.deps.outbox, publisher: a.deps.messaging.publisher, logger: pino({ level: 'silent' }), autoStart: false, onRelayed: a.deps.forgetCached });
+    await relay.flush();
+    const deadline = Date.now() + 2_000;
+    let status = 0;
+    while (status !== 201 && Date.now() < deadline) {
+      status = (await book(b, someone, event.id)).statusCode;
+      if (status !== 201) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(201);
+    expect(await active(event.id)).toBe(2);
   });
 });
 

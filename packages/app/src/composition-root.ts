@@ -6,7 +6,7 @@ import type { Config } from './config';
 import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
 import { createAuth } from './capabilities/auth';
 import { createCacheCapability } from './capabilities/cache';
-import { createData } from './capabilities/data';
+import { createData, type Data } from './capabilities/data';
 import { createDatabaseAccess, openDatabase } from './capabilities/database';
 import { createPayments, createWeather } from './capabilities/external-services';
 import type { HealthChecks } from './capabilities/health';
@@ -41,6 +41,8 @@ export interface Deps {
   redis?: Redis;
   mode: 'embedded' | 'real';
   devSecret?: string;
+  /** Forgets cached copies of what relayed outbox rows changed (see Data.forgetCached). */
+  forgetCached: Data['forgetCached'];
   close(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       readOnly: access.readOnly,
       redis: caching.redis,
       health: { ...access.health, ...resilience.health, ...messages.health, ...caching.health },
+      forgetCached: data.forgetCached,
       close,
     };
   } catch (error) {

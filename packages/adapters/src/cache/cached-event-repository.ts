@@ -86,8 +86,8 @@ export interface EventCache {
    * from the database while it is down (a replica's own copy could miss another's release).
    */
   seatReads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
-  /** Forgets what the committed domain events changed, on every replica. */
-  invalidate(events: readonly DomainEvent[]): Promise<void>;
+  /** Forgets what the committed domain events (or the outbox rows they became) changed, on every replica. */
+  invalidate(events: readonly Pick<DomainEvent, 'aggregateType' | 'aggregateId' | 'data'>[]): Promise<void>;
   /** A cached copy regardless of freshness checks, for read-only mode. */
   peek(id: string): Promise<Event | null>;
   close(): void;

@@ -45,6 +45,11 @@ export interface Data {
   /** Reads that refuse a booking on a full event without a transaction (served from the cache). */
   seatReads: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   idempotency: IdempotencyStore;
+  /**
+   * Forgets cached copies of what relayed outbox rows changed. The committing replica forgets them
+   * at once; this covers one that died between its commit and that step.
+   */
+  forgetCached(rows: readonly Pick<domain.DomainEvent, 'aggregateType' | 'aggregateId' | 'data'>[]): Promise<void>;
   close(): void;
 }
 
@@ -76,6 +81,7 @@ export function createData(
     waitlist: guardMethods(createPgWaitlistRepository(db), postgres, access.reads),
     seatReads: eventCache.seatReads,
     idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: access.writes }),
+    forgetCached: (rows) => eventCache.invalidate(rows),
     close: () => eventCache.close(),
   };
 }

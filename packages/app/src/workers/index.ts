@@ -19,14 +19,18 @@ export interface Workers {
  * in the background, retrying until the broker answers.
  */
 export function startWorkers(
-  deps: Pick<Deps, 'config' | 'messaging' | 'outbox' | 'processed' | 'useCases' | 'idempotency' | 'clock'>,
+  deps: Pick<Deps, 'config' | 'messaging' | 'outbox' | 'processed' | 'useCases' | 'idempotency' | 'clock'> & Partial<Pick<Deps, 'forgetCached'>>,
   logger: Logger,
 ): Workers {
   const { config, messaging } = deps;
   let stopped = false;
   let subscription: Subscription | undefined;
 
-  const relay = config.OUTBOX_RELAY_ENABLED ? startOutboxRelay({ outbox: deps.outbox, publisher: messaging.publisher, logger, intervalMs: config.OUTBOX_RELAY_INTERVAL }) : undefined;
+  // Relayed rows forget cached copies once more: a replica that died right after its commit
+  // never announced the change itself.
+  const relay = config.OUTBOX_RELAY_ENABLED
+    ? startOutboxRelay({ outbox: deps.outbox, publisher: messaging.publisher, logger, intervalMs: config.OUTBOX_RELAY_INTERVAL, onRelayed: deps.forgetCached })
+    : undefined;
   const jobs = config.JOBS_ENABLED ? startJobs(deps, logger) : undefined;
 
   const consumerReady = (async () => {

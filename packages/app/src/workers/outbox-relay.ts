@@ -51,6 +51,8 @@ export function startOutboxRelay(options: {
   batchSize?: number;
   maxBackoffMs?: number;
   autoStart?: boolean;
+  /** Called with every batch the broker acknowledged (failures are ignored: the rows are sent). */
+  onRelayed?: (messages: OutboxMessage[]) => Promise<void>;
 }): OutboxRelay {
   const { outbox, publisher, logger } = options;
   const source = options.source ?? 'urn:aquastream:backend-event';
@@ -85,6 +87,7 @@ export function startOutboxRelay(options: {
           return messages;
         });
         total += sent;
+        if (sent > 0) await options.onRelayed?.(attempted).catch(() => undefined);
         if (failures > 0) logger.info({ afterFailures: failures }, 'outbox relay: broker reachable again, flushing the backlog');
         failures = 0;
         if (sent < batch) return total;
