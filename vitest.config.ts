@@ -51,7 +51,13 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/adapters/src/**/*.test.ts', 'packages/app/src/**/*.test.ts', 'db/**/*.test.ts', 'testing/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          include: [
+            'packages/adapters/src/**/*.test.ts',
+            'packages/app/src/**/*.test.ts',
+            'db/**/*.test.ts',
+            'testing/**/*.test.ts',
+            'examples/*/src/**/*.test.ts',
+          ],
           exclude: [...UNIT, '**/*.scale.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],

@@ -22,7 +22,16 @@ import { samplePgActivity } from './lib/pg-activity';
 import { summarizeProfile } from './lib/profile';
 import { buildWorkspaceBundle } from './lib/workspace-bundle';
 import { bundleStaleness } from '../testing/bundle';
-import { cpuMicrosPerRequest, renderMarkdown, scenarioTable, type OversoldCheck, type Results, type ScenarioResult, type StartupResult, type TargetResult } from './lib/report';
+import {
+  cpuMicrosPerRequest,
+  renderMarkdown,
+  scenarioTable,
+  type OversoldCheck,
+  type Results,
+  type ScenarioResult,
+  type StartupResult,
+  type TargetResult,
+} from './lib/report';
 import { prng, seedEvents, userTokens } from './lib/seed';
 import { BENCH_DIR, BUNDLE_DIR, loadSettings, ROOT, SERVER_ENTRY, SOURCE_ENTRY, type Settings } from './lib/settings';
 
@@ -63,7 +72,8 @@ onCleanup('work dir', async () => {
 /** The service's environment: the caller's, minus every setting the bench decides itself. */
 function serviceEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  const owned = /^(DATABASE_URL|DB_|REDIS_|KAFKA_|AUTH_|DATA_DIR|PORT|HOST|GRPC_|LOG_LEVEL|JOBS_|RUN_MIGRATIONS|RATE_LIMIT_MAX|CONSUMERS_ENABLED|OTEL_|NODE_OPTIONS|PAYMENT_|PUBLIC_URL|BENCH_)/;
+  const owned =
+    /^(DATABASE_URL|DB_|REDIS_|KAFKA_|AUTH_|DATA_DIR|PORT|HOST|GRPC_|LOG_LEVEL|JOBS_|RUN_MIGRATIONS|RATE_LIMIT_MAX|CONSUMERS_ENABLED|OTEL_|NODE_OPTIONS|PAYMENT_|PUBLIC_URL|BENCH_)/;
   for (const [k, v] of Object.entries(process.env)) if (!owned.test(k)) env[k] = v;
   env.NODE_ENV = 'production';
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
@@ -187,7 +197,9 @@ async function scenario(
   const pgActivity = await activity?.stop();
   clearTimeout(midTimer);
   const metrics = isService ? summarize(before, mid, await scrape(url)) : undefined;
-  log(`${name}: ${Math.round(load.rps)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(load.statusCodes)}, RSS max ${mem ? Math.round(mem.rssMaxMb) : '?'} MB, CPU ${mem ? Math.round(mem.cpuPercent) : '?'} % of a core, machine ${mem ? Math.round(mem.machineBusyPercent) : '?'} % busy${metrics ? `, heap ${Math.round(metrics.heapUsedMb)} MB, cache ${JSON.stringify(metrics.cache)}` : ''}`);
+  log(
+    `${name}: ${Math.round(load.rps)} req/s, p50 ${load.latencyMs.p50.toFixed(1)} ms, p99 ${load.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(load.statusCodes)}, RSS max ${mem ? Math.round(mem.rssMaxMb) : '?'} MB, CPU ${mem ? Math.round(mem.cpuPercent) : '?'} % of a core, machine ${mem ? Math.round(mem.machineBusyPercent) : '?'} % busy${metrics ? `, heap ${Math.round(metrics.heapUsedMb)} MB, cache ${JSON.stringify(metrics.cache)}` : ''}`,
+  );
   return { name, description, target: opts.target ?? 'service', load, memory: mem, metrics, pgActivity, cpuByGroup };
 }
 
@@ -229,7 +241,14 @@ async function bookingChecks(databaseUrl: string, events: Record<string, string>
         [id],
       );
       const r = rows[0] as { capacity: number; available: number; active: number };
-      oversold.push({ event, eventId: id, capacity: r.capacity, available: r.available, activeBookings: r.active, ok: r.active <= r.capacity && r.capacity - r.available === r.active });
+      oversold.push({
+        event,
+        eventId: id,
+        capacity: r.capacity,
+        available: r.available,
+        activeBookings: r.active,
+        ok: r.active <= r.capacity && r.capacity - r.available === r.active,
+      });
     }
     const over = await client.query(
       `SELECT count(*)::int AS n FROM events e
@@ -274,9 +293,12 @@ function serviceLogStats(files: string[]): Results['checks']['serviceLog'] {
 async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
-  log(`settings: ${JSON.stringify({ ...settings, external: Object.keys(settings.external).filter((k) => (settings.external as Record<string, string | undefined>)[k]) })}`);
+  log(
+    `settings: ${JSON.stringify({ ...settings, external: Object.keys(settings.external).filter((k) => (settings.external as Record<string, string | undefined>)[k]) })}`,
+  );
   const loadAtStart = os.loadavg();
-  if (loadAtStart[0]! > 0.5) log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the start: other work on this machine makes the numbers noisy`);
+  if (loadAtStart[0]! > 0.5)
+    log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the start: other work on this machine makes the numbers noisy`);
   ensureBundle(settings);
   const stale = bundleStaleness();
   if (stale) log(`warning: ${stale}`);
@@ -289,9 +311,26 @@ async function main(): Promise<void> {
   let kafka: KafkaServer | undefined;
   // allSettled: when one fails, the others still finish starting and are registered for cleanup.
   const startedInfra = await Promise.allSettled([
-    settings.external.databaseUrl ?? startPostgres().then((s) => { postgres = s; onCleanup('postgres', () => s.destroy()); return s.url; }),
-    !settings.redis ? Promise.resolve('') : settings.external.redisUrl ?? startRedis().then((s) => { redis = s; onCleanup('redis', () => s.destroy()); return s.url; }),
-    settings.external.kafkaBrokers ?? startKafkaWithRetry().then((s) => { kafka = s; onCleanup('kafka', () => s.destroy()); return s.brokers; }),
+    settings.external.databaseUrl ??
+      startPostgres().then((s) => {
+        postgres = s;
+        onCleanup('postgres', () => s.destroy());
+        return s.url;
+      }),
+    !settings.redis
+      ? Promise.resolve('')
+      : (settings.external.redisUrl ??
+        startRedis().then((s) => {
+          redis = s;
+          onCleanup('redis', () => s.destroy());
+          return s.url;
+        })),
+    settings.external.kafkaBrokers ??
+      startKafkaWithRetry().then((s) => {
+        kafka = s;
+        onCleanup('kafka', () => s.destroy());
+        return s.brokers;
+      }),
   ]);
   const failed = startedInfra.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -313,7 +352,15 @@ async function main(): Promise<void> {
     RATE_LIMIT_MAX: String(settings.rateLimitMax),
     NODE_OPTIONS: settings.nodeOptions,
   };
-  const serviceEnvShown = { LOG_LEVEL: 'warn', JOBS_ENABLED: realEnv.JOBS_ENABLED, DB_POOL_MAX: realEnv.DB_POOL_MAX ?? '10 (default)', RATE_LIMIT_MAX: realEnv.RATE_LIMIT_MAX, NODE_OPTIONS: settings.nodeOptions ? `${settings.nodeOptions} (${settings.nodeOptionsSource === 'image' ? "the production image's, from the Dockerfile" : 'BENCH_NODE_OPTIONS'})` : 'none (V8 sizes the heap for the machine)' };
+  const serviceEnvShown = {
+    LOG_LEVEL: 'warn',
+    JOBS_ENABLED: realEnv.JOBS_ENABLED,
+    DB_POOL_MAX: realEnv.DB_POOL_MAX ?? '10 (default)',
+    RATE_LIMIT_MAX: realEnv.RATE_LIMIT_MAX,
+    NODE_OPTIONS: settings.nodeOptions
+      ? `${settings.nodeOptions} (${settings.nodeOptionsSource === 'image' ? "the production image's, from the Dockerfile" : 'BENCH_NODE_OPTIONS'})`
+      : 'none (V8 sizes the heap for the machine)',
+  };
 
   // Start-up: embedded on a fresh DATA_DIR, then again on it; real mode on a fresh database, then migrated.
   const startup: StartupResult[] = [];
@@ -340,7 +387,12 @@ async function main(): Promise<void> {
   const applied = await migrationsApplied(databaseUrl);
   log(`start-up, real mode, ${applied ? 'already migrated database' : 'fresh database'}`);
   const first = await startService('real', realEnv);
-  startup.push({ mode: 'real', case: applied ? `given database (${applied} migrations already applied)` : 'fresh database (runs the migrations)', readyMs: first.readyMs, idleRssMb: first.idleRssMb });
+  startup.push({
+    mode: 'real',
+    case: applied ? `given database (${applied} migrations already applied)` : 'fresh database (runs the migrations)',
+    readyMs: first.readyMs,
+    idleRssMb: first.idleRssMb,
+  });
   await first.child.stop();
   log('start-up, real mode, migrated database (this instance takes the load)');
   const svc = await startService('real', realEnv);
@@ -360,12 +412,34 @@ async function main(): Promise<void> {
   const day = (d: string, h: number) => `${d}T${String(h).padStart(2, '0')}:00:00Z`;
   const hotId = await createPublished({
     title: 'Rafting on the Soca: whitewater day',
-    description: 'A full day of rafting through the emerald Soca gorge for beginners and families. Wetsuits, helmets and lunch included; transfer from the camp.',
-    startDate: day('2030-06-01', 8), endDate: day('2030-06-01', 18), capacity: 40, price: { amount: 5_000, currency: 'EUR' }, locationId: seeded.locationIds[0],
+    description:
+      'A full day of rafting through the emerald Soca gorge for beginners and families. Wetsuits, helmets and lunch included; transfer from the camp.',
+    startDate: day('2030-06-01', 8),
+    endDate: day('2030-06-01', 18),
+    capacity: 40,
+    price: { amount: 5_000, currency: 'EUR' },
+    locationId: seeded.locationIds[0],
   });
-  await createPublished({ title: 'Kayaking on Lake Bled', description: 'Sunrise paddle around the island.', startDate: day('2030-06-02', 6), endDate: day('2030-06-02', 9), capacity: 12 });
-  const rushId = await createPublished({ title: 'Rush: Tara canyon rafting', startDate: day('2030-07-01', 8), endDate: day('2030-07-01', 18), capacity: settings.rushCapacity, price: { amount: 4_500, currency: 'EUR' } });
-  const mixedId = await createPublished({ title: 'Mixed: Neretva kayak tour', startDate: day('2030-07-02', 8), endDate: day('2030-07-02', 18), capacity: settings.mixedCapacity });
+  await createPublished({
+    title: 'Kayaking on Lake Bled',
+    description: 'Sunrise paddle around the island.',
+    startDate: day('2030-06-02', 6),
+    endDate: day('2030-06-02', 9),
+    capacity: 12,
+  });
+  const rushId = await createPublished({
+    title: 'Rush: Tara canyon rafting',
+    startDate: day('2030-07-01', 8),
+    endDate: day('2030-07-01', 18),
+    capacity: settings.rushCapacity,
+    price: { amount: 4_500, currency: 'EUR' },
+  });
+  const mixedId = await createPublished({
+    title: 'Mixed: Neretva kayak tour',
+    startDate: day('2030-07-02', 8),
+    endDate: day('2030-07-02', 18),
+    capacity: settings.mixedCapacity,
+  });
   const warmId = await createPublished({ title: 'Warm-up: open day', startDate: day('2030-07-03', 8), endDate: day('2030-07-03', 18), capacity: 1_000_000 });
 
   log(`signing ${settings.users} rush tokens and ${Math.min(1_000, settings.users)} warm-up tokens`);
@@ -379,23 +453,44 @@ async function main(): Promise<void> {
 
   // Baseline: bare Fastify, same machine, same settings, own process.
   const basePort = await freePort();
-  const baseline = startChild('baseline', [path.join(BENCH_DIR, 'baseline-server.mjs')], { ...serviceEnv({}), PORT: String(basePort), BODY_FILE: bodyFile }, path.join(workDir, 'baseline.log'), ROOT);
+  const baseline = startChild(
+    'baseline',
+    [path.join(BENCH_DIR, 'baseline-server.mjs')],
+    { ...serviceEnv({}), PORT: String(basePort), BODY_FILE: bodyFile },
+    path.join(workDir, 'baseline.log'),
+    ROOT,
+  );
   onCleanup('baseline', () => baseline.stop(5_000));
   const baseUrl = `http://127.0.0.1:${basePort}`;
   await waitReady(baseline, `${baseUrl}/event`);
   const scenarios: ScenarioResult[] = [];
   const extra: ScenarioResult[] = [];
   const get = (p: string) => (): RequestSpec => ({ kind: 'read', method: 'GET', path: p });
-  scenarios.push(await scenario('baseline: bare Fastify, same JSON', `GET /event on a bare Fastify ${hotBody.length}-byte JSON`, baseUrl, baseline.pid, () => get('/event'), { target: 'baseline' }));
+  scenarios.push(
+    await scenario(
+      'baseline: bare Fastify, same JSON',
+      `GET /event on a bare Fastify ${hotBody.length}-byte JSON`,
+      baseUrl,
+      baseline.pid,
+      () => get('/event'),
+      { target: 'baseline' },
+    ),
+  );
   await baseline.stop();
 
   scenarios.push(await scenario('hot read v2', `GET /api/v2/events/:id, one published event`, svc.base, svc.child.pid, () => get(`/api/v2/events/${hotId}`)));
   scenarios.push(await scenario('hot read v1', `GET /api/v1/events/:id, same event`, svc.base, svc.child.pid, () => get(`/api/v1/events/${hotId}`)));
   scenarios.push(
-    await scenario('list with filters', `GET /api/v2/events rotating ${LIST_QUERIES.length} filter sets over ${settings.events} events`, svc.base, svc.child.pid, () => {
-      let i = 0;
-      return () => ({ kind: 'read', method: 'GET', path: LIST_QUERIES[i++ % LIST_QUERIES.length]! });
-    }),
+    await scenario(
+      'list with filters',
+      `GET /api/v2/events rotating ${LIST_QUERIES.length} filter sets over ${settings.events} events`,
+      svc.base,
+      svc.child.pid,
+      () => {
+        let i = 0;
+        return () => ({ kind: 'read', method: 'GET', path: LIST_QUERIES[i++ % LIST_QUERIES.length]! });
+      },
+    ),
   );
 
   const booking = (eventId: string, users: { token: string }[], counter: { i: number }): RequestSpec => ({
@@ -407,17 +502,39 @@ async function main(): Promise<void> {
   });
   // JIT warm-up of the booking path on its own event and users, so the rush starts hot.
   const warmCounter = { i: 0 };
-  extra.push(await scenario('booking warm-up (not a target)', `POST /api/v2/bookings, ${warmUsers.length} users, unlimited event`, svc.base, svc.child.pid, () => () => booking(warmId, warmUsers, warmCounter), { amount: warmUsers.length, warmup: false }));
+  extra.push(
+    await scenario(
+      'booking warm-up (not a target)',
+      `POST /api/v2/bookings, ${warmUsers.length} users, unlimited event`,
+      svc.base,
+      svc.child.pid,
+      () => () => booking(warmId, warmUsers, warmCounter),
+      { amount: warmUsers.length, warmup: false },
+    ),
+  );
   const rushCounter = { i: 0 };
   scenarios.push(
-    await scenario('booking rush', `POST /api/v2/bookings, ${settings.users} distinct users (one token per request) for ${settings.rushCapacity} seats`, svc.base, svc.child.pid, () => () => booking(rushId, rushUsers, rushCounter), {
-      amount: settings.users,
-      warmup: false,
-    }),
+    await scenario(
+      'booking rush',
+      `POST /api/v2/bookings, ${settings.users} distinct users (one token per request) for ${settings.rushCapacity} seats`,
+      svc.base,
+      svc.child.pid,
+      () => () => booking(rushId, rushUsers, rushCounter),
+      {
+        amount: settings.users,
+        warmup: false,
+      },
+    ),
   );
   // A popular event opens: 1,000 connections of bookers (every user once, then again: refused as
   // a conflict or as full) while a fifth of the requests keep reading the event.
-  const flashId = await createPublished({ title: 'Flash sale: Chuya rafting', startDate: day('2030-07-02', 8), endDate: day('2030-07-02', 18), capacity: settings.rushCapacity, price: { amount: 4_500, currency: 'EUR' } });
+  const flashId = await createPublished({
+    title: 'Flash sale: Chuya rafting',
+    startDate: day('2030-07-02', 8),
+    endDate: day('2030-07-02', 18),
+    capacity: settings.rushCapacity,
+    price: { amount: 4_500, currency: 'EUR' },
+  });
   const flashCounter = { i: 0 };
   scenarios.push(
     await scenario(
@@ -461,7 +578,8 @@ async function main(): Promise<void> {
       () => {
         const r = prng(settings.seed + 11);
         let j = 0;
-        return () => (r() * 100 < settings.mixedBookingPercent ? booking(mixedId, rushUsers, mixedCounter) : get(`/api/v2/events/${readIds[j++ % readIds.length]}`)());
+        return () =>
+          r() * 100 < settings.mixedBookingPercent ? booking(mixedId, rushUsers, mixedCounter) : get(`/api/v2/events/${readIds[j++ % readIds.length]}`)();
       },
     ),
   );
@@ -493,10 +611,23 @@ async function main(): Promise<void> {
       file: 'latest-booking-rush.cpuprofile',
       run: async (base, pid) => {
         const organizerToken = await signToken(SECRET, { sub: ORGANIZER_ID, roles: ['ORGANIZER'] });
-        const created = await api(base, 'POST', '/api/v2/events', organizerToken, { title: 'Profiled rush', startDate: day('2030-07-04', 8), endDate: day('2030-07-04', 18), capacity: settings.rushCapacity, price: { amount: 4_500, currency: 'EUR' } });
+        const created = await api(base, 'POST', '/api/v2/events', organizerToken, {
+          title: 'Profiled rush',
+          startDate: day('2030-07-04', 8),
+          endDate: day('2030-07-04', 18),
+          capacity: settings.rushCapacity,
+          price: { amount: 4_500, currency: 'EUR' },
+        });
         await api(base, 'POST', `/api/v2/events/${created.id}/publish`, organizerToken);
         const counter = { i: 0 };
-        return scenario('booking rush (profiled)', 'POST /api/v2/bookings under --cpu-prof', base, pid, () => () => booking(created.id, profileUsers, counter), { amount: settings.users, warmup: false });
+        return scenario(
+          'booking rush (profiled)',
+          'POST /api/v2/bookings under --cpu-prof',
+          base,
+          pid,
+          () => () => booking(created.id, profileUsers, counter),
+          { amount: settings.users, warmup: false },
+        );
       },
     },
   ];
@@ -514,13 +645,21 @@ async function main(): Promise<void> {
       // The service forces its own exit after SHUTDOWN_GRACE_MS + 5 s; a SIGKILL before that loses the profile.
       await p.child.stop(30_000);
       // One profile per thread (loader hooks run in their own thread); the main thread's is the largest.
-      const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profDir, f));
+      const files = readdirSync(profDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => path.join(profDir, f));
       if (files.length === 0) throw new Error(`no .cpuprofile written in ${profDir}`);
       const file = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
       const summary = summarizeProfile(file, ROOT);
       mkdirSync(settings.outDir, { recursive: true });
       copyFileSync(file, path.join(settings.outDir, pr.file));
-      profiles[pr.key] = { ...summary, title: pr.title, file: path.relative(ROOT, path.join(settings.outDir, pr.file)), rps: run.load.rps, p99: run.load.latencyMs.p99 };
+      profiles[pr.key] = {
+        ...summary,
+        title: pr.title,
+        file: path.relative(ROOT, path.join(settings.outDir, pr.file)),
+        rps: run.load.rps,
+        p99: run.load.latencyMs.p99,
+      };
     } catch (error) {
       profiles[pr.key] = { error: (error as Error).message };
       log(`profile of ${pr.key} failed: ${(error as Error).message}`);
@@ -544,19 +683,79 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
   const conn = `${settings.connections} connections`;
   const targets: TargetResult[] = [
-    { target: 'hot read v2 throughput', threshold: '>= 75 % of baseline req/s', measured: `${Math.round(v2.load.rps)} req/s = ${pct(v2.ratioToBaseline!)} of ${Math.round(baseRps)}`, pass: v2.ratioToBaseline! >= 0.75 },
-    { target: 'hot read v1 throughput', threshold: '>= 75 % of baseline req/s', measured: `${Math.round(v1.load.rps)} req/s = ${pct(v1.ratioToBaseline!)}`, pass: v1.ratioToBaseline! >= 0.75 },
-    { target: 'hot read v2 p99', threshold: `<= 15 ms at 100 connections`, measured: `${v2.load.latencyMs.p99.toFixed(1)} ms at ${conn}`, pass: v2.load.latencyMs.p99 <= 15 && settings.connections >= 100 },
-    { target: 'hot read v1 p99', threshold: `<= 15 ms at 100 connections`, measured: `${v1.load.latencyMs.p99.toFixed(1)} ms at ${conn}`, pass: v1.load.latencyMs.p99 <= 15 && settings.connections >= 100 },
-    { target: 'booking rush throughput', threshold: '>= 1,000 booking requests/s', measured: `${Math.round(rush.load.rps)} req/s (${rush.load.statusCodes['201'] ?? 0} booked, ${rush.load.non2xx} refused)`, pass: rush.load.rps >= 1_000 },
-    { target: 'booking rush: oversold seats', threshold: '0', measured: `${checks.oversold.filter((o) => !o.ok).length} bad events; ${checks.overCapacity} over capacity in the database`, pass: checks.oversold.every((o) => o.ok) && checks.overCapacity === 0 },
-    { target: 'booking rush: 5xx', threshold: '0', measured: `${rush.load.count5xx} (all scenarios: ${total5xx}), ${rush.load.errors} connection errors, ${rush.load.timeouts} timeouts`, pass: rush.load.count5xx === 0 && rush.load.errors === 0 && rush.load.timeouts === 0 },
-    { target: 'flash sale throughput', threshold: `>= 3,000 booking requests/s at ${FLASH_CONNECTIONS} connections`, measured: `${Math.round(flashBookingRps)} booking req/s (${flash.load.statusCodes['201'] ?? 0} booked)`, pass: flashBookingRps >= 3_000 },
-    { target: 'flash sale refusal p99 at 3,000 bookings/s', threshold: '<= 100 ms', measured: `${pacedFlash.load.latencyByStatus['409']?.p99.toFixed(1) ?? '?'} ms (at saturation: ${flash.load.latencyByStatus['409']?.p99.toFixed(1) ?? '?'} ms; ${Math.round(pacedFlash.load.rps)} req/s answered)`, pass: (pacedFlash.load.latencyByStatus['409']?.p99 ?? Infinity) <= 100 },
-    { target: 'flash sale reads p99 at 3,000 bookings/s', threshold: '<= 50 ms', measured: `${flashReads?.latencyMs.p99.toFixed(1) ?? '?'} ms over ${flashReads?.requests ?? 0} reads (${JSON.stringify(flashReads?.statusCodes ?? {})})`, pass: (flashReads?.latencyMs.p99 ?? Infinity) <= 50 },
-    { target: 'flash sale: 5xx and oversold', threshold: '0', measured: `${flash.load.count5xx + pacedFlash.load.count5xx} 5xx, ${flash.load.errors + pacedFlash.load.errors} connection errors; ${checks.oversold.filter((o) => !o.ok).length} bad events`, pass: flash.load.count5xx + pacedFlash.load.count5xx === 0 && flash.load.errors + pacedFlash.load.errors === 0 && checks.oversold.every((o) => o.ok) },
+    {
+      target: 'hot read v2 throughput',
+      threshold: '>= 75 % of baseline req/s',
+      measured: `${Math.round(v2.load.rps)} req/s = ${pct(v2.ratioToBaseline!)} of ${Math.round(baseRps)}`,
+      pass: v2.ratioToBaseline! >= 0.75,
+    },
+    {
+      target: 'hot read v1 throughput',
+      threshold: '>= 75 % of baseline req/s',
+      measured: `${Math.round(v1.load.rps)} req/s = ${pct(v1.ratioToBaseline!)}`,
+      pass: v1.ratioToBaseline! >= 0.75,
+    },
+    {
+      target: 'hot read v2 p99',
+      threshold: `<= 15 ms at 100 connections`,
+      measured: `${v2.load.latencyMs.p99.toFixed(1)} ms at ${conn}`,
+      pass: v2.load.latencyMs.p99 <= 15 && settings.connections >= 100,
+    },
+    {
+      target: 'hot read v1 p99',
+      threshold: `<= 15 ms at 100 connections`,
+      measured: `${v1.load.latencyMs.p99.toFixed(1)} ms at ${conn}`,
+      pass: v1.load.latencyMs.p99 <= 15 && settings.connections >= 100,
+    },
+    {
+      target: 'booking rush throughput',
+      threshold: '>= 1,000 booking requests/s',
+      measured: `${Math.round(rush.load.rps)} req/s (${rush.load.statusCodes['201'] ?? 0} booked, ${rush.load.non2xx} refused)`,
+      pass: rush.load.rps >= 1_000,
+    },
+    {
+      target: 'booking rush: oversold seats',
+      threshold: '0',
+      measured: `${checks.oversold.filter((o) => !o.ok).length} bad events; ${checks.overCapacity} over capacity in the database`,
+      pass: checks.oversold.every((o) => o.ok) && checks.overCapacity === 0,
+    },
+    {
+      target: 'booking rush: 5xx',
+      threshold: '0',
+      measured: `${rush.load.count5xx} (all scenarios: ${total5xx}), ${rush.load.errors} connection errors, ${rush.load.timeouts} timeouts`,
+      pass: rush.load.count5xx === 0 && rush.load.errors === 0 && rush.load.timeouts === 0,
+    },
+    {
+      target: 'flash sale throughput',
+      threshold: `>= 3,000 booking requests/s at ${FLASH_CONNECTIONS} connections`,
+      measured: `${Math.round(flashBookingRps)} booking req/s (${flash.load.statusCodes['201'] ?? 0} booked)`,
+      pass: flashBookingRps >= 3_000,
+    },
+    {
+      target: 'flash sale refusal p99 at 3,000 bookings/s',
+      threshold: '<= 100 ms',
+      measured: `${pacedFlash.load.latencyByStatus['409']?.p99.toFixed(1) ?? '?'} ms (at saturation: ${flash.load.latencyByStatus['409']?.p99.toFixed(1) ?? '?'} ms; ${Math.round(pacedFlash.load.rps)} req/s answered)`,
+      pass: (pacedFlash.load.latencyByStatus['409']?.p99 ?? Infinity) <= 100,
+    },
+    {
+      target: 'flash sale reads p99 at 3,000 bookings/s',
+      threshold: '<= 50 ms',
+      measured: `${flashReads?.latencyMs.p99.toFixed(1) ?? '?'} ms over ${flashReads?.requests ?? 0} reads (${JSON.stringify(flashReads?.statusCodes ?? {})})`,
+      pass: (flashReads?.latencyMs.p99 ?? Infinity) <= 50,
+    },
+    {
+      target: 'flash sale: 5xx and oversold',
+      threshold: '0',
+      measured: `${flash.load.count5xx + pacedFlash.load.count5xx} 5xx, ${flash.load.errors + pacedFlash.load.errors} connection errors; ${checks.oversold.filter((o) => !o.ok).length} bad events`,
+      pass: flash.load.count5xx + pacedFlash.load.count5xx === 0 && flash.load.errors + pacedFlash.load.errors === 0 && checks.oversold.every((o) => o.ok),
+    },
     { target: 'RSS under load', threshold: '<= 150 MB', measured: `${Math.round(rssMax)} MB max over the service scenarios`, pass: rssMax <= 150 },
-    ...realStarts.map((s) => ({ target: `readiness after start, real mode, ${s.case}`, threshold: '<= 1,000 ms', measured: `${Math.round(s.readyMs)} ms`, pass: s.readyMs <= 1_000 })),
+    ...realStarts.map((s) => ({
+      target: `readiness after start, real mode, ${s.case}`,
+      threshold: '<= 1,000 ms',
+      measured: `${Math.round(s.readyMs)} ms`,
+      pass: s.readyMs <= 1_000,
+    })),
   ];
 
   const totalSeconds = (performance.now() - t0) / 1000;
@@ -573,15 +772,32 @@ async function main(): Promise<void> {
       bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
       bundleStale: stale,
       settings: { ...settings, external: undefined },
-      infra: { postgres: postgres ? 'started by the bench (fsync off)' : 'given by DATABASE_URL', redis: !settings.redis ? 'not used (BENCH_REDIS=0)' : redis ? 'started by the bench' : 'given by REDIS_URL', kafka: kafka ? 'started by the bench' : 'given by KAFKA_BROKERS', startMs: infraMs },
+      infra: {
+        postgres: postgres ? 'started by the bench (fsync off)' : 'given by DATABASE_URL',
+        redis: !settings.redis ? 'not used (BENCH_REDIS=0)' : redis ? 'started by the bench' : 'given by REDIS_URL',
+        kafka: kafka ? 'started by the bench' : 'given by KAFKA_BROKERS',
+        startMs: infraMs,
+      },
       serviceEnv: serviceEnvShown,
-      serviceRunAs: { bundle: 'node build/bundle/server.mjs', 'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs', source: 'node --import tsx packages/app/src/main.ts' }[serviceMode],
+      serviceRunAs: {
+        bundle: 'node build/bundle/server.mjs',
+        'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs',
+        source: 'node --import tsx packages/app/src/main.ts',
+      }[serviceMode],
       bundleError,
       serviceAliveAfterLoad: alive,
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg(),
     },
-    seed: { ...seeded, publishedIds: seeded.publishedIds.length, organizerIds: seeded.organizerIds.length, hotEventId: hotId, rushEventId: rushId, mixedEventId: mixedId, hotEventBodyBytes: hotBody.length },
+    seed: {
+      ...seeded,
+      publishedIds: seeded.publishedIds.length,
+      organizerIds: seeded.organizerIds.length,
+      hotEventId: hotId,
+      rushEventId: rushId,
+      mixedEventId: mixedId,
+      hotEventBodyBytes: hotBody.length,
+    },
     startup,
     scenarios,
     extra,

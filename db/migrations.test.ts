@@ -13,13 +13,25 @@ beforeAll(async () => {
 afterAll(() => db.destroy());
 
 const tables = async () =>
-  (await sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY 1`.execute(db)).rows.map((r) => r.tablename);
+  (
+    await sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY 1`.execute(db)
+  ).rows.map((r) => r.tablename);
 
 describe('migrations on real PostgreSQL', () => {
   it('go up, all the way down and up again', async () => {
     await migrateToLatest(db);
     expect(await pendingMigrations(db)).toBe(0);
-    expect(await tables()).toEqual(['bookings', 'events', 'events_old', 'idempotency_keys', 'locations', 'outbox', 'payment_attempts', 'processed_messages', 'waitlist']);
+    expect(await tables()).toEqual([
+      'bookings',
+      'events',
+      'events_old',
+      'idempotency_keys',
+      'locations',
+      'outbox',
+      'payment_attempts',
+      'processed_messages',
+      'waitlist',
+    ]);
     await migrateToZero(db);
     expect(await tables()).toEqual([]);
     expect(await pendingMigrations(db)).toBe(Object.keys(migrations).length - CONTRACT_MIGRATIONS.size);
@@ -56,7 +68,9 @@ describe('migrations on real PostgreSQL', () => {
         SELECT e.id, e.title, e.location_text, l.name AS l_name, e.capacity, e.available
         FROM events e LEFT JOIN locations l ON l.id = e.location_id ORDER BY e.id`.execute(db)
     ).rows;
-    expect(events).toEqual(rows.map(([id, title, location, capacity]) => ({ id, title, location_text: location, l_name: location, capacity, available: capacity })));
+    expect(events).toEqual(
+      rows.map(([id, title, location, capacity]) => ({ id, title, location_text: location, l_name: location, capacity, available: capacity })),
+    );
 
     // And back: the text column is rebuilt from the locations, nothing lost.
     await createMigrator(db).migrateTo('0001-create-events');
@@ -69,10 +83,16 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
     await sql`INSERT INTO locations (id, name, address) VALUES ('66666666-6666-4666-8666-666666666666', 'Chemal', 'Altai')`.execute(db);
     await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status, organizer_id)
-              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(db);
+              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
+      db,
+    );
     await sql`INSERT INTO bookings (id, event_id, user_id, status, payment_status, created_at, updated_at)
-              VALUES ('99999999-9999-4999-8999-999999999999', '77777777-7777-4777-8777-777777777777', '88888888-8888-4888-8888-888888888888', 'CONFIRMED', 'NOT_REQUIRED', now(), now())`.execute(db);
-    await sql`INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) VALUES (gen_random_uuid(), 'event', 'x', 'event.created', '{}', now())`.execute(db);
+              VALUES ('99999999-9999-4999-8999-999999999999', '77777777-7777-4777-8777-777777777777', '88888888-8888-4888-8888-888888888888', 'CONFIRMED', 'NOT_REQUIRED', now(), now())`.execute(
+      db,
+    );
+    await sql`INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) VALUES (gen_random_uuid(), 'event', 'x', 'event.created', '{}', now())`.execute(
+      db,
+    );
     const names = Object.keys(migrations);
     for (let i = names.length - 1; i >= 1; i--) {
       const migrator = createMigrator(db);
@@ -94,13 +114,17 @@ describe('migrations on real PostgreSQL', () => {
               VALUES ('12121212-1212-4121-8121-121212121212', 'Paid', now(), now() + interval '1 day', 5, 3, 'PUBLISHED')`.execute(db);
     await sql`INSERT INTO bookings (id, event_id, user_id, status, amount, currency, payment_status, payment_id, created_at, updated_at) VALUES
               ('13131313-1313-4131-8131-131313131313', '12121212-1212-4121-8121-121212121212', '88888888-8888-4888-8888-888888888888', 'PENDING', 5000, 'EUR', 'PROCESSING', '14141414-1414-4141-8141-141414141414', now(), now()),
-              ('15151515-1515-4151-8151-151515151515', '12121212-1212-4121-8121-121212121212', '16161616-1616-4161-8161-161616161616', 'CONFIRMED', 5000, 'EUR', 'PAID', '17171717-1717-4171-8171-171717171717', now(), now())`.execute(db);
+              ('15151515-1515-4151-8151-151515151515', '12121212-1212-4121-8121-121212121212', '16161616-1616-4161-8161-161616161616', 'CONFIRMED', 5000, 'EUR', 'PAID', '17171717-1717-4171-8171-171717171717', now(), now())`.execute(
+      db,
+    );
 
     await migrateToLatest(db);
 
     const attempts = await sql<{ payment_id: string; booking_id: string; status: string; due: boolean }>`
       SELECT payment_id, booking_id, status, next_attempt_at <= now() AS due FROM payment_attempts`.execute(db);
-    expect(attempts.rows).toEqual([{ payment_id: '14141414-1414-4141-8141-141414141414', booking_id: '13131313-1313-4131-8131-131313131313', status: 'PENDING', due: true }]);
+    expect(attempts.rows).toEqual([
+      { payment_id: '14141414-1414-4141-8141-141414141414', booking_id: '13131313-1313-4131-8131-131313131313', status: 'PENDING', due: true },
+    ]);
     await createMigrator(db).migrateTo('0006-outbox-trace-context');
     expect(await tables()).not.toContain('payment_attempts');
     await migrateToLatest(db);
@@ -121,7 +145,11 @@ describe('migrations on real PostgreSQL', () => {
     expect(await pendingMigrations(db)).toBe(0);
     expect(await migrateToLatest(db)).toEqual([]);
     const columns = async () =>
-      (await sql<{ column_name: string }>`SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'location_text'`.execute(db)).rows.length;
+      (
+        await sql<{
+          column_name: string;
+        }>`SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'location_text'`.execute(db)
+      ).rows.length;
     expect(await columns()).toBe(1);
     expect(await tables()).toContain('events_old');
 

@@ -74,7 +74,10 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   let ready = false;
   while (!ready && performance.now() - t0 < 30_000) {
-    ready = await fetch(`${base}/actuator/health/readiness`).then((r) => r.ok, () => false);
+    ready = await fetch(`${base}/actuator/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 50));
   }
   const readyMs = Math.round(performance.now() - t0);
@@ -86,7 +89,12 @@ async function main() {
   const created = await fetch(`${base}/api/v2/events`, {
     method: 'POST',
     headers: json,
-    body: JSON.stringify({ title: 'Bundle smoke rafting', startDate: start.toISOString(), endDate: new Date(start.getTime() + 3_600_000).toISOString(), capacity: 3 }),
+    body: JSON.stringify({
+      title: 'Bundle smoke rafting',
+      startDate: start.toISOString(),
+      endDate: new Date(start.getTime() + 3_600_000).toISOString(),
+      capacity: 3,
+    }),
   });
   const event = (await created.json()) as { id: string };
   check(created.status === 201, 'POST /api/v2/events 201');
@@ -98,8 +106,14 @@ async function main() {
   const anonymous = (await (await fetch(`${base}/actuator/health`)).json()) as Record<string, unknown>;
   check(JSON.stringify(Object.keys(anonymous)) === '["status"]', 'anonymous health: status only');
   const adminToken = `Bearer ${await signToken(secret, { sub: '7b0b4c1e-0000-4000-8000-000000000002', roles: ['ADMIN'] })}`;
-  const health = (await (await fetch(`${base}/actuator/health`, { headers: { authorization: adminToken } })).json()) as { status: string; components: Record<string, { status: string }> };
-  check(health.components.redis?.status === 'UP' && health.components.kafka?.status === 'UP' && health.components.db?.status === 'UP', `health: db, redis, kafka UP (${health.status})`);
+  const health = (await (await fetch(`${base}/actuator/health`, { headers: { authorization: adminToken } })).json()) as {
+    status: string;
+    components: Record<string, { status: string }>;
+  };
+  check(
+    health.components.redis?.status === 'UP' && health.components.kafka?.status === 'UP' && health.components.db?.status === 'UP',
+    `health: db, redis, kafka UP (${health.status})`,
+  );
   const metrics = await (await fetch(`${base}/actuator/prometheus`)).text();
   check(metrics.includes('http_server_requests_seconds_count'), 'metrics exposed');
 

@@ -40,6 +40,7 @@ with_go_tools() {
 
 step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
+step "format (prettier --check; pnpm format rewrites)" pnpm exec prettier --check .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 # Node 20 is what `npm start` runs on this kind of machine (and the oldest supported): everything.

@@ -18,7 +18,14 @@ export interface TestApp {
 /** The real app on a fresh PostgreSQL database (or the one given), driven through app.inject. */
 export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}, overrides: { clock?: Clock } = {}): Promise<TestApp> {
   const databaseUrl = env.DATABASE_URL ?? (await freshDatabase());
-  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', JOBS_ENABLED: 'false', PAYMENT_WEBHOOK_SECRET: 'webhook-secret', ...env, DATABASE_URL: databaseUrl });
+  const config = loadConfig({
+    AUTH_JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    JOBS_ENABLED: 'false',
+    PAYMENT_WEBHOOK_SECRET: 'webhook-secret',
+    ...env,
+    DATABASE_URL: databaseUrl,
+  });
   const deps = await createDeps(config, undefined, overrides);
   const app = await buildApp(deps, { swaggerUi: false, ...options });
   await app.ready();

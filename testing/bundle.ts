@@ -27,7 +27,8 @@ export function bundleStaleness(): string | undefined {
       }
     }
   };
-  for (const dir of ['packages/domain/src', 'packages/adapters/src', 'packages/app/src', 'db']) if (existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  for (const dir of ['packages/domain/src', 'packages/adapters/src', 'packages/app/src', 'db'])
+    if (existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
   return newest ? `${newest.file} changed after the bundle was built` : undefined;
 }
 
@@ -62,7 +63,15 @@ export async function startReplica(name: string, env: Record<string, string>, op
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
     cwd: BUNDLE_DIR,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', NODE_OPTIONS: imageNodeOptions(), ...env, PORT: String(port), GRPC_PORT: String(await freePort()) },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      NODE_OPTIONS: imageNodeOptions(),
+      ...env,
+      PORT: String(port),
+      GRPC_PORT: String(await freePort()),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -74,7 +83,10 @@ export async function startReplica(name: string, env: Record<string, string>, op
   const deadline = Date.now() + readyWithinMs;
   for (;;) {
     if (!alive()) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${output}`);
-    const ready = await fetch(`${url}/actuator/health/readiness`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/actuator/health/readiness`, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -82,8 +82,14 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       outcomes.set(key, outcome);
       const traceparent = req.headers.traceparent;
       if (outcome.status === 'SUCCEEDED')
-        charges.push({ paymentId: String(payload.paymentId), idempotencyKey: key, amount: Number(payload.amount), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
-      const answer = () => json(res, outcome.status === 'SUCCEEDED' ? 201 : 402, { paymentId: payload.paymentId, ...outcome }, () => notify(answerWaiters.splice(0), key));
+        charges.push({
+          paymentId: String(payload.paymentId),
+          idempotencyKey: key,
+          amount: Number(payload.amount),
+          ...(typeof traceparent === 'string' ? { traceparent } : {}),
+        });
+      const answer = () =>
+        json(res, outcome.status === 'SUCCEEDED' ? 201 : 402, { paymentId: payload.paymentId, ...outcome }, () => notify(answerWaiters.splice(0), key));
       if (mode === 'hold') held.push(answer);
       else answer();
     } else if (req.method === 'GET' && url.pathname === '/payments') {

@@ -54,9 +54,11 @@ export async function startFakeWeather(): Promise<FakeWeather> {
       temperature_2m_min: time.map((_, i) => 10 + i),
       precipitation_sum: time.map((_, i) => i * 0.5),
     };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ latitude: Number(url.searchParams.get('latitude')), longitude: Number(url.searchParams.get('longitude')), timezone: 'UTC', daily }),
-    );
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({ latitude: Number(url.searchParams.get('latitude')), longitude: Number(url.searchParams.get('longitude')), timezone: 'UTC', daily }),
+      );
   });
   return {
     get url() {

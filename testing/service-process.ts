@@ -41,7 +41,10 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     const until = Date.now() + 60_000;
     for (;;) {
       if (child !== spawned) throw new Error(`the service exited during start-up:\n${output}`);
-      const ready = await fetch(`${url}/actuator/health/readiness`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${url}/actuator/health/readiness`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return;
       if (Date.now() > until) throw new Error(`the service was not ready within 60 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));

@@ -40,7 +40,9 @@ function listProcesses(): Proc[] {
 function snapshot(groups: CpuGroups, measuredPid: number): Record<string, number> {
   const procs = listProcesses();
   const seconds: Record<string, number> = { measured: 0, postgres: 0, redis: 0, kafka: 0 };
-  const postmaster = groups.postgresDataDir ? procs.find((p) => p.cmdline.includes(`-D ${groups.postgresDataDir}`) && p.cmdline.includes('postgres')) : undefined;
+  const postmaster = groups.postgresDataDir
+    ? procs.find((p) => p.cmdline.includes(`-D ${groups.postgresDataDir}`) && p.cmdline.includes('postgres'))
+    : undefined;
   for (const p of procs) {
     const s = p.ticks / TICKS_PER_SECOND;
     if (p.pid === measuredPid) seconds.measured! += s;

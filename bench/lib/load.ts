@@ -151,8 +151,12 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         const total = latencies.length;
         const byKind: Record<string, KindStats> = {};
         for (const [kind, k] of perKind) byKind[kind] = { requests: k.latencies.length, statusCodes: k.statusCodes, latencyMs: latencyOf(k.latencies) };
-        const count5xx = Object.entries(statusCodes).filter(([c]) => c.startsWith('5')).reduce((a, [, n]) => a + n, 0);
-        const non2xx = Object.entries(statusCodes).filter(([c]) => !c.startsWith('2')).reduce((a, [, n]) => a + n, 0);
+        const count5xx = Object.entries(statusCodes)
+          .filter(([c]) => c.startsWith('5'))
+          .reduce((a, [, n]) => a + n, 0);
+        const non2xx = Object.entries(statusCodes)
+          .filter(([c]) => !c.startsWith('2'))
+          .reduce((a, [, n]) => a + n, 0);
         resolve({
           requests: total,
           seconds,

@@ -69,7 +69,9 @@ export function summarize(before: Samples | undefined, mid: Samples | undefined,
     const delta = value - (before?.get(key) ?? 0);
     if (delta > 0) cache[`${c} ${r}`] = delta;
   }
-  const hits = Object.entries(cache).filter(([k]) => k.endsWith(' hit')).reduce((a, [, v]) => a + v, 0);
+  const hits = Object.entries(cache)
+    .filter(([k]) => k.endsWith(' hit'))
+    .reduce((a, [, v]) => a + v, 0);
   const lookups = Object.values(cache).reduce((a, v) => a + v, 0);
   const heapUsed = Math.max(sum(after, 'nodejs_heap_size_used_bytes'), mid ? sum(mid, 'nodejs_heap_size_used_bytes') : 0);
   return {

@@ -87,7 +87,8 @@ export function tailOf(file: string, lines = 30): string {
 export async function waitReady(child: Child, url: string, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exited()) throw new Error(`${child.name} exited during start-up (code ${child.process.exitCode ?? child.process.signalCode}):\n${tailOf(child.log)}`);
+    if (child.exited())
+      throw new Error(`${child.name} exited during start-up (code ${child.process.exitCode ?? child.process.signalCode}):\n${tailOf(child.log)}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
       const body = await res.text();

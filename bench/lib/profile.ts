@@ -129,8 +129,6 @@ export function summarizeProfile(file: string, root: string, topN = 20): Profile
       .sort((a, b) => b.us - a.us)
       .slice(0, topN)
       .map((f) => ({ function: f.function, location: f.location, category: f.category, selfMs: f.us / 1000, percent: pct(f.us) })),
-    categories: [...categories.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([category, us]) => ({ category, selfMs: us / 1000, percent: pct(us) })),
+    categories: [...categories.entries()].sort((a, b) => b[1] - a[1]).map(([category, us]) => ({ category, selfMs: us / 1000, percent: pct(us) })),
   };
 }

@@ -100,7 +100,11 @@ export function renderMarkdown(r: Results): string {
   out.push(
     `Machine: ${m.cpus}× ${m.cpuModel}, ${f0(m.memTotalMb)} MB RAM, Node ${m.node}. Commit ${m.gitCommit}${m.gitDirty ? ' (work tree has uncommitted changes)' : ''}; bundle: ${m.bundleBuild}${m.bundleStale ? ` — **stale**: ${m.bundleStale}` : ''}.`,
     `Settings: ${m.settings.duration} s per scenario after ${m.settings.warmup} s warm-up, ${m.settings.connections} connections, pipelining ${m.settings.pipelining}, seed ${m.settings.seed}, ${m.settings.events.toLocaleString('en-US')} seeded events, ${m.settings.users.toLocaleString('en-US')} users, rush capacity ${m.settings.rushCapacity}. ` +
-      `Service: \`${m.serviceRunAs}\`, real mode (PostgreSQL ${m.infra.postgres}, Redis ${m.infra.redis}, Kafka ${m.infra.kafka}), ${Object.entries(m.serviceEnv as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
+      `Service: \`${m.serviceRunAs}\`, real mode (PostgreSQL ${m.infra.postgres}, Redis ${m.infra.redis}, Kafka ${m.infra.kafka}), ${Object.entries(
+        m.serviceEnv as Record<string, string>,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}. ` +
       `autocannon runs in the bench process on the same 2 cores as the service and PostgreSQL. Run took ${f0(m.totalSeconds)} s; load average before it ${(m.loadAverageAtStart as number[]).map((l) => l.toFixed(2)).join(' ')}.`,
     '',
   );
@@ -112,7 +116,7 @@ export function renderMarkdown(r: Results): string {
   out.push('## Throughput and latency', '');
   out.push(scenarioTable(r.scenarios), '');
   out.push(
-    'Latency percentiles are over every response (2xx and non-2xx). "vs baseline" is requests/s divided by the baseline\'s. RSS is the measured process\'s VmRSS sampled every 100 ms during the measured window (heap: see the next table). CPU % is the measured process\'s CPU time over the window (100 = one core), and CPU µs / request that time divided by the requests: the process\'s own cost per request, which other load on the machine barely changes (unlike req/s); machine busy % covers both cores (autocannon, PostgreSQL, Kafka and anything else running).',
+    "Latency percentiles are over every response (2xx and non-2xx). \"vs baseline\" is requests/s divided by the baseline's. RSS is the measured process's VmRSS sampled every 100 ms during the measured window (heap: see the next table). CPU % is the measured process's CPU time over the window (100 = one core), and CPU µs / request that time divided by the requests: the process's own cost per request, which other load on the machine barely changes (unlike req/s); machine busy % covers both cores (autocannon, PostgreSQL, Kafka and anything else running).",
     '',
   );
   out.push(
@@ -126,10 +130,16 @@ export function renderMarkdown(r: Results): string {
     if (!c) continue;
     const total = ['measured', 'bench', 'postgres', 'redis', 'kafka'].reduce((a, k) => a + (c[k] ?? 0), 0);
     const cores = Number(m.cpus) || 1;
-    const busy = s.memory ? (s.memory.machineBusyPercent * cores) : Number.NaN;
-    out.push(`| ${s.name} | ${f0(c.measured)} | ${f0(c.bench)} | ${f0(c.postgres)} | ${f0(c.redis)} | ${f0(c.kafka)} | ${f0(Math.max(0, busy - total))} | ${f0(100 * cores - busy)} |`);
+    const busy = s.memory ? s.memory.machineBusyPercent * cores : Number.NaN;
+    out.push(
+      `| ${s.name} | ${f0(c.measured)} | ${f0(c.bench)} | ${f0(c.postgres)} | ${f0(c.redis)} | ${f0(c.kafka)} | ${f0(Math.max(0, busy - total))} | ${f0(100 * cores - busy)} |`,
+    );
   }
-  out.push('', '"Other processes" is the machine\'s busy time minus the groups (other work on the machine, the kernel, servers given by DATABASE_URL / REDIS_URL / KAFKA_BROKERS); when it is large, the run was disturbed.', '');
+  out.push(
+    '',
+    '"Other processes" is the machine\'s busy time minus the groups (other work on the machine, the kernel, servers given by DATABASE_URL / REDIS_URL / KAFKA_BROKERS); when it is large, the run was disturbed.',
+    '',
+  );
   out.push(
     '### Inside the service (from /actuator/prometheus)',
     '',
@@ -145,12 +155,15 @@ export function renderMarkdown(r: Results): string {
   }
   out.push('');
   out.push(
-    'PostgreSQL backends of the service during each window (pg_stat_activity every 50 ms; average number of connections per state and wait event — `idle in transaction Client:ClientRead` means PostgreSQL waits for the service to send the next statement of an open transaction, `Lock:*` means waiting for another transaction\'s row lock):',
+    "PostgreSQL backends of the service during each window (pg_stat_activity every 50 ms; average number of connections per state and wait event — `idle in transaction Client:ClientRead` means PostgreSQL waits for the service to send the next statement of an open transaction, `Lock:*` means waiting for another transaction's row lock):",
     '',
   );
   for (const s of r.scenarios) {
     if (!s.pgActivity) continue;
-    const top = Object.entries(s.pgActivity.backends).slice(0, 5).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    const top = Object.entries(s.pgActivity.backends)
+      .slice(0, 5)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
     out.push(`- ${s.name}: ${top || 'no service connections seen'} (${s.pgActivity.samples} samples)`);
   }
   out.push('');
@@ -164,7 +177,9 @@ export function renderMarkdown(r: Results): string {
     if (kinds.length > 1)
       out.push(
         `${s.name} by kind: ` +
-          kinds.map(([k, v]) => `${k} ${f0(v.requests)} requests (${codes(v.statusCodes)}; p50 ${f1(v.latencyMs.p50)} ms, p99 ${f1(v.latencyMs.p99)} ms)`).join('; ') +
+          kinds
+            .map(([k, v]) => `${k} ${f0(v.requests)} requests (${codes(v.statusCodes)}; p50 ${f1(v.latencyMs.p50)} ms, p99 ${f1(v.latencyMs.p99)} ms)`)
+            .join('; ') +
           '.',
         '',
       );
@@ -177,10 +192,14 @@ export function renderMarkdown(r: Results): string {
   out.push('');
   out.push('## Correctness', '');
   for (const o of r.checks.oversold)
-    out.push(`- ${o.event}: capacity ${o.capacity}, active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`);
+    out.push(
+      `- ${o.event}: capacity ${o.capacity}, active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`,
+    );
   out.push(`- Events with more active bookings than capacity (whole database): ${r.checks.eventsOverCapacity}`);
   out.push(`- 5xx answers over all service scenarios: ${r.checks.total5xx}`);
-  out.push(`- Service log (LOG_LEVEL=warn): ${r.checks.serviceLog.errorLines} error lines, ${r.checks.serviceLog.warnLines} warn lines${r.checks.shutdownMs !== undefined ? `; graceful shutdown after load took ${f0(r.checks.shutdownMs)} ms` : ''}`);
+  out.push(
+    `- Service log (LOG_LEVEL=warn): ${r.checks.serviceLog.errorLines} error lines, ${r.checks.serviceLog.warnLines} warn lines${r.checks.shutdownMs !== undefined ? `; graceful shutdown after load took ${f0(r.checks.shutdownMs)} ms` : ''}`,
+  );
   for (const line of r.checks.serviceLog.sample) out.push(`  - \`${line.slice(0, 300).replace(/`/g, "'")}\``);
   out.push('');
   if (Object.keys(r.explain).length) {

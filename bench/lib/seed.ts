@@ -26,10 +26,36 @@ export function seededUuid(rand: () => number): string {
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
 const ACTIVITIES = ['Rafting', 'Kayaking', 'Canoeing', 'Hiking', 'Climbing', 'Canyoning', 'Paddleboarding', 'Fishing', 'Camping', 'Trail running'] as const;
-const PLACES = ['Soca River', 'Lake Bled', 'Tara Canyon', 'Vltava', 'Dunajec Gorge', 'Lake Ohrid', 'Neretva', 'Una River', 'Drina', 'Inn Valley',
-  'Lake Garda', 'Verdon Gorge', 'Ardeche', 'Noguera Pallaresa', 'Sjoa', 'Lake Annecy', 'Salza', 'Isar', 'Tatra Lakes', 'Coruh'] as const;
+const PLACES = [
+  'Soca River',
+  'Lake Bled',
+  'Tara Canyon',
+  'Vltava',
+  'Dunajec Gorge',
+  'Lake Ohrid',
+  'Neretva',
+  'Una River',
+  'Drina',
+  'Inn Valley',
+  'Lake Garda',
+  'Verdon Gorge',
+  'Ardeche',
+  'Noguera Pallaresa',
+  'Sjoa',
+  'Lake Annecy',
+  'Salza',
+  'Isar',
+  'Tatra Lakes',
+  'Coruh',
+] as const;
 const LEVELS = ['beginners', 'families', 'intermediate paddlers', 'experienced groups', 'everyone'] as const;
-const EXTRAS = ['Wetsuits and helmets included.', 'Lunch by the lake included.', 'Transfer from the camp.', 'Guided by certified instructors.', 'Photos of the trip included.'] as const;
+const EXTRAS = [
+  'Wetsuits and helmets included.',
+  'Lunch by the lake included.',
+  'Transfer from the camp.',
+  'Guided by certified instructors.',
+  'Photos of the trip included.',
+] as const;
 
 /** The first day of the seeded calendar; far ahead so the data stays bookable-looking for years. */
 export const SEED_EPOCH = Date.UTC(2028, 0, 1);
@@ -66,13 +92,31 @@ export async function seedEvents(databaseUrl: string, seed: number, count: numbe
       `INSERT INTO locations (id, name, address, latitude, longitude, created_at, updated_at)
        SELECT id, name, address, lat, lon, $6, $6 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS t(id, name, address, lat, lon)
        ON CONFLICT (id) DO NOTHING`,
-      [locations.map((l) => l.id), locations.map((l) => l.name), locations.map((l) => l.address), locations.map((l) => l.lat), locations.map((l) => l.lon), new Date(SEED_EPOCH - 30 * DAY)],
+      [
+        locations.map((l) => l.id),
+        locations.map((l) => l.name),
+        locations.map((l) => l.address),
+        locations.map((l) => l.lat),
+        locations.map((l) => l.lon),
+        new Date(SEED_EPOCH - 30 * DAY),
+      ],
     );
     const organizerIds = Array.from({ length: 50 }, () => seededUuid(rand));
     const cols = {
-      id: [] as string[], title: [] as string[], description: [] as string[], start: [] as Date[], end: [] as Date[],
-      locationId: [] as (string | null)[], locationText: [] as (string | null)[], capacity: [] as number[], available: [] as number[],
-      status: [] as string[], organizer: [] as string[], priceAmount: [] as (number | null)[], priceCurrency: [] as (string | null)[], created: [] as Date[],
+      id: [] as string[],
+      title: [] as string[],
+      description: [] as string[],
+      start: [] as Date[],
+      end: [] as Date[],
+      locationId: [] as (string | null)[],
+      locationText: [] as (string | null)[],
+      capacity: [] as number[],
+      available: [] as number[],
+      status: [] as string[],
+      organizer: [] as string[],
+      priceAmount: [] as (number | null)[],
+      priceCurrency: [] as (string | null)[],
+      created: [] as Date[],
     };
     const publishedIds: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -114,11 +158,32 @@ export async function seedEvents(databaseUrl: string, seed: number, count: numbe
          AS t(id, title, description, start_date, end_date, location_id, location_text, capacity, available, status,
               organizer_id, price_amount, price_currency, created_at)
        ON CONFLICT (id) DO NOTHING`,
-      [cols.id, cols.title, cols.description, cols.start, cols.end, cols.locationId, cols.locationText, cols.capacity, cols.available,
-        cols.status, cols.organizer, cols.priceAmount, cols.priceCurrency, cols.created],
+      [
+        cols.id,
+        cols.title,
+        cols.description,
+        cols.start,
+        cols.end,
+        cols.locationId,
+        cols.locationText,
+        cols.capacity,
+        cols.available,
+        cols.status,
+        cols.organizer,
+        cols.priceAmount,
+        cols.priceCurrency,
+        cols.created,
+      ],
     );
     await client.query('ANALYZE events; ANALYZE locations');
-    return { events: inserted.rowCount ?? 0, locations: locations.length, locationIds: locations.map((l) => l.id), publishedIds, organizerIds, ms: performance.now() - t0 };
+    return {
+      events: inserted.rowCount ?? 0,
+      locations: locations.length,
+      locationIds: locations.map((l) => l.id),
+      publishedIds,
+      organizerIds,
+      ms: performance.now() - t0,
+    };
   } finally {
     await client.end();
   }

@@ -326,16 +326,14 @@ class KafkaBroker implements KafkaServer {
       if (spawnError) throw javaError(spawnError);
       if (exited(child)) {
         throw new Error(
-          `Kafka broker ${this.brokers} exited during startup (${child.exitCode ?? child.signalCode}); ` +
-            `last lines of ${this.log}:\n${lastLines(text)}`,
+          `Kafka broker ${this.brokers} exited during startup (${child.exitCode ?? child.signalCode}); ` + `last lines of ${this.log}:\n${lastLines(text)}`,
         );
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
         await waitForExit(child, 5_000);
         throw new Error(
-          `Kafka broker ${this.brokers} did not log "${READY_LINE}" within ${this.startTimeoutMs} ms; ` +
-            `last lines of ${this.log}:\n${lastLines(text)}`,
+          `Kafka broker ${this.brokers} did not log "${READY_LINE}" within ${this.startTimeoutMs} ms; ` + `last lines of ${this.log}:\n${lastLines(text)}`,
         );
       }
       await sleep(100);
@@ -367,9 +365,7 @@ class KafkaBroker implements KafkaServer {
 function javaError(err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') {
-    return new Error(
-      `startKafka: java not found (${javaBin()}); Kafka needs Java 17: apt-get install -y openjdk-17-jre-headless, or set JAVA_HOME`,
-    );
+    return new Error(`startKafka: java not found (${javaBin()}); Kafka needs Java 17: apt-get install -y openjdk-17-jre-headless, or set JAVA_HOME`);
   }
   return e instanceof Error ? e : new Error(String(err));
 }

@@ -16,8 +16,7 @@ export interface NginxProxy {
 }
 
 function findNginx(): string {
-  for (const candidate of [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/bin/nginx'])
-    if (candidate && existsSync(candidate)) return candidate;
+  for (const candidate of [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/bin/nginx']) if (candidate && existsSync(candidate)) return candidate;
   throw new Error('nginx not found (Debian package "nginx-light"); run `bash scripts/ensure-system-packages.sh nginx-light` as root to install it.');
 }
 
@@ -60,7 +59,13 @@ http {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
     // Any answer (even 502 before the upstream listens) means nginx is up.
-    if (await fetch(url).then(() => true, () => false)) break;
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`nginx did not start on ${port}: ${stderr}`);
     await delay(50);
   }

@@ -56,16 +56,13 @@ function findPgBinDir(): string {
   } catch {
     // handled below
   }
-  const sorted = versions
-    .filter((v) => /^\d+(\.\d+)?$/.test(v))
-    .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
+  const sorted = versions.filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
   for (const version of sorted) {
     const bin = path.join(PG_ROOT, version, 'bin');
     if (REQUIRED_BINARIES.every((b) => existsSync(path.join(bin, b)))) return bin;
   }
   throw new Error(
-    `PostgreSQL server binaries (${REQUIRED_BINARIES.join(', ')}) not found under ${PG_ROOT}/<version>/bin ` +
-      `(Debian package "postgresql"); ${ENSURE_HINT}.`,
+    `PostgreSQL server binaries (${REQUIRED_BINARIES.join(', ')}) not found under ${PG_ROOT}/<version>/bin ` + `(Debian package "postgresql"); ${ENSURE_HINT}.`,
   );
 }
 
@@ -134,8 +131,7 @@ class CommandError extends Error {
 
 /** Runs a PostgreSQL binary; `asPostgres` switches to the postgres user when running as root. */
 function run(binary: string, args: string[], opts: { asPostgres: boolean; timeoutMs?: number }): Promise<RunResult> {
-  const [command, argv] =
-    opts.asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+  const [command, argv] = opts.asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
   const timeoutMs = opts.timeoutMs ?? (READY_TIMEOUT_SECONDS + 30) * 1000;
   const shown = `${path.basename(binary)} ${args.join(' ')}`;
   return new Promise<RunResult>((resolve, reject) => {
@@ -162,12 +158,7 @@ function run(binary: string, args: string[], opts: { asPostgres: boolean; timeou
         resolve({ stdout, stderr });
       } else {
         const output = `${stdout}${stderr}`.trim();
-        reject(
-          new CommandError(
-            `\`${shown}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ''}`,
-            output,
-          ),
-        );
+        reject(new CommandError(`\`${shown}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ''}`, output));
       }
     });
   });
@@ -249,11 +240,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
 
   const pgCtlStart = async (): Promise<void> => {
     try {
-      await run(
-        bin('pg_ctl'),
-        ['-D', dataDir, '-l', logFile, '-o', `-p ${port}`, '-w', '-t', String(READY_TIMEOUT_SECONDS), 'start'],
-        { asPostgres: true },
-      );
+      await run(bin('pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', `-p ${port}`, '-w', '-t', String(READY_TIMEOUT_SECONDS), 'start'], { asPostgres: true });
     } catch (err) {
       const log = tail(logFile);
       const message = err instanceof Error ? err.message : String(err);
@@ -265,11 +252,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
 
   try {
     if (owner) chownSync(workDir, owner.uid, owner.gid);
-    await run(
-      bin('initdb'),
-      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'],
-      { asPostgres: true },
-    );
+    await run(bin('initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'], { asPostgres: true });
     // Settings that stay the same across stop()/start(); the port is passed on the command line.
     const conf = path.join(dataDir, 'postgresql.conf');
     writeFileSync(
@@ -315,8 +298,22 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
       if (!running) throw new Error('createDatabase: the PostgreSQL server is stopped');
       await run(
         bin('psql'),
-        ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres',
-          '-c', `CREATE DATABASE ${quoteIdent(name)}`],
+        [
+          '-X',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-c',
+          `CREATE DATABASE ${quoteIdent(name)}`,
+        ],
         { asPostgres: false },
       );
       return `${baseUrl()}/${encodeURIComponent(name)}`;

@@ -146,13 +146,20 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
 
   const spawnServer = async (): Promise<void> => {
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--daemonize', 'no',
-      '--dir', workDir,
-      '--logfile', logFile,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      workDir,
+      '--logfile',
+      logFile,
     ];
     const proc = spawn(binary, args, { cwd: workDir, stdio: 'ignore' });
     proc.unref();
@@ -165,16 +172,13 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       if (spawned.error) {
         child = null;
         const err = spawned.error;
-        throw new Error(
-          err.code === 'ENOENT' ? `Cannot run ${binary} (${err.message}); ${ENSURE_HINT}.` : `Cannot run ${binary}: ${err.message}`,
-        );
+        throw new Error(err.code === 'ENOENT' ? `Cannot run ${binary} (${err.message}); ${ENSURE_HINT}.` : `Cannot run ${binary}: ${err.message}`);
       }
       if (hasExited(proc)) {
         child = null;
         const log = tail(logFile);
         throw new StartError(
-          `redis-server exited (${proc.signalCode ?? `exit code ${proc.exitCode}`}) before answering PING on port ${port}` +
-            (log ? `\nlog:\n${log}` : ''),
+          `redis-server exited (${proc.signalCode ?? `exit code ${proc.exitCode}`}) before answering PING on port ${port}` + (log ? `\nlog:\n${log}` : ''),
           /Address already in use/i.test(log),
         );
       }

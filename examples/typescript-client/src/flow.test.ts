@@ -31,7 +31,12 @@ describe('generated TypeScript client against the running service (PostgreSQL, R
   let baseUrl: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ REDIS_URL: inject('redisUrl'), KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_CONSUMER_GROUP: `client-${randomUUID()}`, CONSUMERS_ENABLED: 'false' });
+    t = await startTestApp({
+      REDIS_URL: inject('redisUrl'),
+      KAFKA_BROKERS: inject('kafkaBrokers'),
+      KAFKA_CONSUMER_GROUP: `client-${randomUUID()}`,
+      CONSUMERS_ENABLED: 'false',
+    });
     baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -54,7 +59,9 @@ describe('generated TypeScript client against the running service (PostgreSQL, R
     expect(ok(await anonymous.GET('/api/v2/events/{id}', { params: { path: { id: flow.event.id } } })).available).toBe(0);
     const mine = ok(await createEventClient(baseUrl, booker.token).GET('/api/v2/bookings', { params: { query: { status: 'CONFIRMED' } } }));
     expect(mine.items.map((b) => b.id)).toEqual([flow.booking.id]);
-    expect(ok(await createEventClient(baseUrl, waiter.token).GET('/api/v2/events/{id}/waitlist/me', { params: { path: { id: flow.event.id } } }))).toMatchObject({
+    expect(
+      ok(await createEventClient(baseUrl, waiter.token).GET('/api/v2/events/{id}/waitlist/me', { params: { path: { id: flow.event.id } } })),
+    ).toMatchObject({
       status: 'WAITING',
       position: 1,
     });

@@ -32,13 +32,21 @@ export async function walkReadmeFlow(baseUrl: string, tokens: FlowTokens): Promi
   const endDate = new Date(startDate.getTime() + 10 * 3_600_000);
   const draft = ok(
     await organizer.POST('/api/v2/events', {
-      body: { title: 'Rafting on the Katun', startDate: startDate.toISOString(), endDate: endDate.toISOString(), capacity: 1, price: { amount: 5000, currency: 'EUR' } },
+      body: {
+        title: 'Rafting on the Katun',
+        startDate: startDate.toISOString(),
+        endDate: endDate.toISOString(),
+        capacity: 1,
+        price: { amount: 5000, currency: 'EUR' },
+      },
     }),
   );
   const event = ok(await organizer.POST('/api/v2/events/{id}/publish', { params: { path: { id: draft.id } } }));
 
   const booking = ok(await booker.POST('/api/v2/bookings', { params: { header: { 'idempotency-key': `book-${event.id}` } }, body: { eventId: event.id } }));
-  const payment = ok(await booker.POST('/api/v2/bookings/{id}/pay', { params: { path: { id: booking.id }, header: { 'idempotency-key': `pay-${booking.id}` } } }));
+  const payment = ok(
+    await booker.POST('/api/v2/bookings/{id}/pay', { params: { path: { id: booking.id }, header: { 'idempotency-key': `pay-${booking.id}` } } }),
+  );
 
   const waitlistEntry = ok(await waiter.POST('/api/v2/events/{id}/waitlist', { params: { path: { id: event.id } } }));
 

@@ -14,7 +14,15 @@ export { createPgIdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
 export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';
-export { createKafkaClient, DEFAULT_CONSUMER_TIMINGS, TOPICS, type ConsumerState, type ConsumerTimings, type KafkaClient, type KafkaOptions } from './kafka/kafka-client';
+export {
+  createKafkaClient,
+  DEFAULT_CONSUMER_TIMINGS,
+  TOPICS,
+  type ConsumerState,
+  type ConsumerTimings,
+  type KafkaClient,
+  type KafkaOptions,
+} from './kafka/kafka-client';
 export { createInProcessBus } from './memory/in-process-bus';
 export { createPgProcessedMessages } from './postgres/processed-messages';
 export { createLayeredCache, type LayeredCache, type LayeredCacheOptions } from './cache/layered-cache';

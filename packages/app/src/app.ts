@@ -91,7 +91,14 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   });
 
   const { useCases } = deps;
-  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'public' });
+  await app.register(actuatorRoutes, {
+    prefix: '/actuator',
+    deps,
+    accepting: options.accepting ?? (() => true),
+    version: VERSION,
+    metrics: () => deps.metrics.render(),
+    exposure: 'public',
+  });
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
   await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
@@ -120,6 +127,13 @@ export async function buildManagementApp(deps: Deps, options: Pick<AppOptions, '
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(zodFastSerializer);
   await app.register(problemPlugin);
-  await app.register(actuatorRoutes, { prefix: '/actuator', deps, accepting: options.accepting ?? (() => true), version: VERSION, metrics: () => deps.metrics.render(), exposure: 'management' });
+  await app.register(actuatorRoutes, {
+    prefix: '/actuator',
+    deps,
+    accepting: options.accepting ?? (() => true),
+    version: VERSION,
+    metrics: () => deps.metrics.render(),
+    exposure: 'management',
+  });
   return app;
 }

@@ -26,7 +26,11 @@ afterAll(async () => {
 
 const book = (t: TestApp, who: TestUser, eventId: string) => t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId } });
 const active = async (eventId: string) =>
-  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE event_id = ${eventId} AND status IN ('PENDING', 'CONFIRMED')`.execute(a.deps.database.db)).rows[0]!.n;
+  (
+    await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE event_id = ${eventId} AND status IN ('PENDING', 'CONFIRMED')`.execute(
+      a.deps.database.db,
+    )
+  ).rows[0]!.n;
 
 /** A published event with every seat booked; returns the bookers and their booking ids. */
 async function fullEvent(capacity: number) {
@@ -106,12 +110,23 @@ describe('a replica that dies between its commit and its announcement', () => {
 
     // Replica A commits a cancellation and dies before announcing it: the same use case on a unit
     // of work that announces nothing.
-    const silent = makeCancelBooking({ uow: createPgUnitOfWork(a.deps.database.db), clock: systemClock, ids: uuidGenerator, waitlistHoldMs: a.deps.config.WAITLIST_HOLD });
+    const silent = makeCancelBooking({
+      uow: createPgUnitOfWork(a.deps.database.db),
+      clock: systemClock,
+      ids: uuidGenerator,
+      waitlistHoldMs: a.deps.config.WAITLIST_HOLD,
+    });
     await silent({ userId: holders[0]!.id, roles: ['USER'] }, ids[0]!);
     expect((await book(b, someone, event.id)).json().type).toMatch(/event-full$/); // B still holds its copy
 
     // The outbox relay (any replica's) ships the committed rows and forgets what they changed.
-    const relay = startOutboxRelay({ outbox: a.deps.outbox, publisher: a.deps.messaging.publisher, logger: pino({ level: 'silent' }), autoStart: false, onRelayed: a.deps.forgetCached });
+    const relay = startOutboxRelay({
+      outbox: a.deps.outbox,
+      publisher: a.deps.messaging.publisher,
+      logger: pino({ level: 'silent' }),
+      autoStart: false,
+      onRelayed: a.deps.forgetCached,
+    });
     await relay.flush();
     const deadline = Date.now() + 2_000;
     let status = 0;

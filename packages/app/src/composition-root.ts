@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import { createPgPaymentStats, systemClock, uuidGenerator, type DatabaseHandle, type DependencyPolicies, type Admission, type OutboxStore } from '@aquastream/adapters';
+import {
+  createPgPaymentStats,
+  systemClock,
+  uuidGenerator,
+  type DatabaseHandle,
+  type DependencyPolicies,
+  type Admission,
+  type OutboxStore,
+} from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type IdempotencyStore, type ProcessedMessageStore, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
 import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';

@@ -61,10 +61,13 @@ const trustProxy = z
     const v = raw.trim();
     if (v === '' || v === 'false') return false;
     if (/^\d+$/.test(v)) {
-      ctx.addIssue({ code: 'custom', message: 'a hop count cannot tell a proxy from a client: list the proxies\' addresses or CIDR ranges' });
+      ctx.addIssue({ code: 'custom', message: "a hop count cannot tell a proxy from a client: list the proxies' addresses or CIDR ranges" });
       return z.NEVER;
     }
-    const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+    const list = v
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
     const wrong = list.filter((a) => !isAddressOrRange(a));
     if (wrong.length) {
       ctx.addIssue({ code: 'custom', message: `not an address, CIDR range or hop count: ${wrong.join(', ')}` });
@@ -85,7 +88,12 @@ const schema = z.object({
   MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./.data'),
-  DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional()),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
+      .optional(),
+  ),
   DB_PASSWORD: optionalString,
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DB_STATEMENT_TIMEOUT: duration('10s'),
@@ -97,7 +105,12 @@ const schema = z.object({
   DB_ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(2000),
   DB_ADMISSION_TIMEOUT: duration('10s'),
   RUN_MIGRATIONS: bool(true),
-  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis://')
+      .optional(),
+  ),
   REDIS_PASSWORD: optionalString,
   CACHE_TTL: duration('60s'),
   CACHE_LOCAL_TTL: duration('5s'),

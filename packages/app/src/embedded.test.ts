@@ -42,7 +42,13 @@ describe('embedded mode', () => {
       method: 'POST',
       url: '/api/v2/events',
       headers: organizer,
-      payload: { title: 'Kayak day', startDate: start.toISOString(), endDate: new Date(start.getTime() + 3_600_000).toISOString(), capacity: 2, price: { amount: 4200, currency: 'EUR' } },
+      payload: {
+        title: 'Kayak day',
+        startDate: start.toISOString(),
+        endDate: new Date(start.getTime() + 3_600_000).toISOString(),
+        capacity: 2,
+        price: { amount: 4200, currency: 'EUR' },
+      },
     });
     expect(created.statusCode).toBe(201);
     const eventId = created.json().id;

@@ -23,12 +23,20 @@ beforeAll(async () => {
   ensureBundle();
   databaseUrl = await freshDatabase('flash');
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl'), KAFKA_BROKERS: inject('kafkaBrokers'), AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn' };
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: inject('redisUrl'),
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    AUTH_JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'warn',
+  };
   // FLASH_PROFILE_DIR=<dir>: CPU profiles of the replicas, written when they stop.
   const nodeArgs = process.env.FLASH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FLASH_PROFILE_DIR}`] : [];
   // The first one migrates; the others start on the migrated database, as the chart's replicas do.
   replicas.push(await startReplica('replica-1', env, { nodeArgs }));
-  replicas.push(...(await Promise.all(Array.from({ length: REPLICAS - 1 }, (_, i) => startReplica(`replica-${i + 2}`, { ...env, RUN_MIGRATIONS: 'false' }, { nodeArgs })))));
+  replicas.push(
+    ...(await Promise.all(Array.from({ length: REPLICAS - 1 }, (_, i) => startReplica(`replica-${i + 2}`, { ...env, RUN_MIGRATIONS: 'false' }, { nodeArgs })))),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -44,7 +52,13 @@ async function publishedEvent(capacity: number): Promise<string> {
   const created = await fetch(`${replicas[0]!.url}/api/v2/events`, {
     method: 'POST',
     headers: { authorization: owner, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Opening day rafting', startDate: new Date(start).toISOString(), endDate: new Date(start + 3_600_000).toISOString(), capacity, price: { amount: 4900, currency: 'EUR' } }),
+    body: JSON.stringify({
+      title: 'Opening day rafting',
+      startDate: new Date(start).toISOString(),
+      endDate: new Date(start + 3_600_000).toISOString(),
+      capacity,
+      price: { amount: 4900, currency: 'EUR' },
+    }),
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };

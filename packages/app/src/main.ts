@@ -35,7 +35,10 @@ async function main() {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = config.PUBLIC_URL ?? `http://localhost:${port}`;
-  logger.info({ mode: deps.mode, startupMs: Math.round(performance.now() - started) }, `backend-event listening on ${base} (gRPC on ${grpc.port}${management ? `, actuator on ${config.MANAGEMENT_PORT}` : ''})`);
+  logger.info(
+    { mode: deps.mode, startupMs: Math.round(performance.now() - started) },
+    `backend-event listening on ${base} (gRPC on ${grpc.port}${management ? `, actuator on ${config.MANAGEMENT_PORT}` : ''})`,
+  );
 
   if (deps.devSecret) {
     const token = await signToken(deps.devSecret, { sub: '00000000-0000-4000-8000-000000000001', roles: ['ORGANIZER', 'USER'] });

@@ -49,8 +49,18 @@ export function createMetrics(deps: MetricSources): Metrics {
     breakers: () => [],
     admission: () => [],
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
-    refunds: new Counter({ name: 'payment_refunds_total', help: 'Refunds by outcome (refunded, refused, deferred)', labelNames: ['outcome'], registers: [registry] }),
-    cacheRequests: new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result', labelNames: ['cache', 'result'], registers: [registry] }),
+    refunds: new Counter({
+      name: 'payment_refunds_total',
+      help: 'Refunds by outcome (refunded, refused, deferred)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    cacheRequests: new Counter({
+      name: 'cache_requests_total',
+      help: 'Cache lookups by cache and result',
+      labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
     http: new Histogram({
       name: 'http_server_requests_seconds',
       help: 'HTTP request latency',
@@ -63,12 +73,41 @@ export function createMetrics(deps: MetricSources): Metrics {
     },
   };
 
-  new Gauge({ name: 'nodejs_heap_size_limit_bytes', help: 'V8 heap size limit', registers: [registry], collect() { this.set(getHeapStatistics().heap_size_limit); } });
-  new Gauge({ name: 'backend_event_memory_limit_bytes', help: 'Memory available to the process (cgroup limit or machine memory)', registers: [registry], collect() { this.set(memoryLimit()); } });
-  new Gauge({ name: 'backend_event_cpu_limit_cores', help: 'CPU available to the process (cgroup quota or CPU count)', registers: [registry], collect() { this.set(cpuLimit()); } });
+  new Gauge({
+    name: 'nodejs_heap_size_limit_bytes',
+    help: 'V8 heap size limit',
+    registers: [registry],
+    collect() {
+      this.set(getHeapStatistics().heap_size_limit);
+    },
+  });
+  new Gauge({
+    name: 'backend_event_memory_limit_bytes',
+    help: 'Memory available to the process (cgroup limit or machine memory)',
+    registers: [registry],
+    collect() {
+      this.set(memoryLimit());
+    },
+  });
+  new Gauge({
+    name: 'backend_event_cpu_limit_cores',
+    help: 'CPU available to the process (cgroup quota or CPU count)',
+    registers: [registry],
+    collect() {
+      this.set(cpuLimit());
+    },
+  });
 
   const pool = (name: string, help: string, pick: (s: ReturnType<DatabaseHandle['poolStats']>) => number) =>
-    new Gauge({ name, help, labelNames: ['pool'], registers: [registry], collect() { this.set({ pool: 'main' }, pick(deps.database.poolStats())); } });
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        this.set({ pool: 'main' }, pick(deps.database.poolStats()));
+      },
+    });
   pool('db_pool_connections_active', 'Connections in use', (s) => s.active);
   pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);
   pool('db_pool_connections_pending', 'Requests waiting for a connection', (s) => s.pending);
@@ -105,25 +144,51 @@ export function createMetrics(deps: MetricSources): Metrics {
   const readBacklog = () => {
     backlogRead ??= deps.outbox
       .backlog(new Date())
-      .then((b) => void (backlog = b), () => undefined)
+      .then(
+        (b) => void (backlog = b),
+        () => undefined,
+      )
       .finally(() => setTimeout(() => (backlogRead = undefined), 500).unref());
     return backlogRead;
   };
-  new Gauge({ name: 'outbox_backlog_messages', help: 'Outbox rows not yet published', registers: [registry], async collect() { await readBacklog(); this.set(backlog.messages); } });
-  new Gauge({ name: 'outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox row', registers: [registry], async collect() { await readBacklog(); this.set(backlog.oldestAgeSeconds); } });
+  new Gauge({
+    name: 'outbox_backlog_messages',
+    help: 'Outbox rows not yet published',
+    registers: [registry],
+    async collect() {
+      await readBacklog();
+      this.set(backlog.messages);
+    },
+  });
+  new Gauge({
+    name: 'outbox_oldest_age_seconds',
+    help: 'Age of the oldest unpublished outbox row',
+    registers: [registry],
+    async collect() {
+      await readBacklog();
+      this.set(backlog.oldestAgeSeconds);
+    },
+  });
 
   // The payment gauges are one table read per scrape (and at most one per 500 ms), shared by all three.
   let payments: PaymentBacklog | null = null;
   let paymentsRead: Promise<void> | undefined;
   const readPayments = () => {
     paymentsRead ??= (deps.payments ? deps.payments.backlog(new Date()) : Promise.resolve(null))
-      .then((b) => void (payments = b), () => void (payments = null))
+      .then(
+        (b) => void (payments = b),
+        () => void (payments = null),
+      )
       .finally(() => setTimeout(() => (paymentsRead = undefined), 500).unref());
     return paymentsRead;
   };
   for (const [name, help, pick] of [
     ['payment_attempts_pending', 'Charges not settled yet: in flight, or queued while the Payment Service is unavailable', (p: PaymentBacklog) => p.pending],
-    ['payment_attempts_overdue_seconds', 'How long the most overdue payment attempt has waited past its turn (0: none); grows when no replica runs the reconciler', (p: PaymentBacklog) => p.overdueSeconds],
+    [
+      'payment_attempts_overdue_seconds',
+      'How long the most overdue payment attempt has waited past its turn (0: none); grows when no replica runs the reconciler',
+      (p: PaymentBacklog) => p.overdueSeconds,
+    ],
     ['payment_refunds_failed_bookings', 'Bookings whose refund the Payment Service refused (REFUND_FAILED)', (p: PaymentBacklog) => p.refundsFailed],
   ] as const)
     new Gauge({

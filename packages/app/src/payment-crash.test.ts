@@ -35,7 +35,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 }
 
 const bookingRow = async (id: string) =>
-  (await db.query<{ status: string; payment_status: string; payment_id: string | null }>('SELECT status, payment_status, payment_id FROM bookings WHERE id = $1', [id])).rows[0]!;
+  (
+    await db.query<{ status: string; payment_status: string; payment_id: string | null }>(
+      'SELECT status, payment_status, payment_id FROM bookings WHERE id = $1',
+      [id],
+    )
+  ).rows[0]!;
 
 /** A booker with a PENDING booking whose pay request is sent and left hanging. */
 async function startPaying() {

@@ -64,9 +64,13 @@ describe('a two-hour Payment Service outage', () => {
     const perKey = payments.chargesPerKey();
     expect(perKey.size).toBe(6);
     expect([...perKey.values()]).toEqual([1, 1, 1, 1, 1, 1]);
-    const confirmed = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.confirmed' AND aggregate_id = ANY(${bookingIds})`.execute(db);
+    const confirmed = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.confirmed' AND aggregate_id = ANY(${bookingIds})`.execute(db);
     expect(confirmed.rows[0]!.n).toBe(6);
-    const pending = await sql<{ n: number }>`SELECT count(*)::int AS n FROM payment_attempts WHERE booking_id = ANY(${bookingIds}) AND status = 'PENDING'`.execute(db);
+    const pending = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM payment_attempts WHERE booking_id = ANY(${bookingIds}) AND status = 'PENDING'`.execute(db);
     expect(pending.rows[0]!.n).toBe(0);
   });
 });

@@ -23,7 +23,8 @@ afterAll(async () => {
   await payments?.close();
 });
 
-const inject = (method: 'GET' | 'POST' | 'PUT', url: string, who?: TestUser, payload?: unknown) => t.app.inject({ method, url, headers: who?.auth, payload: payload as object });
+const inject = (method: 'GET' | 'POST' | 'PUT', url: string, who?: TestUser, payload?: unknown) =>
+  t.app.inject({ method, url, headers: who?.auth, payload: payload as object });
 
 /** A booker holding a PAID booking of a new paid event (optionally with its cancellation policy). */
 async function paidBooking(body: Record<string, unknown> = {}) {
@@ -56,7 +57,13 @@ describe('events carry a cancellation policy', () => {
 
   it('rejects a negative deadline with a 400 problem naming the field and stores nothing', async () => {
     const before = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.deps.database.db)).rows[0]!.n;
-    const res = await inject('POST', '/api/v2/events', owner, { title: 'Hike', startDate: inDays(5), endDate: inDays(6), capacity: 5, cancellationPolicy: { refundUntilHoursBeforeStart: -1 } });
+    const res = await inject('POST', '/api/v2/events', owner, {
+      title: 'Hike',
+      startDate: inDays(5),
+      endDate: inDays(6),
+      capacity: 5,
+      cancellationPolicy: { refundUntilHoursBeforeStart: -1 },
+    });
     const problem = expectProblem(res, 400, 'validation-error');
     expect(problem.errors).toEqual([expect.objectContaining({ field: 'cancellationPolicy.refundUntilHoursBeforeStart' })]);
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.deps.database.db)).rows[0]!.n).toBe(before);
@@ -66,7 +73,10 @@ describe('events carry a cancellation policy', () => {
 describe('cancelling a paid booking', () => {
   it('before the deadline: refunded in full by the refund job', async () => {
     const { booker, booking } = await paidBooking();
-    expect((await inject('POST', `/api/v2/bookings/${booking.id}/cancel`, booker)).json()).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUND_PENDING' });
+    expect((await inject('POST', `/api/v2/bookings/${booking.id}/cancel`, booker)).json()).toMatchObject({
+      status: 'CANCELLED',
+      paymentStatus: 'REFUND_PENDING',
+    });
     expect(await t.deps.useCases.processRefunds()).toMatchObject({ refunded: 1 });
     expect(await paymentStatus(booking.id)).toBe('REFUNDED');
     expect((await inject('GET', `/api/v2/bookings/${booking.id}`, booker)).json()).toMatchObject({ paymentStatus: 'REFUNDED', refundStatus: 'REFUNDED' });
@@ -126,7 +136,8 @@ describe('the refund job', () => {
     expect((await inject('GET', `/api/v2/bookings/${booking.id}`, booker)).json()).toMatchObject({ paymentStatus: 'REFUND_PENDING', refundStatus: 'FAILED' });
     expect(payments.refundRequests.filter((id) => id === booking.paymentId)).toHaveLength(1);
     expect(await refusedMetric()).toBe(refusedBefore + 1);
-    const failedNow = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE payment_status = 'REFUND_FAILED'`.execute(t.deps.database.db)).rows[0]!.n;
+    const failedNow = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE payment_status = 'REFUND_FAILED'`.execute(t.deps.database.db))
+      .rows[0]!.n;
     // The gauge reads the table at most every 500 ms.
     let gauge: number | undefined;
     for (const until = Date.now() + 3_000; Date.now() < until && gauge !== failedNow; await new Promise((r) => setTimeout(r, 100)))

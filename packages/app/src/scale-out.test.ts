@@ -59,7 +59,9 @@ describe('booking on two replicas', () => {
       expect(r.body.type).toMatch(/event-full$/);
     }
     const db = replicas[0]!.deps.database.db;
-    const active = await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE event_id = ${event.id} AND status IN ('PENDING','CONFIRMED')`.execute(db);
+    const active = await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE event_id = ${event.id} AND status IN ('PENDING','CONFIRMED')`.execute(
+      db,
+    );
     expect(active.rows[0]!.n).toBe(10);
     const after = (await fetch(`${urls[1]}/api/v2/events/${event.id}`).then((r) => r.json())) as { available: number };
     expect(after.available).toBe(0);
@@ -83,7 +85,9 @@ describe('booking on two replicas', () => {
     const [a, b] = await Promise.all(jobs.map((j) => j.tick()));
     expect((a?.expiredBookings ?? 0) + (b?.expiredBookings ?? 0)).toBe(30);
 
-    const expiredEvents = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.expired' AND payload->>'eventId' = ${event.id}`.execute(db);
+    const expiredEvents = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.expired' AND payload->>'eventId' = ${event.id}`.execute(db);
     expect(expiredEvents.rows[0]!.n).toBe(30);
     const after = await replicas[1]!.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}` });
     expect(after.json().available).toBe(30);

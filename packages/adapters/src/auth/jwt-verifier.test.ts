@@ -13,8 +13,12 @@ describe('local token verification', () => {
   it('accepts an HS256 token of the secret and reads subject and roles; refuses another secret and an expired token', async () => {
     const verifier = await createJwtVerifier({ secret: SECRET });
     expect(await verifier.verify(await signToken(SECRET, { sub, roles: ['USER', 'ORGANIZER'] }))).toEqual({ userId: sub, roles: ['USER', 'ORGANIZER'] });
-    await expect(verifier.verify(await signToken('another-secret-of-thirty-two-characters!!', { sub, roles: ['USER'] }))).rejects.toThrow('The token is not valid');
-    await expect(verifier.verify(await sign(new TextEncoder().encode(SECRET), 'HS256', {}, Math.floor(Date.now() / 1000) - 60))).rejects.toThrow('The token has expired');
+    await expect(verifier.verify(await signToken('another-secret-of-thirty-two-characters!!', { sub, roles: ['USER'] }))).rejects.toThrow(
+      'The token is not valid',
+    );
+    await expect(verifier.verify(await sign(new TextEncoder().encode(SECRET), 'HS256', {}, Math.floor(Date.now() / 1000) - 60))).rejects.toThrow(
+      'The token has expired',
+    );
   });
 
   it('checks issuer and audience when they are configured', async () => {

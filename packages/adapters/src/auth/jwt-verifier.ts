@@ -53,7 +53,8 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Ac
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
     checks.push(
       async (token) =>
-        (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], issuer: options.issuer, audience: options.audience, requiredClaims: ['exp', 'sub'] })).payload as Record<string, unknown>,
+        (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], issuer: options.issuer, audience: options.audience, requiredClaims: ['exp', 'sub'] }))
+          .payload as Record<string, unknown>,
     );
   }
   if (checks.length === 0) throw new Error('No token verification key configured (AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY)');
@@ -84,4 +85,3 @@ export async function signToken(secret: string, claims: { sub: string; roles: Ro
     .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(secret));
 }
-

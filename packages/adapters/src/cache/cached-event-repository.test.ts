@@ -56,7 +56,14 @@ function database(initial: Event) {
   return { repository, reads: () => reads, write: (next: Event) => (row = next) };
 }
 
-const seatTaken: DomainEvent = { id: 'd-1', type: 'booking.created', aggregateType: 'booking', aggregateId: 'b-1', occurredAt: new Date(), data: { eventId: 'e-1' } } as DomainEvent;
+const seatTaken: DomainEvent = {
+  id: 'd-1',
+  type: 'booking.created',
+  aggregateType: 'booking',
+  aggregateId: 'b-1',
+  occurredAt: new Date(),
+  data: { eventId: 'e-1' },
+} as DomainEvent;
 
 describe('event cache: decoded copies', () => {
   it('returns the same frozen object while the cached text is unchanged, and a new one after a change', async () => {
@@ -134,7 +141,10 @@ describe('event cache: decoded copies', () => {
   it('keeps at most decodedEntries events decoded', async () => {
     const db = database(event());
     const shared = mapCache();
-    const cache = createEventCache({ ...db.repository, findById: async (id: string) => event({ id }) } as EventRepository, shared, { ttlMs: 60_000, decodedEntries: 2 });
+    const cache = createEventCache({ ...db.repository, findById: async (id: string) => event({ id }) } as EventRepository, shared, {
+      ttlMs: 60_000,
+      decodedEntries: 2,
+    });
     const a = await cache.repository.findById('a');
     await cache.repository.findById('a');
     await cache.repository.findById('b');
@@ -231,7 +241,7 @@ describe('event cache: refusing bookers of a full event', () => {
   });
 });
 
-describe('event cache: each replica\'s own copy', () => {
+describe("event cache: each replica's own copy", () => {
   it('serves repeated reads without asking the shared cache, and drops the copy when another replica announces a change', async () => {
     const db = database(event());
     const shared = mapCache();

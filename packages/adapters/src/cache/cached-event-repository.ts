@@ -317,7 +317,11 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
     peek,
     async invalidate(events) {
       // Bookings and waitlist offers change an event's seats and standings, so they invalidate it too.
-      const ids = [...new Set(events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id))];
+      const ids = [
+        ...new Set(
+          events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id),
+        ),
+      ];
       if (ids.length === 0) return;
       // This replica first: its next read must not see its own old copy.
       forget(ids);

@@ -45,5 +45,11 @@ afterAll(async () => {
   await postgres?.close();
 });
 
-describeRepositoryContract('PGlite', sqlSubject(() => pglite));
-describeRepositoryContract('PostgreSQL', sqlSubject(() => postgres));
+describeRepositoryContract(
+  'PGlite',
+  sqlSubject(() => pglite),
+);
+describeRepositoryContract(
+  'PostgreSQL',
+  sqlSubject(() => postgres),
+);

@@ -29,7 +29,11 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 // The policies of these tests are their own (not the service's): two failures in a row open them.
 const policies: DependencyPolicy[] = [];
 const policy = (name: string) => {
-  const created = createDependencyPolicy(name, { timeoutMs: 300, retry: false, breaker: { minimumCalls: 2, windowSize: 2, failureRateThreshold: 0.5, openDurationMs: 60_000 } });
+  const created = createDependencyPolicy(name, {
+    timeoutMs: 300,
+    retry: false,
+    breaker: { minimumCalls: 2, windowSize: 2, failureRateThreshold: 0.5, openDurationMs: 60_000 },
+  });
   policies.push(created);
   return created;
 };
@@ -44,7 +48,9 @@ const unavailable = (dependency: string, message: RegExp) => (error: unknown) =>
 describe('createOutboundHttp', () => {
   it('hands answers below 500 to the handler, the JSON body sent with its headers', async () => {
     const http = createOutboundHttp({ dependency: 'payment-service', title: 'Payment Service', baseUrl: `${base}/`, policy: policy('a') });
-    const answer = await http.call((send) => send('/402', { method: 'POST', json: { amount: 5 }, headers: { 'idempotency-key': 'k-1' } }), { idempotent: false });
+    const answer = await http.call((send) => send('/402', { method: 'POST', json: { amount: 5 }, headers: { 'idempotency-key': 'k-1' } }), {
+      idempotent: false,
+    });
     expect(answer).toMatchObject({ status: 402, ok: false });
     expect(JSON.parse(answer.text)).toEqual({ method: 'POST', body: '{"amount":5}', idempotencyKey: 'k-1' });
   });
@@ -57,7 +63,9 @@ describe('createOutboundHttp', () => {
     expect(p.state()).toBe('open');
 
     const before = hits;
-    await expect(http.call((send) => send('/200'), { idempotent: true })).rejects.toSatisfy(unavailable('auth-service', /^Auth Service unavailable: Circuit breaker 'b' is open/));
+    await expect(http.call((send) => send('/200'), { idempotent: true })).rejects.toSatisfy(
+      unavailable('auth-service', /^Auth Service unavailable: Circuit breaker 'b' is open/),
+    );
     expect(hits).toBe(before);
   });
 
@@ -70,9 +78,13 @@ describe('createOutboundHttp', () => {
     await expect(refused.call((send) => send('/200'), { idempotent: true })).rejects.toSatisfy(unavailable('weather', /^Weather API unreachable: /));
 
     const slow = createOutboundHttp({ dependency: 'weather', title: 'Weather API', baseUrl: base, policy: policy('d') });
-    await expect(slow.call((send) => send('/slow'), { idempotent: true })).rejects.toSatisfy(unavailable('weather', /^Weather API (did not answer in time|unreachable: )/));
+    await expect(slow.call((send) => send('/slow'), { idempotent: true })).rejects.toSatisfy(
+      unavailable('weather', /^Weather API (did not answer in time|unreachable: )/),
+    );
 
     const noPolicy = createOutboundHttp({ dependency: 'payment-service', title: 'Payment Service', baseUrl: base, timeoutMs: 300 });
-    await expect(noPolicy.call((send) => send('/slow'), { idempotent: false })).rejects.toSatisfy(unavailable('payment-service', /^Payment Service unreachable: /));
+    await expect(noPolicy.call((send) => send('/slow'), { idempotent: false })).rejects.toSatisfy(
+      unavailable('payment-service', /^Payment Service unreachable: /),
+    );
   });
 });

@@ -54,7 +54,10 @@ afterEach(() => {
 
 describe('a supervised consumer', () => {
   it('is replaced by a new consumer after a crash kafkajs will not restart (KafkaJSGroupCoordinatorNotFound)', async () => {
-    scripts.push(async (c) => c.crash('KafkaJSGroupCoordinatorNotFound', false), async (c) => c.join([0, 1, 2]));
+    scripts.push(
+      async (c) => c.crash('KafkaJSGroupCoordinatorNotFound', false),
+      async (c) => c.join([0, 1, 2]),
+    );
     const kafka = client();
 
     const subscription = await subscribe(kafka);
@@ -62,7 +65,13 @@ describe('a supervised consumer', () => {
     expect(created).toHaveLength(2);
     expect(created[0]!.disconnected).toBe(true);
     expect(kafka.consumers()).toEqual([
-      expect.objectContaining({ state: 'running', partitions: [0, 1, 2], withoutPartitionsSince: null, restarts: 1, lastError: expect.stringContaining('KafkaJSGroupCoordinatorNotFound') }),
+      expect.objectContaining({
+        state: 'running',
+        partitions: [0, 1, 2],
+        withoutPartitionsSince: null,
+        restarts: 1,
+        lastError: expect.stringContaining('KafkaJSGroupCoordinatorNotFound'),
+      }),
     ]);
     await subscription.stop();
     expect(kafka.consumers()).toEqual([]);

@@ -59,7 +59,10 @@ export interface KafkaClient extends MessagePublisher, MessageSubscriber {
    * Every message of `topic` the group has not consumed yet, up to the end of the topic as it is
    * now, read without committing anything; `ends` is where the group stands once they are done.
    */
-  readUnconsumed(topic: string, group: string): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
+  readUnconsumed(
+    topic: string,
+    group: string,
+  ): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
   /** Moves the group to these offsets of the topic (the group must have no running member). */
   commitOffsets(group: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void>;
   /** Creates the service's topics when missing (idempotent). */
@@ -126,7 +129,12 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
 
   async function connectedProducer(): Promise<Producer> {
     if (!producer) {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       producer.on(producer.events.DISCONNECT, () => {
         producerReady = undefined;
       });
@@ -148,7 +156,16 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
    * first joined (or the subscription is stopped).
    */
   async function supervise({ topic, group, handle }: Parameters<MessageSubscriber['subscribe']>[0]): Promise<Subscription> {
-    const status: ConsumerState = { group, topic, state: 'starting', partitions: [], withoutPartitionsSince: Date.now(), lastMessageAt: null, restarts: 0, lastError: null };
+    const status: ConsumerState = {
+      group,
+      topic,
+      state: 'starting',
+      partitions: [],
+      withoutPartitionsSince: Date.now(),
+      lastMessageAt: null,
+      restarts: 0,
+      lastError: null,
+    };
     supervised.add(status);
     let stopped = false;
     let current: Consumer | undefined;
@@ -229,7 +246,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
           partitionsConsumedConcurrently: 3,
           eachMessage: async ({ message, heartbeat }) => {
             const raw = message.value?.toString('utf8') ?? '';
-            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+            const headers = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
+            );
             const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
             await consumeInSpan(topic, group, inbound, () => handle(inbound, heartbeat));
             handledAt.set(`${group} ${topic}`, Number(message.timestamp));
@@ -302,7 +321,12 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       );
       const messages: (InboundMessage & { partition: number; offset: string })[] = [];
       if (wanted.size === 0) return { messages, ends };
-      const consumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, sessionTimeout: timings.sessionTimeoutMs, heartbeatInterval: timings.heartbeatIntervalMs });
+      const consumer = kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        sessionTimeout: timings.sessionTimeoutMs,
+        heartbeatInterval: timings.heartbeatIntervalMs,
+      });
       const remaining = new Set(wanted.keys());
       let finished!: () => void;
       const allRead = new Promise<void>((resolve) => (finished = resolve));
@@ -316,7 +340,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
             const offset = BigInt(message.offset);
             if (!range || offset >= range.to || offset < range.from) return;
             const raw = message.value?.toString('utf8') ?? '';
-            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+            const headers = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
+            );
             messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers });
             if (offset === range.to - 1n) {
               remaining.delete(partition);
@@ -346,7 +372,10 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       const existing = new Set(await a.listTopics());
       const missing = TOPICS.filter((t) => !existing.has(t));
       if (missing.length)
-        await a.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: -1 })) });
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: -1 })),
+        });
     },
 
     async ping() {

@@ -71,7 +71,10 @@ function eventRepository(s: () => State): EventRepository {
       if (e) s().events.set(eventId, { ...e, available: Math.min(e.capacity, e.available + 1), updatedAt: now });
     },
     async findEnded(now, limit) {
-      return [...s().events.values()].filter((e) => e.status === 'PUBLISHED' && e.endDate <= now).slice(0, limit).map((e) => e.id);
+      return [...s().events.values()]
+        .filter((e) => e.status === 'PUBLISHED' && e.endDate <= now)
+        .slice(0, limit)
+        .map((e) => e.id);
     },
   };
 }
@@ -146,11 +149,18 @@ function bookingRepository(s: () => State): BookingRepository {
     },
     async lockExpired(now, limit) {
       return structuredClone(
-        all().filter((b) => b.status === 'PENDING' && b.paymentStatus !== 'PROCESSING' && b.expiresAt !== null && b.expiresAt <= now).sort(byCreated).slice(0, limit),
+        all()
+          .filter((b) => b.status === 'PENDING' && b.paymentStatus !== 'PROCESSING' && b.expiresAt !== null && b.expiresAt <= now)
+          .sort(byCreated)
+          .slice(0, limit),
       );
     },
     async lockActiveOfEvent(eventId) {
-      return structuredClone(all().filter((b) => b.eventId === eventId && active(b)).sort(byCreated));
+      return structuredClone(
+        all()
+          .filter((b) => b.eventId === eventId && active(b))
+          .sort(byCreated),
+      );
     },
     async lockRefundsDue(now, limit) {
       const turn = (b: Booking) => b.refundDueAt?.getTime() ?? -Infinity;
@@ -169,12 +179,16 @@ function waitlistRepository(s: () => State): WaitlistRepository {
   const open = (w: WaitlistEntry) => w.status === 'WAITING' || w.status === 'OFFERED';
   const withPosition = (w: WaitlistEntry): WaitlistEntry => {
     if (w.status !== 'WAITING') return { ...w, position: null };
-    const line = all().filter((x) => x.eventId === w.eventId && x.status === 'WAITING').sort(byCreated);
+    const line = all()
+      .filter((x) => x.eventId === w.eventId && x.status === 'WAITING')
+      .sort(byCreated);
     return { ...w, position: line.findIndex((x) => x.id === w.id) + 1 };
   };
   return {
     async findEntry(eventId, userId) {
-      const mine = all().filter((w) => w.eventId === eventId && w.userId === userId).sort(byCreated);
+      const mine = all()
+        .filter((w) => w.eventId === eventId && w.userId === userId)
+        .sort(byCreated);
       const current = mine.find(open) ?? mine.at(-1);
       return current ? structuredClone(withPosition(current)) : null;
     },
@@ -187,11 +201,18 @@ function waitlistRepository(s: () => State): WaitlistRepository {
       s().waitlist.set(entry.id, structuredClone({ ...entry, position: null }));
     },
     async lockNextWaiting(eventId) {
-      const next = all().filter((w) => w.eventId === eventId && w.status === 'WAITING').sort(byCreated)[0];
+      const next = all()
+        .filter((w) => w.eventId === eventId && w.status === 'WAITING')
+        .sort(byCreated)[0];
       return next ? structuredClone(next) : null;
     },
     async lockExpiredOffers(now, limit) {
-      return structuredClone(all().filter((w) => w.status === 'OFFERED' && w.offerExpiresAt !== null && w.offerExpiresAt <= now).sort(byCreated).slice(0, limit));
+      return structuredClone(
+        all()
+          .filter((w) => w.status === 'OFFERED' && w.offerExpiresAt !== null && w.offerExpiresAt <= now)
+          .sort(byCreated)
+          .slice(0, limit),
+      );
     },
     async closeAll(eventId, now) {
       const rows = all().filter((w) => w.eventId === eventId && open(w));

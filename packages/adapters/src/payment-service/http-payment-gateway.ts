@@ -19,7 +19,13 @@ export interface HttpPaymentGatewayOptions {
  * circuit are DependencyUnavailableError.
  */
 export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): PaymentGateway {
-  const http = createOutboundHttp({ dependency: 'payment-service', title: 'Payment Service', baseUrl: options.baseUrl, policy: options.policy, timeoutMs: options.timeoutMs ?? 3_000 });
+  const http = createOutboundHttp({
+    dependency: 'payment-service',
+    title: 'Payment Service',
+    baseUrl: options.baseUrl,
+    policy: options.policy,
+    timeoutMs: options.timeoutMs ?? 3_000,
+  });
 
   async function send(
     call: Send,
@@ -54,7 +60,10 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Pa
           if (status < 300 && json.status === 'SUCCEEDED') return { status: 'SUCCEEDED' };
           if (status < 300 && json.status === 'DECLINED') return { status: 'DECLINED', reason: reasonOf(json, status) };
           // Still processing on their side, or an answer we cannot read: never charge again on it.
-          throw new DependencyUnavailableError('payment-service', `Payment Service has no final status for the charge (${status} ${String(json.status ?? '')})`);
+          throw new DependencyUnavailableError(
+            'payment-service',
+            `Payment Service has no final status for the charge (${status} ${String(json.status ?? '')})`,
+          );
         },
         { idempotent: true },
       ),

@@ -29,8 +29,24 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       // One round trip: most requests of a booking rush end here (the event is full).
       const row = await db
         .selectNoFrom((eb) => [
-          eb.selectFrom('bookings').select('id').where('event_id', '=', eventId).where('user_id', '=', userId).where('status', 'in', ACTIVE).limit(1).as('booking_id'),
-          eb.exists(eb.selectFrom('waitlist').select(eb.lit(1).as('one')).where('event_id', '=', eventId).where('user_id', '=', userId).where('status', '=', 'OFFERED')).as('offered'),
+          eb
+            .selectFrom('bookings')
+            .select('id')
+            .where('event_id', '=', eventId)
+            .where('user_id', '=', userId)
+            .where('status', 'in', ACTIVE)
+            .limit(1)
+            .as('booking_id'),
+          eb
+            .exists(
+              eb
+                .selectFrom('waitlist')
+                .select(eb.lit(1).as('one'))
+                .where('event_id', '=', eventId)
+                .where('user_id', '=', userId)
+                .where('status', '=', 'OFFERED'),
+            )
+            .as('offered'),
         ])
         .executeTakeFirstOrThrow();
       return { activeBookingId: row.booking_id ?? null, offered: Boolean(row.offered) };
@@ -56,7 +72,13 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       if (f.eventId) q = q.where('event_id', '=', f.eventId);
       if (f.status) q = q.where('status', '=', f.status);
       const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(page.size).offset((page.page - 1) * page.size).execute(),
+        q
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id')
+          .limit(page.size)
+          .offset((page.page - 1) * page.size)
+          .execute(),
         q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return toPage(rows.map(toBooking), Number(count.n), page);

@@ -10,10 +10,26 @@ function selectEvents(db: Kysely<Database>) {
     .selectFrom('events as e')
     .leftJoin('locations as l', 'l.id', 'e.location_id')
     .select([
-      'e.id', 'e.title', 'e.description', 'e.start_date', 'e.end_date', 'e.location_id',
-      'e.capacity', 'e.available', 'e.status', 'e.organizer_id', 'e.price_amount', 'e.price_currency',
-      'e.refund_until_hours', 'e.created_at', 'e.updated_at',
-      'l.name as l_name', 'l.address as l_address', 'l.latitude as l_latitude', 'l.longitude as l_longitude', 'l.created_at as l_created_at',
+      'e.id',
+      'e.title',
+      'e.description',
+      'e.start_date',
+      'e.end_date',
+      'e.location_id',
+      'e.capacity',
+      'e.available',
+      'e.status',
+      'e.organizer_id',
+      'e.price_amount',
+      'e.price_currency',
+      'e.refund_until_hours',
+      'e.created_at',
+      'e.updated_at',
+      'l.name as l_name',
+      'l.address as l_address',
+      'l.latitude as l_latitude',
+      'l.longitude as l_longitude',
+      'l.created_at as l_created_at',
     ]);
 }
 
@@ -41,10 +57,22 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
         q = q.where((eb) => eb.or([eb('e.title', 'ilike', pattern), eb('e.description', 'ilike', pattern), eb('l.name', 'ilike', pattern)]));
       }
       const [rows, count] = await Promise.all([
-        q.orderBy('e.start_date').orderBy('e.id').limit(page.size).offset((page.page - 1) * page.size).execute(),
-        q.clearSelect().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+        q
+          .orderBy('e.start_date')
+          .orderBy('e.id')
+          .limit(page.size)
+          .offset((page.page - 1) * page.size)
+          .execute(),
+        q
+          .clearSelect()
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
       ]);
-      return toPage(rows.map((r) => toEvent(r as EventRow)), Number(count.n), page);
+      return toPage(
+        rows.map((r) => toEvent(r as EventRow)),
+        Number(count.n),
+        page,
+      );
     },
     async insert(event) {
       await db.insertInto('events').values(fromEvent(event)).execute();

@@ -2,7 +2,22 @@ import { isTaskCancelledError } from 'cockatiel';
 import { OverloadedError, ReadOnlyModeError, type UnitOfWork } from '@aquastream/domain';
 import { AdmissionRejectedError, isBrokenCircuit, type Admission, type DependencyPolicy } from '../resilience/index';
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 
 /**
  * Errors that mean "the database is unreachable", the only ones the postgres breaker counts.
@@ -14,7 +29,9 @@ export function isConnectionError(error: unknown): boolean {
   if (e.code && CONNECTION_CODES.has(e.code)) return true;
   // The policy's time limit fired: the database did not answer in time.
   if (isTaskCancelledError(e)) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
+    e.message ?? '',
+  );
 }
 
 function readOnly(policy: DependencyPolicy): ReadOnlyModeError {
@@ -77,7 +94,11 @@ export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admis
  * Wraps every method of a read-side repository or store in the postgres policy (reads are
  * idempotent, so they may be retried); failures surface as ReadOnlyModeError.
  */
-export function guardMethods<T extends object>(target: T, policy: DependencyPolicy, options: { idempotent?: boolean; admission?: Admitted } = { idempotent: true }): T {
+export function guardMethods<T extends object>(
+  target: T,
+  policy: DependencyPolicy,
+  options: { idempotent?: boolean; admission?: Admitted } = { idempotent: true },
+): T {
   const executeOptions = { idempotent: options.idempotent ?? true };
   const guarded = {} as T;
   for (const key of Object.keys(target) as (keyof T)[]) {
@@ -86,7 +107,9 @@ export function guardMethods<T extends object>(target: T, policy: DependencyPoli
       typeof value === 'function'
         ? ((async (...args: unknown[]) => {
             try {
-              return await admitted(policy, options.admission, () => policy.execute(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), executeOptions));
+              return await admitted(policy, options.admission, () =>
+                policy.execute(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), executeOptions),
+              );
             } catch (error) {
               throw translate(policy, error);
             }

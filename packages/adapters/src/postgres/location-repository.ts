@@ -23,7 +23,13 @@ export function createPgLocationRepository(db: Kysely<Database>): LocationReposi
         query = query.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('address', 'ilike', pattern)]));
       }
       const [rows, count] = await Promise.all([
-        query.select(columns).orderBy('name').orderBy('id').limit(q.size).offset((q.page - 1) * q.size).execute(),
+        query
+          .select(columns)
+          .orderBy('name')
+          .orderBy('id')
+          .limit(q.size)
+          .offset((q.page - 1) * q.size)
+          .execute(),
         query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return toPage(rows.map(toLocation), Number(count.n), q);
@@ -31,7 +37,15 @@ export function createPgLocationRepository(db: Kysely<Database>): LocationReposi
     async insert(l) {
       await db
         .insertInto('locations')
-        .values({ id: l.id, name: l.name, address: l.address, latitude: l.coordinates?.lat ?? null, longitude: l.coordinates?.lon ?? null, created_at: l.createdAt, updated_at: l.createdAt })
+        .values({
+          id: l.id,
+          name: l.name,
+          address: l.address,
+          latitude: l.coordinates?.lat ?? null,
+          longitude: l.coordinates?.lon ?? null,
+          created_at: l.createdAt,
+          updated_at: l.createdAt,
+        })
         .execute();
     },
   };

@@ -62,13 +62,7 @@ export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
       return db.transaction().execute(async (trx) => {
         const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`.execute(trx);
         if (!rows[0]?.locked) return 0;
-        const pending = await trx
-          .selectFrom('outbox')
-          .selectAll()
-          .where('published_at', 'is', null)
-          .orderBy('seq')
-          .limit(limit)
-          .execute();
+        const pending = await trx.selectFrom('outbox').selectAll().where('published_at', 'is', null).orderBy('seq').limit(limit).execute();
         if (pending.length === 0) return 0;
         const messages: OutboxMessage[] = pending.map((r) => ({
           seq: String(r.seq),
@@ -83,7 +77,15 @@ export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
         }));
         const sent = await publish(messages);
         if (sent.length > 0)
-          await trx.updateTable('outbox').set({ published_at: new Date() }).where('seq', 'in', sent.map((m) => m.seq)).execute();
+          await trx
+            .updateTable('outbox')
+            .set({ published_at: new Date() })
+            .where(
+              'seq',
+              'in',
+              sent.map((m) => m.seq),
+            )
+            .execute();
         return sent.length;
       });
     },

@@ -5,7 +5,12 @@ import type { ProcessedMessageStore } from '@aquastream/domain';
 export function createPgProcessedMessages(db: Kysely<Database>): ProcessedMessageStore {
   return {
     async seen(consumer, messageId) {
-      const row = await db.selectFrom('processed_messages').select('message_id').where('consumer', '=', consumer).where('message_id', '=', messageId).executeTakeFirst();
+      const row = await db
+        .selectFrom('processed_messages')
+        .select('message_id')
+        .where('consumer', '=', consumer)
+        .where('message_id', '=', messageId)
+        .executeTakeFirst();
       return row !== undefined;
     },
     async remember(consumer, messageId, at) {

@@ -40,7 +40,14 @@ export function toEvent(row: EventRow): Event {
   const start = new Date(row.start_date);
   const location =
     row.location_id && row.l_name !== null
-      ? toLocation({ id: row.location_id, name: row.l_name, address: row.l_address ?? '', latitude: row.l_latitude, longitude: row.l_longitude, created_at: row.l_created_at ?? row.created_at })
+      ? toLocation({
+          id: row.location_id,
+          name: row.l_name,
+          address: row.l_address ?? '',
+          latitude: row.l_latitude,
+          longitude: row.l_longitude,
+          created_at: row.l_created_at ?? row.created_at,
+        })
       : null;
   return {
     id: row.id,

@@ -14,7 +14,11 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
         .selectFrom('waitlist as w')
         .select(['w.id', 'w.event_id', 'w.user_id', 'w.status', 'w.offer_expires_at', 'w.created_at', 'w.updated_at'])
         .select(
-          sql<string | null>`CASE WHEN w.status = 'WAITING' THEN (SELECT count(*) FROM waitlist x WHERE x.event_id = w.event_id AND x.status = 'WAITING' AND x.seq <= w.seq) END`.as('position'),
+          sql<
+            string | null
+          >`CASE WHEN w.status = 'WAITING' THEN (SELECT count(*) FROM waitlist x WHERE x.event_id = w.event_id AND x.status = 'WAITING' AND x.seq <= w.seq) END`.as(
+            'position',
+          ),
         )
         .where('w.event_id', '=', eventId)
         .where('w.user_id', '=', userId)
@@ -29,7 +33,15 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
       try {
         await db
           .insertInto('waitlist')
-          .values({ id: e.id, event_id: e.eventId, user_id: e.userId, status: e.status, offer_expires_at: e.offerExpiresAt, created_at: e.createdAt, updated_at: e.updatedAt })
+          .values({
+            id: e.id,
+            event_id: e.eventId,
+            user_id: e.userId,
+            status: e.status,
+            offer_expires_at: e.offerExpiresAt,
+            created_at: e.createdAt,
+            updated_at: e.updatedAt,
+          })
           .execute();
       } catch (error) {
         if (isUniqueViolation(error, 'uq_waitlist_open')) throw new WaitlistConflictError(e.eventId, 'you are already in line');

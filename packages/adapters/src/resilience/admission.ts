@@ -80,6 +80,13 @@ export function createAdmission(lane: string, config: AdmissionConfig): Admissio
         clearTimeout(timer);
       }
     },
-    stats: () => ({ lane, active: config.concurrency - gate.executionSlots, queued: config.queue - gate.queueSlots, concurrency: config.concurrency, queue: config.queue, rejected }),
+    stats: () => ({
+      lane,
+      active: config.concurrency - gate.executionSlots,
+      queued: config.queue - gate.queueSlots,
+      concurrency: config.concurrency,
+      queue: config.queue,
+      rejected,
+    }),
   };
 }

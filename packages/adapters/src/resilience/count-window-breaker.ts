@@ -76,10 +76,7 @@ export class CountWindowBreaker implements IBreaker {
     this.count(outcome, 1);
     this.next = (this.next + 1) % this.samples.length;
     const { calls, failureRate, slowCallRate } = this.stats();
-    return (
-      calls >= this.config.minimumCalls &&
-      (failureRate >= this.config.failureRateThreshold || slowCallRate >= this.config.slowCallRateThreshold)
-    );
+    return calls >= this.config.minimumCalls && (failureRate >= this.config.failureRateThreshold || slowCallRate >= this.config.slowCallRateThreshold);
   }
 
   stats(): WindowStats {

@@ -13,7 +13,10 @@ const failWith =
   async (): Promise<string> => {
     throw new Error(message);
   };
-const slow = (value: string, ms = 1_500) => () => new Promise<string>((resolve) => setTimeout(() => resolve(value), ms));
+const slow =
+  (value: string, ms = 1_500) =>
+  () =>
+    new Promise<string>((resolve) => setTimeout(() => resolve(value), ms));
 
 function deferred() {
   let resolve!: (value: string) => void;
@@ -300,7 +303,8 @@ describe('createDependencyPolicy', () => {
       const { policy } = policyOf({ timeoutMs: 100, retry: { maxAttempts: 2, initialDelayMs: 10 } });
       let attempts = 0;
       const result = policy.execute(
-        (signal) => (++attempts === 1 ? new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) : succeed('second')()),
+        (signal) =>
+          ++attempts === 1 ? new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) : succeed('second')(),
         { idempotent: true },
       );
       await vi.runAllTimersAsync();

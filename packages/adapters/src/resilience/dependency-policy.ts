@@ -1,12 +1,4 @@
-import {
-  circuitBreaker,
-  CircuitState,
-  handleWhen,
-  isBrokenCircuitError,
-  isTaskCancelledError,
-  timeout,
-  TimeoutStrategy,
-} from 'cockatiel';
+import { circuitBreaker, CircuitState, handleWhen, isBrokenCircuitError, isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 import { breakerConfig, type BreakerConfig } from './breaker-config';
 import { watchCircuit, type CircuitStateName, type StateListener } from './circuit-state';
 import { CountWindowBreaker, type WindowStats } from './count-window-breaker';

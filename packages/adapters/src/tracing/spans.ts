@@ -10,7 +10,15 @@ export async function consumeInSpan(topic: string, group: string, message: Inbou
   const parent = propagation.extract(ROOT_CONTEXT, message.headers);
   const span = tracer.startSpan(
     `${topic} process`,
-    { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.consumer.group.name': group, 'messaging.message.id': message.event?.id ?? '' } },
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.consumer.group.name': group,
+        'messaging.message.id': message.event?.id ?? '',
+      },
+    },
     parent,
   );
   try {
@@ -36,7 +44,11 @@ export function traceQuery(event: LogEvent): void {
   const statement = event.query.sql;
   const span = tracer.startSpan(
     statement.split(/\s+/, 1)[0]!.toUpperCase(),
-    { kind: SpanKind.CLIENT, startTime: end - event.queryDurationMillis, attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) } },
+    {
+      kind: SpanKind.CLIENT,
+      startTime: end - event.queryDurationMillis,
+      attributes: { 'db.system.name': 'postgresql', 'db.query.text': statement.slice(0, 2_000) },
+    },
     parent,
   );
   if (event.level === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: String((event.error as Error)?.message ?? event.error) });

@@ -32,7 +32,9 @@ export function createOpenMeteoWeather(options: { baseUrl?: string; policy: Depe
             }).toString();
             const answer = await send(url);
             if (!answer.ok) throw new Error(`weather API answered ${answer.status}`);
-            const body = JSON.parse(answer.text) as { daily?: { time?: string[]; temperature_2m_max?: number[]; temperature_2m_min?: number[]; precipitation_sum?: number[] } };
+            const body = JSON.parse(answer.text) as {
+              daily?: { time?: string[]; temperature_2m_max?: number[]; temperature_2m_min?: number[]; precipitation_sum?: number[] };
+            };
             const d = body.daily ?? {};
             return {
               available: true,

@@ -35,7 +35,13 @@ export async function createAuth(
   const secret = config.AUTH_JWT_SECRET ?? (deps.mode === 'real' ? undefined : readOrCreateDevSecret(config.DATA_DIR));
   const hasLocalKey = Boolean(secret || config.AUTH_JWKS_URL || config.AUTH_PUBLIC_KEY);
   const local = hasLocalKey
-    ? await createJwtVerifier({ secret, jwksUrl: config.AUTH_JWKS_URL, publicKey: config.AUTH_PUBLIC_KEY, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })
+    ? await createJwtVerifier({
+        secret,
+        jwksUrl: config.AUTH_JWKS_URL,
+        publicKey: config.AUTH_PUBLIC_KEY,
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+      })
     : undefined;
   const devSecret = config.AUTH_JWT_SECRET ? undefined : secret;
   if (!config.AUTH_SERVICE_URL) {

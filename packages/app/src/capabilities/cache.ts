@@ -28,7 +28,12 @@ export function createCacheCapability(config: Config, metrics: Metrics, logger?:
     cache,
     redis,
     health: redis
-      ? { redis: { critical: false, check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })) } }
+      ? {
+          redis: {
+            critical: false,
+            check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })),
+          },
+        }
       : {},
     close: () => redis?.disconnect(),
   };

@@ -26,7 +26,16 @@ function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.Dom
     async run(work, options) {
       const written: domain.DomainEvent[] = [];
       const result = await uow.run(
-        (tx) => work({ ...tx, outbox: { add: async (events) => { await tx.outbox.add(events); written.push(...events); } } }),
+        (tx) =>
+          work({
+            ...tx,
+            outbox: {
+              add: async (events) => {
+                await tx.outbox.add(events);
+                written.push(...events);
+              },
+            },
+          }),
         options,
       );
       if (written.length) await afterCommit(written);
@@ -59,7 +68,15 @@ export interface Data {
  */
 export function createData(
   config: Config,
-  deps: { database: DatabaseHandle; mode: 'embedded' | 'real'; postgres: DependencyPolicy; access: DatabaseAccess; cache: LayeredCache; redis?: Redis; metrics: Metrics },
+  deps: {
+    database: DatabaseHandle;
+    mode: 'embedded' | 'real';
+    postgres: DependencyPolicy;
+    access: DatabaseAccess;
+    cache: LayeredCache;
+    redis?: Redis;
+    metrics: Metrics;
+  },
 ): Data {
   const { database, postgres, access, cache, redis, metrics } = deps;
   const { db } = database;

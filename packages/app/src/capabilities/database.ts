@@ -51,7 +51,11 @@ export interface DatabaseAccess {
  */
 export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy, metrics: Metrics): DatabaseAccess {
   const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
-  const connections = createAdmission('pool', { concurrency: config.DB_POOL_MAX, queue: 2 * config.DB_ADMISSION_QUEUE + config.DB_POOL_MAX, maxWaitMs: config.DB_ADMISSION_TIMEOUT });
+  const connections = createAdmission('pool', {
+    concurrency: config.DB_POOL_MAX,
+    queue: 2 * config.DB_ADMISSION_QUEUE + config.DB_POOL_MAX,
+    maxWaitMs: config.DB_ADMISSION_TIMEOUT,
+  });
   const admission = {
     read: createAdmission('read', { ...admissionConfig, concurrency: config.DB_POOL_MAX }),
     write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),

@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import { createInProcessBus, createKafkaClient, createPgOutboxStore, createPgProcessedMessages, systemClock, type DatabaseHandle, type KafkaClient, type OutboxStore } from '@aquastream/adapters';
+import {
+  createInProcessBus,
+  createKafkaClient,
+  createPgOutboxStore,
+  createPgProcessedMessages,
+  systemClock,
+  type DatabaseHandle,
+  type KafkaClient,
+  type OutboxStore,
+} from '@aquastream/adapters';
 import type { MessagePublisher, MessageSubscriber, ProcessedMessageStore } from '@aquastream/domain';
 import type { Config } from '../config';
 import { consumersHealth, timed, type HealthChecks } from './health';
@@ -20,10 +29,15 @@ export function createMessaging(config: Config, logger?: Logger): Messaging {
     return { kind: 'in-process', publisher: bus, subscriber: bus, close: async () => undefined };
   }
   const kafka = createKafkaClient({
-    brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: config.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
     ssl: config.KAFKA_SSL,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
-    sasl: config.KAFKA_USERNAME && config.KAFKA_PASSWORD ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD } : undefined,
+    sasl:
+      config.KAFKA_USERNAME && config.KAFKA_PASSWORD
+        ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }
+        : undefined,
     log: (level, message, extra) => logger?.[level === 'error' ? 'warn' : level]({ kafka: extra }, message),
   });
   return { kind: 'kafka', publisher: kafka, subscriber: kafka, kafka, close: () => kafka.close() };

@@ -18,7 +18,11 @@ export function createResilience(config: Config, metrics: Metrics, logger?: Logg
   const policies = createPolicies(
     {
       // Only "unreachable" counts against the database; its answers (conflicts...) do not.
-      postgres: { isFailure: isConnectionError, timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000, retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 } },
+      postgres: {
+        isFailure: isConnectionError,
+        timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000,
+        retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 },
+      },
       'payment-service': { timeoutMs: config.PAYMENT_SERVICE_TIMEOUT },
       'auth-service': { timeoutMs: config.AUTH_SERVICE_TIMEOUT },
       weather: { timeoutMs: config.WEATHER_TIMEOUT },
@@ -26,7 +30,9 @@ export function createResilience(config: Config, metrics: Metrics, logger?: Logg
     { breaker },
   );
   for (const policy of policies.all())
-    policy.onStateChange((state) => logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`));
+    policy.onStateChange((state) =>
+      logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`),
+    );
   metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
   return {
     policies,
@@ -35,7 +41,10 @@ export function createResilience(config: Config, metrics: Metrics, logger?: Logg
         critical: false,
         check: async () => {
           const stats = policies.all().map((p) => p.stats());
-          return { status: stats.some((s) => s.state !== 'closed') ? 'DEGRADED' : 'UP', details: Object.fromEntries(stats.map(({ name, ...rest }) => [name, rest])) };
+          return {
+            status: stats.some((s) => s.state !== 'closed') ? 'DEGRADED' : 'UP',
+            details: Object.fromEntries(stats.map(({ name, ...rest }) => [name, rest])),
+          };
         },
       },
     },

@@ -32,7 +32,9 @@ async function main(argv: string[]) {
       try {
         if (command === 'status') {
           for (const m of await migrationStatus(database.db))
-            console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}${m.contract ? '  (contract: migrate --contract)' : ''}`);
+            console.log(
+              `${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}${m.contract ? '  (contract: migrate --contract)' : ''}`,
+            );
         } else {
           const { values } = parseArgs({ args: rest, options: { contract: { type: 'boolean', default: false } } });
           const results = command === 'migrate' ? await migrateToLatest(database.db, { contract: values.contract }) : await migrateDown(database.db);
@@ -48,9 +50,13 @@ async function main(argv: string[]) {
       return;
     }
     case 'token': {
-      const { values } = parseArgs({ args: rest, options: { sub: { type: 'string' }, role: { type: 'string', multiple: true }, expires: { type: 'string', default: '12h' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { sub: { type: 'string' }, role: { type: 'string', multiple: true }, expires: { type: 'string', default: '12h' } },
+      });
       const roles = (values.role ?? ['USER']).map((r) => r.toUpperCase());
-      if (!values.sub || !roles.every((r) => (ROLES as readonly string[]).includes(r))) throw new Error(`--sub <uuid> and --role ${ROLES.join('|')} are required`);
+      if (!values.sub || !roles.every((r) => (ROLES as readonly string[]).includes(r)))
+        throw new Error(`--sub <uuid> and --role ${ROLES.join('|')} are required`);
       const config = loadConfig();
       let secret = config.AUTH_JWT_SECRET;
       if (!secret && !config.DATABASE_URL) {
@@ -76,9 +82,14 @@ async function main(argv: string[]) {
       const { createKafkaClient } = await import('@aquastream/adapters');
       const { replayDeadLetters, formatReport } = await import('./replay-dlq');
       const kafka = createKafkaClient({
-        brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+        brokers: config.KAFKA_BROKERS.split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
         ssl: config.KAFKA_SSL,
-        sasl: config.KAFKA_USERNAME && config.KAFKA_PASSWORD ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD } : undefined,
+        sasl:
+          config.KAFKA_USERNAME && config.KAFKA_PASSWORD
+            ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }
+            : undefined,
       });
       try {
         console.log(formatReport(await replayDeadLetters(kafka, { group: `${config.KAFKA_CONSUMER_GROUP}.payment-dlq-replay`, apply: values.apply })));

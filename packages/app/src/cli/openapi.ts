@@ -18,7 +18,12 @@ export async function renderOpenApi(): Promise<string> {
     health: {},
     mode: 'embedded',
     readOnly: () => false,
-    metrics: createMetrics({ database: { poolStats: unused }, outbox: { backlog: unused }, messaging: { kind: 'in-process' }, config: loadConfig({}) } as never),
+    metrics: createMetrics({
+      database: { poolStats: unused },
+      outbox: { backlog: unused },
+      messaging: { kind: 'in-process' },
+      config: loadConfig({}),
+    } as never),
   } as unknown as Deps;
   const app = await buildApp(deps, { swaggerUi: false });
   await app.ready();

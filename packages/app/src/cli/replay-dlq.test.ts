@@ -26,12 +26,30 @@ function deadLetter(key: string, original: string) {
     topic: PAYMENT_DLQ_TOPIC,
     key,
     headers: { 'x-dlq-reason': 'booking store said no' },
-    event: { specversion: '1.0' as const, id, type: 'payment.retry_dead_lettered', source: 'test', time: new Date().toISOString(), subject: key, datacontenttype: 'application/json' as const, data: { reason: 'booking store said no', original } },
+    event: {
+      specversion: '1.0' as const,
+      id,
+      type: 'payment.retry_dead_lettered',
+      source: 'test',
+      time: new Date().toISOString(),
+      subject: key,
+      datacontenttype: 'application/json' as const,
+      data: { reason: 'booking store said no', original },
+    },
   };
 }
 
 const retryRequest = (bookingId: string, paymentId: string) =>
-  JSON.stringify({ specversion: '1.0', id: randomUUID(), type: 'payment.retry_requested', source: 'test', time: new Date().toISOString(), subject: bookingId, datacontenttype: 'application/json', data: { paymentId, bookingId, amount: { amount: 2000, currency: 'EUR' } } });
+  JSON.stringify({
+    specversion: '1.0',
+    id: randomUUID(),
+    type: 'payment.retry_requested',
+    source: 'test',
+    time: new Date().toISOString(),
+    subject: bookingId,
+    datacontenttype: 'application/json',
+    data: { paymentId, bookingId, amount: { amount: 2000, currency: 'EUR' } },
+  });
 
 /** Messages of the retry queue with this key, read with a fresh group. */
 async function onRetryQueue(key: string) {

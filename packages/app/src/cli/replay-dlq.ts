@@ -62,7 +62,10 @@ export async function replayDeadLetters(kafka: KafkaClient, options: { group: st
 
 export function formatReport(report: ReplayReport): string {
   const lines = [
-    ...report.replayable.map((r) => `${report.dryRun ? 'would replay' : 'replayed'}  ${PAYMENT_DLQ_TOPIC}/${r.partition}/${r.offset}  booking ${r.bookingId} payment ${r.paymentId}  (${r.reason})`),
+    ...report.replayable.map(
+      (r) =>
+        `${report.dryRun ? 'would replay' : 'replayed'}  ${PAYMENT_DLQ_TOPIC}/${r.partition}/${r.offset}  booking ${r.bookingId} payment ${r.paymentId}  (${r.reason})`,
+    ),
     ...report.unreplayable.map((r) => `left         ${PAYMENT_DLQ_TOPIC}/${r.partition}/${r.offset}  ${r.reason}`),
     `${report.examined} dead letter(s) not replayed before; ${report.replayable.length} replayable, ${report.unreplayable.length} not; ${report.published} published`,
   ];

@@ -26,7 +26,10 @@ const closers: (() => Promise<void> | void)[] = [];
 async function extraServer(deps: Pick<Deps, 'useCases' | 'verifier'>, options: Parameters<typeof startGrpcServer>[1] = { port: 0 }) {
   const handle = await startGrpcServer(deps, { host: '127.0.0.1', ...options, port: 0 });
   const c = createEventServiceClient(`127.0.0.1:${handle.port}`);
-  closers.push(() => c.close(), () => handle.shutdown(200));
+  closers.push(
+    () => c.close(),
+    () => handle.shutdown(200),
+  );
   return { handle, client: c };
 }
 
@@ -51,7 +54,9 @@ function healthClient(port: number) {
   const c = new Health(`127.0.0.1:${port}`, credentials.createInsecure()) as Client & Record<string, (...args: unknown[]) => void>;
   closers.push(() => c.close());
   return (service: string) =>
-    new Promise<string>((resolve, reject) => c.Check!({ service }, (error: ServiceError | null, res: { status: string }) => (error ? reject(error) : resolve(res.status))));
+    new Promise<string>((resolve, reject) =>
+      c.Check!({ service }, (error: ServiceError | null, res: { status: string }) => (error ? reject(error) : resolve(res.status))),
+    );
 }
 
 beforeAll(async () => {
@@ -99,7 +104,10 @@ describe('GetEvent', () => {
   });
 
   it('a field mask fills only the listed fields', async () => {
-    expect(await client.getEvent({ event_id: event.id, fields: ['title', 'start_date'] })).toEqual({ title: 'Rafting on the Katun', start_date: expect.any(String) });
+    expect(await client.getEvent({ event_id: event.id, fields: ['title', 'start_date'] })).toEqual({
+      title: 'Rafting on the Katun',
+      start_date: expect.any(String),
+    });
     expect(await client.getEvent({ event_id: event.id, fields: ['id', 'details.available', 'details.status'] })).toEqual({
       id: event.id,
       details: { available: 12, status: 'EVENT_STATUS_PUBLISHED' },
@@ -149,7 +157,13 @@ describe('GetEventV1 (deprecated)', () => {
   it('still answers the five v1 fields and says it is deprecated', async () => {
     let headers: Metadata | undefined;
     const res = await client.getEventV1({ event_id: event.id }, { onMetadata: (m) => (headers = m) });
-    expect(res).toEqual({ id: event.id, title: 'Rafting on the Katun', description: 'Class III rapids', start_date: expect.any(String), location: 'Katun, Chemal' });
+    expect(res).toEqual({
+      id: event.id,
+      title: 'Rafting on the Katun',
+      description: 'Class III rapids',
+      start_date: expect.any(String),
+      location: 'Katun, Chemal',
+    });
     expect(headers?.get('deprecation')).toEqual(['true']);
     // Same answer as REST v1.
     const rest = (await t.app.inject({ method: 'GET', url: `/api/v1/events/${event.id}` })).json();
@@ -177,7 +191,11 @@ describe('CheckEventAvailability', () => {
     const small = await publishedEvent(t.app, owner, { capacity: 1 });
     const booker = await user();
     await t.deps.useCases.bookSeat({ userId: booker.id, roles: ['USER'] }, { eventId: small.id });
-    expect(await client.checkEventAvailability({ event_id: small.id })).toMatchObject({ available: 0, bookable: false, reason: 'NOT_BOOKABLE_REASON_SOLD_OUT' });
+    expect(await client.checkEventAvailability({ event_id: small.id })).toMatchObject({
+      available: 0,
+      bookable: false,
+      reason: 'NOT_BOOKABLE_REASON_SOLD_OUT',
+    });
 
     const cancelled = await publishedEvent(t.app, owner);
     await t.deps.useCases.cancelEvent({ userId: owner.id, roles: ['ORGANIZER'] }, cancelled.id);
@@ -258,9 +276,15 @@ describe('health and reflection', () => {
 
   it('server reflection lists EventService and Health and describes EventService', async () => {
     const reflectionRoot = resolve(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto');
-    const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [reflectionRoot], keepCase: true, defaults: true, oneofs: true });
+    const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', {
+      includeDirs: [reflectionRoot],
+      keepCase: true,
+      defaults: true,
+      oneofs: true,
+    });
     const pkg = loadPackageDefinition(definition) as any;
-    const reflection = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${server.port}`, credentials.createInsecure()) as Client & Record<string, () => any>;
+    const reflection = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${server.port}`, credentials.createInsecure()) as Client &
+      Record<string, () => any>;
     closers.push(() => reflection.close());
     const ask = (request: Record<string, string>) =>
       new Promise<any>((resolveAnswer, reject) => {
@@ -282,7 +306,10 @@ describe('health and reflection', () => {
 
 describe('shutdown', () => {
   it('health goes NOT_SERVING first, running calls finish within the grace period, new calls are refused', async () => {
-    const slow = { ...t.deps, useCases: { ...t.deps.useCases, getEvent: async (...a: Parameters<Deps['useCases']['getEvent']>) => (await sleep(300), t.deps.useCases.getEvent(...a)) } };
+    const slow = {
+      ...t.deps,
+      useCases: { ...t.deps.useCases, getEvent: async (...a: Parameters<Deps['useCases']['getEvent']>) => (await sleep(300), t.deps.useCases.getEvent(...a)) },
+    };
     const { handle, client: c } = await extraServer(slow);
     // A Watch stream sees the status change while the server still runs; the watcher then hangs up
     // (as a load balancer would), which lets the graceful shutdown complete.

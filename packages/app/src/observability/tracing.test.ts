@@ -38,7 +38,15 @@ beforeAll(async () => {
   tracing = await startTracing({ exporter });
   payments = await startFakePaymentService();
   await payments.off();
-  const logger = createLogger('info', new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
   deps = await createDeps(
     loadConfig({
       DATABASE_URL: await freshDatabase('tracing'),
@@ -98,7 +106,10 @@ describe('tracing and logs', () => {
     // The calls to the Payment Service are client spans of this trace (instrumentation-undici): the
     // refused one inside the request, the successful retry inside the consumer, which carried the
     // trace to the service in its traceparent header.
-    const calls = spans().filter((s) => inTrace(s) && s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST' && String(s.attributes['url.full']).startsWith(payments.url));
+    const calls = spans().filter(
+      (s) =>
+        inTrace(s) && s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST' && String(s.attributes['url.full']).startsWith(payments.url),
+    );
     expect(calls.some((c) => c.parentSpanContext?.spanId === server.spanContext().spanId && c.status.code === SpanStatusCode.ERROR)).toBe(true);
     const retried = calls.find((c) => c.parentSpanContext?.spanId === consumer.spanContext().spanId && c.attributes['http.response.status_code'] === 201);
     expect(retried).toBeDefined();
@@ -106,7 +117,12 @@ describe('tracing and logs', () => {
     expect(charge?.traceparent).toBe(`00-${traceId}-${retried!.spanContext().spanId}-01`);
 
     const logged = lines.find((l) => l.message === 'request completed' && (l.url as { path: string })?.path === `/api/v2/bookings/${booking.id}/pay`);
-    expect(logged).toMatchObject({ trace: { id: traceId }, route: '/api/v2/bookings/:id/pay', http: { response: { status_code: 202 } }, 'ecs.version': expect.any(String) });
+    expect(logged).toMatchObject({
+      trace: { id: traceId },
+      route: '/api/v2/bookings/:id/pay',
+      http: { response: { status_code: 202 } },
+      'ecs.version': expect.any(String),
+    });
   });
 
   it('traces queries, Redis commands and gRPC calls through the instrumentation packages', async () => {
@@ -124,7 +140,9 @@ describe('tracing and logs', () => {
     expect(server.parentSpanContext?.spanId).toBe(callerSpanId);
     const children = spans().filter((s) => s.parentSpanContext?.spanId === server.spanContext().spanId);
     expect(children.filter(by('ioredis')).map((s) => s.kind)).toContain(SpanKind.CLIENT);
-    expect(children.filter(by('pg')).map((s) => s.attributes['db.statement'] ?? s.attributes['db.query.text'])).toContainEqual(expect.stringMatching(/^select/i));
+    expect(children.filter(by('pg')).map((s) => s.attributes['db.statement'] ?? s.attributes['db.query.text'])).toContainEqual(
+      expect.stringMatching(/^select/i),
+    );
 
     // gRPC: the caller's client span and the service's server span, one trace.
     const grpc = await startGrpcServer(deps, { port: 0, host: '127.0.0.1' });

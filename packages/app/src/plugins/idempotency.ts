@@ -25,7 +25,9 @@ export async function idempotent(
     return;
   }
   const scope = `${actor.userId} ${request.routeOptions.url} ${JSON.stringify(request.params)}`;
-  const hash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify(request.body ?? null))
+    .digest('hex');
   const begun = await store.begin(scope, key, hash, clock.now());
   if (begun.state === 'replay') {
     reply.code(begun.status).header('idempotent-replayed', 'true');
@@ -34,11 +36,21 @@ export async function idempotent(
     return;
   }
   if (begun.state === 'mismatch') {
-    sendProblem(reply, { type: PROBLEM_BASE + 'idempotency-key-reused', title: 'Idempotency-Key reused', status: 422, detail: 'This Idempotency-Key was used with a different request body' });
+    sendProblem(reply, {
+      type: PROBLEM_BASE + 'idempotency-key-reused',
+      title: 'Idempotency-Key reused',
+      status: 422,
+      detail: 'This Idempotency-Key was used with a different request body',
+    });
     return;
   }
   if (begun.state === 'in-progress') {
-    sendProblem(reply.header('retry-after', '1'), { type: PROBLEM_BASE + 'request-in-progress', title: 'Request in progress', status: 409, detail: 'A request with this Idempotency-Key is still being processed' });
+    sendProblem(reply.header('retry-after', '1'), {
+      type: PROBLEM_BASE + 'request-in-progress',
+      title: 'Request in progress',
+      status: 409,
+      detail: 'A request with this Idempotency-Key is still being processed',
+    });
     return;
   }
   try {

@@ -90,7 +90,13 @@ export const overloadPlugin = fp<OverloadOptions>(
           .code(503)
           .header('retry-after', '5')
           .type('application/problem+json')
-          .send({ type: PROBLEM_BASE + 'overloaded', title: 'Overloaded', status: 503, detail: `The service sheds low-priority requests under load (${type})`, instance: request.url });
+          .send({
+            type: PROBLEM_BASE + 'overloaded',
+            title: 'Overloaded',
+            status: 503,
+            detail: `The service sheds low-priority requests under load (${type})`,
+            instance: request.url,
+          });
         return undefined;
       },
     });

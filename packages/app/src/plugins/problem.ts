@@ -76,7 +76,9 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Dup
   // A response already started on this socket cannot be replaced by another one.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (socket.writable && !started)
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   socket.destroy(error);
 }
 
@@ -124,7 +126,13 @@ export const problemPlugin = fp(
     app.addHook('onRequest', async (request, reply) => {
       if (!closing) return;
       reply.header('connection', 'close').header('retry-after', '1');
-      return sendProblem(reply, { type: PROBLEM_BASE + 'shutting-down', title: 'Shutting down', status: 503, detail: 'This instance is shutting down; retry on another one', instance: request.url });
+      return sendProblem(reply, {
+        type: PROBLEM_BASE + 'shutting-down',
+        title: 'Shutting down',
+        status: 503,
+        detail: 'This instance is shutting down; retry on another one',
+        instance: request.url,
+      });
     });
 
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -162,7 +170,13 @@ export const problemPlugin = fp(
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       if (status === 500) {
         request.log.error({ err: error }, 'unhandled error');
-        return sendProblem(reply, { type: PROBLEM_BASE + 'internal-error', title: 'Internal error', status, detail: 'Something went wrong on our side', instance: request.url });
+        return sendProblem(reply, {
+          type: PROBLEM_BASE + 'internal-error',
+          title: 'Internal error',
+          status,
+          detail: 'Something went wrong on our side',
+          instance: request.url,
+        });
       }
       const headers = (error as { headers?: Record<string, string> }).headers;
       if (headers) reply.headers(headers);
@@ -186,7 +200,13 @@ export const problemPlugin = fp(
           detail: `${request.method} is not supported on ${path}; use ${allowed.join(', ')}`,
           instance: request.url,
         });
-      return sendProblem(reply, { type: PROBLEM_BASE + 'not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${path}`, instance: request.url });
+      return sendProblem(reply, {
+        type: PROBLEM_BASE + 'not-found',
+        title: 'Not found',
+        status: 404,
+        detail: `No route ${request.method} ${path}`,
+        instance: request.url,
+      });
     });
   },
   { name: 'problem' },

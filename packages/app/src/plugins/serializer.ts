@@ -24,7 +24,8 @@ const compiled = new WeakMap<z.ZodType, (data: unknown) => string>();
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /** Sends text made by `serializedOncePer` as the JSON body. (The typed reply expects the DTO.) */
-export const sendJsonText = <R extends { type(contentType: string): R; send(payload: never): R }>(reply: R, text: string): R => reply.type(JSON_UTF8).send(text as never);
+export const sendJsonText = <R extends { type(contentType: string): R; send(payload: never): R }>(reply: R, text: string): R =>
+  reply.type(JSON_UTF8).send(text as never);
 
 /**
  * The response text of a frozen object, built once per object with the same compiled schema

@@ -37,9 +37,14 @@ export function documentPluginBehaviour(doc: Document): Document {
     if (!path.startsWith('/api/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
       const responses = (operation.responses ??= {});
-      if (operation.requestBody && !responses['415']) responses['415'] = { ...structuredClone(responses['400']), description: 'Unsupported media type: send application/json' };
+      if (operation.requestBody && !responses['415'])
+        responses['415'] = { ...structuredClone(responses['400']), description: 'Unsupported media type: send application/json' };
       for (const [status, response] of Object.entries(responses)) {
-        const headers: Record<string, Schema> = { 'X-RateLimit-Limit': ref('X-RateLimit-Limit'), 'X-RateLimit-Remaining': ref('X-RateLimit-Remaining'), 'X-RateLimit-Reset': ref('X-RateLimit-Reset') };
+        const headers: Record<string, Schema> = {
+          'X-RateLimit-Limit': ref('X-RateLimit-Limit'),
+          'X-RateLimit-Remaining': ref('X-RateLimit-Remaining'),
+          'X-RateLimit-Reset': ref('X-RateLimit-Reset'),
+        };
         if (path.startsWith('/api/v1/')) Object.assign(headers, { Deprecation: ref('Deprecation'), Sunset: ref('Sunset'), Link: ref('Link') });
         if (status === '429') headers['Retry-After'] = ref('Retry-After-RateLimit');
         if (status === '503') headers['Retry-After'] = ref('Retry-After');
@@ -141,7 +146,8 @@ export const swaggerPlugin = fp<{ version: string; ui: boolean }>(
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
       transform: jsonSchemaTransform,
-      transformObject: (input) => tidySchemas(documentPluginBehaviour(jsonSchemaTransformObject(input) as Document)) as ReturnType<typeof jsonSchemaTransformObject>,
+      transformObject: (input) =>
+        tidySchemas(documentPluginBehaviour(jsonSchemaTransformObject(input) as Document)) as ReturnType<typeof jsonSchemaTransformObject>,
     });
     if (ui) await app.register(swaggerUi, { routePrefix: '/docs' });
   },

@@ -19,10 +19,14 @@ export const tracingPlugin = fp(
     app.decorateRequest('span', undefined);
     app.addHook('onRequest', (request, _reply, done) => {
       const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-      const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '', 'url.path': request.url.split('?')[0]! },
-      }, parent);
+      const span = tracer.startSpan(
+        `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? '', 'url.path': request.url.split('?')[0]! },
+        },
+        parent,
+      );
       request.span = span;
       context.with(trace.setSpan(parent, span), done);
     });

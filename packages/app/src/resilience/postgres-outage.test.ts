@@ -76,7 +76,12 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
 
 const book = (who: TestUser, eventId: string) => t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId } });
 const createEvent = (owner: TestUser) =>
-  t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner.auth, payload: { title: 'Kayaking', startDate: inDays(5), endDate: inDays(6), capacity: 3 } });
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v2/events',
+    headers: owner.auth,
+    payload: { title: 'Kayaking', startDate: inDays(5), endDate: inDays(6), capacity: 3 },
+  });
 
 function expectReadOnly(res: Awaited<ReturnType<typeof book>>) {
   expect(res.statusCode, res.body).toBe(503);
@@ -93,7 +98,10 @@ async function expectConsistent(eventId: string, capacity: number, created: Set<
     rows: (await client.query<{ id: string; user_id: string; status: string }>('SELECT id, user_id, status FROM bookings WHERE event_id = $1', [eventId])).rows,
     available: (await client.query<{ available: number }>('SELECT available FROM events WHERE id = $1', [eventId])).rows[0]!.available,
   }));
-  expect(rows.filter((r) => refusedUsers.has(r.user_id)), 'bookings committed although their request was refused').toEqual([]);
+  expect(
+    rows.filter((r) => refusedUsers.has(r.user_id)),
+    'bookings committed although their request was refused',
+  ).toEqual([]);
   expect(rows.map((r) => r.id).sort(), 'bookings in the database vs bookings answered 201').toEqual([...created].sort());
   const active = rows.filter((r) => r.status === 'PENDING' || r.status === 'CONFIRMED').length;
   expect(available).toBe(capacity - active);
@@ -170,7 +178,7 @@ describe('PostgreSQL outage: read-only mode', () => {
     const read = await t.app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` });
     expect(read.statusCode).toBe(200);
     expect(read.headers['x-degraded']).toBe('read-only');
-    expect((read.json() as { id: string; available: number })).toMatchObject({ id: eventId, available: capacity - 2 });
+    expect(read.json() as { id: string; available: number }).toMatchObject({ id: eventId, available: capacity - 2 });
 
     const m = await scrape();
     expect(sample(m, 'resilience_circuit_breaker_state', { name: 'postgres', state: 'open' })).toBe(1);
@@ -266,7 +274,9 @@ describe('PostgreSQL hanging (silent partition)', () => {
       const elapsed = Date.now() - started;
       // Soft: a wrong answer is reported, and the test still checks what the database holds afterwards.
       for (const [i, res] of answers.entries()) {
-        expect.soft(`${res.statusCode} ${(res.json() as { type?: string }).type}`, `booking of ${users[i]!.id}`).toBe('503 https://aquastream.org/problems/read-only-mode');
+        expect
+          .soft(`${res.statusCode} ${(res.json() as { type?: string }).type}`, `booking of ${users[i]!.id}`)
+          .toBe('503 https://aquastream.org/problems/read-only-mode');
         expect.soft(res.headers['retry-after'], `retry-after of ${users[i]!.id}`).toBeDefined();
         refusedUsers.add(users[i]!.id);
       }

@@ -101,7 +101,9 @@ describe('Redis cut under a steady request stream', () => {
     expect(await direct.exists(key)).toBe(1);
     let m = await scrape();
     expect(sum(m, 'degraded_mode', { mode: 'local_cache' })).toBe(0);
-    const health = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as { components: Record<string, { status: string }> };
+    const health = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as {
+      components: Record<string, { status: string }>;
+    };
     expect(health.components.redis?.status).toBe('UP');
 
     const stream = steadyStream(url, 20);
@@ -146,7 +148,9 @@ describe('Redis cut under a steady request stream', () => {
       await t.app.inject({ method: 'GET', url });
       return (await direct.exists(key)) === 1;
     });
-    const up = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as { components: Record<string, { status: string; details?: Record<string, unknown> }> };
+    const up = (await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth })).json() as {
+      components: Record<string, { status: string; details?: Record<string, unknown> }>;
+    };
     expect(up.components.redis).toMatchObject({ status: 'UP', details: { pong: 'PONG', fallback: 'none' } });
     expect(backAfterMs).toBeLessThan(10_000);
   });
@@ -170,7 +174,11 @@ describe('Redis hanging (silent partition) under a steady request stream', () =>
     await sleep(1_500);
     const restoredAt = Date.now();
     proxy.restore();
-    await eventually('degraded_mode{mode="local_cache"} 0 after the partition heals', async () => sum(await scrape(), 'degraded_mode', { mode: 'local_cache' }) === 0, 15_000);
+    await eventually(
+      'degraded_mode{mode="local_cache"} 0 after the partition heals',
+      async () => sum(await scrape(), 'degraded_mode', { mode: 'local_cache' }) === 0,
+      15_000,
+    );
     await sleep(500);
     const answers = await stream.stop();
 

@@ -56,12 +56,16 @@ async function until<T>(what: string, probe: () => Promise<T | false>, timeoutMs
 
 /** A's channel subscription is confirmed shortly after start; wait until B serves from its own copy. */
 async function warm(id: string) {
-  await until('both replicas keep their own copies', async () => {
-    await read(b, id);
-    const before = await redisLookups(b);
-    await read(b, id);
-    return (await redisLookups(b)) === before;
-  }, 10_000);
+  await until(
+    'both replicas keep their own copies',
+    async () => {
+      await read(b, id);
+      const before = await redisLookups(b);
+      await read(b, id);
+      return (await redisLookups(b)) === before;
+    },
+    10_000,
+  );
 }
 
 describe("each replica's own copy of hot events", () => {

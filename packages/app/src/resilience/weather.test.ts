@@ -11,7 +11,12 @@ const WEATHER_TIMEOUT_MS = 500;
 
 interface EventWeather {
   eventId: string;
-  forecast: { available: boolean; notice: string | null; source: string; days: { date: string; temperatureMaxC: number | null; temperatureMinC: number | null; precipitationMm: number | null }[] };
+  forecast: {
+    available: boolean;
+    notice: string | null;
+    source: string;
+    days: { date: string; temperatureMaxC: number | null; temperatureMinC: number | null; precipitationMm: number | null }[];
+  };
 }
 
 beforeAll(async () => {
@@ -27,7 +32,9 @@ beforeAll(async () => {
   expect(location.statusCode, location.body).toBe(201);
   const start = new Date(Date.now() + 3 * 86_400_000);
   const end = new Date(start.getTime() + 2 * 86_400_000);
-  eventId = (await publishedEvent(t.app, owner, { locationId: (location.json() as { id: string }).id, startDate: start.toISOString(), endDate: end.toISOString() })).id;
+  eventId = (
+    await publishedEvent(t.app, owner, { locationId: (location.json() as { id: string }).id, startDate: start.toISOString(), endDate: end.toISOString() })
+  ).id;
 });
 
 afterAll(async () => {

@@ -14,7 +14,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-
 /**
  * An HS256 JWT built by hand, so a test controls every claim (an `exp` in the past, no `exp`, `alg: none`).
  * jose itself is not a dependency of @aquastream/app, so it cannot be imported from here.
@@ -63,7 +62,11 @@ describe('authentication', () => {
   it('401 for a token signed with another secret', async () => {
     const token = await signToken('another-secret-another-secret-0123456789', { sub: randomUUID(), roles: ['ADMIN'] });
     expectProblem(await get('/api/v2/events', bearer(token)), 401, 'unauthenticated');
-    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: bearer(token), payload: { name: 'x', address: 'y' } }), 401, 'unauthenticated');
+    expectProblem(
+      await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: bearer(token), payload: { name: 'x', address: 'y' } }),
+      401,
+      'unauthenticated',
+    );
   });
 
   it('401 for an expired token', async () => {
@@ -73,7 +76,7 @@ describe('authentication', () => {
     expectProblem(await get('/api/v2/bookings', bearer(token)), 401, 'unauthenticated');
   });
 
-  it("401 for alg none, no exp, no known role and a subject that is not a uuid", async () => {
+  it('401 for alg none, no exp, no known role and a subject that is not a uuid', async () => {
     const sub = randomUUID();
     const cases = [
       jwt(TEST_SECRET, { sub, roles: ['ADMIN'], exp: now() + 600 }, { alg: 'none', typ: 'JWT' }),
@@ -96,7 +99,8 @@ describe('transport errors are problems too', () => {
   it('415 for every body that is not application/json, text/plain and form data included; nothing is created', async () => {
     const who = await organizer();
     const before = (await get('/api/v2/locations')).json().total;
-    const send = (method: 'POST' | 'PUT', url: string, type: string, payload: string) => t.app.inject({ method, url, headers: { ...who.auth, 'content-type': type }, payload });
+    const send = (method: 'POST' | 'PUT', url: string, type: string, payload: string) =>
+      t.app.inject({ method, url, headers: { ...who.auth, 'content-type': type }, payload });
     const json = JSON.stringify({ name: 'Lake', address: 'Shore' });
     expectProblem(await send('POST', '/api/v2/locations', 'application/xml', '<location/>'), 415, 'unsupported-media-type');
     expectProblem(await send('POST', '/api/v2/locations', 'text/plain', json), 415, 'unsupported-media-type');
@@ -124,7 +128,9 @@ describe('GET /openapi.json', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe('3.0.3');
-    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(
       [
         'GET /actuator/health',

@@ -111,7 +111,10 @@ describe('names and titles: blank text is documented as refused', () => {
         const payload = { name: 'Lake', address: 'Shore', [field]: v };
         return (await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: owner.auth, payload })).statusCode;
       });
-      expect(rows.filter((r) => r.documented !== r.accepted), field).toEqual([]);
+      expect(
+        rows.filter((r) => r.documented !== r.accepted),
+        field,
+      ).toEqual([]);
       expect(rows.filter((r) => !r.documented).map((r) => r.value)).toEqual(['   ', '', '\t\n', '\u00a0', '\ufeff \u2003']);
     }
   });

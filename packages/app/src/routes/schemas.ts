@@ -9,7 +9,10 @@ export const ProblemSchema = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     code: z.string().optional().describe('Stable domain error code such as BOOKING.EVENT_FULL'),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('Field errors of a 400'),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('Field errors of a 400'),
   })
   .catchall(z.unknown())
   .meta({ id: 'Problem', description: 'RFC 7807 problem details (application/problem+json)' });

@@ -74,7 +74,12 @@ describe('dates the database cannot store or reads back altered are a 400', () =
     expectValidationProblem(await post('/api/v1/events', owner, { title: 'Old tour', start_date: '9999-12-31T12:00:00Z' }), 'end_date');
     const created = await post('/api/v1/events', owner, { title: 'Old tour', start_date: inDays(10), end_date: '9999-01-01T00:00:00Z' });
     expect(created.statusCode, created.body).toBe(201);
-    const res = await t.app.inject({ method: 'PUT', url: `/api/v1/events/${created.json().id}`, headers: { ...owner.auth, 'content-type': 'application/json' }, payload: { title: 'Old tour', start_date: '9000-01-01T00:00:00Z' } });
+    const res = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/events/${created.json().id}`,
+      headers: { ...owner.auth, 'content-type': 'application/json' },
+      payload: { title: 'Old tour', start_date: '9000-01-01T00:00:00Z' },
+    });
     expectValidationProblem(res, 'end_date');
   });
 
@@ -96,7 +101,9 @@ describe('v1 Link header', () => {
 
 describe('openapi.json says what the service sends', () => {
   it('API problems are application/problem+json and a 204 has no body', async () => {
-    const doc = JSON.parse(await renderOpenApi()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
+    const doc = JSON.parse(await renderOpenApi()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    };
     for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/'))) {
       for (const [method, op] of Object.entries(methods)) {
         for (const [status, response] of Object.entries(op.responses)) {

@@ -57,7 +57,12 @@ describe('the payment retry consumer heals itself', () => {
 
   it('shows each consumer in health and metrics: state, partitions, last message age', async () => {
     const component = await health();
-    expect(component).toMatchObject({ status: 'UP', details: { [group()]: { topic: 'payment-retry-queue', state: 'running', partitions: [0, 1, 2], lastMessageAgeSeconds: null, withoutPartitionsSeconds: null } } });
+    expect(component).toMatchObject({
+      status: 'UP',
+      details: {
+        [group()]: { topic: 'payment-retry-queue', state: 'running', partitions: [0, 1, 2], lastMessageAgeSeconds: null, withoutPartitionsSeconds: null },
+      },
+    });
     const metrics = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
     expect(metrics.get(`kafka_consumer_partitions_assigned{topic="payment-retry-queue",group="${group()}"}`)).toBe(3);
   });
@@ -83,7 +88,12 @@ describe('the payment retry consumer heals itself', () => {
   });
 
   it('leaves the group when a replica shuts down: the other one takes every partition without waiting for the session to end', async () => {
-    const second = await startTestApp({ DATABASE_URL: t.databaseUrl, KAFKA_BROKERS: kafka.brokers, KAFKA_CONSUMER_GROUP: t.deps.config.KAFKA_CONSUMER_GROUP, OUTBOX_RELAY_ENABLED: 'false' });
+    const second = await startTestApp({
+      DATABASE_URL: t.databaseUrl,
+      KAFKA_BROKERS: kafka.brokers,
+      KAFKA_CONSUMER_GROUP: t.deps.config.KAFKA_CONSUMER_GROUP,
+      OUTBOX_RELAY_ENABLED: 'false',
+    });
     try {
       const other = startWorkers(second.deps, silent);
       await other.ready;

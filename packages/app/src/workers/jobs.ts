@@ -13,7 +13,11 @@ export interface Jobs {
  * one timer. Each job locks the rows it works on (SKIP LOCKED), so every replica may run them at
  * once. On stop the running tick finishes before the promise resolves.
  */
-export function startJobs(deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'>, logger: Logger, options: { intervalMs?: number; autoStart?: boolean } = {}): Jobs {
+export function startJobs(
+  deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'>,
+  logger: Logger,
+  options: { intervalMs?: number; autoStart?: boolean } = {},
+): Jobs {
   const { useCases } = deps;
   const jobs: Record<string, () => Promise<number>> = {
     expiredBookings: () => useCases.expireBookings(),

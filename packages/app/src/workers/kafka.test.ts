@@ -79,12 +79,22 @@ describe('outbox relay with the broker down', () => {
 
     const ids: string[] = [];
     for (let i = 0; i < 250; i++) {
-      const created = await t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner.auth, payload: { title: `Hike ${i}`, startDate: inDays(5), endDate: inDays(6), capacity: 5 } });
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v2/events',
+        headers: owner.auth,
+        payload: { title: `Hike ${i}`, startDate: inDays(5), endDate: inDays(6), capacity: 5 },
+      });
       expect(created.statusCode).toBe(201);
       ids.push(created.json().id);
     }
     for (const [i, id] of ids.entries()) {
-      const updated = await t.app.inject({ method: 'PUT', url: `/api/v2/events/${id}`, headers: owner.auth, payload: { title: `Hike ${i} (longer)`, startDate: inDays(5), endDate: inDays(6), capacity: 6 } });
+      const updated = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v2/events/${id}`,
+        headers: owner.auth,
+        payload: { title: `Hike ${i} (longer)`, startDate: inDays(5), endDate: inDays(6), capacity: 6 },
+      });
       expect(updated.statusCode).toBe(200);
     }
     const backlog = await t.deps.outbox.backlog(new Date());
@@ -104,7 +114,10 @@ describe('outbox relay with the broker down', () => {
     for (const [key, messages] of byKey) {
       messages.sort((a, b) => a.offset - b.offset);
       expect(new Set(messages.map((m) => m.partition)).size, key).toBe(1);
-      expect(messages.map((m) => m.type), key).toEqual(['event.created', 'event.updated']);
+      expect(
+        messages.map((m) => m.type),
+        key,
+      ).toEqual(['event.created', 'event.updated']);
     }
   });
 });
@@ -166,10 +179,14 @@ describe('payment retry queue', () => {
 
     const db = replicas[0]!.deps.database.db;
     await waitFor('every booking confirmed', async () => {
-      const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM bookings WHERE id = ANY(${bookings}) AND status = 'CONFIRMED' AND payment_status = 'PAID'`.execute(db);
+      const rows = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM bookings WHERE id = ANY(${bookings}) AND status = 'CONFIRMED' AND payment_status = 'PAID'`.execute(db);
       return rows.rows[0]!.n === bookings.length;
     });
-    const confirmed = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.confirmed' AND aggregate_id = ANY(${bookings})`.execute(db);
+    const confirmed = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.confirmed' AND aggregate_id = ANY(${bookings})`.execute(db);
     expect(confirmed.rows[0]!.n).toBe(bookings.length);
     const charged = new Map<string, number>();
     for (const c of payments.charges) charged.set(c.paymentId, (charged.get(c.paymentId) ?? 0) + 1);

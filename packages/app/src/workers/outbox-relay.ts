@@ -74,7 +74,11 @@ export function startOutboxRelay(options: {
           // Each message's publish span continues the trace of the request that wrote it.
           const spans = messages.map((m) => {
             const parent = m.traceContext ? propagation.extract(ROOT_CONTEXT, m.traceContext) : ROOT_CONTEXT;
-            const span = tracer.startSpan(`${topicOf(m)} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topicOf(m), 'messaging.message.id': m.id } }, parent);
+            const span = tracer.startSpan(
+              `${topicOf(m)} publish`,
+              { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topicOf(m), 'messaging.message.id': m.id } },
+              parent,
+            );
             const headers: Record<string, string> = {};
             propagation.inject(trace.setSpan(parent, span), headers);
             return { span, message: toOutbound(m, source, headers) };
@@ -93,9 +97,13 @@ export function startOutboxRelay(options: {
         if (sent < batch) return total;
       } catch (error) {
         failures++;
-        if (failures === 1 || failures % 50 === 0)
-          logger.warn({ err: error, failures }, 'outbox relay: publishing failed; messages stay in the outbox');
-        await outbox.recordFailure(attempted.map((m) => m.seq), (error as Error).message).catch(() => undefined);
+        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, failures }, 'outbox relay: publishing failed; messages stay in the outbox');
+        await outbox
+          .recordFailure(
+            attempted.map((m) => m.seq),
+            (error as Error).message,
+          )
+          .catch(() => undefined);
         throw error;
       }
     }

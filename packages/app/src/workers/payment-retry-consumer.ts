@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isDomainError, type MessagePublisher, type MessageSubscriber, type PaymentRetryRequest, type ProcessedMessageStore, type Subscription } from '@aquastream/domain';
+import {
+  isDomainError,
+  type MessagePublisher,
+  type MessageSubscriber,
+  type PaymentRetryRequest,
+  type ProcessedMessageStore,
+  type Subscription,
+} from '@aquastream/domain';
 import type { UseCases } from '@aquastream/domain';
 
 export const PAYMENT_RETRY_TOPIC = 'payment-retry-queue';
@@ -76,7 +83,13 @@ export async function startPaymentRetryConsumer(options: PaymentRetryOptions): P
       try {
         const outcome = await useCases.retryPayment(request);
         logger.info(
-          { bookingId: request.bookingId, paymentId: request.paymentId, outcome: outcome.kind, status: outcome.booking?.status, paymentStatus: outcome.booking?.paymentStatus },
+          {
+            bookingId: request.bookingId,
+            paymentId: request.paymentId,
+            outcome: outcome.kind,
+            status: outcome.booking?.status,
+            paymentStatus: outcome.booking?.paymentStatus,
+          },
           'payment retry: attempted',
         );
       } catch (error) {

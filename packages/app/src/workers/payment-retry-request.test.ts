@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { asRequest } from './payment-retry-consumer';
 
-const request = { paymentId: '5f0c8a4e-2b6e-4d6f-9b1a-0c3d2e1f4a5b', bookingId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', amount: { amount: 1500, currency: 'EUR' } };
+const request = {
+  paymentId: '5f0c8a4e-2b6e-4d6f-9b1a-0c3d2e1f4a5b',
+  bookingId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+  amount: { amount: 1500, currency: 'EUR' },
+};
 
 describe('asRequest (the payment.retry_requested schema)', () => {
   it('reads a well-formed retry request', () => {

@@ -3,8 +3,7 @@ import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapte
 import type { Actor } from '../shared/actor';
 import { BOOKING_TTL_MS, EVENT_START, PRICE, admin, eventInput, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
 describe('bookSeat: who may book', () => {
   it('refuses an ORGANIZER-only token with AUTH.FORBIDDEN', async () => {
@@ -97,7 +96,12 @@ describe('bookSeat: free events', () => {
     const outboxBefore = world.outbox().length;
     const booking = await world.bookSeat(user(), { eventId: event.id });
     expect(world.outbox().slice(outboxBefore)).toEqual([
-      expect.objectContaining({ type: 'booking.created', aggregateType: 'booking', aggregateId: booking.id, data: expect.objectContaining({ fromWaitlist: false }) }),
+      expect.objectContaining({
+        type: 'booking.created',
+        aggregateType: 'booking',
+        aggregateId: booking.id,
+        data: expect.objectContaining({ fromWaitlist: false }),
+      }),
       expect.objectContaining({ type: 'booking.confirmed', aggregateType: 'booking', aggregateId: booking.id }),
     ]);
   });
@@ -185,9 +189,7 @@ describe('bookSeat: capacity', () => {
     const world = createWorld();
     const event = await world.publishedEvent({ capacity: 5 });
 
-    const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) => world.bookSeat(user(`u${i + 1}`), { eventId: event.id })),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => world.bookSeat(user(`u${i + 1}`), { eventId: event.id })));
 
     const fulfilled = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

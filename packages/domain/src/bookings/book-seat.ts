@@ -53,30 +53,33 @@ export const makeBookSeat =
     const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, clock.now());
     await refuse();
     // Again when its turn comes: in a rush the event may have filled up while this request waited.
-    return uow.run(async (tx) => {
-      const now = clock.now();
-      const event = await tx.events.findById(input.eventId);
-      const reason = event && whyNotBookable(event, now);
-      if (!event || reason === 'NOT_PUBLISHED') throw new EventNotFoundError(input.eventId);
-      if (reason === 'CANCELLED' || reason === 'COMPLETED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
-      if (reason === 'ALREADY_STARTED') throw new EventNotBookableError(event.id, 'it has already started');
+    return uow.run(
+      async (tx) => {
+        const now = clock.now();
+        const event = await tx.events.findById(input.eventId);
+        const reason = event && whyNotBookable(event, now);
+        if (!event || reason === 'NOT_PUBLISHED') throw new EventNotFoundError(input.eventId);
+        if (reason === 'CANCELLED' || reason === 'COMPLETED') throw new EventNotBookableError(event.id, `it is ${event.status}`);
+        if (reason === 'ALREADY_STARTED') throw new EventNotBookableError(event.id, 'it has already started');
 
-      const existing = await tx.bookings.findActive(event.id, user.userId);
-      if (existing) throw new BookingConflictError(event.id, existing.id);
+        const existing = await tx.bookings.findActive(event.id, user.userId);
+        if (existing) throw new BookingConflictError(event.id, existing.id);
 
-      const entry = await tx.waitlist.findEntry(event.id, user.userId);
-      const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
-      if (holdsOffer) {
-        await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
-      } else if (!(await tx.events.takeSeat(event.id, now))) {
-        throw new EventFullError(event.id);
-      }
+        const entry = await tx.waitlist.findEntry(event.id, user.userId);
+        const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
+        if (holdsOffer) {
+          await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
+        } else if (!(await tx.events.takeSeat(event.id, now))) {
+          throw new EventFullError(event.id);
+        }
 
-      const booking = newBooking({ id: ids.next(), eventId: event.id, userId: user.userId, price: event.price, now, ttlMs: bookingTtlMs });
-      await tx.bookings.insert(booking);
-      const events = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
-      if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
-      await tx.outbox.add(events);
-      return booking;
-    }, { precheck: refuse });
+        const booking = newBooking({ id: ids.next(), eventId: event.id, userId: user.userId, price: event.price, now, ttlMs: bookingTtlMs });
+        await tx.bookings.insert(booking);
+        const events = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
+        if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
+        await tx.outbox.add(events);
+        return booking;
+      },
+      { precheck: refuse },
+    );
   };

@@ -5,8 +5,7 @@ const now = new Date('2030-01-01T00:00:00Z');
 const later = new Date('2030-01-01T00:05:00Z');
 const TTL = 15 * 60_000;
 
-const paid = (): Booking =>
-  newBooking({ id: 'b1', eventId: 'e1', userId: 'u1', price: { amount: 1500, currency: 'EUR' }, now, ttlMs: TTL });
+const paid = (): Booking => newBooking({ id: 'b1', eventId: 'e1', userId: 'u1', price: { amount: 1500, currency: 'EUR' }, now, ttlMs: TTL });
 const inState = (status: BookingStatus): Booking => ({ ...paid(), status });
 
 /** The machine as specified: anything not listed here is refused. */

@@ -59,14 +59,7 @@ export function transitionBooking(booking: Booking, to: BookingStatus, now: Date
   };
 }
 
-export function newBooking(input: {
-  id: string;
-  eventId: string;
-  userId: string;
-  price: Money | null;
-  now: Date;
-  ttlMs: number;
-}): Booking {
+export function newBooking(input: { id: string; eventId: string; userId: string; price: Money | null; now: Date; ttlMs: number }): Booking {
   const free = input.price === null || input.price.amount === 0;
   return {
     id: input.id,

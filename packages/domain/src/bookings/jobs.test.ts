@@ -5,8 +5,7 @@ import type { Money } from '../events/event';
 import type { PaymentGateway } from './ports';
 import { BOOKING_TTL_MS, EVENT_END, PRICE, WAITLIST_HOLD_MS, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
 /** Charges succeed unless `down`; refunds are recorded, fail while `down` and are refused while `refuse`. */
 function fakePayments() {
@@ -262,7 +261,10 @@ describe('processRefunds', () => {
     const event = await world.publishedEvent({ price: PRICE });
     const first = await world.bookSeat(user('u1'), { eventId: event.id });
     const second = await world.bookSeat(user('u2'), { eventId: event.id });
-    for (const [who, b] of [['u1', first], ['u2', second]] as const) {
+    for (const [who, b] of [
+      ['u1', first],
+      ['u2', second],
+    ] as const) {
       await world.payBooking(user(who), b.id);
       await world.cancelBooking(user(who), b.id);
     }
@@ -292,7 +294,10 @@ describe('processRefunds', () => {
     expect(payments.refunds).toHaveLength(1);
     expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUND_FAILED' });
     expect(world.outboxOf('payment.refund_failed')).toEqual([
-      expect.objectContaining({ aggregateId: booking.id, data: expect.objectContaining({ paymentStatus: 'REFUND_FAILED', reason: 'already refunded elsewhere' }) }),
+      expect.objectContaining({
+        aggregateId: booking.id,
+        data: expect.objectContaining({ paymentStatus: 'REFUND_FAILED', reason: 'already refunded elsewhere' }),
+      }),
     ]);
   });
 

@@ -44,7 +44,14 @@ export const makeExpireWaitlistOffers =
       for (const entry of due) {
         await tx.waitlist.update({ ...entry, status: 'EXPIRED', offerExpiresAt: null, updatedAt: now });
         await tx.outbox.add([
-          { id: deps.ids.next(), type: 'waitlist.offer_expired', aggregateType: 'waitlist', aggregateId: entry.id, occurredAt: now, data: { eventId: entry.eventId, userId: entry.userId } },
+          {
+            id: deps.ids.next(),
+            type: 'waitlist.offer_expired',
+            aggregateType: 'waitlist',
+            aggregateId: entry.id,
+            occurredAt: now,
+            data: { eventId: entry.eventId, userId: entry.userId },
+          },
         ]);
         await releaseSeat(tx, deps, entry.eventId, now);
       }

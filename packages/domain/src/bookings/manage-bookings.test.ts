@@ -3,10 +3,13 @@ import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapte
 import type { PaymentGateway } from './ports';
 import { PRICE, admin, organizer, user, EVENT_START, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
-const approvingPayments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
+const approvingPayments: PaymentGateway = {
+  charge: async () => ({ status: 'SUCCEEDED' }),
+  findCharge: async () => null,
+  refund: async () => ({ status: 'REFUNDED' }),
+};
 
 /** A published free event of org-1 with one CONFIRMED booking of u1. */
 async function bookedWorld() {

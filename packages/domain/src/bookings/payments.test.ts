@@ -5,8 +5,7 @@ import type { ChargeRequest, ChargeResult, PaymentGateway } from './ports';
 import { PAYMENT_QUEUED_MESSAGE, type PaymentRetryRequest } from './payments';
 import { BOOKING_TTL_MS, PRICE, admin, eventInput, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
 type Answer = 'SUCCEEDED' | 'DECLINED' | 'DOWN';
 
@@ -103,7 +102,9 @@ describe('payBooking: the Payment Service declines', () => {
     await world.payBooking(user('u1'), booking.id).catch(() => undefined);
     expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'PENDING', paymentStatus: 'FAILED', expiresAt: booking.expiresAt });
     expect((await world.storedEvent(event.id)).available).toBe(2);
-    expect(world.outboxOf('payment.failed')).toEqual([expect.objectContaining({ aggregateId: booking.id, data: expect.objectContaining({ reason: 'insufficient funds' }) })]);
+    expect(world.outboxOf('payment.failed')).toEqual([
+      expect.objectContaining({ aggregateId: booking.id, data: expect.objectContaining({ reason: 'insufficient funds' }) }),
+    ]);
     expect(world.outboxOf('booking.confirmed')).toHaveLength(0);
   });
 
@@ -197,7 +198,11 @@ describe('retryPayment', () => {
     // Second failure: 2 s ceiling, half fixed and half jitter (0.5 in tests) = 1.5 s.
     expect(outcome).toMatchObject({ kind: 'rescheduled', nextAttemptAt: new Date(world.clock.now().getTime() + 1_500) });
     expect((await world.storedBooking(booking.id)).paymentStatus).toBe('PROCESSING');
-    expect(await world.store.paymentAttempts.findByIdForUpdate(request.paymentId)).toMatchObject({ status: 'PENDING', failures: 2, lastError: expect.stringContaining('unavailable') });
+    expect(await world.store.paymentAttempts.findByIdForUpdate(request.paymentId)).toMatchObject({
+      status: 'PENDING',
+      failures: 2,
+      lastError: expect.stringContaining('unavailable'),
+    });
   });
 
   it('leaves an attempt alone before its turn', async () => {
@@ -241,7 +246,13 @@ describe('payment intent', () => {
     const now = world.clock.now().getTime();
     expect(seen).toEqual({
       booking: expect.objectContaining({ paymentStatus: 'PROCESSING', paymentId: outcome.booking.paymentId }),
-      attempt: expect.objectContaining({ status: 'PENDING', bookingId: booking.id, amount: PRICE, nextAttemptAt: new Date(now + 2 * 60_000), giveUpAt: new Date(now + 24 * 3_600_000) }),
+      attempt: expect.objectContaining({
+        status: 'PENDING',
+        bookingId: booking.id,
+        amount: PRICE,
+        nextAttemptAt: new Date(now + 2 * 60_000),
+        giveUpAt: new Date(now + 24 * 3_600_000),
+      }),
     });
     expect(await world.store.paymentAttempts.findByIdForUpdate(outcome.booking.paymentId!)).toMatchObject({ status: 'SUCCEEDED' });
   });
@@ -353,7 +364,9 @@ describe('a long Payment Service outage (controllable clock)', () => {
 
     expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'EXPIRED', paymentStatus: 'FAILED' });
     expect((await world.storedEvent(event.id)).available).toBe(2);
-    expect(world.outboxOf('payment.failed')).toEqual([expect.objectContaining({ data: expect.objectContaining({ reason: expect.stringContaining('retry horizon') }) })]);
+    expect(world.outboxOf('payment.failed')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ reason: expect.stringContaining('retry horizon') }) }),
+    ]);
   });
 
   it('refunds a success that arrives after the payment was given up', async () => {

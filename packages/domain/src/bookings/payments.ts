@@ -19,9 +19,7 @@ export interface PaymentDeps {
 
 export const PAYMENT_QUEUED_MESSAGE = 'Payment service unavailable. Your payment will be processed later.';
 
-export type PaymentOutcome =
-  | { kind: 'confirmed'; booking: Booking }
-  | { kind: 'queued'; booking: Booking; paymentId: string; message: string };
+export type PaymentOutcome = { kind: 'confirmed'; booking: Booking } | { kind: 'queued'; booking: Booking; paymentId: string; message: string };
 
 /** The message put on the payment retry queue (through the outbox) when the service is down. */
 export interface PaymentRetryRequest {
@@ -48,7 +46,14 @@ const later = (now: Date, ms: number) => new Date(now.getTime() + ms);
  * Success confirms the booking, or marks a refund when the booking was cancelled meanwhile or its
  * payment already given up; a decline leaves it PENDING so the booker may pay again before expiry.
  */
-async function settleIn(tx: TransactionScope, deps: PaymentDeps, bookingId: string, paymentId: string, outcome: Exclude<PaymentAttemptStatus, 'PENDING'>, reason = ''): Promise<Booking> {
+async function settleIn(
+  tx: TransactionScope,
+  deps: PaymentDeps,
+  bookingId: string,
+  paymentId: string,
+  outcome: Exclude<PaymentAttemptStatus, 'PENDING'>,
+  reason = '',
+): Promise<Booking> {
   const now = deps.clock.now();
   const succeeded = outcome === 'SUCCEEDED';
   const attempt = await tx.paymentAttempts.findByIdForUpdate(paymentId);
@@ -91,7 +96,14 @@ async function reschedule(deps: PaymentDeps, attempt: PaymentAttempt, error: unk
     if (!current || current.status !== 'PENDING') return { kind: 'skipped', booking: await tx.bookings.findById(attempt.bookingId) };
     const failures = current.failures + 1;
     if (now >= current.giveUpAt) {
-      const booking = await settleIn(tx, deps, current.bookingId, current.paymentId, 'FAILED', `Payment Service unavailable until the retry horizon (${failures} attempts): ${message}`);
+      const booking = await settleIn(
+        tx,
+        deps,
+        current.bookingId,
+        current.paymentId,
+        'FAILED',
+        `Payment Service unavailable until the retry horizon (${failures} attempts): ${message}`,
+      );
       return { kind: 'rescheduled', booking, nextAttemptAt: null };
     }
     const nextAttemptAt = announce ? now : later(now, retryDelay(failures, deps.schedule));
@@ -99,7 +111,14 @@ async function reschedule(deps: PaymentDeps, attempt: PaymentAttempt, error: unk
     if (announce) {
       const request: PaymentRetryRequest = { paymentId: current.paymentId, bookingId: current.bookingId, amount: current.amount };
       await tx.outbox.add([
-        { id: deps.ids.next(), type: 'payment.retry_requested', aggregateType: 'payment', aggregateId: current.bookingId, occurredAt: now, data: { ...request } },
+        {
+          id: deps.ids.next(),
+          type: 'payment.retry_requested',
+          aggregateType: 'payment',
+          aggregateId: current.bookingId,
+          occurredAt: now,
+          data: { ...request },
+        },
       ]);
     }
     return { kind: 'rescheduled', booking: await tx.bookings.findById(current.bookingId), nextAttemptAt };
@@ -115,7 +134,12 @@ async function attemptCharge(deps: PaymentDeps, attempt: PaymentAttempt, retry: 
   let result: ChargeResult | null;
   try {
     result = retry ? await deps.payments.findCharge(attempt.paymentId) : null;
-    result ??= await deps.payments.charge({ paymentId: attempt.paymentId, bookingId: attempt.bookingId, amount: attempt.amount, idempotencyKey: attempt.paymentId });
+    result ??= await deps.payments.charge({
+      paymentId: attempt.paymentId,
+      bookingId: attempt.bookingId,
+      amount: attempt.amount,
+      idempotencyKey: attempt.paymentId,
+    });
   } catch (error) {
     if (!isUnavailable(error)) throw error;
     return reschedule(deps, attempt, error, false);
@@ -125,7 +149,11 @@ async function attemptCharge(deps: PaymentDeps, attempt: PaymentAttempt, retry: 
 }
 
 /** Leases a due attempt to this worker for PAYMENT_RECONCILE_AFTER, so no other worker takes it meanwhile. */
-const lease = (deps: PaymentDeps, attempt: PaymentAttempt, now: Date): PaymentAttempt => ({ ...attempt, nextAttemptAt: later(now, deps.schedule.reconcileAfterMs), updatedAt: now });
+const lease = (deps: PaymentDeps, attempt: PaymentAttempt, now: Date): PaymentAttempt => ({
+  ...attempt,
+  nextAttemptAt: later(now, deps.schedule.reconcileAfterMs),
+  updatedAt: now,
+});
 
 /**
  * Pays a PENDING booking: charges its fixed amount through the Payment Service. The payment

@@ -89,8 +89,4 @@ export interface IdempotencyStore {
   purgeExpired(now: Date): Promise<number>;
 }
 
-export type IdempotencyBegin =
-  | { state: 'new' }
-  | { state: 'replay'; status: number; body: unknown }
-  | { state: 'in-progress' }
-  | { state: 'mismatch' };
+export type IdempotencyBegin = { state: 'new' } | { state: 'replay'; status: number; body: unknown } | { state: 'in-progress' } | { state: 'mismatch' };

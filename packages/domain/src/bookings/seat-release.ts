@@ -55,4 +55,3 @@ export function bookingEvent(type: string, booking: Booking, id: string, now: Da
     },
   };
 }
-

@@ -62,7 +62,14 @@ export const makeLeaveWaitlist =
       const now = deps.clock.now();
       await tx.waitlist.update({ ...entry, status: 'LEFT', offerExpiresAt: null, updatedAt: now });
       await tx.outbox.add([
-        { id: deps.ids.next(), type: 'waitlist.left', aggregateType: 'waitlist', aggregateId: entry.id, occurredAt: now, data: { eventId, userId: user.userId } },
+        {
+          id: deps.ids.next(),
+          type: 'waitlist.left',
+          aggregateType: 'waitlist',
+          aggregateId: entry.id,
+          occurredAt: now,
+          data: { eventId, userId: user.userId },
+        },
       ]);
       if (entry.status === 'OFFERED') await releaseSeat(tx, deps, eventId, now);
     });

@@ -11,8 +11,7 @@ export function requireOrganizer(actor: Actor | null): Actor {
 /** Only the organizer who owns the event, or an admin, may change it. */
 export function requireOwner(actor: Actor | null, event: Event): Actor {
   const who = requireOrganizer(actor);
-  if (!isAdmin(who) && event.organizerId !== who.userId)
-    throw new ForbiddenError('Only the organizer of this event or an admin may change it');
+  if (!isAdmin(who) && event.organizerId !== who.userId) throw new ForbiddenError('Only the organizer of this event or an admin may change it');
   return who;
 }
 

@@ -36,7 +36,9 @@ describe('event invariants', () => {
   });
 
   it('rejects a short title, an end before the start and a zero capacity with field errors', () => {
-    expect(() => createEvent(fields({ title: 'ab', endDate: new Date('2030-05-01T00:00:00Z'), capacity: 0 }), { id: 'e', organizerId: 'o', location: null, now })).toThrow(
+    expect(() =>
+      createEvent(fields({ title: 'ab', endDate: new Date('2030-05-01T00:00:00Z'), capacity: 0 }), { id: 'e', organizerId: 'o', location: null, now }),
+    ).toThrow(
       expect.objectContaining({
         code: 'VALIDATION.FAILED',
         errors: [

@@ -89,21 +89,16 @@ export function validateEventFields(fields: EventFields): FieldError[] {
   if (fields.price) {
     if (!Number.isInteger(fields.price.amount) || fields.price.amount < 0)
       errors.push({ field: 'price.amount', message: 'must be a non-negative integer of minor units' });
-    if (!/^[A-Z]{3}$/.test(fields.price.currency))
-      errors.push({ field: 'price.currency', message: 'must be an ISO 4217 code such as EUR' });
+    if (!/^[A-Z]{3}$/.test(fields.price.currency)) errors.push({ field: 'price.currency', message: 'must be an ISO 4217 code such as EUR' });
   }
   const hours = fields.cancellationPolicy?.refundUntilHoursBeforeStart;
   if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > 8760))
     errors.push({ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: 'must be an integer number of hours between 0 and 8760' });
-  if (fields.locationText != null && fields.locationText.length > 255)
-    errors.push({ field: 'location', message: 'must be at most 255 characters' });
+  if (fields.locationText != null && fields.locationText.length > 255) errors.push({ field: 'location', message: 'must be at most 255 characters' });
   return errors;
 }
 
-export function createEvent(
-  fields: EventFields,
-  meta: { id: string; organizerId: string; location: Location | null; now: Date },
-): Event {
+export function createEvent(fields: EventFields, meta: { id: string; organizerId: string; location: Location | null; now: Date }): Event {
   const errors = validateEventFields(fields);
   if (errors.length) throw new ValidationError(errors);
   return {
@@ -129,11 +124,9 @@ export function createEvent(
 export const seatsTaken = (event: Pick<Event, 'capacity' | 'available'>): number => event.capacity - event.available;
 
 export function updateEvent(event: Event, fields: EventFields, location: Location | null, now: Date): Event {
-  if (event.status === 'COMPLETED' || event.status === 'CANCELLED')
-    throw new EventTransitionError(event.id, event.status, 'update');
+  if (event.status === 'COMPLETED' || event.status === 'CANCELLED') throw new EventTransitionError(event.id, event.status, 'update');
   const errors = validateEventFields(fields);
-  if (fields.capacity < seatsTaken(event))
-    errors.push({ field: 'capacity', message: `cannot be below the ${seatsTaken(event)} seats already booked` });
+  if (fields.capacity < seatsTaken(event)) errors.push({ field: 'capacity', message: `cannot be below the ${seatsTaken(event)} seats already booked` });
   if (errors.length) throw new ValidationError(errors);
   return {
     ...event,

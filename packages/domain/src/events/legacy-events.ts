@@ -27,7 +27,9 @@ export interface LegacyEventInput {
 function derivedEnd(start: Date, lengthMs: number): Date {
   const end = new Date(start.getTime() + lengthMs);
   if (!isStorableDate(end))
-    throw new ValidationError([{ field: 'end_date', message: "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (start_date plus the event's length)" }]);
+    throw new ValidationError([
+      { field: 'end_date', message: "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (start_date plus the event's length)" },
+    ]);
   return end;
 }
 

@@ -5,11 +5,9 @@ import type { UnitOfWork } from '../unit-of-work';
 import { makeCancelEvent } from './manage-events';
 import { PRICE, admin, eventInput, organizer, user, EVENT_START, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
-const allEvents = async (world: World) =>
-  (await world.store.events.list({ allDrafts: true }, { page: 1, size: 100 })).items;
+const allEvents = async (world: World) => (await world.store.events.list({ allDrafts: true }, { page: 1, size: 100 })).items;
 
 describe('createEvent', () => {
   it('creates a DRAFT owned by the calling organizer with every seat available', async () => {
@@ -247,7 +245,11 @@ describe('cancelEvent', () => {
   });
 
   it("cancels the event's active bookings (PENDING and CONFIRMED) and leaves other events' bookings alone", async () => {
-    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
+    const payments: PaymentGateway = {
+      charge: async () => ({ status: 'SUCCEEDED' }),
+      findCharge: async () => null,
+      refund: async () => ({ status: 'REFUNDED' }),
+    };
     const world = createWorld({ payments });
     const event = await world.publishedEvent({ price: PRICE });
     const other = await world.publishedEvent({ title: 'Free kayak tour' });
@@ -270,7 +272,11 @@ describe('cancelEvent', () => {
   });
 
   it('marks a paid booking of a cancelled event for refund', async () => {
-    const payments: PaymentGateway = { charge: async () => ({ status: 'SUCCEEDED' }), findCharge: async () => null, refund: async () => ({ status: 'REFUNDED' }) };
+    const payments: PaymentGateway = {
+      charge: async () => ({ status: 'SUCCEEDED' }),
+      findCharge: async () => null,
+      refund: async () => ({ status: 'REFUNDED' }),
+    };
     const world = createWorld({ payments });
     const event = await world.publishedEvent({ price: PRICE });
     const booking = await world.bookSeat(user(), { eventId: event.id });

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { admin, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
 const at = (iso: string) => new Date(iso);
-const day = (d: number) => ({ startDate: at(`2030-06-${String(d).padStart(2, '0')}T08:00:00Z`), endDate: at(`2030-06-${String(d).padStart(2, '0')}T18:00:00Z`) });
+const day = (d: number) => ({
+  startDate: at(`2030-06-${String(d).padStart(2, '0')}T08:00:00Z`),
+  endDate: at(`2030-06-${String(d).padStart(2, '0')}T18:00:00Z`),
+});
 
 describe('getEvent', () => {
   it('shows a published event to anyone, anonymous included', async () => {

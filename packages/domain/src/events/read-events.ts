@@ -38,8 +38,7 @@ export const makeListEvents =
   ({ events }: { events: EventRepository }) =>
   async (actor: Actor | null, query: ListEventsQuery): Promise<Page<Event>> => {
     const page = pageRequest(query.page, query.size);
-    if (query.from && query.to && query.from > query.to)
-      throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);
+    if (query.from && query.to && query.from > query.to) throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);
     const search = query.search?.trim() || undefined;
     return events.list(
       {

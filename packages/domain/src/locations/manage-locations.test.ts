@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { admin, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
 const river = { name: 'Katun river base', address: 'Chemal, Altai', coordinates: { lat: 51.41, lon: 86.0 } };
 
@@ -19,9 +18,7 @@ describe('createLocation', () => {
       createdAt: world.clock.now(),
     });
     expect(await world.store.locations.findById(location.id)).toEqual(location);
-    expect(world.outbox()).toEqual([
-      expect.objectContaining({ type: 'location.created', aggregateType: 'location', aggregateId: location.id }),
-    ]);
+    expect(world.outbox()).toEqual([expect.objectContaining({ type: 'location.created', aggregateType: 'location', aggregateId: location.id })]);
   });
 
   it('stores null coordinates when none are given', async () => {

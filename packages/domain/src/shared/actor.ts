@@ -9,5 +9,4 @@ export interface Actor {
 
 export const isAdmin = (actor: Actor | null): boolean => actor?.roles.includes('ADMIN') ?? false;
 
-export const hasRole = (actor: Actor | null, role: Role): boolean =>
-  actor !== null && (actor.roles.includes(role) || actor.roles.includes('ADMIN'));
+export const hasRole = (actor: Actor | null, role: Role): boolean => actor !== null && (actor.roles.includes(role) || actor.roles.includes('ADMIN'));

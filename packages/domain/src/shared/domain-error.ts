@@ -2,13 +2,7 @@
  * The one error channel of the domain. Codes are stable strings because they survive process
  * boundaries (HTTP problem types, gRPC statuses, Kafka messages) where `instanceof` does not.
  */
-export type ErrorKind =
-  | 'validation'
-  | 'not-found'
-  | 'conflict'
-  | 'forbidden'
-  | 'unauthenticated'
-  | 'unavailable';
+export type ErrorKind = 'validation' | 'not-found' | 'conflict' | 'forbidden' | 'unauthenticated' | 'unavailable';
 
 export interface FieldError {
   field: string;
@@ -35,7 +29,10 @@ export function isDomainError(value: unknown): value is DomainError {
 }
 
 export class ValidationError extends DomainError {
-  constructor(readonly errors: FieldError[], message = 'The request is not valid') {
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request is not valid',
+  ) {
     super('VALIDATION.FAILED', 'validation', message, { errors });
   }
 }

@@ -18,8 +18,7 @@ export interface Page<T> {
 export function pageRequest(page = 1, size = 20): PageRequest {
   const errors = [];
   if (!Number.isInteger(page) || page < 1) errors.push({ field: 'page', message: 'must be an integer >= 1' });
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
-    errors.push({ field: 'size', message: `must be an integer between 1 and ${MAX_PAGE_SIZE}` });
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) errors.push({ field: 'size', message: `must be an integer between 1 and ${MAX_PAGE_SIZE}` });
   if (errors.length) throw new ValidationError(errors);
   return { page, size };
 }

@@ -72,7 +72,13 @@ export interface Infrastructure {
 }
 
 /** Payment timings of the domain tests: reconcile after 2 min, give up after 24 h, retry 1 s..60 s. */
-export const PAYMENT_SCHEDULE: PaymentSchedule = { reconcileAfterMs: 2 * 60_000, retryHorizonMs: 24 * 3_600_000, retryBaseDelayMs: 1_000, retryMaxDelayMs: 60_000, random: () => 0.5 };
+export const PAYMENT_SCHEDULE: PaymentSchedule = {
+  reconcileAfterMs: 2 * 60_000,
+  retryHorizonMs: 24 * 3_600_000,
+  retryBaseDelayMs: 1_000,
+  retryMaxDelayMs: 60_000,
+  random: () => 0.5,
+};
 
 export interface WorldOptions {
   payments?: PaymentGateway;
@@ -130,8 +136,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       return booking;
     },
     /** A PUBLISHED event owned by `owner` (org-1 by default). */
-    publishedEvent: (over: Partial<EventInput> = {}, owner: Actor = organizer()) =>
-      useCases.createEvent(owner, eventInput(over), { publish: true }),
+    publishedEvent: (over: Partial<EventInput> = {}, owner: Actor = organizer()) => useCases.createEvent(owner, eventInput(over), { publish: true }),
     /** A DRAFT event owned by `owner` (org-1 by default). */
     draftEvent: (over: Partial<EventInput> = {}, owner: Actor = organizer()) => useCases.createEvent(owner, eventInput(over)),
   };

@@ -54,7 +54,13 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   }
 
   app.get('/health', {
-    schema: { operationId: 'getHealth', security: optionalBearer, tags, summary: 'Overall health; per-component details for an ADMIN token', response: { 200: HealthSchema, 503: HealthSchema } },
+    schema: {
+      operationId: 'getHealth',
+      security: optionalBearer,
+      tags,
+      summary: 'Overall health; per-component details for an ADMIN token',
+      response: { 200: HealthSchema, 503: HealthSchema },
+    },
     handler: async (request, reply) => {
       const components = await collect(deps.health);
       const criticalDown = Object.entries(components).some(([n, c]) => deps.health[n]!.critical && c.status === 'DOWN');
@@ -64,11 +70,23 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
     },
   });
   app.get('/health/liveness', {
-    schema: { operationId: 'getLiveness', security: anonymous, tags, summary: 'Liveness: the process runs; never depends on dependencies', response: { 200: HealthSchema } },
+    schema: {
+      operationId: 'getLiveness',
+      security: anonymous,
+      tags,
+      summary: 'Liveness: the process runs; never depends on dependencies',
+      response: { 200: HealthSchema },
+    },
     handler: async () => ({ status: 'UP' as const }),
   });
   app.get('/health/readiness', {
-    schema: { operationId: 'getReadiness', security: optionalBearer, tags, summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down; components for an ADMIN token', response: { 200: HealthSchema, 503: HealthSchema } },
+    schema: {
+      operationId: 'getReadiness',
+      security: optionalBearer,
+      tags,
+      summary: 'Readiness: critical dependencies reachable, migrations applied, not shutting down; components for an ADMIN token',
+      response: { 200: HealthSchema, 503: HealthSchema },
+    },
     handler: async (request, reply) => {
       const details = await showDetails(request);
       if (!accepting()) return reply.code(503).send(details ? { status: 'OUT_OF_SERVICE' as const, components: {} } : { status: 'OUT_OF_SERVICE' as const });
@@ -84,12 +102,25 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   // With a management port, what only operators need leaves the API port altogether.
   if (!management && deps.config.MANAGEMENT_PORT !== undefined) return;
   app.get('/info', {
-    schema: { operationId: 'getInfo', security: anonymous, tags, summary: 'Build and runtime information', response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) } },
+    schema: {
+      operationId: 'getInfo',
+      security: anonymous,
+      tags,
+      summary: 'Build and runtime information',
+      response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) },
+    },
     handler: async () => ({ app: { name: 'backend-event', version, mode: deps.mode }, runtime: { node: process.version } }),
   });
   if (metrics)
     app.get('/prometheus', {
-      schema: { operationId: 'getPrometheusMetrics', security: anonymous, tags, summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: z.string() } },
+      schema: {
+        operationId: 'getPrometheusMetrics',
+        security: anonymous,
+        tags,
+        summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+        response: { 200: z.string() },
+      },
       handler: async (_request, reply) => {
         const { contentType, body } = await metrics();
         return reply.type(contentType).send(body);

@@ -17,7 +17,6 @@ const BOOKING_KEYS = ['amount', 'createdAt', 'eventId', 'expiresAt', 'id', 'paym
 const WAITLIST_KEYS = ['createdAt', 'eventId', 'id', 'offerExpiresAt', 'position', 'status', 'userId'];
 const EUR = (amount: number) => ({ amount, currency: 'EUR' });
 
-
 const publishedEvent = (owner: TestUser, over: Record<string, unknown> = {}): Promise<Json> => publish(t.app, owner, over);
 const available = async (eventId: string): Promise<number> => (await t.app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` })).json().available;
 
@@ -30,10 +29,15 @@ async function booked(who: TestUser, eventId: string): Promise<Json> {
 }
 /** The event has begun: no-shows can be recorded. */
 const begin = async (eventId: string) => {
-  await t.deps.database.db.updateTable('events').set({ start_date: new Date(Date.now() - 3_600_000) }).where('id', '=', eventId).execute();
+  await t.deps.database.db
+    .updateTable('events')
+    .set({ start_date: new Date(Date.now() - 3_600_000) })
+    .where('id', '=', eventId)
+    .execute();
 };
 const getBooking = (id: string, who: TestUser | null): Promise<Res> => t.app.inject({ method: 'GET', url: `/api/v2/bookings/${id}`, headers: who?.auth ?? {} });
-const myBookings = (who: TestUser | null, query: Record<string, string> = {}): Promise<Res> => t.app.inject({ method: 'GET', url: '/api/v2/bookings', query, headers: who?.auth ?? {} });
+const myBookings = (who: TestUser | null, query: Record<string, string> = {}): Promise<Res> =>
+  t.app.inject({ method: 'GET', url: '/api/v2/bookings', query, headers: who?.auth ?? {} });
 const bookingAction = (id: string, verb: 'cancel' | 'pay' | 'no-show', who: TestUser | null, headers: Record<string, string> = {}): Promise<Res> =>
   t.app.inject({ method: 'POST', url: `/api/v2/bookings/${id}/${verb}`, headers: { ...(who?.auth ?? {}), ...headers } });
 const eventBookings = (eventId: string, who: TestUser | null, query: Record<string, string> = {}): Promise<Res> =>
@@ -50,7 +54,16 @@ describe('POST /api/v2/bookings', () => {
     expect(res.statusCode).toBe(201);
     const b = res.json();
     expect(Object.keys(b).sort()).toEqual(BOOKING_KEYS);
-    expect(b).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), eventId: e.id, userId: booker.id, status: 'CONFIRMED', amount: null, paymentStatus: 'NOT_REQUIRED', paymentId: null, expiresAt: null });
+    expect(b).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      eventId: e.id,
+      userId: booker.id,
+      status: 'CONFIRMED',
+      amount: null,
+      paymentStatus: 'NOT_REQUIRED',
+      paymentId: null,
+      expiresAt: null,
+    });
     expect(await available(e.id)).toBe(2);
   });
 
@@ -108,7 +121,12 @@ describe('POST /api/v2/bookings', () => {
     const owner = await organizer();
     const booker = await user();
     expectProblem(await book(booker, randomUUID()), 404, 'event-not-found');
-    const draft = await t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner.auth, payload: { title: 'Draft trip', startDate: inDays(5), endDate: inDays(6), capacity: 5 } });
+    const draft = await t.app.inject({
+      method: 'POST',
+      url: '/api/v2/events',
+      headers: owner.auth,
+      payload: { title: 'Draft trip', startDate: inDays(5), endDate: inDays(6), capacity: 5 },
+    });
     expectProblem(await book(booker, draft.json().id), 404, 'event-not-found');
     const e = await publishedEvent(owner);
     await t.app.inject({ method: 'POST', url: `/api/v2/events/${e.id}/cancel`, headers: owner.auth });
@@ -200,9 +218,17 @@ describe('POST /api/v2/bookings', () => {
       const key = randomUUID();
       expect((await book(booker, e1.id, { 'idempotency-key': key })).statusCode).toBe(201);
       const db = t.deps.database.db;
-      await db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 23 * 3_600_000) }).where('key', '=', key).execute();
+      await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 23 * 3_600_000) })
+        .where('key', '=', key)
+        .execute();
       expectProblem(await book(booker, e2.id, { 'idempotency-key': key }), 422, 'idempotency-key-reused');
-      await db.updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - 25 * 3_600_000) }).where('key', '=', key).execute();
+      await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 25 * 3_600_000) })
+        .where('key', '=', key)
+        .execute();
       const again = await book(booker, e2.id, { 'idempotency-key': key });
       expect(again.statusCode).toBe(201);
       expect(again.headers['idempotent-replayed']).toBeUndefined();
@@ -441,7 +467,12 @@ describe('GET /api/v2/events/:id/bookings', () => {
     const res = await eventBookings(e.id, owner);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ total: 2, page: 1, size: 20 });
-    expect(res.json().items.map((x: Json) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect(
+      res
+        .json()
+        .items.map((x: Json) => x.id)
+        .sort(),
+    ).toEqual([a.id, b.id].sort());
     expect((await eventBookings(e.id, owner, { status: 'CANCELLED' })).json().items.map((x: Json) => x.id)).toEqual([b.id]);
     expect((await eventBookings(e.id, await admin())).json().total).toBe(2);
   });

@@ -33,22 +33,50 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
       idempotent(idempotency, clock, request, reply, async () => ({ status: 201, body: bookingDto(await useCases.bookSeat(request.actor, request.body)) })),
   });
   app.get('', {
-    schema: { operationId: 'listMyBookings', tags, summary: 'Your bookings', security: bearer, querystring: BookingListQuery, response: { 200: BookingPage, ...problems(401) } },
+    schema: {
+      operationId: 'listMyBookings',
+      tags,
+      summary: 'Your bookings',
+      security: bearer,
+      querystring: BookingListQuery,
+      response: { 200: BookingPage, ...problems(401) },
+    },
     handler: async (request) => {
       const page = await useCases.listMyBookings(request.actor, request.query);
       return { ...page, items: page.items.map(bookingDto) };
     },
   });
   app.get('/:id', {
-    schema: { operationId: 'getBooking', tags, summary: 'A booking (booker, the event organizer, ADMIN)', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 404) } },
+    schema: {
+      operationId: 'getBooking',
+      tags,
+      summary: 'A booking (booker, the event organizer, ADMIN)',
+      security: bearer,
+      params: IdParams,
+      response: { 200: BookingSchema, ...problems(401, 404) },
+    },
     handler: async (request) => bookingDto(await useCases.getBooking(request.actor, request.params.id)),
   });
   app.post('/:id/cancel', {
-    schema: { operationId: 'cancelBooking', tags, summary: 'Cancel a booking; a paid one is refunded', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'cancelBooking',
+      tags,
+      summary: 'Cancel a booking; a paid one is refunded',
+      security: bearer,
+      params: IdParams,
+      response: { 200: BookingSchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => bookingDto(await useCases.cancelBooking(request.actor, request.params.id)),
   });
   app.post('/:id/no-show', {
-    schema: { operationId: 'markNoShow', tags, summary: 'Mark a CONFIRMED booking as NO_SHOW (event organizer, ADMIN)', security: bearer, params: IdParams, response: { 200: BookingSchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'markNoShow',
+      tags,
+      summary: 'Mark a CONFIRMED booking as NO_SHOW (event organizer, ADMIN)',
+      security: bearer,
+      params: IdParams,
+      response: { 200: BookingSchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => bookingDto(await useCases.markNoShow(request.actor, request.params.id)),
   });
   app.post('/:id/pay', {
@@ -74,7 +102,15 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
 
 export const eventBookingRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   app.get('/:id/bookings', {
-    schema: { operationId: 'listEventBookings', tags: ['bookings'], summary: "An event's bookings (its organizer, ADMIN)", security: bearer, params: IdParams, querystring: BookingListQuery, response: { 200: BookingPage, ...problems(401, 403, 404) } },
+    schema: {
+      operationId: 'listEventBookings',
+      tags: ['bookings'],
+      summary: "An event's bookings (its organizer, ADMIN)",
+      security: bearer,
+      params: IdParams,
+      querystring: BookingListQuery,
+      response: { 200: BookingPage, ...problems(401, 403, 404) },
+    },
     handler: async (request) => {
       const page = await useCases.listEventBookings(request.actor, request.params.id, request.query);
       return { ...page, items: page.items.map(bookingDto) };
@@ -82,18 +118,39 @@ export const eventBookingRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> =
   });
   const tags = ['waitlist'];
   app.post('/:id/waitlist', {
-    schema: { operationId: 'joinWaitlist', tags, summary: 'Join the waitlist of a full event (USER)', security: bearer, params: IdParams, response: { 201: WaitlistEntrySchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'joinWaitlist',
+      tags,
+      summary: 'Join the waitlist of a full event (USER)',
+      security: bearer,
+      params: IdParams,
+      response: { 201: WaitlistEntrySchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request, reply) => reply.code(201).send(waitlistDto(await useCases.joinWaitlist(request.actor, request.params.id))),
   });
   app.delete('/:id/waitlist', {
-    schema: { operationId: 'leaveWaitlist', tags, summary: 'Leave the waitlist', security: bearer, params: IdParams, response: { 204: noContent('Left'), ...problems(401, 403, 404) } },
+    schema: {
+      operationId: 'leaveWaitlist',
+      tags,
+      summary: 'Leave the waitlist',
+      security: bearer,
+      params: IdParams,
+      response: { 204: noContent('Left'), ...problems(401, 403, 404) },
+    },
     handler: async (request, reply) => {
       await useCases.leaveWaitlist(request.actor, request.params.id);
       return reply.code(204).send(null);
     },
   });
   app.get('/:id/waitlist/me', {
-    schema: { operationId: 'getMyWaitlistEntry', tags, summary: 'Your place in line or the seat offered to you', security: bearer, params: IdParams, response: { 200: WaitlistEntrySchema, ...problems(401, 403, 404) } },
+    schema: {
+      operationId: 'getMyWaitlistEntry',
+      tags,
+      summary: 'Your place in line or the seat offered to you',
+      security: bearer,
+      params: IdParams,
+      response: { 200: WaitlistEntrySchema, ...problems(401, 403, 404) },
+    },
     handler: async (request) => waitlistDto(await useCases.getMyWaitlistEntry(request.actor, request.params.id)),
   });
 };

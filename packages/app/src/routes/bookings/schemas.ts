@@ -27,7 +27,9 @@ export const BookingSchema = z
     refundStatus: z
       .enum(['PENDING', 'REFUNDED', 'FAILED'])
       .nullable()
-      .describe('null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)'),
+      .describe(
+        'null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)',
+      ),
     paymentId: z.uuid().nullable(),
     expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
     createdAt: z.iso.datetime(),

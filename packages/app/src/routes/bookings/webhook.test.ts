@@ -15,10 +15,14 @@ afterAll(async () => {
   await t?.close();
 });
 
-
 /** Posts the exact bytes of `raw`, signed with `signature` (or unsigned when null). */
 const postRaw = (raw: string, signature: string | null): Promise<Res> =>
-  t.app.inject({ method: 'POST', url: '/api/v2/payments/webhook', headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'x-signature': signature }) }, payload: raw });
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v2/payments/webhook',
+    headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'x-signature': signature }) },
+    payload: raw,
+  });
 const notify = (notification: { paymentId: string; status: string }, secret = SECRET): Promise<Res> => {
   const raw = JSON.stringify(notification);
   return postRaw(raw, signatureOf(secret, raw));
@@ -26,7 +30,12 @@ const notify = (notification: { paymentId: string; status: string }, secret = SE
 
 async function pendingBooking(amount = 2500): Promise<{ booking: Json; booker: TestUser; eventId: string }> {
   const owner = await organizer();
-  const created = await t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner.auth, payload: { title: 'Paid rafting', startDate: inDays(10), endDate: inDays(11), capacity: 5, price: { amount, currency: 'EUR' } } });
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v2/events',
+    headers: owner.auth,
+    payload: { title: 'Paid rafting', startDate: inDays(10), endDate: inDays(11), capacity: 5, price: { amount, currency: 'EUR' } },
+  });
   expect(created.statusCode).toBe(201);
   const eventId = created.json().id;
   expect((await t.app.inject({ method: 'POST', url: `/api/v2/events/${eventId}/publish`, headers: owner.auth })).statusCode).toBe(200);

@@ -43,7 +43,13 @@ export const paymentWebhookRoutes: FastifyPluginAsyncZod<{ useCases: UseCases; s
     },
     handler: async (request, reply) => {
       if (!verify(secret, (request as { rawBody?: string }).rawBody ?? '', request.headers['x-signature']))
-        return sendProblem(reply, { type: PROBLEM_BASE + 'invalid-signature', title: 'Invalid signature', status: 401, detail: 'X-Signature does not match the body', instance: request.url });
+        return sendProblem(reply, {
+          type: PROBLEM_BASE + 'invalid-signature',
+          title: 'Invalid signature',
+          status: 401,
+          detail: 'X-Signature does not match the body',
+          instance: request.url,
+        });
       const booking = await useCases.applyPaymentNotification(request.body);
       return { bookingId: booking.id, bookingStatus: booking.status, paymentStatus: booking.paymentStatus };
     },

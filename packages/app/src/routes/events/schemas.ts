@@ -26,7 +26,10 @@ export const CreateLocationBody = z
 export const MoneySchema = z
   .object({
     amount: z.number().int().min(0).max(100_000_000).describe('Minor units (cents)'),
-    currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .describe('ISO 4217 code'),
   })
   .meta({ id: 'Money' });
 
@@ -37,7 +40,9 @@ export const CancellationPolicySchema = z
       .int()
       .min(0)
       .max(8760)
-      .describe('A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone.'),
+      .describe(
+        'A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone.',
+      ),
   })
   .strict()
   .meta({ id: 'CancellationPolicy' });
@@ -70,7 +75,9 @@ export const EventBody = z
     capacity: z.number().int().min(1).max(1_000_000),
     price: MoneySchema.nullish(),
     locationId: z.uuid().nullish(),
-    cancellationPolicy: CancellationPolicySchema.optional().describe('Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged'),
+    cancellationPolicy: CancellationPolicySchema.optional().describe(
+      'Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged',
+    ),
   })
   .strict()
   .meta({ id: 'EventRequest' });

@@ -29,7 +29,6 @@ function expectDeprecation(res: Res, successor: string) {
   expect(res.headers['link']).toBe(`<${successor}>; rel="successor-version"`);
 }
 
-
 const v1 = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, who?: TestUser | null, payload?: Record<string, unknown>): Promise<Res> =>
   t.app.inject({ method, url: `/api/v1/events${path}`, headers: who?.auth ?? {}, ...(payload ? { payload } : {}) });
 const v2get = (id: string, who?: TestUser): Promise<Res> => t.app.inject({ method: 'GET', url: `/api/v2/events/${id}`, headers: who?.auth ?? {} });
@@ -40,7 +39,12 @@ async function v1Create(owner: TestUser, over: Record<string, unknown> = {}): Pr
   return res.json();
 }
 async function v2Create(owner: TestUser, over: Record<string, unknown> = {}, publish = true): Promise<Json> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner.auth, payload: { title: `River ${tag()}`, startDate: inDays(10), endDate: inDays(11), capacity: 10, ...over } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v2/events',
+    headers: owner.auth,
+    payload: { title: `River ${tag()}`, startDate: inDays(10), endDate: inDays(11), capacity: 10, ...over },
+  });
   expect(res.statusCode, res.body).toBe(201);
   if (!publish) return res.json();
   const pub = await t.app.inject({ method: 'POST', url: `/api/v2/events/${res.json().id}/publish`, headers: owner.auth });
@@ -71,7 +75,13 @@ describe('POST /api/v1/events', () => {
     expectDeprecation(res, '/api/v2/events');
     const e = res.json();
     expect(Object.keys(e).sort()).toEqual(V1_KEYS);
-    expect(e).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), title: 'Hike to Belukha', description: 'Five days', start_date: start, location: 'Tyungur' });
+    expect(e).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      title: 'Hike to Belukha',
+      description: 'Five days',
+      start_date: start,
+      location: 'Tyungur',
+    });
 
     const v2 = (await v2get(e.id)).json();
     expect(v2).toMatchObject({ status: 'PUBLISHED', organizerId: owner.id, capacity: 50, available: 50, price: null });
@@ -230,7 +240,12 @@ describe('PUT /api/v1/events/:id', () => {
     const res = await v1('PUT', `/${e.id}`, owner, { title: 'Chuya rafting', start_date: e.startDate });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().location).toBe(name);
-    expect((await v2get(e.id)).json()).toMatchObject({ title: 'Chuya rafting', price: { amount: 3000, currency: 'EUR' }, capacity: 7, location: { id: loc.id, name } });
+    expect((await v2get(e.id)).json()).toMatchObject({
+      title: 'Chuya rafting',
+      price: { amount: 3000, currency: 'EUR' },
+      capacity: 7,
+      location: { id: loc.id, name },
+    });
   });
 
   // BUG: PUT /api/v1/events/:id keeps the stored end date when the body has no end_date
@@ -258,7 +273,20 @@ describe('PUT /api/v1/events/:id', () => {
     await t.deps.database.db.insertInto('locations').values({ id: locationId, name: 'Altai', address: 'Altai' }).execute();
     await t.deps.database.db
       .insertInto('events')
-      .values({ id, title: 'Seed event', description: null, start_date: start, end_date: null, location_id: locationId, capacity: 30, available: 30, status: 'PUBLISHED', organizer_id: null, created_at: start, updated_at: start })
+      .values({
+        id,
+        title: 'Seed event',
+        description: null,
+        start_date: start,
+        end_date: null,
+        location_id: locationId,
+        capacity: 30,
+        available: 30,
+        status: 'PUBLISHED',
+        organizer_id: null,
+        created_at: start,
+        updated_at: start,
+      })
       .execute();
     const read = await v1('GET', `/${id}`);
     expect(read.json()).toEqual({ id, title: 'Seed event', description: null, start_date: start.toISOString(), location: 'Altai' });

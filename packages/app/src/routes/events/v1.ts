@@ -38,23 +38,64 @@ export const eventV1Routes: FastifyPluginAsyncZod<{ useCases: UseCases; sunset: 
   const listJson = serializedOncePer(z.array(EventV1Schema), (page: Page<Event>) => page.items.map(eventV1Dto));
   const deprecated = true;
   app.get('', {
-    schema: { operationId: 'listEventsV1', tags, deprecated, summary: 'List events (v1)', security: optionalBearer, querystring: z.object(PagingQuery), response: { 200: z.array(EventV1Schema), ...problems(401) } },
+    schema: {
+      operationId: 'listEventsV1',
+      tags,
+      deprecated,
+      summary: 'List events (v1)',
+      security: optionalBearer,
+      querystring: z.object(PagingQuery),
+      response: { 200: z.array(EventV1Schema), ...problems(401) },
+    },
     handler: async (request, reply) => sendJsonText(reply, listJson(await useCases.listEvents(request.actor, request.query))),
   });
   app.get('/:id', {
-    schema: { operationId: 'getEventV1', tags, deprecated, summary: 'Get an event (v1)', security: optionalBearer, params: IdParams, response: { 200: EventV1Schema, ...problems(401, 404) } },
+    schema: {
+      operationId: 'getEventV1',
+      tags,
+      deprecated,
+      summary: 'Get an event (v1)',
+      security: optionalBearer,
+      params: IdParams,
+      response: { 200: EventV1Schema, ...problems(401, 404) },
+    },
     handler: async (request, reply) => sendJsonText(reply, eventJson(await useCases.getEvent(request.actor, request.params.id))),
   });
   app.post('', {
-    schema: { operationId: 'createEventV1', tags, deprecated, summary: 'Create and publish an event (v1)', security: bearer, body: EventV1Body, response: { 201: EventV1Schema, ...problems(401, 403, 409) } },
+    schema: {
+      operationId: 'createEventV1',
+      tags,
+      deprecated,
+      summary: 'Create and publish an event (v1)',
+      security: bearer,
+      body: EventV1Body,
+      response: { 201: EventV1Schema, ...problems(401, 403, 409) },
+    },
     handler: async (request, reply) => reply.code(201).send(eventV1Dto(await useCases.createLegacyEvent(request.actor, legacyInput(request.body)))),
   });
   app.put('/:id', {
-    schema: { operationId: 'updateEventV1', tags, deprecated, summary: 'Replace an event (v1)', security: bearer, params: IdParams, body: EventV1Body, response: { 200: EventV1Schema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'updateEventV1',
+      tags,
+      deprecated,
+      summary: 'Replace an event (v1)',
+      security: bearer,
+      params: IdParams,
+      body: EventV1Body,
+      response: { 200: EventV1Schema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => eventV1Dto(await useCases.replaceLegacyEvent(request.actor, request.params.id, legacyInput(request.body))),
   });
   app.delete('/:id', {
-    schema: { operationId: 'cancelEventV1', tags, deprecated, summary: 'Cancel an event (v1)', security: bearer, params: IdParams, response: { 204: noContent('Cancelled'), ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'cancelEventV1',
+      tags,
+      deprecated,
+      summary: 'Cancel an event (v1)',
+      security: bearer,
+      params: IdParams,
+      response: { 204: noContent('Cancelled'), ...problems(401, 403, 404, 409) },
+    },
     handler: async (request, reply) => {
       await useCases.cancelEvent(request.actor, request.params.id);
       return reply.code(204).send(null);

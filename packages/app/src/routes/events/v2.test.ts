@@ -13,11 +13,32 @@ afterAll(async () => {
   await t?.close();
 });
 
-const EVENT_KEYS = ['available', 'cancellationPolicy', 'capacity', 'createdAt', 'description', 'endDate', 'id', 'location', 'organizerId', 'price', 'startDate', 'status', 'title', 'updatedAt'];
+const EVENT_KEYS = [
+  'available',
+  'cancellationPolicy',
+  'capacity',
+  'createdAt',
+  'description',
+  'endDate',
+  'id',
+  'location',
+  'organizerId',
+  'price',
+  'startDate',
+  'status',
+  'title',
+  'updatedAt',
+];
 const tag = () => randomUUID().slice(0, 8);
 
-
-const body = (over: Record<string, unknown> = {}) => ({ title: 'Rafting on the Katun', description: 'Three days on the river', startDate: inDays(10), endDate: inDays(11), capacity: 10, ...over });
+const body = (over: Record<string, unknown> = {}) => ({
+  title: 'Rafting on the Katun',
+  description: 'Three days on the river',
+  startDate: inDays(10),
+  endDate: inDays(11),
+  capacity: 10,
+  ...over,
+});
 
 async function createEvent(owner: TestUser | null, over: Record<string, unknown> = {}): Promise<Res> {
   return t.app.inject({ method: 'POST', url: '/api/v2/events', headers: owner?.auth ?? {}, payload: body(over) });
@@ -49,7 +70,12 @@ async function book(eventId: string, who: TestUser): Promise<Res> {
   return t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId } });
 }
 async function location(owner: TestUser, name = `Katun ${tag()}`): Promise<Json> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: owner.auth, payload: { name, address: 'Chemal, Altai', coordinates: { lat: 51.41, lon: 86.0 } } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v2/locations',
+    headers: owner.auth,
+    payload: { name, address: 'Chemal, Altai', coordinates: { lat: 51.41, lon: 86.0 } },
+  });
   expect(res.statusCode).toBe(201);
   return res.json();
 }
@@ -225,7 +251,12 @@ describe('GET /api/v2/events', () => {
     const byDescription = await published(owner, { description: `about ${t1}` });
     const byLocation = await published(owner, { locationId: loc.id });
     const res = await list({ search: t1 });
-    expect(res.json().items.map((e: Json) => e.id).sort()).toEqual([byTitle.id, byDescription.id, byLocation.id].sort());
+    expect(
+      res
+        .json()
+        .items.map((e: Json) => e.id)
+        .sort(),
+    ).toEqual([byTitle.id, byDescription.id, byLocation.id].sort());
   });
 
   it('treats LIKE wildcards in search literally', async () => {
@@ -312,12 +343,32 @@ describe('PUT /api/v2/events/:id', () => {
     const owner = await organizer();
     const loc = await location(owner);
     const e = await created(owner);
-    const replacement = body({ title: 'Kayaking on Teletskoye', description: null, startDate: inDays(20), endDate: inDays(22), capacity: 25, price: { amount: 4900, currency: 'USD' }, locationId: loc.id });
+    const replacement = body({
+      title: 'Kayaking on Teletskoye',
+      description: null,
+      startDate: inDays(20),
+      endDate: inDays(22),
+      capacity: 25,
+      price: { amount: 4900, currency: 'USD' },
+      locationId: loc.id,
+    });
     const res = await put(e.id, owner, replacement);
     expect(res.statusCode, res.body).toBe(200);
     const u = res.json();
     expect(Object.keys(u).sort()).toEqual(EVENT_KEYS);
-    expect(u).toMatchObject({ id: e.id, title: 'Kayaking on Teletskoye', description: null, startDate: replacement.startDate, endDate: replacement.endDate, capacity: 25, available: 25, price: { amount: 4900, currency: 'USD' }, status: 'DRAFT', organizerId: owner.id, createdAt: e.createdAt });
+    expect(u).toMatchObject({
+      id: e.id,
+      title: 'Kayaking on Teletskoye',
+      description: null,
+      startDate: replacement.startDate,
+      endDate: replacement.endDate,
+      capacity: 25,
+      available: 25,
+      price: { amount: 4900, currency: 'USD' },
+      status: 'DRAFT',
+      organizerId: owner.id,
+      createdAt: e.createdAt,
+    });
     expect(u.location.id).toBe(loc.id);
     expect(new Date(u.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(e.updatedAt).getTime());
     expect((await get(e.id, owner)).json()).toEqual(u);

@@ -33,7 +33,14 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
   const eventJson = serializedOncePer(EventSchema, eventDto);
   const pageJson = serializedOncePer(EventPage, (page: Page<Event>) => ({ ...page, items: page.items.map(eventDto) }));
   app.post('', {
-    schema: { operationId: 'createEvent', tags, summary: 'Create a DRAFT event (ORGANIZER, ADMIN)', security: bearer, body: EventBody, response: { 201: EventSchema, ...problems(401, 403, 404) } },
+    schema: {
+      operationId: 'createEvent',
+      tags,
+      summary: 'Create a DRAFT event (ORGANIZER, ADMIN)',
+      security: bearer,
+      body: EventBody,
+      response: { 201: EventSchema, ...problems(401, 403, 404) },
+    },
     handler: async (request, reply) => reply.code(201).send(eventDto(await useCases.createEvent(request.actor, toInput(request.body)))),
   });
   app.get('', {
@@ -56,7 +63,14 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
     },
   });
   app.get('/:id', {
-    schema: { operationId: 'getEvent', tags, summary: 'Get an event', security: optionalBearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 404) } },
+    schema: {
+      operationId: 'getEvent',
+      tags,
+      summary: 'Get an event',
+      security: optionalBearer,
+      params: IdParams,
+      response: { 200: EventSchema, ...problems(401, 404) },
+    },
     handler: async (request, reply) => sendJsonText(reply, eventJson(await useCases.getEvent(request.actor, request.params.id))),
   });
   app.get('/:id/weather', {
@@ -71,15 +85,37 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
     handler: async (request) => useCases.getEventWeather(request.actor, request.params.id),
   });
   app.put('/:id', {
-    schema: { operationId: 'updateEvent', tags, summary: 'Replace an event (owner, ADMIN)', security: bearer, params: IdParams, body: EventBody, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'updateEvent',
+      tags,
+      summary: 'Replace an event (owner, ADMIN)',
+      security: bearer,
+      params: IdParams,
+      body: EventBody,
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => eventDto(await useCases.updateEvent(request.actor, request.params.id, toInput(request.body))),
   });
   app.post('/:id/publish', {
-    schema: { operationId: 'publishEvent', tags, summary: 'Publish a DRAFT event (owner, ADMIN)', security: bearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'publishEvent',
+      tags,
+      summary: 'Publish a DRAFT event (owner, ADMIN)',
+      security: bearer,
+      params: IdParams,
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => eventDto(await useCases.publishEvent(request.actor, request.params.id)),
   });
   app.post('/:id/cancel', {
-    schema: { operationId: 'cancelEvent', tags, summary: 'Cancel an event and its bookings (owner, ADMIN)', security: bearer, params: IdParams, response: { 200: EventSchema, ...problems(401, 403, 404, 409) } },
+    schema: {
+      operationId: 'cancelEvent',
+      tags,
+      summary: 'Cancel an event and its bookings (owner, ADMIN)',
+      security: bearer,
+      params: IdParams,
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+    },
     handler: async (request) => eventDto(await useCases.cancelEvent(request.actor, request.params.id)),
   });
 };

@@ -16,7 +16,6 @@ afterAll(async () => {
 
 const unique = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
 
-
 async function createLocation(who: TestUser, body: Record<string, unknown>) {
   return t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: who.auth, payload: body });
 }
@@ -34,7 +33,12 @@ describe('POST /api/v2/locations', () => {
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(Object.keys(body).sort()).toEqual(['address', 'coordinates', 'createdAt', 'id', 'name']);
-    expect(body).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name, address: 'Altai Republic, Chemal', coordinates: { lat: 51.41, lon: 86.0 } });
+    expect(body).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      name,
+      address: 'Altai Republic, Chemal',
+      coordinates: { lat: 51.41, lon: 86.0 },
+    });
     expect(new Date(body.createdAt).toString()).not.toBe('Invalid Date');
   });
 
@@ -72,7 +76,12 @@ describe('POST /api/v2/locations', () => {
   });
 
   it('400 for a body that is not JSON', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v2/locations', headers: { ...org.auth, 'content-type': 'application/json' }, payload: '{not json' });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v2/locations',
+      headers: { ...org.auth, 'content-type': 'application/json' },
+      payload: '{not json',
+    });
     expectProblem(res, 400);
   });
 
