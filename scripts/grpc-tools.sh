@@ -34,15 +34,10 @@ free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.
 data_dir=$(mktemp -d "${TMPDIR:-/tmp}/backend-event-grpc-tools.XXXXXX")
 mkdir -p build
 log="$root/build/grpc-tools-service.log"
-server_pid=""
+. scripts/embedded-service.sh
 cleanup() {
   local code=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_service
   rm -rf "$data_dir"
   [ "$code" -eq 0 ] || { echo "::: grpc tools: the service log ($log), last lines:"; tail -20 "$log" 2>/dev/null || true; }
   echo "::: grpc tools: total time $(( $(date +%s) - started ))s"
@@ -54,13 +49,9 @@ trap 'exit 143' TERM
 
 port=$(free_port)
 grpc_port=$(free_port)
-export HOST=127.0.0.1 PORT="$port" GRPC_PORT="$grpc_port" DATA_DIR="$data_dir" LOG_LEVEL=warn JOBS_ENABLED=false
-export AUTH_JWT_SECRET="grpc-tools-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-unset DATABASE_URL REDIS_URL KAFKA_BROKERS AUTH_SERVICE_URL AUTH_JWKS_URL AUTH_PUBLIC_KEY AUTH_ISSUER AUTH_AUDIENCE \
-  PAYMENT_SERVICE_URL WEATHER_API_URL OTEL_EXPORTER_OTLP_ENDPOINT || true
-# One process (node with the tsx loader, no wrapper), so its pid is the one to stop.
-node --import tsx packages/app/src/main.ts > "$log" 2>&1 &
-server_pid=$!
+export HOST=127.0.0.1 PORT="$port" GRPC_PORT="$grpc_port"
+embedded_env grpc-tools "$data_dir"
+start_service "$log"
 
 base="http://127.0.0.1:$port"
 addr="127.0.0.1:$grpc_port"

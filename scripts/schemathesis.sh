@@ -40,16 +40,11 @@ data_dir=$(mktemp -d "${TMPDIR:-/tmp}/backend-event-schemathesis.XXXXXX")
 mkdir -p build/schemathesis
 log="$root/build/schemathesis/service.log"
 port=$(free_port)
-server_pid=""
+. scripts/embedded-service.sh
 
 cleanup() {
   local code=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_service
   rm -rf "$data_dir"
   echo "::: schemathesis: total time $(( $(date +%s) - started ))s"
   exit "$code"
@@ -58,15 +53,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# One process (node with the tsx loader, no wrapper), so its pid is the one to stop.
-export HOST=127.0.0.1 PORT="$port" GRPC_PORT=0 DATA_DIR="$data_dir" LOG_LEVEL=warn JOBS_ENABLED=false \
-  RATE_LIMIT_MAX=1000000
-export AUTH_JWT_SECRET="schemathesis-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export HOST=127.0.0.1 PORT="$port" GRPC_PORT=0 RATE_LIMIT_MAX=1000000
 export PAYMENT_WEBHOOK_SECRET="webhook-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-unset DATABASE_URL REDIS_URL KAFKA_BROKERS AUTH_SERVICE_URL AUTH_JWKS_URL AUTH_PUBLIC_KEY AUTH_ISSUER AUTH_AUDIENCE \
-  PAYMENT_SERVICE_URL WEATHER_API_URL OTEL_EXPORTER_OTLP_ENDPOINT || true
-node --import tsx packages/app/src/main.ts > "$log" 2>&1 &
-server_pid=$!
+embedded_env schemathesis "$data_dir"
+start_service "$log"
 
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 240); do
