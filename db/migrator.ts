@@ -2,8 +2,15 @@ import type { Kysely } from 'kysely';
 import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration';
 import { CONTRACT_MIGRATIONS, migrations } from './migrations/index';
 
-export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Migrations run in name order, except that a contract migration may run after migrations numbered
+ * above it (see migrateToLatest), hence unordered migrations are allowed; going down undoes them
+ * in the order they ran. `skip` leaves the named (pending) migrations out of this run.
+ */
+export function createMigrator(db: Kysely<any>, options: { skip?: ReadonlySet<string> } = {}): Migrator {
+  const { skip } = options;
+  const provided = skip?.size ? Object.fromEntries(Object.entries(migrations).filter(([name]) => !skip.has(name))) : migrations;
+  return new Migrator({ db, allowUnorderedMigrations: true, provider: { getMigrations: async () => provided } });
 }
 
 function unwrap(result: MigrationResultSet): string[] {
@@ -12,17 +19,17 @@ function unwrap(result: MigrationResultSet): string[] {
 }
 
 /**
- * Applies pending migrations up to the first pending contract migration (which needs the release
- * step), or all of them with `contract`.
+ * Applies every pending migration except pending contract migrations (which need the release
+ * step), or all of them with `contract`. Migrations numbered after a pending contract migration
+ * still apply: they only add (expand) and must not depend on what a contract migration drops, so
+ * a release does not wait on the previous release's contract step (and a fresh database, in
+ * tests or the embedded mode, gets every expansion).
  */
 export async function migrateToLatest(db: Kysely<any>, options: { contract?: boolean } = {}): Promise<string[]> {
   const migrator = createMigrator(db);
   if (options.contract) return unwrap(await migrator.migrateToLatest());
-  const all = await migrator.getMigrations();
-  const gate = all.findIndex((m) => m.executedAt === undefined && CONTRACT_MIGRATIONS.has(m.name));
-  if (gate === -1) return unwrap(await migrator.migrateToLatest());
-  if (all.slice(0, gate).every((m) => m.executedAt !== undefined)) return [];
-  return unwrap(await migrator.migrateTo(all[gate - 1]!.name));
+  const deferred = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined && CONTRACT_MIGRATIONS.has(m.name)).map((m) => m.name);
+  return unwrap(await createMigrator(db, { skip: new Set(deferred) }).migrateToLatest());
 }
 export const migrateDown = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateDown());
 export const migrateToZero = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateTo(NO_MIGRATIONS));
@@ -34,7 +41,7 @@ export async function migrationStatus(db: Kysely<any>): Promise<{ name: string; 
 
 /**
  * Migrations the ordinary `migrate` would apply (readiness waits for them). A pending contract
- * migration is not one of them; a migration after it is, so the contract step cannot be skipped.
+ * migration is not one of them.
  */
 export async function pendingMigrations(db: Kysely<any>): Promise<number> {
   return (await migrationStatus(db)).filter((m) => m.executedAt === null && !m.contract).length;

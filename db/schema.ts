@@ -58,6 +58,7 @@ export interface BookingsTable {
   payment_id: string | null;
   expires_at: Timestamp | null;
   refund_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  checked_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
