@@ -97,6 +97,7 @@ export interface BookingRow {
   payment_id: string | null;
   expires_at: Date | null;
   refund_due_at: Date | null;
+  checked_in_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -111,6 +112,7 @@ export const toBooking = (r: BookingRow): Booking => ({
   paymentId: r.payment_id,
   expiresAt: r.expires_at ? new Date(r.expires_at) : null,
   refundDueAt: r.refund_due_at ? new Date(r.refund_due_at) : null,
+  checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -126,6 +128,7 @@ export const fromBooking = (b: Booking) => ({
   payment_id: b.paymentId,
   expires_at: b.expiresAt,
   refund_due_at: b.refundDueAt,
+  checked_in_at: b.checkedInAt,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });

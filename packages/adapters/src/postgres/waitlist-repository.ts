@@ -75,5 +75,14 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+    async countOpen(eventId) {
+      const row = await db
+        .selectFrom('waitlist')
+        .select([sql<string>`count(*) FILTER (WHERE status = 'WAITING')`.as('waiting'), sql<string>`count(*) FILTER (WHERE status = 'OFFERED')`.as('offered')])
+        .where('event_id', '=', eventId)
+        .where('status', 'in', OPEN)
+        .executeTakeFirstOrThrow();
+      return { waiting: Number(row.waiting), offered: Number(row.offered) };
+    },
   };
 }

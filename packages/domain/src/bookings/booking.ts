@@ -30,6 +30,8 @@ export interface Booking {
   expiresAt: Date | null;
   /** While a refund is owed: when it may next be attempted (a lease while one runs); null = now. */
   refundDueAt: Date | null;
+  /** When the organizer checked the booking in at the event (attendance); null until then. */
+  checkedInAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -71,6 +73,7 @@ export function newBooking(input: { id: string; eventId: string; userId: string;
     paymentId: null,
     expiresAt: free ? null : new Date(input.now.getTime() + input.ttlMs),
     refundDueAt: null,
+    checkedInAt: null,
     createdAt: input.now,
     updatedAt: input.now,
   };

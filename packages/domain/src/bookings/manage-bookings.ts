@@ -8,7 +8,7 @@ import { refundableAt } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import { refundOwed, transitionBooking, type Booking, type BookingStatus } from './booking';
-import { BookingNotFoundError, NoShowTooEarlyError } from './booking.errors';
+import { BookingCheckedInError, BookingNotFoundError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
 
@@ -54,7 +54,8 @@ export const makeListEventBookings =
     return bookings.list({ eventId, status: query.status }, page);
   };
 
-async function lockVisible(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
+/** The booking, locked, when the caller may see it (see canSee); BOOKING.NOT_FOUND otherwise. */
+export async function lockVisibleBooking(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
   if (!actor) throw new UnauthenticatedError();
   const booking = await tx.bookings.findByIdForUpdate(id);
   if (!booking || !(await canSee(actor, booking, tx.events))) throw new BookingNotFoundError(id);
@@ -72,7 +73,7 @@ export const makeCancelBooking =
   (deps: ManageBookingsDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisible(tx, actor, id);
+      const booking = await lockVisibleBooking(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may cancel a booking');
       const now = deps.clock.now();
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
@@ -92,13 +93,14 @@ export const makeCancelBooking =
 
 /**
  * The organizer records that a CONFIRMED booker did not come, once the event has started. The seat
- * is not released. Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, BOOKING.NO_SHOW_TOO_EARLY.
+ * is not released; a booking checked in cannot be a no-show.
+ * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, BOOKING.NO_SHOW_TOO_EARLY, BOOKING.CHECKED_IN.
  */
 export const makeMarkNoShow =
   (deps: ManageBookingsDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisible(tx, actor, id);
+      const booking = await lockVisibleBooking(tx, actor, id);
       const event = await tx.events.findById(booking.eventId);
       if (!event) throw new EventNotFoundError(booking.eventId);
       requireOwner(actor, event);
@@ -106,6 +108,8 @@ export const makeMarkNoShow =
       const noShow = transitionBooking(booking, 'NO_SHOW', now);
       // Before the start nobody can have missed the event; the booker may still come or cancel.
       if (event.startDate > now) throw new NoShowTooEarlyError(booking.id);
+      // Checked in means they came: recording the opposite would make the attendance list lie.
+      if (booking.checkedInAt) throw new BookingCheckedInError(booking.id, booking.checkedInAt);
       await tx.bookings.update(noShow);
       await tx.outbox.add([bookingEvent('booking.no_show', noShow, deps.ids.next(), now)]);
       return noShow;
