@@ -1,9 +1,13 @@
 import type { Kysely } from 'kysely';
-import { Migrator, NO_MIGRATIONS, type MigrationResultSet } from 'kysely/migration';
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely/migration';
 import { CONTRACT_MIGRATIONS, migrations } from './migrations/index';
 
-export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Unordered: an expand migration written after a contract migration may run while the contract
+ * step is still pending (see migrateToLatest); each migration is undone in the reverse order it ran.
+ */
+export function createMigrator(db: Kysely<any>, only: Record<string, Migration> = migrations): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => only }, allowUnorderedMigrations: true });
 }
 
 function unwrap(result: MigrationResultSet): string[] {
@@ -12,17 +16,16 @@ function unwrap(result: MigrationResultSet): string[] {
 }
 
 /**
- * Applies pending migrations up to the first pending contract migration (which needs the release
- * step), or all of them with `contract`.
+ * Applies every pending migration but the pending contract migrations (which need the release
+ * step), or all of them with `contract`. Expand migrations written after a pending contract
+ * migration still run: they never depend on what a contract step drops, and a new release must
+ * not wait for an operator's step to get its own columns.
  */
 export async function migrateToLatest(db: Kysely<any>, options: { contract?: boolean } = {}): Promise<string[]> {
-  const migrator = createMigrator(db);
-  if (options.contract) return unwrap(await migrator.migrateToLatest());
-  const all = await migrator.getMigrations();
-  const gate = all.findIndex((m) => m.executedAt === undefined && CONTRACT_MIGRATIONS.has(m.name));
-  if (gate === -1) return unwrap(await migrator.migrateToLatest());
-  if (all.slice(0, gate).every((m) => m.executedAt !== undefined)) return [];
-  return unwrap(await migrator.migrateTo(all[gate - 1]!.name));
+  if (options.contract) return unwrap(await createMigrator(db).migrateToLatest());
+  const all = await createMigrator(db).getMigrations();
+  const held = new Set(all.filter((m) => m.executedAt === undefined && CONTRACT_MIGRATIONS.has(m.name)).map((m) => m.name));
+  return unwrap(await createMigrator(db, Object.fromEntries(Object.entries(migrations).filter(([name]) => !held.has(name)))).migrateToLatest());
 }
 export const migrateDown = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateDown());
 export const migrateToZero = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateTo(NO_MIGRATIONS));
@@ -32,10 +35,7 @@ export async function migrationStatus(db: Kysely<any>): Promise<{ name: string; 
   return all.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null, contract: CONTRACT_MIGRATIONS.has(m.name) }));
 }
 
-/**
- * Migrations the ordinary `migrate` would apply (readiness waits for them). A pending contract
- * migration is not one of them; a migration after it is, so the contract step cannot be skipped.
- */
+/** Migrations the ordinary `migrate` would apply (readiness waits for them); a pending contract migration is not one of them. */
 export async function pendingMigrations(db: Kysely<any>): Promise<number> {
   return (await migrationStatus(db)).filter((m) => m.executedAt === null && !m.contract).length;
 }
