@@ -80,10 +80,12 @@ describe('migrations on real PostgreSQL', () => {
   });
 
   it('steps every migration down and up again one at a time, with data in every table', async () => {
-    await migrateToLatest(db);
+    // In name order, the contract step included, so each step down is the migration just before.
+    await migrateToZero(db);
+    await migrateToLatest(db, { contract: true });
     await sql`INSERT INTO locations (id, name, address) VALUES ('66666666-6666-4666-8666-666666666666', 'Chemal', 'Altai')`.execute(db);
-    await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status, organizer_id)
-              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
+    await sql`INSERT INTO events (id, title, start_date, end_date, location_id, capacity, available, status, organizer_id)
+              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
       db,
     );
     await sql`INSERT INTO bookings (id, event_id, user_id, status, payment_status, created_at, updated_at)
@@ -130,16 +132,73 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
   });
 
-  it('applies expansions numbered after a pending contract migration; the contract step runs later and is undone first', async () => {
+  /** Expand migrations numbered after 0011; they ran after it, so they are undone before it. */
+  const later = Object.keys(migrations).filter((name) => name > '0011-group-bookings' && !CONTRACT_MIGRATIONS.has(name));
+  const downToBefore0011 = async () => {
+    const result = await createMigrator(db).migrateTo('0009-idempotency-key-expiry');
+    if (result.error) throw result.error;
+    return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}: ${r.status}`);
+  };
+
+  it('applies an expand migration written after a pending contract migration, and undoes them in the order they ran', async () => {
     await migrateToZero(db);
-    expect(await migrateToLatest(db)).toContain('Up 0013-booking-check-in: Success');
-    expect((await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name)).toEqual(['0010-contract-locations']);
+    const applied = await migrateToLatest(db);
+    expect(applied).toContain('Up 0011-group-bookings: Success');
+    expect(applied).not.toContain('Up 0010-contract-locations: Success');
     expect(await pendingMigrations(db)).toBe(0);
     expect(await migrateToLatest(db, { contract: true })).toEqual(['Up 0010-contract-locations: Success']);
-    // Down undoes what ran last first: the contract step, then the check-in column.
     expect(await migrateDown(db)).toEqual(['Down 0010-contract-locations: Success']);
-    expect(await migrateDown(db)).toEqual(['Down 0013-booking-check-in: Success']);
+    expect(await migrateDown(db)).toEqual([`Down ${later.at(-1)}: Success`]);
     await migrateToLatest(db);
+  });
+
+  it('0011 group bookings: one seat for existing rows; down keeps every seat counted and refuses while a partial refund is owed', async () => {
+    await migrateToZero(db);
+    await migrateToLatest(db);
+    await downToBefore0011();
+    const event = '21212121-2121-4121-8121-212121212121';
+    const user = '88888888-8888-4888-8888-888888888888';
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES (${event}, 'Rafting', now() + interval '2 days', now() + interval '3 days', 10, 9, 'PUBLISHED')`.execute(db);
+    await sql`INSERT INTO bookings (id, event_id, user_id, status, amount, currency, payment_status, payment_id, created_at, updated_at) VALUES
+              ('22222222-2121-4121-8121-212121212121', ${event}, ${user}, 'CONFIRMED', 5000, 'EUR', 'PAID', '23232323-2121-4121-8121-212121212121', now(), now())`.execute(
+      db,
+    );
+    await sql`INSERT INTO waitlist (id, event_id, user_id, status, created_at, updated_at)
+              VALUES ('24242424-2121-4121-8121-212121212121', ${event}, '25252525-2121-4121-8121-212121212121', 'WAITING', now(), now())`.execute(db);
+
+    expect(await migrateToLatest(db)).toEqual(['Up 0011-group-bookings: Success', ...later.map((name) => `Up ${name}: Success`)]);
+    const read = async () => ({
+      event: (await sql`SELECT available, waitlist_held, max_seats_per_booking, waitlist_allows_passing FROM events WHERE id = ${event}`.execute(db)).rows[0],
+      booking: (await sql`SELECT seats, participants, partial_refund_amount FROM bookings WHERE event_id = ${event}`.execute(db)).rows[0],
+      entry: (await sql`SELECT seats FROM waitlist WHERE event_id = ${event}`.execute(db)).rows[0],
+    });
+    expect(await read()).toEqual({
+      event: { available: 9, waitlist_held: 0, max_seats_per_booking: 10, waitlist_allows_passing: false },
+      booking: { seats: 1, participants: [], partial_refund_amount: null },
+      entry: { seats: 1 },
+    });
+
+    // A group of three took its seats; two more are held for a waiting group of two; a refund is owed.
+    await sql`UPDATE bookings SET seats = 3, participants = '[{"name":"Anna"}]', partial_refund_amount = 5000, partial_refund_key = 'k' WHERE event_id = ${event}`.execute(
+      db,
+    );
+    await sql`UPDATE events SET available = 5, waitlist_held = 2 WHERE id = ${event}`.execute(db);
+    await sql`UPDATE waitlist SET seats = 3 WHERE event_id = ${event}`.execute(db);
+    await expect(sql`UPDATE events SET available = 9 WHERE id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
+    await expect(sql`UPDATE bookings SET seats = 0 WHERE event_id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
+
+    await expect(downToBefore0011()).rejects.toThrow(/partial refund/);
+    await sql`UPDATE bookings SET partial_refund_amount = NULL, partial_refund_key = NULL WHERE event_id = ${event}`.execute(db);
+    expect(await downToBefore0011()).toContain('Down 0011-group-bookings: Success');
+    // The older release sees the held seats as available and the group's seats as taken: never oversold.
+    expect((await sql`SELECT capacity, available FROM events WHERE id = ${event}`.execute(db)).rows).toEqual([{ capacity: 10, available: 7 }]);
+    expect(await migrateToLatest(db)).toContain('Up 0011-group-bookings: Success');
+    expect(await read()).toEqual({
+      event: { available: 7, waitlist_held: 0, max_seats_per_booking: 10, waitlist_allows_passing: false },
+      booking: { seats: 1, participants: [], partial_refund_amount: null },
+      entry: { seats: 1 },
+    });
   });
 
   it('0013 adds when a booking was checked in; down and up again keep every booking', async () => {

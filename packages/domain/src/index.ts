@@ -21,6 +21,8 @@ export * from './events/weather';
 export {
   type Booking,
   type BookingStatus,
+  type Participant,
+  type PartialRefund,
   type PaymentStatus,
   type WaitlistEntry,
   type WaitlistStatus,
@@ -29,6 +31,7 @@ export {
   ACTIVE_STATUSES,
   isActive,
   newBooking,
+  priceOf,
   refundOwed,
   transitionBooking,
   canTransition as canTransitionBooking,
@@ -43,5 +46,5 @@ export * from './bookings/payments';
 export * from './bookings/jobs';
 export * from './bookings/check-in';
 export * from './bookings/attendees';
-export { releaseSeat, bookingEvent } from './bookings/seat-release';
+export { releaseSeats, bookingEvent } from './bookings/seat-release';
 export * from './use-cases';

@@ -1,5 +1,6 @@
 import {
   DEFAULT_CANCELLATION_POLICY,
+  DEFAULT_MAX_SEATS_PER_BOOKING,
   type BookingRepository,
   type Cache,
   type DomainEvent,
@@ -43,6 +44,10 @@ const reviveEvent = (e: Event): Event => ({
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
   // Copies cached by a version without cancellation policies carry none: theirs is the default.
   cancellationPolicy: e.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
+  // Likewise for copies cached before group bookings: one seat per booking's defaults.
+  maxSeatsPerBooking: e.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
+  waitlistAllowsPassing: e.waitlistAllowsPassing ?? false,
+  waitlistHeld: e.waitlistHeld ?? 0,
 });
 
 /** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */

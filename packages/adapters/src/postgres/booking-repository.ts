@@ -6,11 +6,8 @@ import { isUniqueViolation } from './unique-violation';
 
 const ACTIVE = ['PENDING', 'CONFIRMED'];
 
-/**
- * The seats of a group of bookings, as the domain's `seatsOf` counts them.
- * UNTIL GROUP BOOKINGS ARE MERGED: one seat per booking; then `sum(seats)`.
- */
-const SEATS = sql<string>`count(*)`;
+/** The seats of a group of bookings, as the domain's `seatsOf` counts them. */
+const SEATS = sql<string>`sum(seats)`;
 
 export function createPgBookingRepository(db: Kysely<Database>): BookingRepository {
   const bookings = () => db.selectFrom('bookings').selectAll();
@@ -167,7 +164,7 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
     },
     async lockRefundsDue(now, limit) {
       const rows = await bookings()
-        .where('payment_status', '=', 'REFUND_PENDING')
+        .where((eb) => eb.or([eb('payment_status', '=', 'REFUND_PENDING'), eb('partial_refund_amount', 'is not', null)]))
         .where((eb) => eb.or([eb('refund_due_at', 'is', null), eb('refund_due_at', '<=', now)]))
         .orderBy(sql`refund_due_at NULLS FIRST`)
         .orderBy('updated_at')

@@ -23,6 +23,9 @@ function selectEvents(db: Kysely<Database>) {
       'e.price_amount',
       'e.price_currency',
       'e.refund_until_hours',
+      'e.max_seats_per_booking',
+      'e.waitlist_allows_passing',
+      'e.waitlist_held',
       'e.created_at',
       'e.updated_at',
       'l.name as l_name',
@@ -81,22 +84,15 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
       const { id, created_at: _created, ...values } = fromEvent(event);
       await db.updateTable('events').set(values).where('id', '=', id).execute();
     },
-    async takeSeat(eventId, now) {
+    async takeSeats(eventId, seats, now) {
       // A single conditional UPDATE is atomic: the row lock serializes concurrent bookers on any replica.
       const result = await db
         .updateTable('events')
-        .set({ available: sql`available - 1`, updated_at: now })
+        .set({ available: sql`available - ${seats}`, updated_at: now })
         .where('id', '=', eventId)
-        .where('available', '>', 0)
+        .where('available', '>=', seats)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
-    },
-    async releaseSeat(eventId, now) {
-      await db
-        .updateTable('events')
-        .set({ available: sql`LEAST(available + 1, capacity)`, updated_at: now })
-        .where('id', '=', eventId)
-        .execute();
     },
     async findEnded(now, limit) {
       const rows = await db

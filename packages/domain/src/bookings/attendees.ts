@@ -8,12 +8,10 @@ import { BOOKING_STATUSES, type Booking, type BookingStatus, type PaymentStatus 
 import type { BookingRepository, BookingTally, WaitlistRepository } from './ports';
 
 /**
- * The seats one booking holds. The one place that decides it: every count of seats in the
- * attendee list, its export and the summary goes through here (and through BookingTally.seats,
- * which the adapters fill the same way).
- * UNTIL GROUP BOOKINGS ARE MERGED: one seat per booking; then `booking.seats`.
+ * The seats one booking holds: every count of seats in the attendee list, its export and the
+ * summary goes through here (and through BookingTally.seats, which the adapters fill the same way).
  */
-export const seatsOf = (_booking: Booking): number => 1;
+export const seatsOf = (booking: Pick<Booking, 'seats'>): number => booking.seats;
 
 /** How many bookings an export reads per query: large enough to be cheap, small enough to stay bounded. */
 export const EXPORT_PAGE_SIZE = 500;

@@ -69,7 +69,7 @@ export const makeBookSeat =
         const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
         if (holdsOffer) {
           await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
-        } else if (!(await tx.events.takeSeat(event.id, now))) {
+        } else if (!(await tx.events.takeSeats(event.id, 1, now))) {
           throw new EventFullError(event.id);
         }
 

@@ -17,12 +17,29 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/** A person a group booking is for; the booker names them (all optional but the name). */
+export interface Participant {
+  name: string;
+  email?: string;
+  phone?: string;
+}
+
+/** Money owed back for seats given up (reduce) while the booking stays active; sent under its own idempotency key. */
+export interface PartialRefund {
+  amount: Money;
+  idempotencyKey: string;
+}
+
 export interface Booking {
   id: string;
   eventId: string;
   userId: string;
   status: BookingStatus;
-  /** Fixed when the booking is made; later price changes of the event do not apply. */
+  /** How many seats the booking holds (1 unless a group). */
+  seats: number;
+  /** Who the seats are for, at most `seats` of them; may be empty. */
+  participants: Participant[];
+  /** Fixed when the booking is made (seats × the event's price); later price changes of the event do not apply. */
   amount: Money | null;
   paymentStatus: PaymentStatus;
   paymentId: string | null;
@@ -30,6 +47,8 @@ export interface Booking {
   expiresAt: Date | null;
   /** While a refund is owed: when it may next be attempted (a lease while one runs); null = now. */
   refundDueAt: Date | null;
+  /** A refund owed for seats given up while the booking stays active; null when none is. */
+  partialRefund: PartialRefund | null;
   /** When the organizer checked the booking in at the event (attendance); null until then. */
   checkedInAt: Date | null;
   createdAt: Date;
@@ -61,18 +80,34 @@ export function transitionBooking(booking: Booking, to: BookingStatus, now: Date
   };
 }
 
-export function newBooking(input: { id: string; eventId: string; userId: string; price: Money | null; now: Date; ttlMs: number }): Booking {
+/** The price of `seats` seats. */
+export const priceOf = (price: Money, seats: number): Money => ({ amount: price.amount * seats, currency: price.currency });
+
+export function newBooking(input: {
+  id: string;
+  eventId: string;
+  userId: string;
+  price: Money | null;
+  now: Date;
+  ttlMs: number;
+  seats?: number;
+  participants?: Participant[];
+}): Booking {
   const free = input.price === null || input.price.amount === 0;
+  const seats = input.seats ?? 1;
   return {
     id: input.id,
     eventId: input.eventId,
     userId: input.userId,
     status: free ? 'CONFIRMED' : 'PENDING',
-    amount: free ? null : input.price,
+    seats,
+    participants: input.participants ?? [],
+    amount: free ? null : priceOf(input.price!, seats),
     paymentStatus: free ? 'NOT_REQUIRED' : 'UNPAID',
     paymentId: null,
     expiresAt: free ? null : new Date(input.now.getTime() + input.ttlMs),
     refundDueAt: null,
+    partialRefund: null,
     checkedInAt: null,
     createdAt: input.now,
     updatedAt: input.now,
@@ -89,6 +124,8 @@ export interface WaitlistEntry {
   eventId: string;
   userId: string;
   status: WaitlistStatus;
+  /** How many seats the entry waits for (and an offer holds). */
+  seats: number;
   /** 1-based place in line among those still WAITING; filled on reads. */
   position: number | null;
   offerExpiresAt: Date | null;

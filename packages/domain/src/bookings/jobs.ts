@@ -6,7 +6,7 @@ import { transitionBooking, type Booking } from './booking';
 import { isDomainError } from '../shared/domain-error';
 import type { PaymentSchedule } from './payment-attempt';
 import type { PaymentGateway, RefundResult } from './ports';
-import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
+import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface JobDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -29,7 +29,7 @@ export const makeExpireBookings =
         const expired = transitionBooking(booking, 'EXPIRED', now);
         await tx.bookings.update(expired);
         await tx.outbox.add([bookingEvent('booking.expired', expired, deps.ids.next(), now)]);
-        await releaseSeat(tx, deps, booking.eventId, now);
+        await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       }
       return due.length;
     });
@@ -53,7 +53,7 @@ export const makeExpireWaitlistOffers =
             data: { eventId: entry.eventId, userId: entry.userId },
           },
         ]);
-        await releaseSeat(tx, deps, entry.eventId, now);
+        await releaseSeats(tx, deps, entry.eventId, entry.seats, now);
       }
       return due.length;
     });

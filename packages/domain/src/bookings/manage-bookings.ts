@@ -10,7 +10,7 @@ import { requireOwner } from '../events/access';
 import { refundOwed, transitionBooking, type Booking, type BookingStatus } from './booking';
 import { BookingCheckedInError, BookingNotFoundError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
-import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
+import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface ManageBookingsDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -87,7 +87,7 @@ export const makeCancelBooking =
       }
       await tx.bookings.update(cancelled);
       await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, refund)]);
-      await releaseSeat(tx, deps, booking.eventId, now);
+      await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       return cancelled;
     });
 

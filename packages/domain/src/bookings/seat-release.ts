@@ -7,18 +7,49 @@ export interface SeatReleaseDeps {
   waitlistHoldMs: number;
 }
 
+/** How far down the line one release looks for entries that fit (only when smaller entries may pass). */
+const LINE_SCAN = 500;
+
 /**
- * A seat came free: offer it to the first person waiting (it stays out of `available` while
- * held for them), or give it back to the event when nobody waits.
+ * `freed` seats came free (0: only re-examine the seats already held for the line). Together with
+ * the seats already held for the waitlist they are offered down the line in FIFO order: an entry
+ * is offered once all the seats it asks for are free, and each offer keeps its seats out of
+ * `available` for the holder. Strict order (the default): the first entry that does not fit stops
+ * the line and the seats stay held for it. With `waitlistAllowsPassing` smaller entries behind it
+ * may take them. Seats go back to the event (`available`) only when nobody waits any more, so
+ * people who were not in line never skip it.
  */
-export async function releaseSeat(tx: TransactionScope, deps: SeatReleaseDeps, eventId: string, now: Date): Promise<void> {
-  const next = await tx.waitlist.lockNextWaiting(eventId);
-  if (!next) {
-    await tx.events.releaseSeat(eventId, now);
-    return;
+export async function releaseSeats(tx: TransactionScope, deps: SeatReleaseDeps, eventId: string, freed: number, now: Date): Promise<void> {
+  // Locked: every change of the seat counts serializes on the event's row.
+  const event = await tx.events.findByIdForUpdate(eventId);
+  if (!event) return;
+  let pool = event.waitlistHeld + freed;
+  if (pool === 0) return;
+  // Strict order offers at most `pool` entries (each asks for a seat at least) before one stops the line.
+  const limit = event.waitlistAllowsPassing ? LINE_SCAN : pool + 1;
+  const line = await tx.waitlist.lockWaiting(eventId, limit);
+  let offered = 0;
+  for (const entry of line) {
+    if (pool === 0) break;
+    if (entry.seats > pool) {
+      if (!event.waitlistAllowsPassing) break;
+      continue;
+    }
+    pool -= entry.seats;
+    offered++;
+    await offer(tx, deps, entry, now);
   }
+  // Offered entries are no longer WAITING, so a second look sees only who is still in line.
+  const stillWaiting = offered < line.length || (line.length === limit && (await tx.waitlist.lockWaiting(eventId, 1)).length > 0);
+  const waitlistHeld = stillWaiting ? pool : 0;
+  const available = Math.min(event.available + (stillWaiting ? 0 : pool), event.capacity - waitlistHeld);
+  if (available === event.available && waitlistHeld === event.waitlistHeld) return;
+  await tx.events.update({ ...event, available, waitlistHeld, updatedAt: now });
+}
+
+async function offer(tx: TransactionScope, deps: SeatReleaseDeps, entry: WaitlistEntry, now: Date): Promise<void> {
   const offered: WaitlistEntry = {
-    ...next,
+    ...entry,
     status: 'OFFERED',
     offerExpiresAt: new Date(now.getTime() + deps.waitlistHoldMs),
     updatedAt: now,
@@ -31,7 +62,7 @@ export async function releaseSeat(tx: TransactionScope, deps: SeatReleaseDeps, e
       aggregateType: 'waitlist',
       aggregateId: offered.id,
       occurredAt: now,
-      data: { eventId, userId: offered.userId, offerExpiresAt: offered.offerExpiresAt!.toISOString() },
+      data: { eventId: entry.eventId, userId: offered.userId, seats: offered.seats, offerExpiresAt: offered.offerExpiresAt!.toISOString() },
     },
   ]);
 }
@@ -48,6 +79,7 @@ export function bookingEvent(type: string, booking: Booking, id: string, now: Da
       eventId: booking.eventId,
       userId: booking.userId,
       status: booking.status,
+      seats: booking.seats,
       amount: booking.amount,
       paymentStatus: booking.paymentStatus,
       paymentId: booking.paymentId,

@@ -6,7 +6,7 @@ import type { WaitlistEntry } from './booking';
 import { WaitlistConflictError, WaitlistEntryNotFoundError, EventNotBookableError } from './booking.errors';
 import type { WaitlistRepository } from './ports';
 import { requireUser } from './book-seat';
-import { releaseSeat, type SeatReleaseDeps } from './seat-release';
+import { releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface WaitlistDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -38,6 +38,7 @@ export const makeJoinWaitlist =
         eventId,
         userId: user.userId,
         status: 'WAITING',
+        seats: 1,
         position: null,
         offerExpiresAt: null,
         createdAt: now,
@@ -71,7 +72,8 @@ export const makeLeaveWaitlist =
           data: { eventId, userId: user.userId },
         },
       ]);
-      if (entry.status === 'OFFERED') await releaseSeat(tx, deps, eventId, now);
+      // A group at the head that leaves may unblock the seats held for the line.
+      await releaseSeats(tx, deps, eventId, entry.status === 'OFFERED' ? entry.seats : 0, now);
     });
   };
 

@@ -18,6 +18,9 @@ export interface CancellationPolicy {
 
 export const DEFAULT_CANCELLATION_POLICY: CancellationPolicy = Object.freeze({ refundUntilHoursBeforeStart: 24 });
 
+export const DEFAULT_MAX_SEATS_PER_BOOKING = 10;
+export const MAX_SEATS_PER_BOOKING_LIMIT = 1000;
+
 export interface Event {
   id: string;
   organizerId: string;
@@ -32,6 +35,15 @@ export interface Event {
   available: number;
   price: Money | null;
   cancellationPolicy: CancellationPolicy;
+  /** The most seats one booking (or waitlist entry) may ask for. */
+  maxSeatsPerBooking: number;
+  /**
+   * Whether a smaller waitlist entry may take freed seats ahead of a group that does not fit yet;
+   * false (strict FIFO): everyone behind that group waits for it.
+   */
+  waitlistAllowsPassing: boolean;
+  /** Seats freed for the waitlist but not yet offered (too few for the group at its head); bookable by nobody else. */
+  waitlistHeld: number;
   status: EventStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -62,6 +74,10 @@ export interface EventFields {
   locationText?: string | null;
   /** Unset: the default on creation, the current one on an update. */
   cancellationPolicy?: CancellationPolicy;
+  /** Unset: DEFAULT_MAX_SEATS_PER_BOOKING on creation, the current one on an update. */
+  maxSeatsPerBooking?: number;
+  /** Unset: false (strict FIFO) on creation, the current one on an update. */
+  waitlistAllowsPassing?: boolean;
 }
 
 const TRANSITIONS: Record<EventStatus, readonly EventStatus[]> = {
@@ -94,6 +110,9 @@ export function validateEventFields(fields: EventFields): FieldError[] {
   const hours = fields.cancellationPolicy?.refundUntilHoursBeforeStart;
   if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > 8760))
     errors.push({ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: 'must be an integer number of hours between 0 and 8760' });
+  const max = fields.maxSeatsPerBooking;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_SEATS_PER_BOOKING_LIMIT))
+    errors.push({ field: 'maxSeatsPerBooking', message: `must be an integer between 1 and ${MAX_SEATS_PER_BOOKING_LIMIT}` });
   if (fields.locationText != null && fields.locationText.length > 255) errors.push({ field: 'location', message: 'must be at most 255 characters' });
   return errors;
 }
@@ -114,14 +133,25 @@ export function createEvent(fields: EventFields, meta: { id: string; organizerId
     available: fields.capacity,
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY) },
+    maxSeatsPerBooking: fields.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
+    waitlistAllowsPassing: fields.waitlistAllowsPassing ?? false,
+    waitlistHeld: 0,
     status: 'DRAFT',
     createdAt: meta.now,
     updatedAt: meta.now,
   };
 }
 
-/** Seats held by bookings that are still active; capacity may never drop below them. */
-export const seatsTaken = (event: Pick<Event, 'capacity' | 'available'>): number => event.capacity - event.available;
+/** Seats held by bookings that are still active and by waitlist offers; capacity may never drop below them. */
+export const seatsTaken = (event: Pick<Event, 'capacity' | 'available' | 'waitlistHeld'>): number => event.capacity - event.available - event.waitlistHeld;
+
+/** The free seats after a capacity change. Removed seats come out of `available` first, then out of the waitlist's pool. */
+function freeSeatsFor(event: Event, capacity: number): Pick<Event, 'available' | 'waitlistHeld'> {
+  const delta = capacity - event.capacity;
+  if (delta >= 0) return { available: event.available + delta, waitlistHeld: event.waitlistHeld };
+  const available = Math.max(0, event.available + delta);
+  return { available, waitlistHeld: capacity - seatsTaken(event) - available };
+}
 
 export function updateEvent(event: Event, fields: EventFields, location: Location | null, now: Date): Event {
   if (event.status === 'COMPLETED' || event.status === 'CANCELLED') throw new EventTransitionError(event.id, event.status, 'update');
@@ -137,9 +167,11 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     location,
     locationText: location?.name ?? null,
     capacity: fields.capacity,
-    available: fields.capacity - seatsTaken(event),
+    ...freeSeatsFor(event, fields.capacity),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? event.cancellationPolicy) },
+    maxSeatsPerBooking: fields.maxSeatsPerBooking ?? event.maxSeatsPerBooking,
+    waitlistAllowsPassing: fields.waitlistAllowsPassing ?? event.waitlistAllowsPassing,
     updatedAt: now,
   };
 }

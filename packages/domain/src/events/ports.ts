@@ -20,9 +20,8 @@ export interface EventRepository {
   list(filter: EventFilter, page: PageRequest): Promise<Page<Event>>;
   insert(event: Event): Promise<void>;
   update(event: Event): Promise<void>;
-  /** Takes one seat atomically; false when none is left. Safe across replicas. */
-  takeSeat(eventId: string, now: Date): Promise<boolean>;
-  releaseSeat(eventId: string, now: Date): Promise<void>;
+  /** Takes `seats` available seats atomically, all or none; false when fewer are left. Safe across replicas. */
+  takeSeats(eventId: string, seats: number, now: Date): Promise<boolean>;
   /** Published events whose end has passed; for the completion job. */
   findEnded(now: Date, limit: number): Promise<string[]>;
 }
