@@ -69,7 +69,10 @@ export class NoShowTooEarlyError extends DomainError {
 
 export class CheckInNotAllowedError extends DomainError {
   constructor(id: string, status: string) {
-    super('BOOKING.CHECK_IN_NOT_ALLOWED', 'conflict', `Booking ${id} is ${status}: only a CONFIRMED booking can be checked in`, { bookingId: id, status });
+    super('BOOKING.CHECK_IN_NOT_ALLOWED', 'conflict', `Booking ${id} is ${status}: only a CONFIRMED booking can be checked in`, {
+      bookingId: id,
+      bookingStatus: status,
+    });
   }
 }
 

@@ -131,11 +131,11 @@ describe('checkInBooking', () => {
 
     await expect(world.checkInBooking(organizer('org-1'), pending.id)).rejects.toMatchObject({
       code: 'BOOKING.CHECK_IN_NOT_ALLOWED',
-      details: { bookingId: pending.id, status: 'PENDING' },
+      details: { bookingId: pending.id, bookingStatus: 'PENDING' },
     });
     await expect(world.checkInBooking(organizer('org-1'), cancelled.id)).rejects.toMatchObject({
       code: 'BOOKING.CHECK_IN_NOT_ALLOWED',
-      details: { status: 'CANCELLED' },
+      details: { bookingStatus: 'CANCELLED' },
     });
     expect(await world.storedBooking(pending.id)).toEqual(pending);
     expect(world.outboxOf('booking.checked_in')).toEqual([]);

@@ -13,7 +13,20 @@ afterAll(async () => {
   await t?.close();
 });
 
-const BOOKING_KEYS = ['amount', 'createdAt', 'eventId', 'expiresAt', 'id', 'paymentId', 'paymentStatus', 'refundStatus', 'status', 'updatedAt', 'userId'];
+const BOOKING_KEYS = [
+  'amount',
+  'checkedInAt',
+  'createdAt',
+  'eventId',
+  'expiresAt',
+  'id',
+  'paymentId',
+  'paymentStatus',
+  'refundStatus',
+  'status',
+  'updatedAt',
+  'userId',
+];
 const WAITLIST_KEYS = ['createdAt', 'eventId', 'id', 'offerExpiresAt', 'position', 'status', 'userId'];
 const EUR = (amount: number) => ({ amount, currency: 'EUR' });
 

@@ -16,6 +16,7 @@ export const bookingDto = (b: Booking) => ({
   refundStatus: REFUND_STATUS[b.paymentStatus] ?? null,
   paymentId: b.paymentId,
   expiresAt: b.expiresAt?.toISOString() ?? null,
+  checkedInAt: b.checkedInAt?.toISOString() ?? null,
   createdAt: b.createdAt.toISOString(),
   updatedAt: b.updatedAt.toISOString(),
 });

@@ -32,6 +32,7 @@ export const BookingSchema = z
       ),
     paymentId: z.uuid().nullable(),
     expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
+    checkedInAt: z.iso.datetime().nullable().describe("When the event's organizer checked the booking in at the event; null until then"),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
