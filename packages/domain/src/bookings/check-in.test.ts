@@ -116,6 +116,20 @@ describe('checkInBooking', () => {
     await expect(world.checkInBooking(organizer('org-1'), booking.id)).resolves.toMatchObject({ checkedInAt: d('2030-06-01T00:00:00.000Z') });
   });
 
+  it("follows the event's time zone when it has one", async () => {
+    const { world, event, booking } = await booked();
+    // Yekaterinburg is UTC+5: the event (08:00-18:00 UTC) runs 13:00-23:00 local on June 1, whose
+    // day is 2030-05-31T19:00Z..2030-06-01T19:00Z.
+    await world.store.events.update(Object.assign(await world.storedEvent(event.id), { timeZone: 'Asia/Yekaterinburg' }));
+    world.clock.set('2030-06-01T19:30:00Z');
+    await expect(world.checkInBooking(organizer('org-1'), booking.id)).rejects.toMatchObject({
+      code: 'BOOKING.CHECK_IN_CLOSED',
+      details: { opensAt: '2030-05-31T19:00:00.000Z', closesAt: '2030-06-01T19:00:00.000Z', timeZone: 'Asia/Yekaterinburg' },
+    });
+    world.clock.set('2030-05-31T20:00:00Z');
+    await expect(world.checkInBooking(organizer('org-1'), booking.id)).resolves.toMatchObject({ checkedInAt: d('2030-05-31T20:00:00Z') });
+  });
+
   it('accepts the last instant of the last day', async () => {
     const { world, booking } = await booked();
     world.clock.set('2030-06-01T23:59:59.999Z');
