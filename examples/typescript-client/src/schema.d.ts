@@ -632,6 +632,8 @@ export interface components {
             capacity: number;
             /** @description Seats that can still be booked */
             available: number;
+            /** @description Seats freed for the waitlist but too few yet for the group at its head: bookable by nobody else */
+            heldForWaitlist: number;
             /** @description Seats held by active bookings (PENDING and CONFIRMED) */
             booked: number;
             /** @description Seats of bookings checked in (CONFIRMED, or COMPLETED after the event) */
@@ -654,6 +656,10 @@ export interface components {
                 waiting: number;
                 /** @description Entries holding an offer */
                 offered: number;
+                /** @description Seats the entries in line ask for */
+                waitingSeats: number;
+                /** @description Seats held for the entries holding an offer */
+                offeredSeats: number;
             };
             /** @description Amounts of every booking of the event with a price, whatever its status, by payment status and currency: PAID is money taken, REFUND_PENDING owed back, REFUNDED given back, REFUND_FAILED a refund the Payment Service refused (support settles it), UNPAID/PROCESSING/FAILED not taken */
             revenue: {

@@ -480,14 +480,14 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         await s.scope.events.insert(other);
         const entries = [
           anEntry(event.id),
-          anEntry(event.id),
-          anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) }),
+          anEntry(event.id, { seats: 3 }),
+          anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10), seats: 2 }),
           anEntry(event.id, { status: 'LEFT' }),
           anEntry(other.id),
         ];
         for (const e of entries) await s.scope.waitlist.insert(e);
-        expect(await s.scope.waitlist.countOpen(event.id)).toEqual({ waiting: 2, offered: 1 });
-        expect(await s.scope.waitlist.countOpen(anEvent().id)).toEqual({ waiting: 0, offered: 0 });
+        expect(await s.scope.waitlist.countOpen(event.id)).toEqual({ waiting: 2, offered: 1, waitingSeats: 4, offeredSeats: 2 });
+        expect(await s.scope.waitlist.countOpen(anEvent().id)).toEqual({ waiting: 0, offered: 0, waitingSeats: 0, offeredSeats: 0 });
       });
 
       it("reads a user's standing on an event: active booking and waitlist offer, this event only", async () => {

@@ -257,8 +257,10 @@ function waitlistRepository(s: () => State): WaitlistRepository {
       return rows.length;
     },
     async countOpen(eventId) {
-      const mine = all().filter((w) => w.eventId === eventId);
-      return { waiting: mine.filter((w) => w.status === 'WAITING').length, offered: mine.filter((w) => w.status === 'OFFERED').length };
+      const waiting = all().filter((w) => w.eventId === eventId && w.status === 'WAITING');
+      const offered = all().filter((w) => w.eventId === eventId && w.status === 'OFFERED');
+      const seats = (list: WaitlistEntry[]) => list.reduce((sum, w) => sum + w.seats, 0);
+      return { waiting: waiting.length, offered: offered.length, waitingSeats: seats(waiting), offeredSeats: seats(offered) };
     },
   };
 }

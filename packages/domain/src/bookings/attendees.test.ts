@@ -162,7 +162,7 @@ describe('summarize', () => {
       ...over,
     });
     const summary = summarize(
-      { id: 'e1', capacity: 20, available: 9 },
+      { id: 'e1', capacity: 20, available: 9, waitlistHeld: 2 },
       [
         tally({ bookings: 3, seats: 5, amount: 7500 }),
         tally({ checkedIn: true, bookings: 2, seats: 4, amount: 6000 }),
@@ -172,17 +172,18 @@ describe('summarize', () => {
         tally({ status: 'CANCELLED', paymentStatus: 'REFUNDED', checkedIn: true, bookings: 1, seats: 1, amount: 1500 }),
         tally({ status: 'CONFIRMED', paymentStatus: 'NOT_REQUIRED', currency: null, bookings: 4, seats: 4, amount: 0 }),
       ],
-      { waiting: 6, offered: 1 },
+      { waiting: 6, offered: 1, waitingSeats: 9, offeredSeats: 2 },
     );
     expect(summary).toEqual({
       eventId: 'e1',
       capacity: 20,
       available: 9,
+      heldForWaitlist: 2,
       booked: 15,
       checkedIn: 5,
       seatsByStatus: { PENDING: 2, CONFIRMED: 13, COMPLETED: 1, CANCELLED: 4, EXPIRED: 0, NO_SHOW: 0 },
       bookings: { active: 10, checkedIn: 3 },
-      waitlist: { waiting: 6, offered: 1 },
+      waitlist: { waiting: 6, offered: 1, waitingSeats: 9, offeredSeats: 2 },
       revenue: [
         { paymentStatus: 'PAID', currency: 'EUR', amount: 13500, bookings: 5 },
         { paymentStatus: 'PAID', currency: 'USD', amount: 1500, bookings: 1 },
@@ -193,12 +194,14 @@ describe('summarize', () => {
   });
 
   it('is all zeros for an event nobody booked', () => {
-    expect(summarize({ id: 'e1', capacity: 5, available: 5 }, [], { waiting: 0, offered: 0 })).toMatchObject({
-      booked: 0,
-      checkedIn: 0,
-      bookings: { active: 0, checkedIn: 0 },
-      revenue: [],
-    });
+    expect(summarize({ id: 'e1', capacity: 5, available: 5, waitlistHeld: 0 }, [], { waiting: 0, offered: 0, waitingSeats: 0, offeredSeats: 0 })).toMatchObject(
+      {
+        booked: 0,
+        checkedIn: 0,
+        bookings: { active: 0, checkedIn: 0 },
+        revenue: [],
+      },
+    );
   });
 });
 
@@ -219,7 +222,8 @@ describe('getEventSummary', () => {
       booked: 3,
       checkedIn: 1,
       bookings: { active: 3, checkedIn: 1 },
-      waitlist: { waiting: 2, offered: 0 },
+      heldForWaitlist: 0,
+      waitlist: { waiting: 2, offered: 0, waitingSeats: 2, offeredSeats: 0 },
       revenue: [],
     });
   });

@@ -5,7 +5,7 @@ import { EventNotFoundError } from '../events/event.errors';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import { BOOKING_STATUSES, type Booking, type BookingStatus, type PaymentStatus } from './booking';
-import type { BookingRepository, BookingTally, WaitlistRepository } from './ports';
+import type { BookingRepository, BookingTally, WaitlistCounts, WaitlistRepository } from './ports';
 
 /**
  * The seats one booking holds: every count of seats in the attendee list, its export and the
@@ -73,6 +73,8 @@ export interface EventSummary {
   eventId: string;
   capacity: number;
   available: number;
+  /** Seats freed for the waitlist, too few yet for the group at its head: bookable by nobody else. */
+  heldForWaitlist: number;
   /** Seats held by active bookings (PENDING and CONFIRMED). */
   booked: number;
   /** Seats of bookings checked in (CONFIRMED, or COMPLETED after the event). */
@@ -80,7 +82,7 @@ export interface EventSummary {
   /** Seats per booking status, every status present (0 when none). */
   seatsByStatus: Record<BookingStatus, number>;
   bookings: { active: number; checkedIn: number };
-  waitlist: { waiting: number; offered: number };
+  waitlist: WaitlistCounts;
   /** Amounts of every booking of the event with a price, whatever its status, by payment status and currency. */
   revenue: RevenueLine[];
 }
@@ -90,15 +92,16 @@ const ACTIVE: readonly BookingStatus[] = ['PENDING', 'CONFIRMED'];
 
 /** The summary of an event from its tallied bookings and waitlist counts (pure; see makeGetEventSummary). */
 export function summarize(
-  event: Pick<Event, 'id' | 'capacity' | 'available'>,
+  event: Pick<Event, 'id' | 'capacity' | 'available' | 'waitlistHeld'>,
   tallies: readonly BookingTally[],
-  waitlist: { waiting: number; offered: number },
+  waitlist: WaitlistCounts,
 ): EventSummary {
   const seatsByStatus = Object.fromEntries(BOOKING_STATUSES.map((s) => [s, 0])) as Record<BookingStatus, number>;
   const summary: EventSummary = {
     eventId: event.id,
     capacity: event.capacity,
     available: event.available,
+    heldForWaitlist: event.waitlistHeld,
     booked: 0,
     checkedIn: 0,
     seatsByStatus,

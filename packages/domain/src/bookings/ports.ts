@@ -33,6 +33,14 @@ export interface BookingTally {
   amount: number;
 }
 
+/** The open part of an event's waitlist, in entries and in the seats they ask for. */
+export interface WaitlistCounts {
+  waiting: number;
+  offered: number;
+  waitingSeats: number;
+  offeredSeats: number;
+}
+
 export interface BookingRepository {
   findById(id: string): Promise<Booking | null>;
   findByIdForUpdate(id: string): Promise<Booking | null>;
@@ -83,8 +91,8 @@ export interface WaitlistRepository {
   lockExpiredOffers(now: Date, limit: number): Promise<WaitlistEntry[]>;
   /** Ends every open entry of an event (event over or cancelled). */
   closeAll(eventId: string, now: Date): Promise<number>;
-  /** How many entries of the event are WAITING and how many hold an offer (OFFERED). */
-  countOpen(eventId: string): Promise<{ waiting: number; offered: number }>;
+  /** The event's open entries: how many are WAITING and hold an offer (OFFERED), and the seats they ask for. */
+  countOpen(eventId: string): Promise<WaitlistCounts>;
 }
 
 export interface ChargeRequest {

@@ -259,11 +259,12 @@ describe('GET /api/v2/events/{id}/summary', () => {
       eventId: e.id,
       capacity: 4,
       available: 0,
+      heldForWaitlist: 0,
       booked: 4,
       checkedIn: 1,
       seatsByStatus: { PENDING: 3, CONFIRMED: 1, COMPLETED: 0, CANCELLED: 0, EXPIRED: 0, NO_SHOW: 0 },
       bookings: { active: 3, checkedIn: 1 },
-      waitlist: { waiting: 1, offered: 0 },
+      waitlist: { waiting: 1, offered: 0, waitingSeats: 1, offeredSeats: 0 },
       revenue: [
         { paymentStatus: 'PAID', currency: 'EUR', amount: 2000, bookings: 1 },
         { paymentStatus: 'UNPAID', currency: 'EUR', amount: 6000, bookings: 2 },

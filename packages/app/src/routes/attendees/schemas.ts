@@ -37,11 +37,17 @@ export const SummarySchema = z
     eventId: z.uuid(),
     capacity: z.number().int(),
     available: z.number().int().describe('Seats that can still be booked'),
+    heldForWaitlist: z.number().int().describe('Seats freed for the waitlist but too few yet for the group at its head: bookable by nobody else'),
     booked: z.number().int().describe('Seats held by active bookings (PENDING and CONFIRMED)'),
     checkedIn: z.number().int().describe('Seats of bookings checked in (CONFIRMED, or COMPLETED after the event)'),
     seatsByStatus: z.object(Object.fromEntries(BOOKING_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof BOOKING_STATUSES)[number], z.ZodNumber>),
     bookings: z.object({ active: z.number().int(), checkedIn: z.number().int() }).describe('The same as numbers of bookings'),
-    waitlist: z.object({ waiting: z.number().int().describe('Entries in line'), offered: z.number().int().describe('Entries holding an offer') }),
+    waitlist: z.object({
+      waiting: z.number().int().describe('Entries in line'),
+      offered: z.number().int().describe('Entries holding an offer'),
+      waitingSeats: z.number().int().describe('Seats the entries in line ask for'),
+      offeredSeats: z.number().int().describe('Seats held for the entries holding an offer'),
+    }),
     revenue: z
       .array(
         z.object({
