@@ -6,7 +6,7 @@ import { EventNotFoundError } from '../events/event.errors';
 import { requireOwner } from '../events/access';
 import type { Booking } from './booking';
 import { CheckInClosedError, CheckInNotAllowedError } from './booking.errors';
-import { lockVisibleBooking } from './manage-bookings';
+import { lockVisible } from './manage-bookings';
 import { bookingEvent } from './seat-release';
 
 /** When an event's bookings may be checked in: `opensAt` inclusive, `closesAt` exclusive. */
@@ -96,7 +96,7 @@ export const makeCheckInBooking =
   (deps: CheckInDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisibleBooking(tx, actor, id);
+      const booking = await lockVisible(tx, actor, id);
       const event = await tx.events.findById(booking.eventId);
       if (!event) throw new EventNotFoundError(booking.eventId);
       requireOwner(actor, event);

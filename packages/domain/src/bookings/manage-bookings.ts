@@ -55,7 +55,7 @@ export const makeListEventBookings =
   };
 
 /** The booking, locked, when the caller may see it (see canSee); BOOKING.NOT_FOUND otherwise. */
-export async function lockVisibleBooking(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
+export async function lockVisible(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
   if (!actor) throw new UnauthenticatedError();
   const booking = await tx.bookings.findByIdForUpdate(id);
   if (!booking || !(await canSee(actor, booking, tx.events))) throw new BookingNotFoundError(id);
@@ -73,7 +73,7 @@ export const makeCancelBooking =
   (deps: ManageBookingsDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisibleBooking(tx, actor, id);
+      const booking = await lockVisible(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may cancel a booking');
       const now = deps.clock.now();
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
@@ -100,7 +100,7 @@ export const makeMarkNoShow =
   (deps: ManageBookingsDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisibleBooking(tx, actor, id);
+      const booking = await lockVisible(tx, actor, id);
       const event = await tx.events.findById(booking.eventId);
       if (!event) throw new EventNotFoundError(booking.eventId);
       requireOwner(actor, event);
