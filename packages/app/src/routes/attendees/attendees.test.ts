@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, user, organizer, admin, publishedEvent as publish, type TestApp, type TestUser } from '../../../../../testing/app';
+import { freshDatabase } from '../../../../../testing/database';
+import { startTcpProxy } from '../../../../../testing/services/tcp-proxy';
 import { expectProblem, type InjectResponse, type Json } from '../../../../../testing/problems';
 
 let t: TestApp;
@@ -195,27 +197,14 @@ describe('the CSV export streams from PostgreSQL', () => {
   it('sends the first rows before it has read the last ones: a booking made while the client waits appears at the end', async () => {
     const owner = await organizer();
     const e = await publishedEvent(owner, { capacity: 100_000 });
-    const { db } = t.deps.database;
     // 12,000 bookings of four named people each: ~9 MB of CSV, twice what the loopback socket's
     // buffers take in (the sender's grows to net.ipv4.tcp_wmem's 4 MB maximum). Several per
     // millisecond: the export's keyset must not lose or repeat rows sharing one.
     const BOOKINGS = 12_000;
-    await sql`
-      INSERT INTO bookings (id, event_id, user_id, status, seats, participants, payment_status, created_at, updated_at)
-      SELECT gen_random_uuid(), ${e.id}, gen_random_uuid(), 'CONFIRMED', 4,
-             jsonb_build_array(
-               jsonb_build_object('name', 'Participant number one of booking ' || i, 'email', 'first.participant.' || i || '@example.org'),
-               jsonb_build_object('name', 'Participant number two of booking ' || i, 'email', 'second.participant.' || i || '@example.org'),
-               jsonb_build_object('name', 'Participant number three of booking ' || i, 'phone', '+7 900 000 ' || i),
-               jsonb_build_object('name', 'Participant number four of booking ' || i)),
-             'NOT_REQUIRED', now() - interval '1 hour' + i * interval '250 microseconds', now()
-      FROM generate_series(1, ${BOOKINGS}) AS i`.execute(db);
-    await sql`UPDATE events SET available = capacity - ${BOOKINGS * 4} WHERE id = ${e.id}`.execute(db);
+    await manyBookings(t.deps.database.db, e.id, BOOKINGS);
 
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const response = await new Promise<IncomingMessage>((resolve, reject) =>
-      get(`${address}/api/v2/events/${e.id}/attendees`, { headers: { ...owner.auth, accept: 'text/csv' } }, resolve).on('error', reject),
-    );
+    const response = await download(address, e.id, owner);
     expect(response.statusCode).toBe(200);
     // The client reads nothing for a while: the server fills the socket's buffers and must stop.
     await sleep(1_500);
@@ -234,6 +223,63 @@ describe('the CSV export streams from PostgreSQL', () => {
     expect(new Set(ids).size).toBe(BOOKINGS + 1);
     // Booked after the response had begun, read in the last page: the list was not built up front.
     expect(ids.at(-1)).toBe(late.id);
+  });
+});
+
+/** `n` CONFIRMED bookings of four named participants each, several per millisecond, straight into the database. */
+async function manyBookings(db: TestApp['deps']['database']['db'], eventId: string, n: number) {
+  await sql`
+    INSERT INTO bookings (id, event_id, user_id, status, seats, participants, payment_status, created_at, updated_at)
+    SELECT gen_random_uuid(), ${eventId}, gen_random_uuid(), 'CONFIRMED', 4,
+           jsonb_build_array(
+             jsonb_build_object('name', 'Participant number one of booking ' || i, 'email', 'first.participant.' || i || '@example.org'),
+             jsonb_build_object('name', 'Participant number two of booking ' || i, 'email', 'second.participant.' || i || '@example.org'),
+             jsonb_build_object('name', 'Participant number three of booking ' || i, 'phone', '+7 900 000 ' || i),
+             jsonb_build_object('name', 'Participant number four of booking ' || i)),
+           'NOT_REQUIRED', now() - interval '1 hour' + i * interval '250 microseconds', now()
+    FROM generate_series(1, ${n}) AS i`.execute(db);
+  await sql`UPDATE events SET available = capacity - ${n * 4} WHERE id = ${eventId}`.execute(db);
+}
+
+const download = (address: string, eventId: string, who: TestUser) =>
+  new Promise<IncomingMessage>((resolve, reject) =>
+    get(`${address}/api/v2/events/${eventId}/attendees`, { headers: { ...who.auth, accept: 'text/csv' } }, resolve).on('error', reject),
+  );
+
+describe('the CSV export when the database goes away mid-download', () => {
+  it('breaks the download off, so the client cannot take a cut list for a whole one; the next export is whole again', async () => {
+    // This app reaches PostgreSQL through a proxy of its own, so the cut touches nobody else.
+    const databaseUrl = await freshDatabase('export');
+    const proxy = await startTcpProxy({ host: new URL(databaseUrl).hostname, port: Number(new URL(databaseUrl).port) });
+    const app = await startTestApp({ DATABASE_URL: proxy.url(databaseUrl) });
+    try {
+      const owner = await organizer();
+      const e = await publish(app.app, owner, { capacity: 100_000 });
+      await manyBookings(app.deps.database.db, e.id, 12_000);
+      const address = await app.app.listen({ port: 0, host: '127.0.0.1' });
+
+      const response = await download(address, e.id, owner);
+      expect(response.statusCode).toBe(200);
+      await sleep(1_000); // the server stalls on the full socket, pages still to read
+      proxy.cut();
+      let bytes = 0;
+      const read = (async () => {
+        for await (const chunk of response as AsyncIterable<Buffer>) bytes += chunk.length;
+      })();
+      await expect(read).rejects.toThrow(/aborted/);
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(8_000_000);
+
+      proxy.restore();
+      const again = await download(address, e.id, owner);
+      expect(again.statusCode).toBe(200);
+      let text = '';
+      for await (const chunk of again as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+      expect(text.split('\r\n').slice(1, -1)).toHaveLength(48_000);
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
   });
 });
 
