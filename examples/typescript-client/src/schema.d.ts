@@ -842,6 +842,8 @@ export interface components {
         "Retry-After": number;
         /** @description `read-only` while the database is unreachable: the answer comes from the cache */
         "X-Degraded": string;
+        /** @description With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"` */
+        "Content-Disposition": string;
     };
     pathItems: never;
 }
@@ -2131,6 +2133,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     "X-Degraded": components["headers"]["X-Degraded"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -6,7 +6,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 
 type Schema = Record<string, unknown>;
 type Response = { description?: string; headers?: Record<string, Schema>; content?: Schema };
-type Operation = { requestBody?: unknown; responses?: Record<string, Response> };
+type Operation = { operationId?: string; requestBody?: unknown; responses?: Record<string, Response> };
 type Document = {
   paths?: Record<string, Record<string, Operation>>;
   components?: { headers?: Record<string, Schema>; schemas?: Record<string, Schema> };
@@ -24,6 +24,7 @@ const HEADERS = {
   'Retry-After-RateLimit': header('Seconds until the rate-limit window ends', true, { type: 'integer' }),
   'Retry-After': header('Seconds to wait before retrying', false, { type: 'integer' }),
   'X-Degraded': header('`read-only` while the database is unreachable: the answer comes from the cache', false),
+  'Content-Disposition': header('With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"`', false),
 };
 const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
@@ -49,6 +50,7 @@ export function documentPluginBehaviour(doc: Document): Document {
         if (status === '429') headers['Retry-After'] = ref('Retry-After-RateLimit');
         if (status === '503') headers['Retry-After'] = ref('Retry-After');
         if (method === 'get' && status.startsWith('2')) headers['X-Degraded'] = ref('X-Degraded');
+        if (operation.operationId === 'listAttendees' && status === '200') headers['Content-Disposition'] = ref('Content-Disposition');
         response.headers = { ...headers, ...response.headers };
       }
     }
