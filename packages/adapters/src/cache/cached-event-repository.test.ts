@@ -114,6 +114,21 @@ describe('event cache: decoded copies', () => {
     expect(await cache.repository.findById('e-1')).toMatchObject({ available: 9, version: 8 });
   });
 
+  it('still serves a copy cached without a version while the database cannot answer (read-only mode)', async () => {
+    const shared = mapCache();
+    const { version: _version, ...older } = event({ available: 3 });
+    shared.map.set('event:e-1', JSON.stringify(older));
+    const down = {
+      async findById() {
+        throw new Error('connection refused');
+      },
+    } as unknown as EventRepository;
+    const cache = createEventCache(down, shared, { ttlMs: 60_000 });
+    expect(await cache.repository.findById('e-1')).toMatchObject({ available: 3, version: 0 });
+    shared.map.delete('event:e-1');
+    await expect(cache.repository.findById('e-1')).rejects.toThrow('connection refused');
+  });
+
   it('returns the same frozen public list page while its cached text is unchanged', async () => {
     const db = database(event());
     const shared = mapCache();

@@ -234,9 +234,13 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       () =>
         once(key(id), async () => {
           const hit = await peek(id);
-          // A read answers with its version as the ETag: a copy without one is read again (and replaced).
+          // A read answers with its version as the ETag: a copy without one is read again (and
+          // replaced), unless the database cannot answer: then it is the best copy there is.
           if (hit && hit.version !== UNKNOWN_VERSION) return hit;
-          const { value, text } = await load(id, key(id), () => inner.findById(id));
+          const { value, text } = await load(id, key(id), () => inner.findById(id)).catch((error: unknown) => {
+            if (hit) return { value: hit, text: null };
+            throw error;
+          });
           if (!value) return null;
           return text ? decodedEvents.set(id, text, frozen(value)) : value;
         }),
