@@ -20,6 +20,7 @@ const UNIT = [
   'packages/app/src/cli/openapi.test.ts',
   'packages/app/src/observability/cgroup.test.ts',
   'packages/app/src/workers/payment-retry-request.test.ts',
+  'packages/app/src/routes/events/conditional.test.ts',
 ];
 export default defineConfig({
   test: {

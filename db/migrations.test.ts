@@ -80,7 +80,10 @@ describe('migrations on real PostgreSQL', () => {
   });
 
   it('steps every migration down and up again one at a time, with data in every table', async () => {
-    await migrateToLatest(db);
+    // In name order up to the contract step, the data, then the rest: every migration then runs in
+    // name order, so stepping back by name undoes exactly the newest one.
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0009-idempotency-key-expiry');
     await sql`INSERT INTO locations (id, name, address) VALUES ('66666666-6666-4666-8666-666666666666', 'Chemal', 'Altai')`.execute(db);
     await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status, organizer_id)
               VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
@@ -93,6 +96,7 @@ describe('migrations on real PostgreSQL', () => {
     await sql`INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) VALUES (gen_random_uuid(), 'event', 'x', 'event.created', '{}', now())`.execute(
       db,
     );
+    await migrateToLatest(db, { contract: true });
     const names = Object.keys(migrations);
     for (let i = names.length - 1; i >= 1; i--) {
       const migrator = createMigrator(db);
@@ -104,6 +108,7 @@ describe('migrations on real PostgreSQL', () => {
       expect(kept.rows, `event kept across ${names[i]}`).toEqual([{ title: 'Kept' }]);
       await migrator.migrateTo(names[i - 1]!);
     }
+    await migrateToZero(db);
     await migrateToLatest(db);
   });
 
@@ -193,6 +198,63 @@ describe('migrations on real PostgreSQL', () => {
     expect(await pendingMigrations(db)).toBe(0);
     await migrateToZero(db);
     expect(await tables()).toEqual([]);
+    await migrateToLatest(db);
+  });
+
+  it('applies an expand migration added after a pending contract step, and rolls back newest first', async () => {
+    await migrateToZero(db);
+    expect(await migrateToLatest(db)).toContain('Up 0012-event-version-time-zone: Success');
+    const pending = async () => (await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name);
+    expect(await pending()).toEqual(['0010-contract-locations']);
+    expect(await pendingMigrations(db)).toBe(0);
+    expect(await migrateToLatest(db, { contract: true })).toEqual(['Up 0010-contract-locations: Success']);
+    // The contract step ran last, so it is the first to be undone.
+    expect(await migrateDown(db)).toEqual(['Down 0010-contract-locations: Success']);
+    expect(await pending()).toEqual(['0010-contract-locations']);
+    expect(await migrateToLatest(db)).toEqual([]);
+  });
+
+  it('0012: every update of an event bumps its version (a compare-and-set on it is atomic); time zones default to UTC; down and up keep the events', async () => {
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0010-contract-locations');
+    const id = '20202020-2020-4202-8202-202020202020';
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES (${id}, 'Versioned', now(), now() + interval '1 day', 5, 5, 'PUBLISHED')`.execute(db);
+    await createMigrator(db).migrateTo('0012-event-version-time-zone');
+    const row = async () =>
+      (
+        await sql<{
+          title: string;
+          available: number;
+          version: string;
+          time_zone: string;
+        }>`SELECT title, available, version, time_zone FROM events WHERE id = ${id}`.execute(db)
+      ).rows[0];
+    expect(await row()).toEqual({ title: 'Versioned', available: 5, version: '1', time_zone: 'UTC' });
+
+    // Any statement that changes the row: a seat taken, an edit, a status change.
+    await sql`UPDATE events SET available = available - 1 WHERE id = ${id}`.execute(db);
+    await sql`UPDATE events SET title = 'Renamed', time_zone = 'Europe/Moscow' WHERE id = ${id}`.execute(db);
+    expect(await row()).toEqual({ title: 'Renamed', available: 4, version: '3', time_zone: 'Europe/Moscow' });
+    // A version given by the statement itself is overridden: the counter only moves forward.
+    await sql`UPDATE events SET version = 1 WHERE id = ${id}`.execute(db);
+    expect((await row())!.version).toBe('4');
+
+    // Compare-and-set: two writers that read version 4; the second finds no row to change.
+    const cas = (title: string) => sql`UPDATE events SET title = ${title} WHERE id = ${id} AND version = 4`.execute(db);
+    const [first, second] = await Promise.all([cas('First'), cas('Second')]);
+    expect([Number(first.numAffectedRows), Number(second.numAffectedRows)].sort()).toEqual([0, 1]);
+    expect((await row())!.version).toBe('5');
+
+    expect(await migrateDown(db)).toEqual(['Down 0012-event-version-time-zone: Success']);
+    const columns = await sql<{ column_name: string }>`
+      SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('version', 'time_zone')`.execute(db);
+    expect(columns.rows).toEqual([]);
+    await sql`UPDATE events SET available = available + 1 WHERE id = ${id}`.execute(db); // no trigger left behind
+    expect((await sql<{ available: number }>`SELECT available FROM events WHERE id = ${id}`.execute(db)).rows).toEqual([{ available: 5 }]);
+
+    await createMigrator(db).migrateTo('0012-event-version-time-zone');
+    expect(await row()).toMatchObject({ available: 5, version: '1', time_zone: 'UTC' });
     await migrateToLatest(db);
   });
 });

@@ -19,6 +19,9 @@ export interface EventsTable {
   price_amount: ColumnType<string | null, number | string | null, number | string | null>;
   price_currency: string | null;
   refund_until_hours: ColumnType<number, number | undefined, number>;
+  /** Bumped by a trigger on every UPDATE of the row (0012): never written by the code. */
+  version: ColumnType<string | number, never, never>;
+  time_zone: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

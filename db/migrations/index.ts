@@ -9,6 +9,7 @@ import * as m0007 from './0007-payment-attempts';
 import * as m0008 from './0008-refund-rules';
 import * as m0009 from './0009-idempotency-key-expiry';
 import * as m0010 from './0010-contract-locations';
+import * as m0012 from './0012-event-version-time-zone';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0008-refund-rules': m0008,
   '0009-idempotency-key-expiry': m0009,
   '0010-contract-locations': m0010,
+  '0012-event-version-time-zone': m0012,
 };
 
 /**

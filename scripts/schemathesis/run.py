@@ -138,6 +138,7 @@ def run_pass(name: str, api: Api, st: str, base: str, out: Path, max_examples: i
         "SCHEMATHESIS_HOOKS": "hooks",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
         "BE_ST_SEED_FILE": str(seed_file),
+        "BE_ST_BASE_URL": base,
         # The anonymous pass is the Payment Service's view: the webhook goes out signed.
         "BE_ST_SIGN_WEBHOOK": "1" if name == "anonymous" else "0",
     }

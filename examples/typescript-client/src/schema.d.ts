@@ -114,9 +114,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an event */
+        /**
+         * Get an event, with its version as the ETag
+         * @description The `ETag` changes with every change of the event, its available seats included. Send it back as `If-None-Match` to get 304 while your copy is current, or as `If-Match` on a change so it cannot overwrite someone else’s.
+         */
         get: operations["getEvent"];
-        /** Replace an event (owner, ADMIN) */
+        /** Replace an event (owner, ADMIN); with If-Match, only while it is unchanged */
         put: operations["updateEvent"];
         post?: never;
         delete?: never;
@@ -151,7 +154,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish a DRAFT event (owner, ADMIN) */
+        /** Publish a DRAFT event (owner, ADMIN); with If-Match, only while it is unchanged */
         post: operations["publishEvent"];
         delete?: never;
         options?: never;
@@ -168,7 +171,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an event and its bookings (owner, ADMIN) */
+        /** Cancel an event and its bookings (owner, ADMIN); with If-Match, only while it is unchanged */
         post: operations["cancelEvent"];
         delete?: never;
         options?: never;
@@ -488,6 +491,8 @@ export interface components {
             available: number;
             price: components["schemas"]["Money"] | null;
             cancellationPolicy: components["schemas"]["CancellationPolicy"];
+            /** @description IANA time zone of the event (`Europe/Moscow`, `UTC`): how to show its dates, which are instants */
+            timeZone: string;
             /** @enum {string} */
             status: "DRAFT" | "PUBLISHED" | "COMPLETED" | "CANCELLED";
             /** Format: uuid */
@@ -523,6 +528,8 @@ export interface components {
             locationId?: string | null;
             /** @description Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged */
             cancellationPolicy?: components["schemas"]["CancellationPolicyInput"];
+            /** @description IANA time zone name such as `Europe/Moscow` or `UTC` (matched without regard to case, answered as the time zone database spells it; an unknown one is a 400). Default on creation: `UTC`; left out on a replace: unchanged. The dates stay instants. */
+            timeZone?: string;
         };
         /** @deprecated */
         EventV1: {
@@ -695,6 +702,8 @@ export interface components {
         "Retry-After": number;
         /** @description `read-only` while the database is unreachable: the answer comes from the cache */
         "X-Degraded": string;
+        /** @description The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -1029,7 +1038,10 @@ export interface operations {
     getEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The entity tags of copies the client holds: when one is current the answer is 304 with no body. `*` matches any version. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1044,11 +1056,23 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     "X-Degraded": components["headers"]["X-Degraded"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Event"];
                 };
+            };
+            /** @description Not modified: the copy named by If-None-Match is current */
+            304: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input: the problem lists the fields */
             400: {
@@ -1117,7 +1141,10 @@ export interface operations {
     updateEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1135,6 +1162,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1191,6 +1219,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1332,7 +1372,10 @@ export interface operations {
     publishEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1346,6 +1389,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1402,6 +1446,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1443,7 +1499,10 @@ export interface operations {
     cancelEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1457,6 +1516,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1513,6 +1573,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

@@ -13,6 +13,7 @@ export * from './locations/manage-locations';
 export * from './events/event';
 export * from './events/event.errors';
 export * from './events/event-events';
+export * from './events/time-zone';
 export * from './events/ports';
 export * from './events/manage-events';
 export * from './events/legacy-events';

@@ -1,5 +1,6 @@
 import {
   DEFAULT_CANCELLATION_POLICY,
+  DEFAULT_TIME_ZONE,
   type BookingRepository,
   type Cache,
   type DomainEvent,
@@ -34,6 +35,9 @@ export interface CachedEventsOptions {
   onReplicaHit?: () => void;
 }
 
+/** The version of a copy cached by a release that did not keep versions. */
+const UNKNOWN_VERSION = 0;
+
 const reviveEvent = (e: Event): Event => ({
   ...e,
   startDate: new Date(e.startDate),
@@ -43,6 +47,9 @@ const reviveEvent = (e: Event): Event => ({
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
   // Copies cached by a version without cancellation policies carry none: theirs is the default.
   cancellationPolicy: e.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
+  // Nor, before 0012, a time zone (every event was UTC) or a version: 0, which no stored event has.
+  timeZone: e.timeZone ?? DEFAULT_TIME_ZONE,
+  version: e.version ?? UNKNOWN_VERSION,
 });
 
 /** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */
@@ -227,8 +234,13 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       () =>
         once(key(id), async () => {
           const hit = await peek(id);
-          if (hit) return hit;
-          const { value, text } = await load(id, key(id), () => inner.findById(id));
+          // A read answers with its version as the ETag: a copy without one is read again (and
+          // replaced), unless the database cannot answer: then it is the best copy there is.
+          if (hit && hit.version !== UNKNOWN_VERSION) return hit;
+          const { value, text } = await load(id, key(id), () => inner.findById(id)).catch((error: unknown) => {
+            if (hit) return { value: hit, text: null };
+            throw error;
+          });
           if (!value) return null;
           return text ? decodedEvents.set(id, text, frozen(value)) : value;
         }),

@@ -46,7 +46,9 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   available: 3,
   price: { amount: 5000, currency: 'EUR' },
   cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
+  timeZone: 'UTC',
   status: 'PUBLISHED',
+  version: 1,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -131,9 +133,44 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
       it('updates an event', async () => {
         const e = anEvent();
         await s.scope.events.insert(e);
-        const changed = { ...e, title: 'Rafting, longer', capacity: 5, available: 5, price: null, status: 'CANCELLED' as const, updatedAt: at(5) };
-        await s.scope.events.update(changed);
-        expect(await s.scope.events.findById(e.id)).toEqual(changed);
+        const changed = {
+          ...e,
+          title: 'Rafting, longer',
+          capacity: 5,
+          available: 5,
+          price: null,
+          status: 'CANCELLED' as const,
+          timeZone: 'Asia/Novosibirsk',
+          updatedAt: at(5),
+        };
+        expect(await s.scope.events.update(changed)).toBe(true);
+        expect(await s.scope.events.findById(e.id)).toEqual({ ...changed, version: 2 });
+      });
+
+      it('moves the version forward on every change, seats included, whatever version the caller sends', async () => {
+        const e = anEvent({ capacity: 2, available: 2 });
+        await s.scope.events.insert(e);
+        const version = async () => (await s.scope.events.findById(e.id))!.version;
+        expect(await version()).toBe(1);
+        await s.scope.events.takeSeat(e.id, at(1));
+        expect(await version()).toBe(2);
+        await s.scope.events.releaseSeat(e.id, at(2));
+        expect(await version()).toBe(3);
+        await s.scope.events.update({ ...e, title: 'Renamed', version: 1 });
+        expect(await version()).toBe(4);
+        expect((await s.scope.events.findByIdForUpdate(e.id))!.version).toBe(4);
+      });
+
+      it('updates under an expected version only while the event has it (compare-and-set), changing nothing otherwise', async () => {
+        const e = anEvent();
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.update({ ...e, title: 'First edit' }, { expectedVersion: 1 })).toBe(true);
+        // A second writer that read version 1 too.
+        expect(await s.scope.events.update({ ...e, title: 'Second edit' }, { expectedVersion: 1 })).toBe(false);
+        expect(await s.scope.events.findById(e.id)).toMatchObject({ title: 'First edit', version: 2 });
+        expect(await s.scope.events.update({ ...e, title: 'Second edit' }, { expectedVersion: 2 })).toBe(true);
+        expect(await s.scope.events.findById(e.id)).toMatchObject({ title: 'Second edit', version: 3 });
+        expect(await s.scope.events.update(anEvent(), { expectedVersion: 1 })).toBe(false);
       });
 
       it('takes seats down to zero and never below, and releases them up to capacity', async () => {

@@ -57,18 +57,22 @@ function eventRepository(s: () => State): EventRepository {
     async insert(event) {
       s().events.set(event.id, structuredClone(event));
     },
-    async update(event) {
-      s().events.set(event.id, structuredClone(event));
+    async update(event, options) {
+      // Like the database's trigger: every stored change moves the version, whatever the caller sent.
+      const stored = s().events.get(event.id);
+      if (!stored || (options?.expectedVersion !== undefined && stored.version !== options.expectedVersion)) return false;
+      s().events.set(event.id, structuredClone({ ...event, version: stored.version + 1 }));
+      return true;
     },
     async takeSeat(eventId, now) {
       const e = s().events.get(eventId);
       if (!e || e.available <= 0) return false;
-      s().events.set(eventId, { ...e, available: e.available - 1, updatedAt: now });
+      s().events.set(eventId, { ...e, available: e.available - 1, updatedAt: now, version: e.version + 1 });
       return true;
     },
     async releaseSeat(eventId, now) {
       const e = s().events.get(eventId);
-      if (e) s().events.set(eventId, { ...e, available: Math.min(e.capacity, e.available + 1), updatedAt: now });
+      if (e) s().events.set(eventId, { ...e, available: Math.min(e.capacity, e.available + 1), updatedAt: now, version: e.version + 1 });
     },
     async findEnded(now, limit) {
       return [...s().events.values()]

@@ -23,6 +23,8 @@ function selectEvents(db: Kysely<Database>) {
       'e.price_amount',
       'e.price_currency',
       'e.refund_until_hours',
+      'e.time_zone',
+      'e.version',
       'e.created_at',
       'e.updated_at',
       'l.name as l_name',
@@ -77,9 +79,14 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
     async insert(event) {
       await db.insertInto('events').values(fromEvent(event)).execute();
     },
-    async update(event) {
+    async update(event, options) {
       const { id, created_at: _created, ...values } = fromEvent(event);
-      await db.updateTable('events').set(values).where('id', '=', id).execute();
+      // The version is the trigger's (0012): it moves on every UPDATE. Compared here, in the same
+      // statement, a concurrent change committed first leaves no row to update.
+      let update = db.updateTable('events').set(values).where('id', '=', id);
+      if (options?.expectedVersion !== undefined) update = update.where('version', '=', options.expectedVersion);
+      const result = await update.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async takeSeat(eventId, now) {
       // A single conditional UPDATE is atomic: the row lock serializes concurrent bookers on any replica.

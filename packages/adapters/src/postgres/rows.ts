@@ -17,6 +17,8 @@ export interface EventRow {
   price_amount: string | number | null;
   price_currency: string | null;
   refund_until_hours: number;
+  time_zone: string;
+  version: string | number;
   created_at: Date;
   updated_at: Date;
   l_name: string | null;
@@ -62,7 +64,9 @@ export function toEvent(row: EventRow): Event {
     available: row.available ?? row.capacity ?? 0,
     price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
     cancellationPolicy: { refundUntilHoursBeforeStart: row.refund_until_hours },
+    timeZone: row.time_zone,
     status: row.status as EventStatus,
+    version: Number(row.version),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -81,6 +85,7 @@ export const fromEvent = (e: Event) => ({
   price_amount: e.price?.amount ?? null,
   price_currency: e.price?.currency ?? null,
   refund_until_hours: e.cancellationPolicy.refundUntilHoursBeforeStart,
+  time_zone: e.timeZone,
   status: e.status,
   created_at: e.createdAt,
   updated_at: e.updatedAt,

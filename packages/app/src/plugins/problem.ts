@@ -18,6 +18,7 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'WAITLIST.NOT_FOUND': { status: 404, slug: 'waitlist-entry-not-found', title: 'Not on the waitlist' },
   'EVENT.ILLEGAL_TRANSITION': { status: 409, slug: 'illegal-transition', title: 'Not possible in the current state' },
   'EVENT.ALREADY_STARTED': { status: 409, slug: 'event-already-started', title: 'The event has already started' },
+  'EVENT.PRECONDITION_FAILED': { status: 412, slug: 'precondition-failed', title: 'The event changed since you read it' },
   'BOOKING.EVENT_FULL': { status: 409, slug: 'event-full', title: 'No seat left' },
   'BOOKING.CONFLICT': { status: 409, slug: 'booking-conflict', title: 'You already hold a booking for this event' },
   'BOOKING.EVENT_NOT_BOOKABLE': { status: 409, slug: 'event-not-bookable', title: 'The event cannot be booked' },

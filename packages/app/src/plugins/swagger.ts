@@ -6,7 +6,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 
 type Schema = Record<string, unknown>;
 type Response = { description?: string; headers?: Record<string, Schema>; content?: Schema };
-type Operation = { requestBody?: unknown; responses?: Record<string, Response> };
+type Operation = { operationId?: string; requestBody?: unknown; responses?: Record<string, Response> };
 type Document = {
   paths?: Record<string, Record<string, Operation>>;
   components?: { headers?: Record<string, Schema>; schemas?: Record<string, Schema> };
@@ -24,12 +24,16 @@ const HEADERS = {
   'Retry-After-RateLimit': header('Seconds until the rate-limit window ends', true, { type: 'integer' }),
   'Retry-After': header('Seconds to wait before retrying', false, { type: 'integer' }),
   'X-Degraded': header('`read-only` while the database is unreachable: the answer comes from the cache', false),
+  ETag: header('The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change', true),
 };
+/** Operations that answer with the event's version as its ETag (routes/events/conditional.ts). */
+const VERSIONED = new Set(['getEvent', 'updateEvent', 'publishEvent', 'cancelEvent']);
 const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
 /**
  * What the zod schemas cannot say: the headers the plugins add (v1 deprecation, rate limits,
- * Retry-After, the degraded marker) and the 415 problem of every route that takes a body.
+ * Retry-After, the degraded marker), the ETag of the event routes, and the 415 problem of every
+ * route that takes a body.
  */
 export function documentPluginBehaviour(doc: Document): Document {
   doc.components = { ...doc.components, headers: { ...doc.components?.headers, ...HEADERS } };
@@ -49,6 +53,7 @@ export function documentPluginBehaviour(doc: Document): Document {
         if (status === '429') headers['Retry-After'] = ref('Retry-After-RateLimit');
         if (status === '503') headers['Retry-After'] = ref('Retry-After');
         if (method === 'get' && status.startsWith('2')) headers['X-Degraded'] = ref('X-Degraded');
+        if (VERSIONED.has(operation.operationId ?? '') && (status === '200' || status === '304')) headers.ETag = ref('ETag');
         response.headers = { ...headers, ...response.headers };
       }
     }

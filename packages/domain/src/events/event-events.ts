@@ -19,6 +19,7 @@ export function eventDomainEvent(type: string, event: Event, id: string, now: Da
       capacity: event.capacity,
       available: event.available,
       price: event.price,
+      timeZone: event.timeZone,
       status: event.status,
     },
   };

@@ -1,6 +1,7 @@
 import { ValidationError, type FieldError } from '../shared/domain-error';
 import type { Location } from '../locations/location';
 import { EventTransitionError } from './event.errors';
+import { DEFAULT_TIME_ZONE, canonicalTimeZone } from './time-zone';
 
 export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'COMPLETED', 'CANCELLED'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -32,7 +33,14 @@ export interface Event {
   available: number;
   price: Money | null;
   cancellationPolicy: CancellationPolicy;
+  /** IANA time zone of the place (`Europe/Moscow`): how to show the dates, which stay instants. */
+  timeZone: string;
   status: EventStatus;
+  /**
+   * Moves forward on every stored change of the event, its seats included (taken, released): the
+   * entity tag of its representation, and what a conditional change compares against.
+   */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -62,7 +70,18 @@ export interface EventFields {
   locationText?: string | null;
   /** Unset: the default on creation, the current one on an update. */
   cancellationPolicy?: CancellationPolicy;
+  /** An IANA time zone name; unset: UTC on creation, the current one on an update. */
+  timeZone?: string;
 }
+
+/** A precondition on the event's version (HTTP `If-Match`): the change applies only while it is one of these. */
+export interface VersionCondition {
+  ifVersion?: readonly number[];
+}
+
+/** Whether the event satisfies the client's precondition (none given: always). */
+export const meetsCondition = (event: Pick<Event, 'version'>, condition: VersionCondition | undefined): boolean =>
+  condition?.ifVersion === undefined || condition.ifVersion.includes(event.version);
 
 const TRANSITIONS: Record<EventStatus, readonly EventStatus[]> = {
   DRAFT: ['PUBLISHED', 'CANCELLED'],
@@ -95,6 +114,8 @@ export function validateEventFields(fields: EventFields): FieldError[] {
   if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > 8760))
     errors.push({ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: 'must be an integer number of hours between 0 and 8760' });
   if (fields.locationText != null && fields.locationText.length > 255) errors.push({ field: 'location', message: 'must be at most 255 characters' });
+  if (fields.timeZone !== undefined && canonicalTimeZone(fields.timeZone) === null)
+    errors.push({ field: 'timeZone', message: 'must be an IANA time zone name such as Europe/Moscow or UTC' });
   return errors;
 }
 
@@ -114,7 +135,9 @@ export function createEvent(fields: EventFields, meta: { id: string; organizerId
     available: fields.capacity,
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY) },
+    timeZone: fields.timeZone === undefined ? DEFAULT_TIME_ZONE : canonicalTimeZone(fields.timeZone)!,
     status: 'DRAFT',
+    version: 1,
     createdAt: meta.now,
     updatedAt: meta.now,
   };
@@ -140,6 +163,7 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     available: fields.capacity - seatsTaken(event),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? event.cancellationPolicy) },
+    timeZone: fields.timeZone === undefined ? event.timeZone : canonicalTimeZone(fields.timeZone)!,
     updatedAt: now,
   };
 }

@@ -19,6 +19,7 @@ export const eventDto = (e: Event) => ({
   available: e.available,
   price: e.price,
   cancellationPolicy: { refundUntilHoursBeforeStart: e.cancellationPolicy.refundUntilHoursBeforeStart },
+  timeZone: e.timeZone,
   status: e.status,
   organizerId: e.organizerId,
   createdAt: e.createdAt.toISOString(),

@@ -59,6 +59,7 @@ export const EventSchema = z
     available: z.number().int(),
     price: MoneySchema.nullable(),
     cancellationPolicy: CancellationPolicySchema,
+    timeZone: z.string().describe('IANA time zone of the event (`Europe/Moscow`, `UTC`): how to show its dates, which are instants'),
     status: z.enum(EVENT_STATUSES),
     organizerId: z.uuid(),
     createdAt: z.iso.datetime(),
@@ -78,6 +79,14 @@ export const EventBody = z
     cancellationPolicy: CancellationPolicySchema.optional().describe(
       'Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged',
     ),
+    timeZone: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'IANA time zone name such as `Europe/Moscow` or `UTC` (matched without regard to case, answered as the time zone database spells it; an unknown one is a 400). Default on creation: `UTC`; left out on a replace: unchanged. The dates stay instants.',
+      ),
   })
   .strict()
   .meta({ id: 'EventRequest' });

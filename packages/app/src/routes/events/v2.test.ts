@@ -26,6 +26,7 @@ const EVENT_KEYS = [
   'price',
   'startDate',
   'status',
+  'timeZone',
   'title',
   'updatedAt',
 ];
