@@ -1,5 +1,6 @@
-import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from '@aquastream/domain';
 import { consumeInSpan } from '../tracing/spans';
+import type { CloudEvent } from './cloud-events';
+import type { InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from './ports';
 
 interface Group {
   name: string;

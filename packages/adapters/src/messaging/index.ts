@@ -1,0 +1,20 @@
+export type {
+  InboundMessage,
+  MessagePublisher,
+  MessageSubscriber,
+  MessagingLogger,
+  OutboundMessage,
+  OutboxBacklog,
+  OutboxMessage,
+  OutboxStore,
+  ProcessedMessageStore,
+  Subscription,
+} from './ports';
+export { CLOUDEVENTS_CONTENT_TYPE, SOURCE, parseCloudEvent, toCloudEvent, type CloudEvent } from './cloud-events';
+export { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, TOPICS, topicOf, type Topic } from './topics';
+export { createKafkaClient, DEFAULT_CONSUMER_TIMINGS, type ConsumerState, type ConsumerTimings, type KafkaClient, type KafkaOptions } from './kafka-client';
+export { createInProcessBus } from './in-process-bus';
+export { startOutboxRelay, toOutbound, type OutboxRelay } from './outbox-relay';
+export { startPaymentRetryConsumer, type PaymentRetryOptions } from './payment-retry-consumer';
+export { asRequest, asRetryRequested, PaymentRetryRequestSchema } from './payment-retry-request';
+export { deadLetter, replayDeadLetters, type ReplayReport } from './dead-letters';
