@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 
 /**
  * Returns a TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
@@ -21,4 +21,20 @@ export async function freePort(): Promise<number> {
       server.close((err) => (err ? reject(err) : resolve(port)));
     });
   });
+}
+
+/** `count` distinct free ports: each is held open until all are picked, then released. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    for (const server of servers) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
 }
