@@ -1,5 +1,5 @@
 import { consumeInSpan } from '../tracing/spans';
-import type { CloudEvent } from './cloud-events';
+import { parseCloudEvent } from './cloud-events';
 import type { InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from './ports';
 
 interface Group {
@@ -27,7 +27,7 @@ export function createInProcessBus(options: { retryDelayMs?: number } = {}): Mes
       while (!group.stopped && group.queue.length > 0) {
         const next = group.queue[0]!;
         const raw = JSON.stringify(next.event);
-        const inbound: InboundMessage = { topic: next.topic, key: next.key, event: JSON.parse(raw) as CloudEvent, raw, headers: next.headers ?? {} };
+        const inbound: InboundMessage = { topic: next.topic, key: next.key, event: parseCloudEvent(raw), raw, headers: next.headers ?? {} };
         try {
           await consumeInSpan(next.topic, group.name, inbound, () => group.handle(inbound, async () => undefined));
           group.queue.shift();
