@@ -38,3 +38,22 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }
 }
+
+/**
+ * Runs `start` (given its attempt number, from 1) again while it fails because the port it was
+ * given was taken: a port picked a moment ago can be bound by another process first. Three
+ * attempts at most; one when the caller fixed the port, since another would not change it.
+ */
+export async function retryWhilePortTaken<T>(
+  options: { fixedPort: boolean; portTaken(error: unknown): boolean },
+  start: (attempt: number) => Promise<T>,
+): Promise<T> {
+  const attempts = options.fixedPort ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if (attempt >= attempts || !options.portTaken(err)) throw err;
+    }
+  }
+}

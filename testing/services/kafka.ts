@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './free-port';
+import { freePorts, retryWhilePortTaken } from './free-port';
 import { fileSize, hasExited, lastLines, onProcessExit, readFrom, runCommand, stopProcess, type RestartableServer, type RunResult } from './process';
 
 /** stop() is a graceful shutdown (SIGTERM, then SIGKILL after 30 s) that keeps the data dir. */
@@ -267,9 +267,9 @@ function javaError(err: unknown): Error {
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
   const jars = await ensureJars();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  // Ports picked here can be taken by someone else before the JVM binds them; then retry.
-  const attempts = opts.port === undefined ? 3 : 1;
-  for (let attempt = 1; ; attempt++) {
+  // The broker's log, not the error, says whether the port was taken.
+  let addressInUse = false;
+  return retryWhilePortTaken({ fixedPort: opts.port !== undefined, portTaken: () => addressInUse }, async () => {
     const [a, b] = (await freePorts(2)) as [number, number];
     const port = opts.port ?? a;
     const controllerPort = a === port ? b : a;
@@ -280,9 +280,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       await broker.start();
       return broker;
     } catch (err) {
-      const addressInUse = /Address already in use|BindException/.test(broker.lastLog());
+      addressInUse = /Address already in use|BindException/.test(broker.lastLog());
       await broker.destroy().catch(() => undefined);
-      if (!(addressInUse && attempt < attempts)) throw err;
+      throw err;
     }
-  }
+  });
 }

@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { freePort, retryWhilePortTaken } from './free-port';
 import { onProcessExit, runCommand, tailFile, type RestartableServer, type RunResult } from './process';
 
 /** stop() is `pg_ctl stop -m fast`; start() keeps the data. */
@@ -219,18 +219,16 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
         '\n',
     );
 
-    // A port picked by freePort() can be taken by someone else before the server binds it.
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await retryWhilePortTaken(
+      {
+        fixedPort: opts.port !== undefined,
+        portTaken: (err) => err instanceof CommandError && /Address already in use|could not create any TCP\/IP sockets/.test(err.output),
+      },
+      async (attempt) => {
+        if (attempt > 1) port = await freePort();
         await pgCtlStart();
-        break;
-      } catch (err) {
-        const log = err instanceof CommandError ? err.output : '';
-        const portTaken = /Address already in use|could not create any TCP\/IP sockets/.test(log);
-        if (opts.port !== undefined || !portTaken || attempt >= 3) throw err;
-        port = await freePort();
-      }
-    }
+      },
+    );
   } catch (err) {
     cleanupAtExit();
     forgetCleanup();

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { freePort, retryWhilePortTaken } from './free-port';
 import { hasExited, onProcessExit, stopProcess, tailFile, type RestartableServer } from './process';
 
 /** stop() is SIGTERM without a save; start() begins with an empty data set. */
@@ -151,16 +151,10 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
   };
 
   try {
-    // A port picked by freePort() can be taken by someone else before the server binds it.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await spawnServer();
-        break;
-      } catch (err) {
-        if (opts.port !== undefined || !(err instanceof StartError) || !err.portTaken || attempt >= 3) throw err;
-        port = await freePort();
-      }
-    }
+    await retryWhilePortTaken({ fixedPort: opts.port !== undefined, portTaken: (err) => err instanceof StartError && err.portTaken }, async (attempt) => {
+      if (attempt > 1) port = await freePort();
+      await spawnServer();
+    });
   } catch (err) {
     cleanupAtExit();
     forgetCleanup();
