@@ -1,3 +1,4 @@
+// The public surface of messaging: what the app wires and the CLI runs; the rest stays inside.
 export type {
   InboundMessage,
   MessagePublisher,
@@ -10,11 +11,10 @@ export type {
   ProcessedMessageStore,
   Subscription,
 } from './ports';
-export { CLOUDEVENTS_CONTENT_TYPE, SOURCE, parseCloudEvent, toCloudEvent, type CloudEvent } from './cloud-events';
+export { toCloudEvent, type CloudEvent } from './cloud-events';
 export { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, TOPICS, topicOf, type Topic } from './topics';
 export { createKafkaClient, DEFAULT_CONSUMER_TIMINGS, type ConsumerState, type ConsumerTimings, type KafkaClient, type KafkaOptions } from './kafka-client';
 export { createInProcessBus } from './in-process-bus';
-export { startOutboxRelay, toOutbound, type OutboxRelay } from './outbox-relay';
+export { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 export { startPaymentRetryConsumer, type PaymentRetryOptions } from './payment-retry-consumer';
-export { asRequest, asRetryRequested, PaymentRetryRequestSchema } from './payment-retry-request';
-export { deadLetter, replayDeadLetters, type ReplayReport } from './dead-letters';
+export { replayDeadLetters, type ReplayReport } from './dead-letters';
