@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BookingRepository, Cache, DomainEvent, Event, EventRepository, UserStanding } from '@aquastream/domain';
+import type { BookingRepository, DomainEvent, Event, EventRepository, UserStanding } from '@aquastream/domain';
+import type { Cache } from './cache';
 import type { InvalidationChannel } from '../redis/invalidation-channel';
 import { createEventCache } from './cached-event-repository';
 

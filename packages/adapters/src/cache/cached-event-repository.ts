@@ -2,7 +2,6 @@ import {
   DEFAULT_CANCELLATION_POLICY,
   DEFAULT_TIME_ZONE,
   type BookingRepository,
-  type Cache,
   type DomainEvent,
   type Event,
   type EventFilter,
@@ -11,6 +10,7 @@ import {
   type PageRequest,
   type SeatStanding,
 } from '@aquastream/domain';
+import type { Cache } from './cache';
 import type { InvalidationChannel } from '../redis/invalidation-channel';
 
 export interface CachedEventsOptions {
@@ -331,7 +331,9 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       // Bookings and waitlist offers change an event's seats and standings, so they invalidate it too.
       const ids = [
         ...new Set(
-          events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id),
+          events
+            .map((e) => (e.aggregateType === 'event' ? e.aggregateId : 'eventId' in e.data ? e.data.eventId : undefined))
+            .filter((id): id is string => !!id),
         ),
       ];
       if (ids.length === 0) return;

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  eventDomainEvent,
+  type DomainEvent,
   BookingConflictError,
   type Booking,
   type Event,
@@ -416,7 +418,7 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         const e = anEvent();
         await s.uow.run(async (tx) => {
           await tx.events.insert(e);
-          await tx.outbox.add([{ id: id(), type: 'event.created', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: { id: e.id } }]);
+          await tx.outbox.add([eventDomainEvent('event.created', e, id(), T0)]);
         });
         expect(await s.scope.events.findById(e.id)).not.toBeNull();
         expect(await s.outboxTypes()).toContain('event.created');
@@ -427,7 +429,9 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         await expect(
           s.uow.run(async (tx) => {
             await tx.events.insert(e);
-            await tx.outbox.add([{ id: id(), type: 'event.doomed', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: {} }]);
+            // A name outside the catalogue: no other test writes it, so its absence proves the rollback.
+            const doomed = { id: id(), type: 'event.doomed', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: {} } as unknown as DomainEvent;
+            await tx.outbox.add([doomed]);
             throw new Error('boom');
           }),
         ).rejects.toThrow('boom');

@@ -1,5 +1,6 @@
 import { hasRole, type Actor } from '../shared/actor';
 import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
+import type { DomainEvent } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
@@ -75,7 +76,7 @@ export const makeBookSeat =
 
         const booking = newBooking({ id: ids.next(), eventId: event.id, userId: user.userId, price: event.price, now, ttlMs: bookingTtlMs });
         await tx.bookings.insert(booking);
-        const events = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
+        const events: DomainEvent[] = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
         if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
         await tx.outbox.add(events);
         return booking;

@@ -75,7 +75,7 @@ export const makeCompleteEvents =
         for (const booking of await tx.bookings.lockActiveOfEvent(eventId)) {
           const next = transitionBooking(booking, booking.status === 'CONFIRMED' ? 'COMPLETED' : 'EXPIRED', now);
           await tx.bookings.update(next);
-          await tx.outbox.add([bookingEvent(`booking.${next.status.toLowerCase()}`, next, deps.ids.next(), now)]);
+          await tx.outbox.add([bookingEvent(next.status === 'COMPLETED' ? 'booking.completed' : 'booking.expired', next, deps.ids.next(), now)]);
         }
         await tx.waitlist.closeAll(eventId, now);
         return 1;

@@ -78,7 +78,7 @@ export const makeCancelBooking =
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
-      let refund: Record<string, unknown> = {};
+      let refund: { refund?: 'full' | 'none' } = {};
       if (refundOwed(cancelled)) {
         const full = !event || refundableAt(event, now);
         if (full) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };

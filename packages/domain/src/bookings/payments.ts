@@ -1,5 +1,6 @@
 import type { Actor } from '../shared/actor';
 import { ForbiddenError, UnauthenticatedError, isDomainError } from '../shared/domain-error';
+import type { PaymentRetryRequest } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { Booking } from './booking';
@@ -20,13 +21,6 @@ export interface PaymentDeps {
 export const PAYMENT_QUEUED_MESSAGE = 'Payment service unavailable. Your payment will be processed later.';
 
 export type PaymentOutcome = { kind: 'confirmed'; booking: Booking } | { kind: 'queued'; booking: Booking; paymentId: string; message: string };
-
-/** The message put on the payment retry queue (through the outbox) when the service is down. */
-export interface PaymentRetryRequest {
-  paymentId: string;
-  bookingId: string;
-  amount: { amount: number; currency: string };
-}
 
 /** What one attempt at a queued payment came to. */
 export type AttemptOutcome =

@@ -1,3 +1,4 @@
+import type { BookingSnapshot, DomainEventCatalogue, DomainEventOf, DomainEventTypeOf } from '../shared/domain-events';
 import type { IdGenerator } from '../shared/ports';
 import type { TransactionScope } from '../unit-of-work';
 import type { Booking, WaitlistEntry } from './booking';
@@ -36,22 +37,33 @@ export async function releaseSeat(tx: TransactionScope, deps: SeatReleaseDeps, e
   ]);
 }
 
-export function bookingEvent(type: string, booking: Booking, id: string, now: Date, extra: Record<string, unknown> = {}) {
+type BookingEventType = DomainEventTypeOf<'booking'>;
+/** What an event of the booking aggregate carries besides the booking itself (nothing for most). */
+type Extra<K extends BookingEventType> = Omit<DomainEventCatalogue[K]['data'], keyof BookingSnapshot>;
+
+/** An event of the booking aggregate: the booking as it now is, plus what the catalogue adds for `type`. */
+export function bookingEvent<K extends BookingEventType>(
+  type: K,
+  booking: Booking,
+  id: string,
+  now: Date,
+  ...[extra]: object extends Extra<K> ? [extra?: Extra<K>] : [extra: Extra<K>]
+): DomainEventOf<K> {
+  const snapshot: BookingSnapshot = {
+    bookingId: booking.id,
+    eventId: booking.eventId,
+    userId: booking.userId,
+    status: booking.status,
+    amount: booking.amount,
+    paymentStatus: booking.paymentStatus,
+    paymentId: booking.paymentId,
+  };
   return {
     id,
     type,
-    aggregateType: 'booking' as const,
+    aggregateType: 'booking',
     aggregateId: booking.id,
     occurredAt: now,
-    data: {
-      bookingId: booking.id,
-      eventId: booking.eventId,
-      userId: booking.userId,
-      status: booking.status,
-      amount: booking.amount,
-      paymentStatus: booking.paymentStatus,
-      paymentId: booking.paymentId,
-      ...extra,
-    },
-  };
+    data: { ...snapshot, ...extra } as DomainEventCatalogue[K]['data'],
+  } as DomainEventOf<K>;
 }

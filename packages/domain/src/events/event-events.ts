@@ -1,8 +1,8 @@
-import type { DomainEvent } from '../shared/domain-event';
+import type { DomainEventOf, DomainEventTypeOf } from '../shared/domain-events';
 import type { Event } from './event';
 
 /** The outbox payload of an event change: enough for consumers to update their copies. */
-export function eventDomainEvent(type: string, event: Event, id: string, now: Date): DomainEvent {
+export function eventDomainEvent<K extends DomainEventTypeOf<'event'>>(type: K, event: Event, id: string, now: Date): DomainEventOf<K> {
   return {
     id,
     type,

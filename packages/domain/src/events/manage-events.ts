@@ -1,9 +1,11 @@
 import type { Actor } from '../shared/actor';
 import { ValidationError } from '../shared/domain-error';
+import type { DomainEvent } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { LocationNotFoundError } from '../locations/location.errors';
-import { createLocation, locationCreated } from '../locations/location';
+import { createLocation } from '../locations/location';
+import { locationCreated } from '../locations/location-events';
 import { createEvent, meetsCondition, transitionEvent, updateEvent, type Event, type EventFields, type VersionCondition } from './event';
 import { EventAlreadyStartedError, EventNotFoundError, EventPreconditionFailedError } from './event.errors';
 import { eventDomainEvent } from './event-events';
@@ -86,7 +88,7 @@ export const makeCreateEvent =
       const now = clock.now();
       const location = (await locationOfText(tx, { ids }, input.locationText, now)) ?? (await resolveLocation(tx, input.locationId));
       let event = createEvent(input, { id: ids.next(), organizerId: organizer.userId, location, now });
-      const events = [eventDomainEvent('event.created', event, ids.next(), now)];
+      const events: DomainEvent[] = [eventDomainEvent('event.created', event, ids.next(), now)];
       if (options.publish) {
         if (event.startDate <= now) throw new EventAlreadyStartedError(event.id);
         event = transitionEvent(event, 'PUBLISHED', now);

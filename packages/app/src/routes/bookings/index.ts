@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Clock, IdempotencyStore } from '@aquastream/domain';
+import type { IdempotencyStore } from '@aquastream/adapters';
+import type { Clock } from '@aquastream/domain';
 import type { UseCases } from '@aquastream/domain';
 import { idempotent } from '../../plugins/idempotency';
 import { bearer, IdParams, noContent, problems } from '../schemas';
