@@ -52,15 +52,16 @@ export interface Event {
 export type NotBookableReason = 'NOT_PUBLISHED' | 'CANCELLED' | 'COMPLETED' | 'ALREADY_STARTED' | 'SOLD_OUT';
 
 /**
- * Why booking a seat of the event would be refused at `now`, in the order bookSeat checks it; null
- * when a seat can be booked. SOLD_OUT still lets a held waitlist offer be claimed.
+ * Why booking `seats` seats of the event would be refused at `now`, in the order bookSeat checks
+ * it; null when they can be booked. SOLD_OUT (fewer free seats than asked for) still lets a held
+ * waitlist offer be claimed.
  */
-export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date): NotBookableReason | null {
+export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date, seats = 1): NotBookableReason | null {
   if (e.status === 'DRAFT') return 'NOT_PUBLISHED';
   if (e.status === 'CANCELLED') return 'CANCELLED';
   if (e.status === 'COMPLETED') return 'COMPLETED';
   if (e.startDate <= now) return 'ALREADY_STARTED';
-  if (e.available <= 0) return 'SOLD_OUT';
+  if (e.available <= 0 || e.available < seats) return 'SOLD_OUT';
   return null;
 }
 

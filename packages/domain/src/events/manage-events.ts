@@ -10,6 +10,7 @@ import { eventDomainEvent } from './event-events';
 import { requireOrganizer, requireOwner } from './access';
 import type { TransactionScope } from '../unit-of-work';
 import { cancelBookingsOfEvent } from '../bookings/manage-bookings';
+import { releaseSeats, type SeatReleaseDeps } from '../bookings/seat-release';
 
 export interface ManageEventsDeps {
   uow: UnitOfWork;
@@ -76,22 +77,31 @@ export const makeCreateEvent =
     });
   };
 
+/** Changing an event may add seats, which are offered to the waitlist like released ones. */
+export type UpdateEventDeps = ManageEventsDeps & SeatReleaseDeps;
+
 /**
- * Replaces an event's fields; capacity may not drop below the seats already booked.
+ * Replaces an event's fields; capacity may not drop below the seats already booked. Seats added
+ * by a larger capacity go to the waitlist first, exactly as released seats do (and allowing smaller
+ * entries to pass a group lets them take the seats held for it).
  * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION, VALIDATION.FAILED, LOCATION.NOT_FOUND.
  */
 export const makeUpdateEvent =
-  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (deps: UpdateEventDeps) =>
   (actor: Actor | null, id: string, input: EventInput): Promise<Event> =>
-    uow.run(async (tx) => replaceEvent(tx, { ids }, await loadForChange(tx, actor, id), input, clock.now()));
+    deps.uow.run(async (tx) => replaceEvent(tx, deps, await loadForChange(tx, actor, id), input, deps.clock.now()));
 
 /** Replaces the fields of a loaded (and locked) event, in the caller's transaction. */
-export async function replaceEvent(tx: TransactionScope, deps: Pick<ManageEventsDeps, 'ids'>, event: Event, input: EventInput, now: Date): Promise<Event> {
+export async function replaceEvent(tx: TransactionScope, deps: SeatReleaseDeps, event: Event, input: EventInput, now: Date): Promise<Event> {
   const location =
     (await locationOfText(tx, deps, input.locationText, now)) ??
     (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
-  const updated = updateEvent(event, input, location, now);
+  let updated = updateEvent(event, input, location, now);
   await tx.events.update(updated);
+  if (updated.capacity > event.capacity || (updated.waitlistAllowsPassing && !event.waitlistAllowsPassing)) {
+    await releaseSeats(tx, deps, updated.id, 0, now);
+    updated = (await tx.events.findById(updated.id)) ?? updated;
+  }
   await tx.outbox.add([eventDomainEvent('event.updated', updated, deps.ids.next(), now)]);
   return updated;
 }
