@@ -19,6 +19,8 @@ export const eventDto = (e: Event) => ({
   available: e.available,
   price: e.price,
   cancellationPolicy: { refundUntilHoursBeforeStart: e.cancellationPolicy.refundUntilHoursBeforeStart },
+  maxSeatsPerBooking: e.maxSeatsPerBooking,
+  waitlistAllowsPassing: e.waitlistAllowsPassing,
   status: e.status,
   organizerId: e.organizerId,
   createdAt: e.createdAt.toISOString(),

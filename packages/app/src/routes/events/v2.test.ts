@@ -22,12 +22,14 @@ const EVENT_KEYS = [
   'endDate',
   'id',
   'location',
+  'maxSeatsPerBooking',
   'organizerId',
   'price',
   'startDate',
   'status',
   'title',
   'updatedAt',
+  'waitlistAllowsPassing',
 ];
 const tag = () => randomUUID().slice(0, 8);
 

@@ -15,6 +15,8 @@ type EventBodyInput = {
   price?: { amount: number; currency: string } | null;
   locationId?: string | null;
   cancellationPolicy?: { refundUntilHoursBeforeStart: number };
+  maxSeatsPerBooking?: number;
+  waitlistAllowsPassing?: boolean;
 };
 
 const toInput = (b: EventBodyInput) => ({
@@ -26,6 +28,8 @@ const toInput = (b: EventBodyInput) => ({
   price: b.price ?? null,
   locationId: b.locationId ?? null,
   cancellationPolicy: b.cancellationPolicy,
+  maxSeatsPerBooking: b.maxSeatsPerBooking,
+  waitlistAllowsPassing: b.waitlistAllowsPassing,
 });
 
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
