@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { Money } from '../events/event';
+import { DependencyUnavailableError } from '../shared/domain-error';
 import type { PaymentGateway } from './ports';
 import { makeBookSeat } from './book-seat';
 import { BOOKING_TTL_MS, EVENT_START, PRICE, WAITLIST_HOLD_MS, admin, organizer, user, START, buildWorld, eventInput, type World } from '../testing/builders';
@@ -152,6 +153,35 @@ describe('reduceBooking', () => {
     await world.cancelBooking(user('u1'), booking.id);
     await world.processRefunds();
     expect(payments.refunds.at(-1)).toEqual({ paymentId: paid.paymentId, amount: PRICE, idempotencyKey: `refund-${paid.paymentId}` });
+  });
+
+  it('a refused partial refund is settled as refused: the booking keeps its payment, the event carries the reason', async () => {
+    const payments = fakePayments();
+    payments.refund = async () => ({ status: 'REFUSED', reason: 'not refundable' });
+    const world = createWorld(payments);
+    const event = await world.publishedEvent({ price: PRICE });
+    const booking = await world.bookSeat(user('u1'), { eventId: event.id, seats: 2 });
+    await world.payBooking(user('u1'), booking.id);
+    await world.reduceBooking(user('u1'), booking.id, { seats: 1 });
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 1, deferred: 0 });
+    expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID', partialRefund: null });
+    expect(world.outboxOf('payment.refund_failed').map((e) => e.data)).toEqual([expect.objectContaining({ partial: true, reason: 'not refundable' })]);
+  });
+
+  it('a partial refund waits while the Payment Service is unavailable, and a REFUNDED notification settles only it', async () => {
+    const payments = fakePayments();
+    payments.refund = async () => {
+      throw new DependencyUnavailableError('payment-service');
+    };
+    const world = createWorld(payments);
+    const event = await world.publishedEvent({ price: PRICE });
+    const booking = await world.bookSeat(user('u1'), { eventId: event.id, seats: 2 });
+    const { booking: paid } = await world.payBooking(user('u1'), booking.id);
+    await world.reduceBooking(user('u1'), booking.id, { seats: 1 });
+    expect(await world.processRefunds()).toEqual({ refunded: 0, refused: 0, deferred: 1 });
+    expect((await world.storedBooking(booking.id)).partialRefund).not.toBeNull();
+    await world.applyPaymentNotification({ paymentId: paid.paymentId!, status: 'REFUNDED' });
+    expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID', partialRefund: null });
   });
 
   it('refunds nothing after the refund deadline', async () => {

@@ -122,6 +122,9 @@ export const makeReduceBooking =
       if (!isActive(booking)) throw new BookingNotReducibleError(id, `it is ${booking.status}`);
       if (input.seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
       if (booking.paymentStatus === 'PROCESSING') throw new BookingNotReducibleError(id, 'a payment is in progress');
+      // A refund of the whole payment is owed or done: a lower amount would shrink what goes back.
+      if (['REFUND_PENDING', 'REFUND_FAILED', 'REFUNDED'].includes(booking.paymentStatus))
+        throw new BookingNotReducibleError(id, 'its payment is being refunded');
       if (booking.partialRefund) throw new BookingNotReducibleError(id, 'the refund of an earlier reduction is still being paid');
       const now = deps.clock.now();
       const event = await tx.events.findById(booking.eventId);
