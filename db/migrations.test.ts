@@ -17,6 +17,15 @@ const tables = async () =>
     await sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY 1`.execute(db)
   ).rows.map((r) => r.tablename);
 
+/** Undoes the newest migrations, one at a time, until `name` is undone; returns that step's result. */
+async function downThrough(name: string): Promise<string[]> {
+  for (;;) {
+    const step = await migrateDown(db);
+    if (step.length === 0) throw new Error(`${name} was not applied`);
+    if (step.some((line) => line.includes(name))) return step;
+  }
+}
+
 describe('migrations on real PostgreSQL', () => {
   it('go up, all the way down and up again', async () => {
     await migrateToLatest(db);
@@ -135,6 +144,54 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
   });
 
+  it('0011 group bookings: one seat for existing rows; down keeps every seat counted and refuses while a partial refund is owed', async () => {
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0010-contract-locations');
+    const event = '21212121-2121-4121-8121-212121212121';
+    const user = '88888888-8888-4888-8888-888888888888';
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES (${event}, 'Rafting', now() + interval '2 days', now() + interval '3 days', 10, 9, 'PUBLISHED')`.execute(db);
+    await sql`INSERT INTO bookings (id, event_id, user_id, status, amount, currency, payment_status, payment_id, created_at, updated_at) VALUES
+              ('22222222-2121-4121-8121-212121212121', ${event}, ${user}, 'CONFIRMED', 5000, 'EUR', 'PAID', '23232323-2121-4121-8121-212121212121', now(), now())`.execute(
+      db,
+    );
+    await sql`INSERT INTO waitlist (id, event_id, user_id, status, created_at, updated_at)
+              VALUES ('24242424-2121-4121-8121-212121212121', ${event}, '25252525-2121-4121-8121-212121212121', 'WAITING', now(), now())`.execute(db);
+
+    expect(await migrateToLatest(db)).toContain('Up 0011-group-bookings: Success');
+    const read = async () => ({
+      event: (await sql`SELECT available, waitlist_held, max_seats_per_booking, waitlist_allows_passing FROM events WHERE id = ${event}`.execute(db)).rows[0],
+      booking: (await sql`SELECT seats, participants, partial_refund_amount FROM bookings WHERE event_id = ${event}`.execute(db)).rows[0],
+      entry: (await sql`SELECT seats FROM waitlist WHERE event_id = ${event}`.execute(db)).rows[0],
+    });
+    expect(await read()).toEqual({
+      event: { available: 9, waitlist_held: 0, max_seats_per_booking: 10, waitlist_allows_passing: false },
+      booking: { seats: 1, participants: [], partial_refund_amount: null },
+      entry: { seats: 1 },
+    });
+
+    // A group of three took its seats; two more are held for a waiting group of two; a refund is owed.
+    await sql`UPDATE bookings SET seats = 3, participants = '[{"name":"Anna"}]', partial_refund_amount = 5000, partial_refund_key = 'k' WHERE event_id = ${event}`.execute(
+      db,
+    );
+    await sql`UPDATE events SET available = 5, waitlist_held = 2 WHERE id = ${event}`.execute(db);
+    await sql`UPDATE waitlist SET seats = 3 WHERE event_id = ${event}`.execute(db);
+    await expect(sql`UPDATE events SET available = 9 WHERE id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
+    await expect(sql`UPDATE bookings SET seats = 0 WHERE event_id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
+
+    await expect(downThrough('0011-group-bookings')).rejects.toThrow(/partial refund/);
+    await sql`UPDATE bookings SET partial_refund_amount = NULL, partial_refund_key = NULL WHERE event_id = ${event}`.execute(db);
+    expect(await downThrough('0011-group-bookings')).toEqual(['Down 0011-group-bookings: Success']);
+    // The older release sees the held seats as available and the group's seats as taken: never oversold.
+    expect((await sql`SELECT capacity, available FROM events WHERE id = ${event}`.execute(db)).rows).toEqual([{ capacity: 10, available: 7 }]);
+    expect(await migrateToLatest(db)).toContain('Up 0011-group-bookings: Success');
+    expect(await read()).toEqual({
+      event: { available: 7, waitlist_held: 0, max_seats_per_booking: 10, waitlist_allows_passing: false },
+      booking: { seats: 1, participants: [], partial_refund_amount: null },
+      entry: { seats: 1 },
+    });
+  });
+
   it('refuses overselling at the database level', async () => {
     await migrateToLatest(db);
     await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
@@ -203,7 +260,9 @@ describe('migrations on real PostgreSQL', () => {
 
   it('applies an expand migration added after a pending contract step, and rolls back newest first', async () => {
     await migrateToZero(db);
-    expect(await migrateToLatest(db)).toContain('Up 0012-event-version-time-zone: Success');
+    const applied = await migrateToLatest(db);
+    expect(applied).toContain('Up 0011-group-bookings: Success');
+    expect(applied).toContain('Up 0012-event-version-time-zone: Success');
     const pending = async () => (await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name);
     expect(await pending()).toEqual(['0010-contract-locations']);
     expect(await pendingMigrations(db)).toBe(0);

@@ -19,6 +19,9 @@ export interface EventsTable {
   price_amount: ColumnType<string | null, number | string | null, number | string | null>;
   price_currency: string | null;
   refund_until_hours: ColumnType<number, number | undefined, number>;
+  max_seats_per_booking: ColumnType<number, number | undefined, number>;
+  waitlist_allows_passing: ColumnType<boolean, boolean | undefined, boolean>;
+  waitlist_held: ColumnType<number, number | undefined, number>;
   /** Bumped by a trigger on every UPDATE of the row (0012): never written by the code. */
   version: ColumnType<string | number, never, never>;
   time_zone: ColumnType<string, string | undefined, string>;
@@ -61,6 +64,10 @@ export interface BookingsTable {
   payment_id: string | null;
   expires_at: Timestamp | null;
   refund_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  seats: ColumnType<number, number | undefined, number>;
+  participants: ColumnType<unknown, string | undefined, string>;
+  partial_refund_amount: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  partial_refund_key: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -85,6 +92,7 @@ export interface WaitlistTable {
   user_id: string;
   status: string;
   offer_expires_at: Timestamp | null;
+  seats: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
   seq: Generated<string>;

@@ -9,6 +9,7 @@ import * as m0007 from './0007-payment-attempts';
 import * as m0008 from './0008-refund-rules';
 import * as m0009 from './0009-idempotency-key-expiry';
 import * as m0010 from './0010-contract-locations';
+import * as m0011 from './0011-group-bookings';
 import * as m0012 from './0012-event-version-time-zone';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
@@ -23,11 +24,12 @@ export const migrations: Record<string, Migration> = {
   '0008-refund-rules': m0008,
   '0009-idempotency-key-expiry': m0009,
   '0010-contract-locations': m0010,
+  '0011-group-bookings': m0011,
   '0012-event-version-time-zone': m0012,
 };
 
 /**
- * Contract migrations drop what an older release still uses. The ordinary `migrate` stops before
- * the first pending one; `migrate --contract` applies them, as a documented release step.
+ * Contract migrations drop what an older release still uses. The ordinary `migrate` applies every
+ * other pending migration but not them; `migrate --contract` applies them, as a documented release step.
  */
 export const CONTRACT_MIGRATIONS: ReadonlySet<string> = new Set(['0010-contract-locations']);

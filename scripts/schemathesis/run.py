@@ -95,6 +95,8 @@ def seed(api: Api) -> dict[str, list[str]]:
     draft = event("Draft tour", 10, None, None, publish=False)
     declined = event("Declined card tour", 10, {"amount": 1013, "currency": "EUR"}, location)  # sandbox declines *13
     paid_again = event("Second paid tour", 10, {"amount": 4000, "currency": "EUR"}, None)
+    group = api.call("POST", "/api/v2/events", "ORGANIZER", {"title": "Group rafting", "startDate": iso(start), "endDate": iso(start + timedelta(hours=3)), "capacity": 6, "price": {"amount": 1500, "currency": "EUR"}, "maxSeatsPerBooking": 5, "waitlistAllowsPassing": True})["id"]
+    api.call("POST", f"/api/v2/events/{group}/publish", "ORGANIZER")
     legacy = api.call("POST", "/api/v1/events", "ORGANIZER", {"title": "Legacy v1 tour", "start_date": iso(start), "location": "Old harbour", "capacity": 5})["id"]
 
     api.call("POST", "/api/v2/bookings", "OTHER_USER", {"eventId": full})  # the free event is now full: waitlist territory
@@ -102,10 +104,14 @@ def seed(api: Api) -> dict[str, list[str]]:
     unpayable = api.call("POST", "/api/v2/bookings", "USER", {"eventId": declined})["id"]
     confirmed = api.call("POST", "/api/v2/bookings", "USER", {"eventId": paid_again})["id"]
     payment = api.call("POST", f"/api/v2/bookings/{confirmed}/pay", "USER")["paymentId"]
+    # A paid group of four (reduce has seats to give up and money to refund) and a group waiting on the rest.
+    grouped = api.call("POST", "/api/v2/bookings", "USER", {"eventId": group, "seats": 4, "participants": [{"name": "Anna"}, {"name": "Boris", "email": "boris@example.org"}]})["id"]
+    api.call("POST", f"/api/v2/bookings/{grouped}/pay", "USER")
+    api.call("POST", f"/api/v2/events/{group}/waitlist?seats=3", "OTHER_USER")
     return {
         "locations": [location],
-        "events": [paid, full, draft, declined, paid_again, legacy],
-        "bookings": [pending, unpayable, confirmed],
+        "events": [paid, full, draft, declined, paid_again, legacy, group],
+        "bookings": [pending, unpayable, confirmed, grouped],
         "payments": [payment],
         "organizers": [SUBJECTS["ORGANIZER"]],
     }

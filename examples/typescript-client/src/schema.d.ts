@@ -205,7 +205,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join the waitlist of a full event (USER) */
+        /** Join the waitlist of an event with fewer free seats than you need (USER); offered once that many are free, in FIFO order */
         post: operations["joinWaitlist"];
         /** Leave the waitlist */
         delete: operations["leaveWaitlist"];
@@ -276,7 +276,7 @@ export interface paths {
         /** Your bookings */
         get: operations["listMyBookings"];
         put?: never;
-        /** Book a seat (USER). A seat held for you by a waitlist offer is claimed. */
+        /** Book seats (USER): one, or a group (seats, participants) taken all or none at seats × price (409 event-full with `available`). Seats held for you by a waitlist offer are claimed. */
         post: operations["bookSeat"];
         delete?: never;
         options?: never;
@@ -312,6 +312,23 @@ export interface paths {
         put?: never;
         /** Cancel a booking; a paid one is refunded */
         post: operations["cancelBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/bookings/{id}/reduce": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give up some of a booking's seats (booker, ADMIN); a paid booking is refunded the difference under the event's cancellation policy. The seats go to the waitlist first. */
+        post: operations["reduceBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -446,6 +463,12 @@ export interface components {
              * @enum {string|null}
              */
             refundStatus: "PENDING" | "REFUNDED" | "FAILED" | null;
+            /** @description Seats the booking holds (a group books several) */
+            seats: number;
+            /** @description Who the seats are for, at most one per seat; may be empty */
+            participants: components["schemas"]["Participant"][];
+            /** @description Owed back for seats given up (reduce) until it is refunded; null otherwise */
+            partialRefundAmount: components["schemas"]["Money"] | null;
             /** Format: uuid */
             paymentId: string | null;
             /**
@@ -468,6 +491,10 @@ export interface components {
         BookingRequest: {
             /** Format: uuid */
             eventId: string;
+            /** @description Seats to book, all or none (default 1; a waitlist offer's holder: the seats offered); at most the event's maxSeatsPerBooking */
+            seats?: number;
+            /** @description Who the seats are for, at most one per seat */
+            participants?: components["schemas"]["ParticipantInput"][];
         };
         CancellationPolicy: {
             /** @description A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone. */
@@ -493,6 +520,10 @@ export interface components {
             cancellationPolicy: components["schemas"]["CancellationPolicy"];
             /** @description IANA time zone of the event (`Europe/Moscow`, `UTC`): how to show its dates, which are instants */
             timeZone: string;
+            /** @description The most seats one booking or waitlist entry may ask for */
+            maxSeatsPerBooking: number;
+            /** @description false (strict FIFO): freed seats wait for the group at the head of the line; true: smaller entries behind it may take them */
+            waitlistAllowsPassing: boolean;
             /** @enum {string} */
             status: "DRAFT" | "PUBLISHED" | "COMPLETED" | "CANCELLED";
             /** Format: uuid */
@@ -530,6 +561,10 @@ export interface components {
             cancellationPolicy?: components["schemas"]["CancellationPolicyInput"];
             /** @description IANA time zone name such as `Europe/Moscow` or `UTC` (matched without regard to case, answered as the time zone database spells it; an unknown one is a 400). Default on creation: `UTC`; left out on a replace: unchanged. The dates stay instants. */
             timeZone?: string;
+            /** @description The most seats one booking may take. Default on creation: 10; left out on a replace: unchanged */
+            maxSeatsPerBooking?: number;
+            /** @description Let smaller waitlist entries pass a group that does not fit yet. Default on creation: false; left out on a replace: unchanged */
+            waitlistAllowsPassing?: boolean;
         };
         /** @deprecated */
         EventV1: {
@@ -625,6 +660,18 @@ export interface components {
             /** @description ISO 4217 code */
             currency: string;
         };
+        Participant: {
+            name: string;
+            /** Format: email */
+            email?: string;
+            phone?: string;
+        };
+        ParticipantInput: {
+            name: string;
+            /** Format: email */
+            email?: string;
+            phone?: string;
+        };
         PaymentNotification: {
             /** Format: uuid */
             paymentId: string;
@@ -660,6 +707,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ReduceBookingRequest: {
+            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all) */
+            seats: number;
+            /** @description The participants who stay, at most `seats`; left out: the first `seats` of the current list */
+            participants?: components["schemas"]["ParticipantInput"][];
+        };
         WaitlistEntry: {
             /** Format: uuid */
             id: string;
@@ -669,6 +722,8 @@ export interface components {
             userId: string;
             /** @enum {string} */
             status: "WAITING" | "OFFERED" | "CLAIMED" | "EXPIRED" | "LEFT";
+            /** @description Seats waited for; an offer holds this many */
+            seats: number;
             /** @description Place in line while WAITING */
             position: number | null;
             /**
@@ -1729,7 +1784,10 @@ export interface operations {
     };
     joinWaitlist: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seats to wait for (default 1; at most the event's maxSeatsPerBooking) */
+                seats?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2657,6 +2715,133 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reduceBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReduceBookingRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type: send application/json */
+            415: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

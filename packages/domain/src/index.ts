@@ -20,6 +20,8 @@ export * from './events/weather';
 export {
   type Booking,
   type BookingStatus,
+  type Participant,
+  type PartialRefund,
   type PaymentStatus,
   type WaitlistEntry,
   type WaitlistStatus,
@@ -28,6 +30,7 @@ export {
   ACTIVE_STATUSES,
   isActive,
   newBooking,
+  priceOf,
   refundOwed,
   transitionBooking,
   canTransition as canTransitionBooking,
@@ -40,5 +43,5 @@ export * from './bookings/waitlist';
 export * from './bookings/payment-attempt';
 export * from './bookings/payments';
 export * from './bookings/jobs';
-export { releaseSeat, bookingEvent } from './bookings/seat-release';
+export { releaseSeats, bookingEvent } from './bookings/seat-release';
 export * from './use-cases';

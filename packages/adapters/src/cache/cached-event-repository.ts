@@ -1,6 +1,7 @@
 import {
   DEFAULT_CANCELLATION_POLICY,
   DEFAULT_TIME_ZONE,
+  DEFAULT_MAX_SEATS_PER_BOOKING,
   type BookingRepository,
   type DomainEvent,
   type Event,
@@ -50,6 +51,10 @@ const reviveEvent = (e: Event): Event => ({
   // Nor, before 0012, a time zone (every event was UTC) or a version: 0, which no stored event has.
   timeZone: e.timeZone ?? DEFAULT_TIME_ZONE,
   version: e.version ?? UNKNOWN_VERSION,
+  // Likewise for copies cached before group bookings: one seat per booking's defaults.
+  maxSeatsPerBooking: e.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
+  waitlistAllowsPassing: e.waitlistAllowsPassing ?? false,
+  waitlistHeld: e.waitlistHeld ?? 0,
 });
 
 /** Copies shared by every reader of a cache entry: a caller that changed one would change them all. */

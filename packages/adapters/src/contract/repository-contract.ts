@@ -49,6 +49,9 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   price: { amount: 5000, currency: 'EUR' },
   cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
   timeZone: 'UTC',
+  maxSeatsPerBooking: 10,
+  waitlistAllowsPassing: false,
+  waitlistHeld: 0,
   status: 'PUBLISHED',
   version: 1,
   createdAt: T0,
@@ -61,11 +64,14 @@ export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking 
   eventId,
   userId: id(),
   status: 'PENDING',
+  seats: 1,
+  participants: [],
   amount: { amount: 5000, currency: 'EUR' },
   paymentStatus: 'UNPAID',
   paymentId: null,
   expiresAt: at(30),
   refundDueAt: null,
+  partialRefund: null,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -76,6 +82,7 @@ export const anEntry = (eventId: string, over: Partial<WaitlistEntry> = {}): Wai
   eventId,
   userId: id(),
   status: 'WAITING',
+  seats: 1,
   position: null,
   offerExpiresAt: null,
   createdAt: T0,
@@ -132,6 +139,15 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.events.findByIdForUpdate(e.id)).toEqual(e);
       });
 
+      it('round-trips the group booking settings and the seats held for the waitlist', async () => {
+        const e = anEvent({ capacity: 8, available: 3, waitlistHeld: 2, maxSeatsPerBooking: 4, waitlistAllowsPassing: true });
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.findById(e.id)).toEqual(e);
+        const changed = { ...e, available: 5, waitlistHeld: 0, maxSeatsPerBooking: 1, waitlistAllowsPassing: false, updatedAt: at(3) };
+        await s.scope.events.update(changed);
+        expect(await s.scope.events.findById(e.id)).toEqual(changed);
+      });
+
       it('updates an event', async () => {
         const e = anEvent();
         await s.scope.events.insert(e);
@@ -154,13 +170,11 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         await s.scope.events.insert(e);
         const version = async () => (await s.scope.events.findById(e.id))!.version;
         expect(await version()).toBe(1);
-        await s.scope.events.takeSeat(e.id, at(1));
+        await s.scope.events.takeSeats(e.id, 2, at(1));
         expect(await version()).toBe(2);
-        await s.scope.events.releaseSeat(e.id, at(2));
+        await s.scope.events.update({ ...e, title: 'Renamed', available: 1, version: 1 });
         expect(await version()).toBe(3);
-        await s.scope.events.update({ ...e, title: 'Renamed', version: 1 });
-        expect(await version()).toBe(4);
-        expect((await s.scope.events.findByIdForUpdate(e.id))!.version).toBe(4);
+        expect((await s.scope.events.findByIdForUpdate(e.id))!.version).toBe(3);
       });
 
       it('updates under an expected version only while the event has it (compare-and-set), changing nothing otherwise', async () => {
@@ -175,15 +189,23 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.events.update(anEvent(), { expectedVersion: 1 })).toBe(false);
       });
 
-      it('takes seats down to zero and never below, and releases them up to capacity', async () => {
+      it('takes seats down to zero and never below', async () => {
         const e = anEvent({ capacity: 2, available: 2 });
         await s.scope.events.insert(e);
-        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(true);
-        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(true);
-        expect(await s.scope.events.takeSeat(e.id, at(1))).toBe(false);
+        expect(await s.scope.events.takeSeats(e.id, 1, at(1))).toBe(true);
+        expect(await s.scope.events.takeSeats(e.id, 1, at(1))).toBe(true);
+        expect(await s.scope.events.takeSeats(e.id, 1, at(1))).toBe(false);
         expect((await s.scope.events.findById(e.id))!.available).toBe(0);
-        for (let i = 0; i < 3; i++) await s.scope.events.releaseSeat(e.id, at(2));
+      });
+
+      it('takes a group’s seats all or none', async () => {
+        const e = anEvent({ capacity: 5, available: 5 });
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.takeSeats(e.id, 3, at(1))).toBe(true);
+        expect(await s.scope.events.takeSeats(e.id, 3, at(1))).toBe(false);
         expect((await s.scope.events.findById(e.id))!.available).toBe(2);
+        expect(await s.scope.events.takeSeats(e.id, 2, at(1))).toBe(true);
+        expect(await s.scope.events.findById(e.id)).toMatchObject({ available: 0, updatedAt: at(1) });
       });
 
       it('lists by start date with filters, hiding other organizers’ drafts', async () => {
@@ -234,6 +256,31 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.bookings.findActive(event.id, b.userId)).toBeNull();
       });
 
+      it('round-trips a group booking: seats, participants and a partial refund owed', async () => {
+        const b = aBooking(event.id, {
+          status: 'CONFIRMED',
+          seats: 3,
+          participants: [{ name: 'Anna' }, { name: 'Boris', email: 'boris@example.org', phone: '+7 900 000-00-00' }, { name: 'Вера «Ёж»' }],
+          amount: { amount: 15000, currency: 'EUR' },
+          paymentStatus: 'PAID',
+          paymentId: id(),
+          expiresAt: null,
+        });
+        await s.scope.bookings.insert(b);
+        expect(await s.scope.bookings.findById(b.id)).toEqual(b);
+        const reduced = {
+          ...b,
+          seats: 1,
+          participants: [{ name: 'Anna' }],
+          amount: { amount: 5000, currency: 'EUR' },
+          partialRefund: { amount: { amount: 10000, currency: 'EUR' }, idempotencyKey: `reduce-${b.id}-1` },
+          updatedAt: at(2),
+        };
+        await s.scope.bookings.update(reduced);
+        expect(await s.scope.bookings.findById(b.id)).toEqual(reduced);
+        expect((await s.scope.bookings.list({ eventId: event.id }, { page: 1, size: 10 })).items).toEqual([reduced]);
+      });
+
       it('refuses a second active booking of the same user and event', async () => {
         const b = aBooking(event.id);
         await s.scope.bookings.insert(b);
@@ -278,10 +325,19 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         const later = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(10) });
         const failed = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_FAILED', paymentId: id(), expiresAt: null });
         const active = aBooking(event.id);
-        for (const b of [retry, refund, later, failed, active]) await s.scope.bookings.insert(b);
-        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(at(5), 5))).map((b) => b.id)).toEqual([refund.id, retry.id]);
+        const reduced = aBooking(event.id, {
+          status: 'CONFIRMED',
+          seats: 1,
+          paymentStatus: 'PAID',
+          paymentId: id(),
+          expiresAt: null,
+          refundDueAt: at(2),
+          partialRefund: { amount: { amount: 5000, currency: 'EUR' }, idempotencyKey: 'reduce-1' },
+        });
+        for (const b of [retry, refund, later, failed, active, reduced]) await s.scope.bookings.insert(b);
+        expect((await s.uow.run((tx) => tx.bookings.lockRefundsDue(at(5), 5))).map((b) => b.id)).toEqual([refund.id, retry.id, reduced.id]);
         expect(await s.scope.bookings.findById(retry.id)).toEqual(retry);
-        expect((await s.uow.run((tx) => tx.bookings.lockActiveOfEvent(event.id))).map((b) => b.id)).toEqual([active.id]);
+        expect((await s.uow.run((tx) => tx.bookings.lockActiveOfEvent(event.id))).map((b) => b.id).sort()).toEqual([active.id, reduced.id].sort());
       });
     });
 
@@ -351,11 +407,25 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         for (const e of entries) await s.scope.waitlist.insert(e);
         const positions = await Promise.all(entries.map((e) => s.scope.waitlist.findEntry(event.id, e.userId)));
         expect(positions.map((p) => p?.position)).toEqual([1, 2, 3]);
-        const next = await s.uow.run((tx) => tx.waitlist.lockNextWaiting(event.id));
+        const [next] = await s.uow.run((tx) => tx.waitlist.lockWaiting(event.id, 1));
         expect(next?.id).toBe(entries[0]!.id);
         await s.scope.waitlist.update({ ...next!, status: 'OFFERED', offerExpiresAt: at(30), updatedAt: at(3) });
         expect((await s.scope.waitlist.findEntry(event.id, entries[1]!.userId))?.position).toBe(1);
         expect(await s.scope.waitlist.findEntry(event.id, entries[0]!.userId)).toMatchObject({ status: 'OFFERED', position: null, offerExpiresAt: at(30) });
+      });
+
+      it('keeps how many seats each entry waits for and locks the line in FIFO order up to a limit', async () => {
+        const entries = [3, 1, 2].map((seats, i) => anEntry(event.id, { seats, createdAt: at(i) }));
+        for (const e of entries) await s.scope.waitlist.insert(e);
+        const line = await s.uow.run((tx) => tx.waitlist.lockWaiting(event.id, 2));
+        expect(line.map((e) => [e.id, e.seats])).toEqual([
+          [entries[0]!.id, 3],
+          [entries[1]!.id, 1],
+        ]);
+        await s.scope.waitlist.update({ ...line[1]!, status: 'OFFERED', offerExpiresAt: at(30), updatedAt: at(5) });
+        expect((await s.uow.run((tx) => tx.waitlist.lockWaiting(event.id, 10))).map((e) => e.id)).toEqual([entries[0]!.id, entries[2]!.id]);
+        expect(await s.scope.waitlist.findEntry(event.id, entries[1]!.userId)).toMatchObject({ status: 'OFFERED', seats: 1 });
+        expect(await s.scope.waitlist.findEntry(event.id, entries[2]!.userId)).toMatchObject({ seats: 2, position: 2 });
       });
 
       it('refuses a second open entry of the same user', async () => {

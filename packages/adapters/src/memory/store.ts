@@ -64,15 +64,11 @@ function eventRepository(s: () => State): EventRepository {
       s().events.set(event.id, structuredClone({ ...event, version: stored.version + 1 }));
       return true;
     },
-    async takeSeat(eventId, now) {
+    async takeSeats(eventId, seats, now) {
       const e = s().events.get(eventId);
-      if (!e || e.available <= 0) return false;
-      s().events.set(eventId, { ...e, available: e.available - 1, updatedAt: now, version: e.version + 1 });
+      if (!e || e.available < seats) return false;
+      s().events.set(eventId, { ...e, available: e.available - seats, updatedAt: now, version: e.version + 1 });
       return true;
-    },
-    async releaseSeat(eventId, now) {
-      const e = s().events.get(eventId);
-      if (e) s().events.set(eventId, { ...e, available: Math.min(e.capacity, e.available + 1), updatedAt: now, version: e.version + 1 });
     },
     async findEnded(now, limit) {
       return [...s().events.values()]
@@ -170,7 +166,7 @@ function bookingRepository(s: () => State): BookingRepository {
       const turn = (b: Booking) => b.refundDueAt?.getTime() ?? -Infinity;
       return structuredClone(
         all()
-          .filter((b) => b.paymentStatus === 'REFUND_PENDING' && (b.refundDueAt === null || b.refundDueAt <= now))
+          .filter((b) => (b.paymentStatus === 'REFUND_PENDING' || b.partialRefund !== null) && (b.refundDueAt === null || b.refundDueAt <= now))
           .sort((a, b) => turn(a) - turn(b) || a.updatedAt.getTime() - b.updatedAt.getTime() || a.id.localeCompare(b.id))
           .slice(0, limit),
       );
@@ -204,11 +200,13 @@ function waitlistRepository(s: () => State): WaitlistRepository {
     async update(entry) {
       s().waitlist.set(entry.id, structuredClone({ ...entry, position: null }));
     },
-    async lockNextWaiting(eventId) {
-      const next = all()
-        .filter((w) => w.eventId === eventId && w.status === 'WAITING')
-        .sort(byCreated)[0];
-      return next ? structuredClone(next) : null;
+    async lockWaiting(eventId, limit) {
+      return structuredClone(
+        all()
+          .filter((w) => w.eventId === eventId && w.status === 'WAITING')
+          .sort(byCreated)
+          .slice(0, limit),
+      );
     },
     async lockExpiredOffers(now, limit) {
       return structuredClone(

@@ -114,7 +114,7 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
     },
     async lockRefundsDue(now, limit) {
       const rows = await bookings()
-        .where('payment_status', '=', 'REFUND_PENDING')
+        .where((eb) => eb.or([eb('payment_status', '=', 'REFUND_PENDING'), eb('partial_refund_amount', 'is not', null)]))
         .where((eb) => eb.or([eb('refund_due_at', 'is', null), eb('refund_due_at', '<=', now)]))
         .orderBy(sql`refund_due_at NULLS FIRST`)
         .orderBy('updated_at')

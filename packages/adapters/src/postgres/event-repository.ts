@@ -25,6 +25,9 @@ function selectEvents(db: Kysely<Database>) {
       'e.refund_until_hours',
       'e.time_zone',
       'e.version',
+      'e.max_seats_per_booking',
+      'e.waitlist_allows_passing',
+      'e.waitlist_held',
       'e.created_at',
       'e.updated_at',
       'l.name as l_name',
@@ -88,22 +91,15 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
       const result = await update.executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async takeSeat(eventId, now) {
+    async takeSeats(eventId, seats, now) {
       // A single conditional UPDATE is atomic: the row lock serializes concurrent bookers on any replica.
       const result = await db
         .updateTable('events')
-        .set({ available: sql`available - 1`, updated_at: now })
+        .set({ available: sql`available - ${seats}`, updated_at: now })
         .where('id', '=', eventId)
-        .where('available', '>', 0)
+        .where('available', '>=', seats)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
-    },
-    async releaseSeat(eventId, now) {
-      await db
-        .updateTable('events')
-        .set({ available: sql`LEAST(available + 1, capacity)`, updated_at: now })
-        .where('id', '=', eventId)
-        .execute();
     },
     async findEnded(now, limit) {
       const rows = await db

@@ -1,4 +1,4 @@
-import type { Booking, BookingStatus, Event, EventStatus, Location, PaymentStatus, WaitlistEntry, WaitlistStatus } from '@aquastream/domain';
+import type { Booking, BookingStatus, Event, EventStatus, Location, Participant, PaymentStatus, WaitlistEntry, WaitlistStatus } from '@aquastream/domain';
 
 /** Legacy rows (created before events had owners) belong to nobody; only admins may change them. */
 export const NO_ORGANIZER = '00000000-0000-0000-0000-000000000000';
@@ -19,6 +19,9 @@ export interface EventRow {
   refund_until_hours: number;
   time_zone: string;
   version: string | number;
+  max_seats_per_booking: number;
+  waitlist_allows_passing: boolean;
+  waitlist_held: number;
   created_at: Date;
   updated_at: Date;
   l_name: string | null;
@@ -65,6 +68,9 @@ export function toEvent(row: EventRow): Event {
     price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
     cancellationPolicy: { refundUntilHoursBeforeStart: row.refund_until_hours },
     timeZone: row.time_zone,
+    maxSeatsPerBooking: row.max_seats_per_booking,
+    waitlistAllowsPassing: row.waitlist_allows_passing,
+    waitlistHeld: row.waitlist_held,
     status: row.status as EventStatus,
     version: Number(row.version),
     createdAt: new Date(row.created_at),
@@ -86,6 +92,9 @@ export const fromEvent = (e: Event) => ({
   price_currency: e.price?.currency ?? null,
   refund_until_hours: e.cancellationPolicy.refundUntilHoursBeforeStart,
   time_zone: e.timeZone,
+  max_seats_per_booking: e.maxSeatsPerBooking,
+  waitlist_allows_passing: e.waitlistAllowsPassing,
+  waitlist_held: e.waitlistHeld,
   status: e.status,
   created_at: e.createdAt,
   updated_at: e.updatedAt,
@@ -102,20 +111,33 @@ export interface BookingRow {
   payment_id: string | null;
   expires_at: Date | null;
   refund_due_at: Date | null;
+  seats: number;
+  /** JSONB: pg parses it; an older driver or PGlite configuration may hand back the text. */
+  participants: unknown;
+  partial_refund_amount: string | number | null;
+  partial_refund_key: string | null;
   created_at: Date;
   updated_at: Date;
 }
+
+const toParticipants = (value: unknown): Participant[] => (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as Participant[];
 
 export const toBooking = (r: BookingRow): Booking => ({
   id: r.id,
   eventId: r.event_id,
   userId: r.user_id,
   status: r.status as BookingStatus,
+  seats: r.seats,
+  participants: toParticipants(r.participants),
   amount: r.amount !== null && r.currency ? { amount: Number(r.amount), currency: r.currency.trim() } : null,
   paymentStatus: r.payment_status as PaymentStatus,
   paymentId: r.payment_id,
   expiresAt: r.expires_at ? new Date(r.expires_at) : null,
   refundDueAt: r.refund_due_at ? new Date(r.refund_due_at) : null,
+  partialRefund:
+    r.partial_refund_amount !== null && r.partial_refund_key && r.currency
+      ? { amount: { amount: Number(r.partial_refund_amount), currency: r.currency.trim() }, idempotencyKey: r.partial_refund_key }
+      : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -125,12 +147,16 @@ export const fromBooking = (b: Booking) => ({
   event_id: b.eventId,
   user_id: b.userId,
   status: b.status,
+  seats: b.seats,
+  participants: JSON.stringify(b.participants),
   amount: b.amount?.amount ?? null,
   currency: b.amount?.currency ?? null,
   payment_status: b.paymentStatus,
   payment_id: b.paymentId,
   expires_at: b.expiresAt,
   refund_due_at: b.refundDueAt,
+  partial_refund_amount: b.partialRefund?.amount.amount ?? null,
+  partial_refund_key: b.partialRefund?.idempotencyKey ?? null,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });
@@ -141,6 +167,7 @@ export interface WaitlistRow {
   user_id: string;
   status: string;
   offer_expires_at: Date | null;
+  seats: number;
   created_at: Date;
   updated_at: Date;
   position?: string | number | null;
@@ -151,6 +178,7 @@ export const toWaitlistEntry = (r: WaitlistRow): WaitlistEntry => ({
   eventId: r.event_id,
   userId: r.user_id,
   status: r.status as WaitlistStatus,
+  seats: r.seats,
   position: r.position != null ? Number(r.position) : null,
   offerExpiresAt: r.offer_expires_at ? new Date(r.offer_expires_at) : null,
   createdAt: new Date(r.created_at),

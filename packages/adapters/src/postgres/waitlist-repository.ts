@@ -7,12 +7,12 @@ import { isUniqueViolation } from './unique-violation';
 const OPEN = ['WAITING', 'OFFERED'];
 
 export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistRepository {
-  const entries = () => db.selectFrom('waitlist').select(['id', 'event_id', 'user_id', 'status', 'offer_expires_at', 'created_at', 'updated_at']);
+  const entries = () => db.selectFrom('waitlist').select(['id', 'event_id', 'user_id', 'status', 'offer_expires_at', 'seats', 'created_at', 'updated_at']);
   return {
     async findEntry(eventId, userId) {
       const row = await db
         .selectFrom('waitlist as w')
-        .select(['w.id', 'w.event_id', 'w.user_id', 'w.status', 'w.offer_expires_at', 'w.created_at', 'w.updated_at'])
+        .select(['w.id', 'w.event_id', 'w.user_id', 'w.status', 'w.offer_expires_at', 'w.seats', 'w.created_at', 'w.updated_at'])
         .select(
           sql<
             string | null
@@ -39,6 +39,7 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
             user_id: e.userId,
             status: e.status,
             offer_expires_at: e.offerExpiresAt,
+            seats: e.seats,
             created_at: e.createdAt,
             updated_at: e.updatedAt,
           })
@@ -49,11 +50,15 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
       }
     },
     async update(e) {
-      await db.updateTable('waitlist').set({ status: e.status, offer_expires_at: e.offerExpiresAt, updated_at: e.updatedAt }).where('id', '=', e.id).execute();
+      await db
+        .updateTable('waitlist')
+        .set({ status: e.status, offer_expires_at: e.offerExpiresAt, seats: e.seats, updated_at: e.updatedAt })
+        .where('id', '=', e.id)
+        .execute();
     },
-    async lockNextWaiting(eventId) {
-      const row = await entries().where('event_id', '=', eventId).where('status', '=', 'WAITING').orderBy('seq').limit(1).forUpdate().executeTakeFirst();
-      return row ? toWaitlistEntry(row) : null;
+    async lockWaiting(eventId, limit) {
+      const rows = await entries().where('event_id', '=', eventId).where('status', '=', 'WAITING').orderBy('seq').limit(limit).forUpdate().execute();
+      return rows.map(toWaitlistEntry);
     },
     async lockExpiredOffers(now, limit) {
       const rows = await entries()

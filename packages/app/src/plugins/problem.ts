@@ -24,6 +24,7 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'BOOKING.EVENT_NOT_BOOKABLE': { status: 409, slug: 'event-not-bookable', title: 'The event cannot be booked' },
   'BOOKING.ILLEGAL_TRANSITION': { status: 409, slug: 'illegal-transition', title: 'Not possible in the current state' },
   'BOOKING.NO_SHOW_TOO_EARLY': { status: 409, slug: 'no-show-too-early', title: 'The event has not started yet' },
+  'BOOKING.NOT_REDUCIBLE': { status: 409, slug: 'booking-not-reducible', title: 'The booking cannot be reduced' },
   'PAYMENT.NOT_ALLOWED': { status: 409, slug: 'payment-not-allowed', title: 'The booking cannot be paid' },
   'PAYMENT.DECLINED': { status: 402, slug: 'payment-declined', title: 'The payment was declined' },
   'WAITLIST.CONFLICT': { status: 409, slug: 'waitlist-conflict', title: 'Cannot join the waitlist' },

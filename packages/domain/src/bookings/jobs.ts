@@ -6,7 +6,7 @@ import { transitionBooking, type Booking } from './booking';
 import { isDomainError } from '../shared/domain-error';
 import type { PaymentSchedule } from './payment-attempt';
 import type { PaymentGateway, RefundResult } from './ports';
-import { bookingEvent, releaseSeat, type SeatReleaseDeps } from './seat-release';
+import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface JobDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -29,7 +29,7 @@ export const makeExpireBookings =
         const expired = transitionBooking(booking, 'EXPIRED', now);
         await tx.bookings.update(expired);
         await tx.outbox.add([bookingEvent('booking.expired', expired, deps.ids.next(), now)]);
-        await releaseSeat(tx, deps, booking.eventId, now);
+        await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       }
       return due.length;
     });
@@ -53,7 +53,7 @@ export const makeExpireWaitlistOffers =
             data: { eventId: entry.eventId, userId: entry.userId },
           },
         ]);
-        await releaseSeat(tx, deps, entry.eventId, now);
+        await releaseSeats(tx, deps, entry.eventId, entry.seats, now);
       }
       return due.length;
     });
@@ -117,14 +117,20 @@ export const makeProcessRefunds =
         return leased;
       });
       if (!claimed) break;
+      // A partial refund (seats given up) first; a booking also cancelled since comes round again for the rest.
+      const partial = claimed.partialRefund;
       let result: RefundResult;
       try {
-        result = await deps.payments.refund({ paymentId: claimed.paymentId!, amount: claimed.amount!, idempotencyKey: `refund-${claimed.paymentId}` });
+        result = await deps.payments.refund(
+          partial
+            ? { paymentId: claimed.paymentId!, amount: partial.amount, idempotencyKey: partial.idempotencyKey }
+            : { paymentId: claimed.paymentId!, amount: claimed.amount!, idempotencyKey: `refund-${claimed.paymentId}` },
+        );
       } catch (error) {
         if (!isUnavailable(error)) throw error;
         await deps.uow.run(async (tx) => {
           const booking = await tx.bookings.findByIdForUpdate(claimed.id);
-          if (booking?.paymentStatus !== 'REFUND_PENDING') return;
+          if (booking?.paymentStatus !== 'REFUND_PENDING' && !booking?.partialRefund) return;
           await tx.bookings.update({ ...booking, refundDueAt: new Date(deps.clock.now().getTime() + deps.schedule.retryMaxDelayMs) });
         });
         run.deferred++;
@@ -132,9 +138,22 @@ export const makeProcessRefunds =
       }
       await deps.uow.run(async (tx) => {
         const booking = await tx.bookings.findByIdForUpdate(claimed.id);
+        const now = deps.clock.now();
+        if (partial) {
+          if (booking?.partialRefund?.idempotencyKey !== partial.idempotencyKey) return;
+          // Refused or not, this refund is settled: the booking keeps its remaining seats and payment.
+          const next: Booking = { ...booking, partialRefund: null, refundDueAt: null, updatedAt: now };
+          await tx.bookings.update(next);
+          const facts = { partial: true as const, refundAmount: partial.amount };
+          await tx.outbox.add([
+            result.status === 'REFUNDED'
+              ? bookingEvent('payment.refunded', next, deps.ids.next(), now, facts)
+              : bookingEvent('payment.refund_failed', next, deps.ids.next(), now, { ...facts, reason: result.reason }),
+          ]);
+          return;
+        }
         // A webhook may have reported the refund meanwhile.
         if (booking?.paymentStatus !== 'REFUND_PENDING') return;
-        const now = deps.clock.now();
         if (result.status === 'REFUNDED') {
           const next: Booking = { ...booking, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: now };
           await tx.bookings.update(next);

@@ -4,7 +4,7 @@ import type { PaymentRetryRequest } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { Booking } from './booking';
-import { transitionBooking } from './booking';
+import { isActive, transitionBooking } from './booking';
 import { BookingNotFoundError, PaymentDeclinedError, PaymentNotAllowedError } from './booking.errors';
 import { newPaymentAttempt, retryDelay, type PaymentAttempt, type PaymentAttemptStatus, type PaymentSchedule } from './payment-attempt';
 import type { ChargeResult, PaymentGateway } from './ports';
@@ -256,6 +256,12 @@ export const makeApplyPaymentNotification =
       return deps.uow.run(async (tx) => {
         const locked = (await tx.bookings.findByIdForUpdate(booking.id))!;
         if (locked.paymentStatus === 'REFUNDED') return locked;
+        // The refund of seats given up: the booking still stands and its payment is not refunded as a whole.
+        if (locked.partialRefund && locked.paymentStatus === 'PAID' && isActive(locked)) {
+          const next: Booking = { ...locked, partialRefund: null, refundDueAt: null, updatedAt: deps.clock.now() };
+          await tx.bookings.update(next);
+          return next;
+        }
         const next: Booking = { ...locked, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: deps.clock.now() };
         await tx.bookings.update(next);
         return next;

@@ -31,7 +31,10 @@ export interface BookingRepository {
   lockExpired(now: Date, limit: number): Promise<Booking[]>;
   /** Active bookings of one event, locked; for event completion and cancellation. */
   lockActiveOfEvent(eventId: string): Promise<Booking[]>;
-  /** Bookings owed a refund whose turn has come (refundDueAt null or past), oldest turn first, locked with SKIP LOCKED. */
+  /**
+   * Bookings owed a refund (REFUND_PENDING, or a partial refund) whose turn has come (refundDueAt
+   * null or past), oldest turn first, locked with SKIP LOCKED.
+   */
   lockRefundsDue(now: Date, limit: number): Promise<Booking[]>;
 }
 
@@ -49,8 +52,8 @@ export interface WaitlistRepository {
   /** Throws WaitlistConflictError when the user is already in line. */
   insert(entry: WaitlistEntry): Promise<void>;
   update(entry: WaitlistEntry): Promise<void>;
-  /** The first WAITING entry of the event (FIFO), locked. */
-  lockNextWaiting(eventId: string): Promise<WaitlistEntry | null>;
+  /** The first `limit` WAITING entries of the event in FIFO order, locked. */
+  lockWaiting(eventId: string, limit: number): Promise<WaitlistEntry[]>;
   /** OFFERED entries past their hold, locked with SKIP LOCKED. */
   lockExpiredOffers(now: Date, limit: number): Promise<WaitlistEntry[]>;
   /** Ends every open entry of an event (event over or cancelled). */

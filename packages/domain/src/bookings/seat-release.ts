@@ -8,18 +8,57 @@ export interface SeatReleaseDeps {
   waitlistHoldMs: number;
 }
 
+/** How far down the line one release looks for entries that fit (only when smaller entries may pass). */
+const LINE_SCAN = 500;
+
 /**
- * A seat came free: offer it to the first person waiting (it stays out of `available` while
- * held for them), or give it back to the event when nobody waits.
+ * `freed` seats came free (0: only look again at the line, after it changed). Every free seat goes
+ * to the waitlist first: the freed seats, those already held for the line and those available are
+ * offered down the line in FIFO order, an entry once all the seats it asks for are free, each offer
+ * keeping its seats out of `available` for the holder. Strict order (the default): the first entry
+ * that does not fit stops the line and the seats stay held for it (`waitlistHeld`). With
+ * `waitlistAllowsPassing` smaller entries behind it may take them. Seats are available to anyone
+ * only while nobody waits, so people who were not in line never skip it.
  */
-export async function releaseSeat(tx: TransactionScope, deps: SeatReleaseDeps, eventId: string, now: Date): Promise<void> {
-  const next = await tx.waitlist.lockNextWaiting(eventId);
-  if (!next) {
-    await tx.events.releaseSeat(eventId, now);
-    return;
+export async function releaseSeats(tx: TransactionScope, deps: SeatReleaseDeps, eventId: string, freed: number, now: Date): Promise<void> {
+  // Locked: every change of the seat counts serializes on the event's row.
+  const event = await tx.events.findByIdForUpdate(eventId);
+  if (!event) return;
+  let pool = event.available + event.waitlistHeld + freed;
+  if (pool === 0) return;
+  let stillWaiting = false;
+  // Page by page while every entry of a full page got its seats (offered entries leave the WAITING line).
+  for (;;) {
+    // Strict order offers at most `pool` entries (each asks for a seat at least) before one stops the line.
+    const limit = event.waitlistAllowsPassing ? LINE_SCAN : Math.min(pool + 1, LINE_SCAN);
+    const line = await tx.waitlist.lockWaiting(eventId, limit);
+    let offered = 0;
+    for (const entry of line) {
+      if (pool === 0) break;
+      if (entry.seats > pool) {
+        if (!event.waitlistAllowsPassing) break;
+        continue;
+      }
+      pool -= entry.seats;
+      offered++;
+      await offer(tx, deps, entry, now);
+    }
+    if (offered < line.length) stillWaiting = true;
+    if (stillWaiting || line.length < limit) break;
+    if (pool === 0) {
+      stillWaiting = (await tx.waitlist.lockWaiting(eventId, 1)).length > 0;
+      break;
+    }
   }
+  const waitlistHeld = stillWaiting ? pool : 0;
+  const available = stillWaiting ? 0 : Math.min(pool, event.capacity);
+  if (available === event.available && waitlistHeld === event.waitlistHeld) return;
+  await tx.events.update({ ...event, available, waitlistHeld, updatedAt: now });
+}
+
+async function offer(tx: TransactionScope, deps: SeatReleaseDeps, entry: WaitlistEntry, now: Date): Promise<void> {
   const offered: WaitlistEntry = {
-    ...next,
+    ...entry,
     status: 'OFFERED',
     offerExpiresAt: new Date(now.getTime() + deps.waitlistHoldMs),
     updatedAt: now,
@@ -32,7 +71,7 @@ export async function releaseSeat(tx: TransactionScope, deps: SeatReleaseDeps, e
       aggregateType: 'waitlist',
       aggregateId: offered.id,
       occurredAt: now,
-      data: { eventId, userId: offered.userId, offerExpiresAt: offered.offerExpiresAt!.toISOString() },
+      data: { eventId: entry.eventId, userId: offered.userId, seats: offered.seats, offerExpiresAt: offered.offerExpiresAt!.toISOString() },
     },
   ]);
 }
@@ -54,6 +93,7 @@ export function bookingEvent<K extends BookingEventType>(
     eventId: booking.eventId,
     userId: booking.userId,
     status: booking.status,
+    seats: booking.seats,
     amount: booking.amount,
     paymentStatus: booking.paymentStatus,
     paymentId: booking.paymentId,

@@ -19,6 +19,9 @@ export interface CancellationPolicy {
 
 export const DEFAULT_CANCELLATION_POLICY: CancellationPolicy = Object.freeze({ refundUntilHoursBeforeStart: 24 });
 
+export const DEFAULT_MAX_SEATS_PER_BOOKING = 10;
+export const MAX_SEATS_PER_BOOKING_LIMIT = 1000;
+
 export interface Event {
   id: string;
   organizerId: string;
@@ -35,6 +38,15 @@ export interface Event {
   cancellationPolicy: CancellationPolicy;
   /** IANA time zone of the place (`Europe/Moscow`): how to show the dates, which stay instants. */
   timeZone: string;
+  /** The most seats one booking (or waitlist entry) may ask for. */
+  maxSeatsPerBooking: number;
+  /**
+   * Whether a smaller waitlist entry may take freed seats ahead of a group that does not fit yet;
+   * false (strict FIFO): everyone behind that group waits for it.
+   */
+  waitlistAllowsPassing: boolean;
+  /** Seats freed for the waitlist but not yet offered (too few for the group at its head); bookable by nobody else. */
+  waitlistHeld: number;
   status: EventStatus;
   /**
    * Moves forward on every stored change of the event, its seats included (taken, released): the
@@ -48,15 +60,16 @@ export interface Event {
 export type NotBookableReason = 'NOT_PUBLISHED' | 'CANCELLED' | 'COMPLETED' | 'ALREADY_STARTED' | 'SOLD_OUT';
 
 /**
- * Why booking a seat of the event would be refused at `now`, in the order bookSeat checks it; null
- * when a seat can be booked. SOLD_OUT still lets a held waitlist offer be claimed.
+ * Why booking `seats` seats of the event would be refused at `now`, in the order bookSeat checks
+ * it; null when they can be booked. SOLD_OUT (fewer free seats than asked for) still lets a held
+ * waitlist offer be claimed.
  */
-export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date): NotBookableReason | null {
+export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date, seats = 1): NotBookableReason | null {
   if (e.status === 'DRAFT') return 'NOT_PUBLISHED';
   if (e.status === 'CANCELLED') return 'CANCELLED';
   if (e.status === 'COMPLETED') return 'COMPLETED';
   if (e.startDate <= now) return 'ALREADY_STARTED';
-  if (e.available <= 0) return 'SOLD_OUT';
+  if (e.available <= 0 || e.available < seats) return 'SOLD_OUT';
   return null;
 }
 
@@ -72,6 +85,10 @@ export interface EventFields {
   cancellationPolicy?: CancellationPolicy;
   /** An IANA time zone name; unset: UTC on creation, the current one on an update. */
   timeZone?: string;
+  /** Unset: DEFAULT_MAX_SEATS_PER_BOOKING on creation, the current one on an update. */
+  maxSeatsPerBooking?: number;
+  /** Unset: false (strict FIFO) on creation, the current one on an update. */
+  waitlistAllowsPassing?: boolean;
 }
 
 /** A precondition on the event's version (HTTP `If-Match`): the change applies only while it is one of these. */
@@ -113,6 +130,9 @@ export function validateEventFields(fields: EventFields): FieldError[] {
   const hours = fields.cancellationPolicy?.refundUntilHoursBeforeStart;
   if (hours !== undefined && (!Number.isInteger(hours) || hours < 0 || hours > 8760))
     errors.push({ field: 'cancellationPolicy.refundUntilHoursBeforeStart', message: 'must be an integer number of hours between 0 and 8760' });
+  const max = fields.maxSeatsPerBooking;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_SEATS_PER_BOOKING_LIMIT))
+    errors.push({ field: 'maxSeatsPerBooking', message: `must be an integer between 1 and ${MAX_SEATS_PER_BOOKING_LIMIT}` });
   if (fields.locationText != null && fields.locationText.length > 255) errors.push({ field: 'location', message: 'must be at most 255 characters' });
   if (fields.timeZone !== undefined && canonicalTimeZone(fields.timeZone) === null)
     errors.push({ field: 'timeZone', message: 'must be an IANA time zone name such as Europe/Moscow or UTC' });
@@ -136,6 +156,9 @@ export function createEvent(fields: EventFields, meta: { id: string; organizerId
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY) },
     timeZone: fields.timeZone === undefined ? DEFAULT_TIME_ZONE : canonicalTimeZone(fields.timeZone)!,
+    maxSeatsPerBooking: fields.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
+    waitlistAllowsPassing: fields.waitlistAllowsPassing ?? false,
+    waitlistHeld: 0,
     status: 'DRAFT',
     version: 1,
     createdAt: meta.now,
@@ -143,8 +166,16 @@ export function createEvent(fields: EventFields, meta: { id: string; organizerId
   };
 }
 
-/** Seats held by bookings that are still active; capacity may never drop below them. */
-export const seatsTaken = (event: Pick<Event, 'capacity' | 'available'>): number => event.capacity - event.available;
+/** Seats held by bookings that are still active and by waitlist offers; capacity may never drop below them. */
+export const seatsTaken = (event: Pick<Event, 'capacity' | 'available' | 'waitlistHeld'>): number => event.capacity - event.available - event.waitlistHeld;
+
+/** The free seats after a capacity change. Removed seats come out of `available` first, then out of the waitlist's pool. */
+function freeSeatsFor(event: Event, capacity: number): Pick<Event, 'available' | 'waitlistHeld'> {
+  const delta = capacity - event.capacity;
+  if (delta >= 0) return { available: event.available + delta, waitlistHeld: event.waitlistHeld };
+  const available = Math.max(0, event.available + delta);
+  return { available, waitlistHeld: capacity - seatsTaken(event) - available };
+}
 
 export function updateEvent(event: Event, fields: EventFields, location: Location | null, now: Date): Event {
   if (event.status === 'COMPLETED' || event.status === 'CANCELLED') throw new EventTransitionError(event.id, event.status, 'update');
@@ -160,10 +191,12 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     location,
     locationText: location?.name ?? null,
     capacity: fields.capacity,
-    available: fields.capacity - seatsTaken(event),
+    ...freeSeatsFor(event, fields.capacity),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? event.cancellationPolicy) },
     timeZone: fields.timeZone === undefined ? event.timeZone : canonicalTimeZone(fields.timeZone)!,
+    maxSeatsPerBooking: fields.maxSeatsPerBooking ?? event.maxSeatsPerBooking,
+    waitlistAllowsPassing: fields.waitlistAllowsPassing ?? event.waitlistAllowsPassing,
     updatedAt: now,
   };
 }

@@ -12,6 +12,7 @@ import { eventDomainEvent } from './event-events';
 import { requireOrganizer, requireOwner } from './access';
 import type { TransactionScope } from '../unit-of-work';
 import { cancelBookingsOfEvent } from '../bookings/manage-bookings';
+import { releaseSeats, type SeatReleaseDeps } from '../bookings/seat-release';
 
 export interface ManageEventsDeps {
   uow: UnitOfWork;
@@ -100,20 +101,25 @@ export const makeCreateEvent =
     });
   };
 
+/** Changing an event may add seats, which are offered to the waitlist like released ones. */
+export type UpdateEventDeps = ManageEventsDeps & SeatReleaseDeps;
+
 /**
- * Replaces an event's fields; capacity may not drop below the seats already booked. With
- * `condition.ifVersion`, only while the event still has one of those versions.
+ * Replaces an event's fields; capacity may not drop below the seats already booked. Seats added
+ * by a larger capacity go to the waitlist first, exactly as released seats do (and allowing smaller
+ * entries to pass a group lets them take the seats held for it). With `condition.ifVersion`, only
+ * while the event still has one of those versions.
  * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.PRECONDITION_FAILED, EVENT.ILLEGAL_TRANSITION, VALIDATION.FAILED, LOCATION.NOT_FOUND.
  */
 export const makeUpdateEvent =
-  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (deps: UpdateEventDeps) =>
   (actor: Actor | null, id: string, input: EventInput, condition?: VersionCondition): Promise<Event> =>
-    uow.run(async (tx) => replaceEvent(tx, { ids }, await loadForChange(tx, actor, id, condition), input, clock.now(), condition));
+    deps.uow.run(async (tx) => replaceEvent(tx, deps, await loadForChange(tx, actor, id, condition), input, deps.clock.now(), condition));
 
 /** Replaces the fields of a loaded (and locked) event, in the caller's transaction; returns it as stored. */
 export async function replaceEvent(
   tx: TransactionScope,
-  deps: Pick<ManageEventsDeps, 'ids'>,
+  deps: SeatReleaseDeps,
   event: Event,
   input: EventInput,
   now: Date,
@@ -124,8 +130,10 @@ export async function replaceEvent(
     (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
   const updated = updateEvent(event, input, location, now);
   await save(tx, updated, event, condition);
-  await tx.outbox.add([eventDomainEvent('event.updated', updated, deps.ids.next(), now)]);
-  return reread(tx, event.id);
+  if (updated.capacity > event.capacity || (updated.waitlistAllowsPassing && !event.waitlistAllowsPassing)) await releaseSeats(tx, deps, updated.id, 0, now);
+  const stored = await reread(tx, event.id);
+  await tx.outbox.add([eventDomainEvent('event.updated', stored, deps.ids.next(), now)]);
+  return stored;
 }
 
 /**

@@ -25,9 +25,8 @@ export interface EventRepository {
    * and nothing changed.
    */
   update(event: Event, options?: { expectedVersion?: number }): Promise<boolean>;
-  /** Takes one seat atomically; false when none is left. Safe across replicas. Seat changes move the version too. */
-  takeSeat(eventId: string, now: Date): Promise<boolean>;
-  releaseSeat(eventId: string, now: Date): Promise<void>;
+  /** Takes `seats` available seats atomically, all or none; false when fewer are left. Safe across replicas. Seat changes move the version too. */
+  takeSeats(eventId: string, seats: number, now: Date): Promise<boolean>;
   /** Published events whose end has passed; for the completion job. */
   findEnded(now: Date, limit: number): Promise<string[]>;
 }

@@ -32,7 +32,7 @@ describe('the domain-event catalogue', () => {
   it('narrows an event to its payload by its name', () => {
     const events: DomainEvent[] = [
       bookingEvent('booking.created', booking, 'm1', now, { fromWaitlist: true }),
-      { id: 'm2', type: 'waitlist.joined', aggregateType: 'waitlist', aggregateId: 'w1', occurredAt: now, data: { eventId: 'e1', userId: 'u2' } },
+      { id: 'm2', type: 'waitlist.joined', aggregateType: 'waitlist', aggregateId: 'w1', occurredAt: now, data: { eventId: 'e1', userId: 'u2', seats: 2 } },
     ];
 
     const about = events.map((e) => {

@@ -23,6 +23,7 @@ export interface BookingSnapshot {
   eventId: string;
   userId: string;
   status: BookingStatus;
+  seats: number;
   amount: Money | null;
   paymentStatus: PaymentStatus;
   paymentId: string | null;
@@ -40,6 +41,17 @@ export interface LocationSnapshot {
 export interface WaitlistPlace {
   eventId: string;
   userId: string;
+}
+
+/** How many seats a waitlist entry waits for, or is offered (a group asks for several). */
+export interface WaitlistSeats {
+  seats: number;
+}
+
+/** What a refund of part of a booking's payment (seats given up) adds to its payment events. */
+export interface PartialRefundFacts {
+  partial?: true;
+  refundAmount?: Money;
 }
 
 /** A payment queued while the Payment Service was down, for the retry consumer. */
@@ -67,14 +79,18 @@ export interface DomainEventCatalogue {
   'booking.expired': { aggregate: 'booking'; data: BookingSnapshot };
   'booking.completed': { aggregate: 'booking'; data: BookingSnapshot };
   'booking.no_show': { aggregate: 'booking'; data: BookingSnapshot };
+  'booking.seats_reduced': {
+    aggregate: 'booking';
+    data: BookingSnapshot & { previousSeats: number; seatsReleased: number; refund: 'partial' | 'none' | 'not-paid'; refundAmount: Money | null };
+  };
   'payment.failed': { aggregate: 'booking'; data: BookingSnapshot & { reason: string } };
   'payment.refund_requested': { aggregate: 'booking'; data: BookingSnapshot };
-  'payment.refunded': { aggregate: 'booking'; data: BookingSnapshot };
-  'payment.refund_failed': { aggregate: 'booking'; data: BookingSnapshot & { reason: string } };
+  'payment.refunded': { aggregate: 'booking'; data: BookingSnapshot & PartialRefundFacts };
+  'payment.refund_failed': { aggregate: 'booking'; data: BookingSnapshot & PartialRefundFacts & { reason: string } };
   'payment.retry_requested': { aggregate: 'payment'; data: PaymentRetryRequest };
-  'waitlist.joined': { aggregate: 'waitlist'; data: WaitlistPlace };
+  'waitlist.joined': { aggregate: 'waitlist'; data: WaitlistPlace & WaitlistSeats };
   'waitlist.left': { aggregate: 'waitlist'; data: WaitlistPlace };
-  'waitlist.offered': { aggregate: 'waitlist'; data: WaitlistPlace & { offerExpiresAt: string } };
+  'waitlist.offered': { aggregate: 'waitlist'; data: WaitlistPlace & WaitlistSeats & { offerExpiresAt: string } };
   'waitlist.offer_expired': { aggregate: 'waitlist'; data: WaitlistPlace };
 }
 

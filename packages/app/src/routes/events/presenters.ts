@@ -20,6 +20,8 @@ export const eventDto = (e: Event) => ({
   price: e.price,
   cancellationPolicy: { refundUntilHoursBeforeStart: e.cancellationPolicy.refundUntilHoursBeforeStart },
   timeZone: e.timeZone,
+  maxSeatsPerBooking: e.maxSeatsPerBooking,
+  waitlistAllowsPassing: e.waitlistAllowsPassing,
   status: e.status,
   organizerId: e.organizerId,
   createdAt: e.createdAt.toISOString(),

@@ -22,6 +22,7 @@ const EVENT_KEYS = [
   'endDate',
   'id',
   'location',
+  'maxSeatsPerBooking',
   'organizerId',
   'price',
   'startDate',
@@ -29,6 +30,7 @@ const EVENT_KEYS = [
   'timeZone',
   'title',
   'updatedAt',
+  'waitlistAllowsPassing',
 ];
 const tag = () => randomUUID().slice(0, 8);
 

@@ -17,6 +17,8 @@ type EventBodyInput = {
   locationId?: string | null;
   cancellationPolicy?: { refundUntilHoursBeforeStart: number };
   timeZone?: string;
+  maxSeatsPerBooking?: number;
+  waitlistAllowsPassing?: boolean;
 };
 
 const toInput = (b: EventBodyInput) => ({
@@ -29,6 +31,8 @@ const toInput = (b: EventBodyInput) => ({
   locationId: b.locationId ?? null,
   cancellationPolicy: b.cancellationPolicy,
   timeZone: b.timeZone,
+  maxSeatsPerBooking: b.maxSeatsPerBooking,
+  waitlistAllowsPassing: b.waitlistAllowsPassing,
 });
 
 /** The changed event, with the ETag of what it now is (a chained change may send it as If-Match). */
