@@ -21,6 +21,7 @@ describe('the domain-event catalogue', () => {
         eventId: 'e1',
         userId: 'u1',
         status: 'PENDING',
+        seats: 1,
         amount: { amount: 1500, currency: 'EUR' },
         paymentStatus: 'UNPAID',
         paymentId: null,
