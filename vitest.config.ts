@@ -13,14 +13,16 @@ const UNIT = [
   'packages/adapters/src/cache/**/*.test.ts',
   'packages/adapters/src/resilience/**/*.test.ts',
   'packages/adapters/src/http/**/*.test.ts',
-  'packages/adapters/src/kafka/consumer-supervision.test.ts',
+  'packages/adapters/src/messaging/consumer-supervision.test.ts',
+  'packages/adapters/src/messaging/payment-retry-request.test.ts',
+  'packages/adapters/src/messaging/cloud-events.test.ts',
   'packages/app/src/grpc/descriptors.test.ts',
   'packages/app/src/grpc/event-service.test.ts',
   'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
   'packages/app/src/observability/cgroup.test.ts',
-  'packages/app/src/workers/payment-retry-request.test.ts',
   'packages/app/src/routes/attendees/csv.test.ts',
+  'packages/app/src/routes/events/conditional.test.ts',
 ];
 export default defineConfig({
   test: {

@@ -17,6 +17,15 @@ const tables = async () =>
     await sql<{ tablename: string }>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY 1`.execute(db)
   ).rows.map((r) => r.tablename);
 
+/** Undoes the newest migrations, one at a time, until `name` is undone; returns that step's result. */
+async function downThrough(name: string): Promise<string[]> {
+  for (;;) {
+    const step = await migrateDown(db);
+    if (step.length === 0) throw new Error(`${name} was not applied`);
+    if (step.some((line) => line.includes(name))) return step;
+  }
+}
+
 describe('migrations on real PostgreSQL', () => {
   it('go up, all the way down and up again', async () => {
     await migrateToLatest(db);
@@ -80,12 +89,13 @@ describe('migrations on real PostgreSQL', () => {
   });
 
   it('steps every migration down and up again one at a time, with data in every table', async () => {
-    // In name order, the contract step included, so each step down is the migration just before.
+    // In name order up to the contract step, the data, then the rest: every migration then runs in
+    // name order, so stepping back by name undoes exactly the newest one.
     await migrateToZero(db);
-    await migrateToLatest(db, { contract: true });
+    await createMigrator(db).migrateTo('0009-idempotency-key-expiry');
     await sql`INSERT INTO locations (id, name, address) VALUES ('66666666-6666-4666-8666-666666666666', 'Chemal', 'Altai')`.execute(db);
-    await sql`INSERT INTO events (id, title, start_date, end_date, location_id, capacity, available, status, organizer_id)
-              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
+    await sql`INSERT INTO events (id, title, start_date, end_date, location_id, location_text, capacity, available, status, organizer_id)
+              VALUES ('77777777-7777-4777-8777-777777777777', 'Kept', now(), now() + interval '1 day', '66666666-6666-4666-8666-666666666666', 'Chemal', 5, 4, 'PUBLISHED', '88888888-8888-4888-8888-888888888888')`.execute(
       db,
     );
     await sql`INSERT INTO bookings (id, event_id, user_id, status, payment_status, created_at, updated_at)
@@ -95,6 +105,7 @@ describe('migrations on real PostgreSQL', () => {
     await sql`INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) VALUES (gen_random_uuid(), 'event', 'x', 'event.created', '{}', now())`.execute(
       db,
     );
+    await migrateToLatest(db, { contract: true });
     const names = Object.keys(migrations);
     for (let i = names.length - 1; i >= 1; i--) {
       const migrator = createMigrator(db);
@@ -106,6 +117,7 @@ describe('migrations on real PostgreSQL', () => {
       expect(kept.rows, `event kept across ${names[i]}`).toEqual([{ title: 'Kept' }]);
       await migrator.migrateTo(names[i - 1]!);
     }
+    await migrateToZero(db);
     await migrateToLatest(db);
   });
 
@@ -132,30 +144,9 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
   });
 
-  /** Expand migrations numbered after 0011; they ran after it, so they are undone before it. */
-  const later = Object.keys(migrations).filter((name) => name > '0011-group-bookings' && !CONTRACT_MIGRATIONS.has(name));
-  const downToBefore0011 = async () => {
-    const result = await createMigrator(db).migrateTo('0009-idempotency-key-expiry');
-    if (result.error) throw result.error;
-    return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}: ${r.status}`);
-  };
-
-  it('applies an expand migration written after a pending contract migration, and undoes them in the order they ran', async () => {
-    await migrateToZero(db);
-    const applied = await migrateToLatest(db);
-    expect(applied).toContain('Up 0011-group-bookings: Success');
-    expect(applied).not.toContain('Up 0010-contract-locations: Success');
-    expect(await pendingMigrations(db)).toBe(0);
-    expect(await migrateToLatest(db, { contract: true })).toEqual(['Up 0010-contract-locations: Success']);
-    expect(await migrateDown(db)).toEqual(['Down 0010-contract-locations: Success']);
-    expect(await migrateDown(db)).toEqual([`Down ${later.at(-1)}: Success`]);
-    await migrateToLatest(db);
-  });
-
   it('0011 group bookings: one seat for existing rows; down keeps every seat counted and refuses while a partial refund is owed', async () => {
     await migrateToZero(db);
-    await migrateToLatest(db);
-    await downToBefore0011();
+    await createMigrator(db).migrateTo('0010-contract-locations');
     const event = '21212121-2121-4121-8121-212121212121';
     const user = '88888888-8888-4888-8888-888888888888';
     await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
@@ -167,7 +158,7 @@ describe('migrations on real PostgreSQL', () => {
     await sql`INSERT INTO waitlist (id, event_id, user_id, status, created_at, updated_at)
               VALUES ('24242424-2121-4121-8121-212121212121', ${event}, '25252525-2121-4121-8121-212121212121', 'WAITING', now(), now())`.execute(db);
 
-    expect(await migrateToLatest(db)).toEqual(['Up 0011-group-bookings: Success', ...later.map((name) => `Up ${name}: Success`)]);
+    expect(await migrateToLatest(db)).toContain('Up 0011-group-bookings: Success');
     const read = async () => ({
       event: (await sql`SELECT available, waitlist_held, max_seats_per_booking, waitlist_allows_passing FROM events WHERE id = ${event}`.execute(db)).rows[0],
       booking: (await sql`SELECT seats, participants, partial_refund_amount FROM bookings WHERE event_id = ${event}`.execute(db)).rows[0],
@@ -188,9 +179,9 @@ describe('migrations on real PostgreSQL', () => {
     await expect(sql`UPDATE events SET available = 9 WHERE id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
     await expect(sql`UPDATE bookings SET seats = 0 WHERE event_id = ${event}`.execute(db)).rejects.toMatchObject({ code: '23514' });
 
-    await expect(downToBefore0011()).rejects.toThrow(/partial refund/);
+    await expect(downThrough('0011-group-bookings')).rejects.toThrow(/partial refund/);
     await sql`UPDATE bookings SET partial_refund_amount = NULL, partial_refund_key = NULL WHERE event_id = ${event}`.execute(db);
-    expect(await downToBefore0011()).toContain('Down 0011-group-bookings: Success');
+    expect(await downThrough('0011-group-bookings')).toEqual(['Down 0011-group-bookings: Success']);
     // The older release sees the held seats as available and the group's seats as taken: never oversold.
     expect((await sql`SELECT capacity, available FROM events WHERE id = ${event}`.execute(db)).rows).toEqual([{ capacity: 10, available: 7 }]);
     expect(await migrateToLatest(db)).toContain('Up 0011-group-bookings: Success');
@@ -214,7 +205,7 @@ describe('migrations on real PostgreSQL', () => {
     const bookings = () => sql<Record<string, unknown>>`SELECT * FROM bookings WHERE event_id = ${event} ORDER BY id`.execute(db).then((r) => r.rows);
     expect((await bookings()).map((b) => b.checked_in_at)).toEqual([new Date('2030-06-01T08:00:00Z'), null]);
 
-    expect(await migrateDown(db)).toEqual(['Down 0013-booking-check-in: Success']);
+    expect(await downThrough('0013-booking-check-in')).toEqual(['Down 0013-booking-check-in: Success']);
     const down = await bookings();
     expect(down.map((b) => [b.id, b.status, 'checked_in_at' in b])).toEqual([
       ['22222222-2121-4212-8212-212121212121', 'CONFIRMED', false],
@@ -291,6 +282,65 @@ describe('migrations on real PostgreSQL', () => {
     expect(await pendingMigrations(db)).toBe(0);
     await migrateToZero(db);
     expect(await tables()).toEqual([]);
+    await migrateToLatest(db);
+  });
+
+  it('applies an expand migration added after a pending contract step, and rolls back newest first', async () => {
+    await migrateToZero(db);
+    const applied = await migrateToLatest(db);
+    expect(applied).toContain('Up 0011-group-bookings: Success');
+    expect(applied).toContain('Up 0012-event-version-time-zone: Success');
+    const pending = async () => (await migrationStatus(db)).filter((m) => m.executedAt === null).map((m) => m.name);
+    expect(await pending()).toEqual(['0010-contract-locations']);
+    expect(await pendingMigrations(db)).toBe(0);
+    expect(await migrateToLatest(db, { contract: true })).toEqual(['Up 0010-contract-locations: Success']);
+    // The contract step ran last, so it is the first to be undone.
+    expect(await migrateDown(db)).toEqual(['Down 0010-contract-locations: Success']);
+    expect(await pending()).toEqual(['0010-contract-locations']);
+    expect(await migrateToLatest(db)).toEqual([]);
+  });
+
+  it('0012: every update of an event bumps its version (a compare-and-set on it is atomic); time zones default to UTC; down and up keep the events', async () => {
+    await migrateToZero(db);
+    await createMigrator(db).migrateTo('0010-contract-locations');
+    const id = '20202020-2020-4202-8202-202020202020';
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES (${id}, 'Versioned', now(), now() + interval '1 day', 5, 5, 'PUBLISHED')`.execute(db);
+    await createMigrator(db).migrateTo('0012-event-version-time-zone');
+    const row = async () =>
+      (
+        await sql<{
+          title: string;
+          available: number;
+          version: string;
+          time_zone: string;
+        }>`SELECT title, available, version, time_zone FROM events WHERE id = ${id}`.execute(db)
+      ).rows[0];
+    expect(await row()).toEqual({ title: 'Versioned', available: 5, version: '1', time_zone: 'UTC' });
+
+    // Any statement that changes the row: a seat taken, an edit, a status change.
+    await sql`UPDATE events SET available = available - 1 WHERE id = ${id}`.execute(db);
+    await sql`UPDATE events SET title = 'Renamed', time_zone = 'Europe/Moscow' WHERE id = ${id}`.execute(db);
+    expect(await row()).toEqual({ title: 'Renamed', available: 4, version: '3', time_zone: 'Europe/Moscow' });
+    // A version given by the statement itself is overridden: the counter only moves forward.
+    await sql`UPDATE events SET version = 1 WHERE id = ${id}`.execute(db);
+    expect((await row())!.version).toBe('4');
+
+    // Compare-and-set: two writers that read version 4; the second finds no row to change.
+    const cas = (title: string) => sql`UPDATE events SET title = ${title} WHERE id = ${id} AND version = 4`.execute(db);
+    const [first, second] = await Promise.all([cas('First'), cas('Second')]);
+    expect([Number(first.numAffectedRows), Number(second.numAffectedRows)].sort()).toEqual([0, 1]);
+    expect((await row())!.version).toBe('5');
+
+    expect(await migrateDown(db)).toEqual(['Down 0012-event-version-time-zone: Success']);
+    const columns = await sql<{ column_name: string }>`
+      SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('version', 'time_zone')`.execute(db);
+    expect(columns.rows).toEqual([]);
+    await sql`UPDATE events SET available = available + 1 WHERE id = ${id}`.execute(db); // no trigger left behind
+    expect((await sql<{ available: number }>`SELECT available FROM events WHERE id = ${id}`.execute(db)).rows).toEqual([{ available: 5 }]);
+
+    await createMigrator(db).migrateTo('0012-event-version-time-zone');
+    expect(await row()).toMatchObject({ available: 5, version: '1', time_zone: 'UTC' });
     await migrateToLatest(db);
   });
 });

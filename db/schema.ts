@@ -22,6 +22,9 @@ export interface EventsTable {
   max_seats_per_booking: ColumnType<number, number | undefined, number>;
   waitlist_allows_passing: ColumnType<boolean, boolean | undefined, boolean>;
   waitlist_held: ColumnType<number, number | undefined, number>;
+  /** Bumped by a trigger on every UPDATE of the row (0012): never written by the code. */
+  version: ColumnType<string | number, never, never>;
+  time_zone: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './services/free-port';
+import { hasExited, onProcessExit, stopProcess } from './services/process';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_DIR = path.join(ROOT, 'build', 'bundle');
@@ -78,7 +79,7 @@ export async function startReplica(name: string, env: Record<string, string>, op
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const alive = () => child.exitCode === null && child.signalCode === null;
+  const alive = () => !hasExited(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyWithinMs;
   for (;;) {
@@ -94,7 +95,7 @@ export async function startReplica(name: string, env: Record<string, string>, op
     }
     await sleep(50);
   }
-  process.once('exit', () => alive() && child.kill('SIGKILL'));
+  onProcessExit(() => alive() && child.kill('SIGKILL'));
   return {
     name,
     url,
@@ -102,12 +103,7 @@ export async function startReplica(name: string, env: Record<string, string>, op
     output: () => output,
     alive,
     async stop(signal = 'SIGTERM') {
-      if (!alive()) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await gone;
-      clearTimeout(timer);
+      await stopProcess(child, signal, 20_000);
     },
   };
 }

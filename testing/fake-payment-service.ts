@@ -30,6 +30,8 @@ export interface FakePaymentService {
   refundDelayMs: number;
   /** Refund requests received (payment ids), answered or not. */
   refundRequests: string[];
+  /** Refunds made, with the amount and idempotency key each was asked under. */
+  refundCalls: { paymentId: string; idempotencyKey: string; amount: number; currency: string }[];
   /** Charges taken per idempotency key. */
   chargesPerKey(): Map<string, number>;
   /** Resolves when the next charge request has arrived (before it is answered). */
@@ -70,6 +72,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     refundDelayMs: 0,
   };
   const refundRequests: string[] = [];
+  const refundCalls: FakePaymentService['refundCalls'] = [];
   const server = await startSwitchableServer(async (req, res) => {
     const payload = await body(req);
     const key = String(req.headers['idempotency-key'] ?? '');
@@ -103,6 +106,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       if (fake.refundDelayMs > 0) await new Promise((r) => setTimeout(r, fake.refundDelayMs));
       if (fake.refundMode === 'refuse') return json(res, 422, { reason: 'payment cannot be refunded' });
       refunds.push(url.pathname.split('/')[2]!);
+      refundCalls.push({ paymentId: url.pathname.split('/')[2]!, idempotencyKey: key, amount: Number(payload.amount), currency: String(payload.currency) });
       json(res, 200, { status: 'REFUNDED' });
     } else res.writeHead(404).end();
   });
@@ -113,6 +117,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     charges,
     lookups,
     refunds,
+    refundCalls,
     get chargeMode() {
       return fake.chargeMode;
     },

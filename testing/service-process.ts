@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './services/free-port';
+import { onProcessExit } from './services/process';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,7 +61,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   }
 
   // A test that fails before kill() must not leave the service running.
-  process.once('exit', () => child?.kill('SIGKILL'));
+  onProcessExit(() => child?.kill('SIGKILL'));
   await start();
   return { url, start, kill, output: () => output };
 }

@@ -97,6 +97,8 @@ def seed(api: Api) -> dict[str, list[str]]:
     paid_again = event("Second paid tour", 10, {"amount": 4000, "currency": "EUR"}, None)
     # Starts within the hour: its bookings can be checked in today (unless the run straddles midnight UTC).
     today = event("Today's free tour", 10, None, location, starts=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=30))
+    group = api.call("POST", "/api/v2/events", "ORGANIZER", {"title": "Group rafting", "startDate": iso(start), "endDate": iso(start + timedelta(hours=3)), "capacity": 6, "price": {"amount": 1500, "currency": "EUR"}, "maxSeatsPerBooking": 5, "waitlistAllowsPassing": True})["id"]
+    api.call("POST", f"/api/v2/events/{group}/publish", "ORGANIZER")
     legacy = api.call("POST", "/api/v1/events", "ORGANIZER", {"title": "Legacy v1 tour", "start_date": iso(start), "location": "Old harbour", "capacity": 5})["id"]
 
     api.call("POST", "/api/v2/bookings", "OTHER_USER", {"eventId": full})  # the free event is now full: waitlist territory
@@ -105,10 +107,14 @@ def seed(api: Api) -> dict[str, list[str]]:
     confirmed = api.call("POST", "/api/v2/bookings", "USER", {"eventId": paid_again})["id"]
     attending = api.call("POST", "/api/v2/bookings", "USER", {"eventId": today})["id"]
     payment = api.call("POST", f"/api/v2/bookings/{confirmed}/pay", "USER")["paymentId"]
+    # A paid group of four (reduce has seats to give up and money to refund) and a group waiting on the rest.
+    grouped = api.call("POST", "/api/v2/bookings", "USER", {"eventId": group, "seats": 4, "participants": [{"name": "Anna"}, {"name": "Boris", "email": "boris@example.org"}]})["id"]
+    api.call("POST", f"/api/v2/bookings/{grouped}/pay", "USER")
+    api.call("POST", f"/api/v2/events/{group}/waitlist?seats=3", "OTHER_USER")
     return {
         "locations": [location],
-        "events": [paid, full, draft, declined, paid_again, today, legacy],
-        "bookings": [pending, unpayable, confirmed, attending],
+        "events": [paid, full, draft, declined, paid_again, today, legacy, group],
+        "bookings": [pending, unpayable, confirmed, attending, grouped],
         "payments": [payment],
         "organizers": [SUBJECTS["ORGANIZER"]],
     }
@@ -141,6 +147,7 @@ def run_pass(name: str, api: Api, st: str, base: str, out: Path, max_examples: i
         "SCHEMATHESIS_HOOKS": "hooks",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
         "BE_ST_SEED_FILE": str(seed_file),
+        "BE_ST_BASE_URL": base,
         # The anonymous pass is the Payment Service's view: the webhook goes out signed.
         "BE_ST_SIGN_WEBHOOK": "1" if name == "anonymous" else "0",
     }

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 
 /**
  * Returns a TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
@@ -21,4 +21,39 @@ export async function freePort(): Promise<number> {
       server.close((err) => (err ? reject(err) : resolve(port)));
     });
   });
+}
+
+/** `count` distinct free ports: each is held open until all are picked, then released. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    for (const server of servers) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+}
+
+/**
+ * Runs `start` (given its attempt number, from 1) again while it fails because the port it was
+ * given was taken: a port picked a moment ago can be bound by another process first. Three
+ * attempts at most; one when the caller fixed the port, since another would not change it.
+ */
+export async function retryWhilePortTaken<T>(
+  options: { fixedPort: boolean; portTaken(error: unknown): boolean },
+  start: (attempt: number) => Promise<T>,
+): Promise<T> {
+  const attempts = options.fixedPort ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if (attempt >= attempts || !options.portTaken(err)) throw err;
+    }
+  }
 }

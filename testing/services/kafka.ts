@@ -15,21 +15,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts, retryWhilePortTaken } from './free-port';
+import { fileSize, hasExited, lastLines, onProcessExit, readFrom, runCommand, stopProcess, type RestartableServer, type RunResult } from './process';
 
-export interface KafkaServer {
+/** stop() is a graceful shutdown (SIGTERM, then SIGKILL after 30 s) that keeps the data dir. */
+export interface KafkaServer extends RestartableServer {
   /** "127.0.0.1:<port>", ready for a client's `brokers` list. */
   brokers: string;
-  port: number;
-  /** Graceful shutdown (SIGTERM, then SIGKILL after 30 s). The data dir is kept. */
-  stop(): Promise<void>;
-  /** Restart the same broker (same data dir and ports) after stop(). No-op when running. */
-  start(): Promise<void>;
-  /** stop() and delete the broker's data dir. The server cannot be started again. */
-  destroy(): Promise<void>;
 }
 
 export interface StartKafkaOptions {
@@ -43,26 +38,6 @@ const HOST = '127.0.0.1';
 const READY_LINE = 'Kafka Server started';
 const DEFAULT_START_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 30_000;
-
-/** Running brokers and their data dirs, for the exit hook. */
-const live = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
-
-/** A broker must never outlive the test process that started it, nor leave its temp dir. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [child, dir] of live) {
-      try {
-        child.kill('SIGKILL');
-        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
-      } catch {
-        /* best effort: the process is exiting */
-      }
-    }
-  });
-}
 
 /** This module's folder, in CJS (__dirname) and in ESM (from its own stack frame). */
 function moduleDir(): string | undefined {
@@ -91,32 +66,13 @@ function findScript(): string {
   return found;
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
 let jarsPromise: Promise<string> | undefined;
 
 /** Makes sure the broker jars are cached (mvn on first use) and returns their folder. */
 function ensureJars(): Promise<string> {
   jarsPromise ??= (async () => {
     const script = findScript();
-    const r = await run('bash', [script, 'fetch']);
+    const r = await runCommand('bash', [script, 'fetch']);
     const jars = /^KAFKA_JARS=(.+)$/m.exec(r.stdout)?.[1]?.trim();
     if (r.code !== 0 || !jars) {
       throw new Error(
@@ -135,23 +91,6 @@ function javaBin(): string {
   const home = process.env.JAVA_HOME;
   if (home && fs.existsSync(path.join(home, 'bin', 'java'))) return path.join(home, 'bin', 'java');
   return 'java';
-}
-
-/** Two distinct free ports: both are held open until both are picked, then released. */
-async function freePortPair(): Promise<[number, number]> {
-  const servers = [net.createServer(), net.createServer()] as const;
-  try {
-    for (const server of servers) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, HOST, () => resolve());
-      });
-    }
-    const port = (s: net.Server) => (s.address() as net.AddressInfo).port;
-    return [port(servers[0]), port(servers[1])];
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
-  }
 }
 
 function serverProperties(dir: string, port: number, controllerPort: number): string {
@@ -202,56 +141,7 @@ function jvmOpts(dir: string): string[] {
   ];
 }
 
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The log from byte `offset` on; '' when there is no log (yet). */
-function readFrom(file: string, offset: number): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const length = Math.max(0, fs.fstatSync(fd).size - offset);
-    const buf = Buffer.alloc(length);
-    const n = fs.readSync(fd, buf, 0, length, offset);
-    return buf.subarray(0, n).toString();
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function lastLines(text: string, n = 40): string {
-  return text.trimEnd().split('\n').slice(-n).join('\n');
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 class KafkaBroker implements KafkaServer {
   readonly brokers: string;
@@ -281,13 +171,13 @@ class KafkaBroker implements KafkaServer {
     const r = await this.runJava(['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(this.dir, 'server.properties')]);
     fs.appendFileSync(this.log, r.stdout + r.stderr);
     if (r.code !== 0) {
-      throw new Error(`startKafka: formatting KRaft storage in ${this.dir} failed (exit ${r.code ?? r.signal}):\n${lastLines(r.stdout + r.stderr)}`);
+      throw new Error(`startKafka: formatting KRaft storage in ${this.dir} failed (exit ${r.code ?? r.signal}):\n${lastLines(r.stdout + r.stderr, 40)}`);
     }
   }
 
   private async runJava(args: string[]): Promise<RunResult> {
     try {
-      return await run(javaBin(), [...jvmOpts(this.dir), '-cp', path.join(this.jars, '*'), ...args]);
+      return await runCommand(javaBin(), [...jvmOpts(this.dir), '-cp', path.join(this.jars, '*'), ...args]);
     } catch (err) {
       throw javaError(err);
     }
@@ -295,7 +185,7 @@ class KafkaBroker implements KafkaServer {
 
   async start(): Promise<void> {
     if (this.destroyed) throw new Error(`Kafka broker ${this.brokers} was destroyed; call startKafka() for a new one`);
-    if (this.child && !exited(this.child)) return;
+    if (this.child && !hasExited(this.child)) return;
 
     const offset = fileSize(this.log);
     const out = fs.openSync(this.log, 'a');
@@ -315,8 +205,13 @@ class KafkaBroker implements KafkaServer {
     child.on('error', (err) => (spawnError = err));
     child.unref();
     this.child = child;
-    live.set(child, this.dir);
-    child.once('exit', () => live.delete(child));
+    // A broker must never outlive the test process that started it, nor leave its temp dir.
+    const dir = this.dir;
+    const forget = onProcessExit(() => {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    });
+    child.once('exit', forget);
 
     // An open port is not readiness: the broker logs this line once it is unfenced.
     const deadline = Date.now() + this.startTimeoutMs;
@@ -324,16 +219,15 @@ class KafkaBroker implements KafkaServer {
       const text = readFrom(this.log, offset);
       if (text.includes(READY_LINE)) return;
       if (spawnError) throw javaError(spawnError);
-      if (exited(child)) {
+      if (hasExited(child)) {
         throw new Error(
-          `Kafka broker ${this.brokers} exited during startup (${child.exitCode ?? child.signalCode}); ` + `last lines of ${this.log}:\n${lastLines(text)}`,
+          `Kafka broker ${this.brokers} exited during startup (${child.exitCode ?? child.signalCode}); ` + `last lines of ${this.log}:\n${lastLines(text, 40)}`,
         );
       }
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        await waitForExit(child, 5_000);
+        await stopProcess(child, 'SIGKILL', 5_000);
         throw new Error(
-          `Kafka broker ${this.brokers} did not log "${READY_LINE}" within ${this.startTimeoutMs} ms; ` + `last lines of ${this.log}:\n${lastLines(text)}`,
+          `Kafka broker ${this.brokers} did not log "${READY_LINE}" within ${this.startTimeoutMs} ms; ` + `last lines of ${this.log}:\n${lastLines(text, 40)}`,
         );
       }
       await sleep(100);
@@ -342,13 +236,9 @@ class KafkaBroker implements KafkaServer {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || exited(child)) return;
+    if (!child) return;
     // SIGTERM runs Kafka's clean shutdown, so the restart skips log recovery.
-    child.kill('SIGTERM');
-    if (!(await waitForExit(child, STOP_GRACE_MS))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, 10_000);
-    }
+    await stopProcess(child, 'SIGTERM', STOP_GRACE_MS);
   }
 
   async destroy(): Promise<void> {
@@ -358,7 +248,7 @@ class KafkaBroker implements KafkaServer {
   }
 
   lastLog(): string {
-    return lastLines(readFrom(this.log, 0));
+    return lastLines(readFrom(this.log), 40);
   }
 }
 
@@ -375,13 +265,12 @@ function javaError(err: unknown): Error {
  * Each call gets its own temp data dir; call destroy() when done.
  */
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
-  installExitHook();
   const jars = await ensureJars();
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  // Ports picked here can be taken by someone else before the JVM binds them; then retry.
-  const attempts = opts.port === undefined ? 3 : 1;
-  for (let attempt = 1; ; attempt++) {
-    const [a, b] = await freePortPair();
+  // The broker's log, not the error, says whether the port was taken.
+  let addressInUse = false;
+  return retryWhilePortTaken({ fixedPort: opts.port !== undefined, portTaken: () => addressInUse }, async () => {
+    const [a, b] = (await freePorts(2)) as [number, number];
     const port = opts.port ?? a;
     const controllerPort = a === port ? b : a;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `backend-event-kafka-${port}-`));
@@ -391,9 +280,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       await broker.start();
       return broker;
     } catch (err) {
-      const addressInUse = /Address already in use|BindException/.test(broker.lastLog());
+      addressInUse = /Address already in use|BindException/.test(broker.lastLog());
       await broker.destroy().catch(() => undefined);
-      if (!(addressInUse && attempt < attempts)) throw err;
+      throw err;
     }
-  }
+  });
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from './free-port';
+import { stopProcess } from './process';
 
 export interface NginxProxy {
   /** http://127.0.0.1:<port> */
@@ -72,11 +73,8 @@ http {
   return {
     url,
     async destroy() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGQUIT');
-        await Promise.race([exited, delay(5_000).then(() => child.kill('SIGKILL'))]);
-      }
+      // SIGQUIT: nginx's graceful shutdown.
+      await stopProcess(child, 'SIGQUIT', 5_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

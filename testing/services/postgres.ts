@@ -10,28 +10,23 @@
  * listens on 127.0.0.1 only, trusts every local connection as user `postgres`,
  * and is tuned for speed over durability (fsync off and so on).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { freePort, retryWhilePortTaken } from './free-port';
+import { onProcessExit, runCommand, tailFile, type RestartableServer, type RunResult } from './process';
 
-export interface PostgresServer {
+/** stop() is `pg_ctl stop -m fast`; start() keeps the data. */
+export interface PostgresServer extends RestartableServer {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
-  port: number;
   /** The cluster's data directory (inside a temporary folder that destroy() removes). */
   dataDir: string;
   /** Runs CREATE DATABASE and returns the new database's URL. */
   createDatabase(name: string): Promise<string>;
-  /** `pg_ctl stop -m fast`: the server is gone and refuses connections when this resolves. */
-  stop(): Promise<void>;
-  /** Starts the server again with the same data and port. */
-  start(): Promise<void>;
-  /** stop() and remove every file of this server. */
-  destroy(): Promise<void>;
 }
 
 const ENSURE_HINT = 'run `bash scripts/ensure-system-packages.sh` as root to install it';
@@ -115,11 +110,6 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
 class CommandError extends Error {
   constructor(
     message: string,
@@ -129,47 +119,24 @@ class CommandError extends Error {
   }
 }
 
-/** Runs a PostgreSQL binary; `asPostgres` switches to the postgres user when running as root. */
-function run(binary: string, args: string[], opts: { asPostgres: boolean; timeoutMs?: number }): Promise<RunResult> {
+/** Runs a PostgreSQL binary; `asPostgres` switches to the postgres user when running as root. Rejects unless it exits 0. */
+async function run(binary: string, args: string[], opts: { asPostgres: boolean; timeoutMs?: number }): Promise<RunResult> {
   const [command, argv] = opts.asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
   const timeoutMs = opts.timeoutMs ?? (READY_TIMEOUT_SECONDS + 30) * 1000;
   const shown = `${path.basename(binary)} ${args.join(' ')}`;
-  return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: '/', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new CommandError(`\`${shown}\` did not finish within ${timeoutMs} ms`, stdout + stderr));
-    }, timeoutMs);
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (err.code === 'ENOENT') {
-        reject(new Error(`Cannot run ${command} (${err.message}); ${ENSURE_HINT}.`));
-      } else {
-        reject(err);
-      }
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) {
-        resolve({ stdout, stderr });
-      } else {
-        const output = `${stdout}${stderr}`.trim();
-        reject(new CommandError(`\`${shown}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ''}`, output));
-      }
-    });
-  });
-}
-
-function tail(file: string, lines = 20): string {
+  let result: RunResult;
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
+    result = await runCommand(command, argv, { cwd: '/', env: cleanEnv(), timeoutMs });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { output?: string };
+    if (e.code === 'ENOENT') throw new Error(`Cannot run ${command} (${e.message}); ${ENSURE_HINT}.`);
+    if (e.output !== undefined) throw new CommandError(`\`${shown}\` did not finish within ${timeoutMs} ms`, e.output);
+    throw err;
   }
+  const { code, signal, stdout, stderr } = result;
+  if (code === 0) return result;
+  const output = `${stdout}${stderr}`.trim();
+  throw new CommandError(`\`${shown}\` failed (${signal ?? `exit code ${code}`})${output ? `:\n${output}` : ''}`, output);
 }
 
 async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
@@ -187,25 +154,6 @@ async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`PostgreSQL on 127.0.0.1:${port} did not accept connections within ${timeoutMs} ms`);
     await delay(50);
   }
-}
-
-// Servers started by pg_ctl are daemons that outlive this process; stop and remove
-// any that a test forgot to destroy() when the process exits.
-const exitCleanups = new Set<() => void>();
-let exitHookInstalled = false;
-function registerExitCleanup(cleanup: () => void): void {
-  exitCleanups.add(cleanup);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const fn of exitCleanups) {
-      try {
-        fn();
-      } catch {
-        // best effort at exit
-      }
-    }
-  });
 }
 
 function quoteConf(value: string): string {
@@ -228,6 +176,8 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
   let running = false;
   let destroyed = false;
 
+  // Servers started by pg_ctl are daemons that outlive this process: one a test forgot to destroy()
+  // is stopped and removed when the process exits.
   const cleanupAtExit = (): void => {
     if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
       const args = ['-D', dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'];
@@ -236,13 +186,13 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
     }
     rmSync(workDir, { recursive: true, force: true });
   };
-  registerExitCleanup(cleanupAtExit);
+  const forgetCleanup = onProcessExit(cleanupAtExit);
 
   const pgCtlStart = async (): Promise<void> => {
     try {
       await run(bin('pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', `-p ${port}`, '-w', '-t', String(READY_TIMEOUT_SECONDS), 'start'], { asPostgres: true });
     } catch (err) {
-      const log = tail(logFile);
+      const log = tailFile(logFile);
       const message = err instanceof Error ? err.message : String(err);
       throw new CommandError(`PostgreSQL did not start on port ${port}: ${message}${log ? `\nserver log:\n${log}` : ''}`, log);
     }
@@ -269,21 +219,19 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
         '\n',
     );
 
-    // A port picked by freePort() can be taken by someone else before the server binds it.
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await retryWhilePortTaken(
+      {
+        fixedPort: opts.port !== undefined,
+        portTaken: (err) => err instanceof CommandError && /Address already in use|could not create any TCP\/IP sockets/.test(err.output),
+      },
+      async (attempt) => {
+        if (attempt > 1) port = await freePort();
         await pgCtlStart();
-        break;
-      } catch (err) {
-        const log = err instanceof CommandError ? err.output : '';
-        const portTaken = /Address already in use|could not create any TCP\/IP sockets/.test(log);
-        if (opts.port !== undefined || !portTaken || attempt >= 3) throw err;
-        port = await freePort();
-      }
-    }
+      },
+    );
   } catch (err) {
     cleanupAtExit();
-    exitCleanups.delete(cleanupAtExit);
+    forgetCleanup();
     throw err;
   }
 
@@ -342,7 +290,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
       if (destroyed) return;
       await server.stop();
       destroyed = true;
-      exitCleanups.delete(cleanupAtExit);
+      forgetCleanup();
       rmSync(workDir, { recursive: true, force: true });
     },
   };

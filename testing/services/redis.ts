@@ -7,23 +7,18 @@
  * afterwards; start() spawns it again on the same port (with empty data).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { freePort, retryWhilePortTaken } from './free-port';
+import { hasExited, onProcessExit, stopProcess, tailFile, type RestartableServer } from './process';
 
-export interface RedisServer {
+/** stop() is SIGTERM without a save; start() begins with an empty data set. */
+export interface RedisServer extends RestartableServer {
   /** redis://127.0.0.1:<port> */
   url: string;
-  port: number;
-  /** Stops the server (SIGTERM, no save) and waits for it to exit. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port; the data set starts empty. */
-  start(): Promise<void>;
-  /** stop() and remove its temporary folder. */
-  destroy(): Promise<void>;
 }
 
 const ENSURE_HINT = 'run `bash scripts/ensure-system-packages.sh` as root to install it';
@@ -76,51 +71,7 @@ function ping(port: number, timeoutMs: number): Promise<string> {
   });
 }
 
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-/** Resolves when the child has exited; kills it with SIGKILL if it takes longer than timeoutMs. */
-async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (hasExited(child)) return;
-  // The pending timer also keeps the event loop alive, as the child is unref()'d.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-// Kill servers that a test forgot to destroy() when this process exits.
-const exitCleanups = new Set<() => void>();
-let exitHookInstalled = false;
-function registerExitCleanup(cleanup: () => void): void {
-  exitCleanups.add(cleanup);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const fn of exitCleanups) {
-      try {
-        fn();
-      } catch {
-        // best effort at exit
-      }
-    }
-  });
-}
-
+// A server a test forgot to destroy() is killed when this process exits (onProcessExit).
 class StartError extends Error {
   constructor(
     message: string,
@@ -142,7 +93,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
     if (child && !hasExited(child)) child.kill('SIGKILL');
     rmSync(workDir, { recursive: true, force: true });
   };
-  registerExitCleanup(cleanupAtExit);
+  const forgetCleanup = onProcessExit(cleanupAtExit);
 
   const spawnServer = async (): Promise<void> => {
     const args = [
@@ -176,7 +127,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       }
       if (hasExited(proc)) {
         child = null;
-        const log = tail(logFile);
+        const log = tailFile(logFile);
         throw new StartError(
           `redis-server exited (${proc.signalCode ?? `exit code ${proc.exitCode}`}) before answering PING on port ${port}` + (log ? `\nlog:\n${log}` : ''),
           /Address already in use/i.test(log),
@@ -190,10 +141,9 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
         // not listening yet
       }
       if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        await waitForExit(proc, STOP_TIMEOUT_MS);
+        await stopProcess(proc, 'SIGKILL', STOP_TIMEOUT_MS);
         child = null;
-        const log = tail(logFile);
+        const log = tailFile(logFile);
         throw new Error(`redis-server did not answer PING on port ${port} within ${READY_TIMEOUT_MS} ms${log ? `\nlog:\n${log}` : ''}`);
       }
       await delay(20);
@@ -201,19 +151,13 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
   };
 
   try {
-    // A port picked by freePort() can be taken by someone else before the server binds it.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await spawnServer();
-        break;
-      } catch (err) {
-        if (opts.port !== undefined || !(err instanceof StartError) || !err.portTaken || attempt >= 3) throw err;
-        port = await freePort();
-      }
-    }
+    await retryWhilePortTaken({ fixedPort: opts.port !== undefined, portTaken: (err) => err instanceof StartError && err.portTaken }, async (attempt) => {
+      if (attempt > 1) port = await freePort();
+      await spawnServer();
+    });
   } catch (err) {
     cleanupAtExit();
-    exitCleanups.delete(cleanupAtExit);
+    forgetCleanup();
     throw err;
   }
 
@@ -225,8 +169,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       const proc = child;
       if (!proc) return;
       child = null;
-      if (!hasExited(proc)) proc.kill('SIGTERM');
-      await waitForExit(proc, STOP_TIMEOUT_MS);
+      await stopProcess(proc, 'SIGTERM', STOP_TIMEOUT_MS);
     },
 
     async start(): Promise<void> {
@@ -239,7 +182,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       if (destroyed) return;
       await server.stop();
       destroyed = true;
-      exitCleanups.delete(cleanupAtExit);
+      forgetCleanup();
       rmSync(workDir, { recursive: true, force: true });
     },
   };

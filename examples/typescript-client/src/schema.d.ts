@@ -114,9 +114,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an event */
+        /**
+         * Get an event, with its version as the ETag
+         * @description The `ETag` changes with every change of the event, its available seats included. Send it back as `If-None-Match` to get 304 while your copy is current, or as `If-Match` on a change so it cannot overwrite someone else’s.
+         */
         get: operations["getEvent"];
-        /** Replace an event (owner, ADMIN) */
+        /** Replace an event (owner, ADMIN); with If-Match, only while it is unchanged */
         put: operations["updateEvent"];
         post?: never;
         delete?: never;
@@ -151,7 +154,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish a DRAFT event (owner, ADMIN) */
+        /** Publish a DRAFT event (owner, ADMIN); with If-Match, only while it is unchanged */
         post: operations["publishEvent"];
         delete?: never;
         options?: never;
@@ -168,7 +171,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an event and its bookings (owner, ADMIN) */
+        /** Cancel an event and its bookings (owner, ADMIN); with If-Match, only while it is unchanged */
         post: operations["cancelEvent"];
         delete?: never;
         options?: never;
@@ -202,7 +205,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join the waitlist of a full event (USER) */
+        /** Join the waitlist of an event with fewer free seats than you need (USER); offered once that many are free, in FIFO order */
         post: operations["joinWaitlist"];
         /** Leave the waitlist */
         delete: operations["leaveWaitlist"];
@@ -310,7 +313,7 @@ export interface paths {
         /** Your bookings */
         get: operations["listMyBookings"];
         put?: never;
-        /** Book a seat (USER). A seat held for you by a waitlist offer is claimed. */
+        /** Book seats (USER): one, or a group (seats, participants) taken all or none at seats × price (409 event-full with `available`). Seats held for you by a waitlist offer are claimed. */
         post: operations["bookSeat"];
         delete?: never;
         options?: never;
@@ -346,6 +349,23 @@ export interface paths {
         put?: never;
         /** Cancel a booking; a paid one is refunded */
         post: operations["cancelBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/bookings/{id}/reduce": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give up some of a booking's seats (booker, ADMIN); a paid booking is refunded the difference under the event's cancellation policy. The seats go to the waitlist first. */
+        post: operations["reduceBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +560,12 @@ export interface components {
              * @enum {string|null}
              */
             refundStatus: "PENDING" | "REFUNDED" | "FAILED" | null;
+            /** @description Seats the booking holds (a group books several) */
+            seats: number;
+            /** @description Who the seats are for, at most one per seat; may be empty */
+            participants: components["schemas"]["Participant"][];
+            /** @description Owed back for seats given up (reduce) until it is refunded; null otherwise */
+            partialRefundAmount: components["schemas"]["Money"] | null;
             /** Format: uuid */
             paymentId: string | null;
             /**
@@ -567,6 +593,10 @@ export interface components {
         BookingRequest: {
             /** Format: uuid */
             eventId: string;
+            /** @description Seats to book, all or none (default 1; a waitlist offer's holder: the seats offered); at most the event's maxSeatsPerBooking */
+            seats?: number;
+            /** @description Who the seats are for, at most one per seat */
+            participants?: components["schemas"]["ParticipantInput"][];
         };
         CancellationPolicy: {
             /** @description A booker who cancels until this many hours before the start gets a full refund; after it, none. A booker cannot cancel once the event has started (409 event-already-started). Cancelling the event refunds everyone. */
@@ -590,6 +620,12 @@ export interface components {
             available: number;
             price: components["schemas"]["Money"] | null;
             cancellationPolicy: components["schemas"]["CancellationPolicy"];
+            /** @description IANA time zone of the event (`Europe/Moscow`, `UTC`): how to show its dates, which are instants */
+            timeZone: string;
+            /** @description The most seats one booking or waitlist entry may ask for */
+            maxSeatsPerBooking: number;
+            /** @description false (strict FIFO): freed seats wait for the group at the head of the line; true: smaller entries behind it may take them */
+            waitlistAllowsPassing: boolean;
             /** @enum {string} */
             status: "DRAFT" | "PUBLISHED" | "COMPLETED" | "CANCELLED";
             /** Format: uuid */
@@ -625,6 +661,12 @@ export interface components {
             locationId?: string | null;
             /** @description Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged */
             cancellationPolicy?: components["schemas"]["CancellationPolicyInput"];
+            /** @description IANA time zone name such as `Europe/Moscow` or `UTC` (matched without regard to case, answered as the time zone database spells it; an unknown one is a 400). Default on creation: `UTC`; left out on a replace: unchanged. The dates stay instants. */
+            timeZone?: string;
+            /** @description The most seats one booking may take. Default on creation: 10; left out on a replace: unchanged */
+            maxSeatsPerBooking?: number;
+            /** @description Let smaller waitlist entries pass a group that does not fit yet. Default on creation: false; left out on a replace: unchanged */
+            waitlistAllowsPassing?: boolean;
         };
         EventSummary: {
             /** Format: uuid */
@@ -765,6 +807,18 @@ export interface components {
             /** @description ISO 4217 code */
             currency: string;
         };
+        Participant: {
+            name: string;
+            /** Format: email */
+            email?: string;
+            phone?: string;
+        };
+        ParticipantInput: {
+            name: string;
+            /** Format: email */
+            email?: string;
+            phone?: string;
+        };
         PaymentNotification: {
             /** Format: uuid */
             paymentId: string;
@@ -800,6 +854,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ReduceBookingRequest: {
+            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all) */
+            seats: number;
+            /** @description The participants who stay, at most `seats`; left out: the first `seats` of the current list */
+            participants?: components["schemas"]["ParticipantInput"][];
+        };
         WaitlistEntry: {
             /** Format: uuid */
             id: string;
@@ -809,6 +869,8 @@ export interface components {
             userId: string;
             /** @enum {string} */
             status: "WAITING" | "OFFERED" | "CLAIMED" | "EXPIRED" | "LEFT";
+            /** @description Seats waited for; an offer holds this many */
+            seats: number;
             /** @description Place in line while WAITING */
             position: number | null;
             /**
@@ -842,6 +904,8 @@ export interface components {
         "Retry-After": number;
         /** @description `read-only` while the database is unreachable: the answer comes from the cache */
         "X-Degraded": string;
+        /** @description The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change */
+        ETag: string;
         /** @description With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"` */
         "Content-Disposition": string;
     };
@@ -1178,7 +1242,10 @@ export interface operations {
     getEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The entity tags of copies the client holds: when one is current the answer is 304 with no body. `*` matches any version. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1193,11 +1260,23 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     "X-Degraded": components["headers"]["X-Degraded"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Event"];
                 };
+            };
+            /** @description Not modified: the copy named by If-None-Match is current */
+            304: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input: the problem lists the fields */
             400: {
@@ -1266,7 +1345,10 @@ export interface operations {
     updateEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1284,6 +1366,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1423,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1481,7 +1576,10 @@ export interface operations {
     publishEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1495,6 +1593,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1551,6 +1650,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1592,7 +1703,10 @@ export interface operations {
     cancelEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Apply the change only while the event still has one of these entity tags (the `ETag` of a read). `*` or absent: unconditionally. Weak tags never match. A mismatch answers 412 `precondition-failed` and changes nothing. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1606,6 +1720,7 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1662,6 +1777,18 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1806,7 +1933,10 @@ export interface operations {
     };
     joinWaitlist: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seats to wait for (default 1; at most the event's maxSeatsPerBooking) */
+                seats?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2939,6 +3069,133 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reduceBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReduceBookingRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type: send application/json */
+            415: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

@@ -9,22 +9,14 @@ export { createPgBookingRepository } from './postgres/booking-repository';
 export { createPgWaitlistRepository } from './postgres/waitlist-repository';
 export { createPgPaymentAttemptRepository } from './postgres/payment-attempt-repository';
 export { createPgPaymentStats, type PaymentBacklog } from './postgres/payment-stats';
-export { createPgOutbox, createPgOutboxStore, type OutboxStore, type OutboxMessage, type OutboxBacklog } from './postgres/outbox';
-export { createPgIdempotencyStore } from './postgres/idempotency-store';
+export { createPgOutbox, createPgOutboxStore } from './postgres/outbox';
+export { createPgIdempotencyStore, type IdempotencyBegin, type IdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
 export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';
-export {
-  createKafkaClient,
-  DEFAULT_CONSUMER_TIMINGS,
-  TOPICS,
-  type ConsumerState,
-  type ConsumerTimings,
-  type KafkaClient,
-  type KafkaOptions,
-} from './kafka/kafka-client';
-export { createInProcessBus } from './memory/in-process-bus';
+export * from './messaging/index';
 export { createPgProcessedMessages } from './postgres/processed-messages';
+export type { Cache } from './cache/cache';
 export { createLayeredCache, type LayeredCache, type LayeredCacheOptions } from './cache/layered-cache';
 export { createEventCache, type EventCache } from './cache/cached-event-repository';
 export { connectRedis } from './redis/connect';

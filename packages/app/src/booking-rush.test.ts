@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshDatabase } from '../../../testing/database';
 import pino from 'pino';
-import { createPgUnitOfWork, systemClock, uuidGenerator } from '@aquastream/adapters';
+import { createPgUnitOfWork, startOutboxRelay, systemClock, uuidGenerator } from '@aquastream/adapters';
 import { makeCancelBooking } from '@aquastream/domain';
 import { organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
-import { startOutboxRelay } from './workers/outbox-relay';
 
 // Two replicas on one PostgreSQL and one Redis, every setting at its default.
 let a: TestApp;

@@ -7,9 +7,11 @@ import {
   type DatabaseHandle,
   type DependencyPolicies,
   type Admission,
+  type IdempotencyStore,
   type OutboxStore,
+  type ProcessedMessageStore,
 } from '@aquastream/adapters';
-import { createUseCases, type AccessTokenVerifier, type Clock, type IdempotencyStore, type ProcessedMessageStore, type UseCases } from '@aquastream/domain';
+import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
 import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
 import { createAuth } from './capabilities/auth';

@@ -83,6 +83,38 @@ describe('cancelling a paid booking', () => {
     expect(payments.refunds).toContain(booking.paymentId);
   });
 
+  it('a group giving up seats before the deadline is refunded their share, then the rest when it cancels', async () => {
+    const event = await publishedEvent(t.app, owner, { price: { amount: 3000, currency: 'EUR' } });
+    const booker = await user();
+    const booked = await inject('POST', '/api/v2/bookings', booker, { eventId: event.id, seats: 3 });
+    const { booking } = (await inject('POST', `/api/v2/bookings/${booked.json().id}/pay`, booker)).json();
+    expect(booking).toMatchObject({ amount: { amount: 9000, currency: 'EUR' }, paymentStatus: 'PAID' });
+    expect((await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, { seats: 1 })).json()).toMatchObject({
+      seats: 1,
+      amount: { amount: 3000, currency: 'EUR' },
+      partialRefundAmount: { amount: 6000, currency: 'EUR' },
+    });
+    expect(await t.deps.useCases.processRefunds()).toMatchObject({ refunded: 1 });
+    expect(payments.refundCalls.filter((c) => c.paymentId === booking.paymentId)).toEqual([
+      { paymentId: booking.paymentId, idempotencyKey: expect.stringMatching(new RegExp(`^reduce-${booking.id}-`)), amount: 6000, currency: 'EUR' },
+    ]);
+    expect((await inject('GET', `/api/v2/bookings/${booking.id}`, booker)).json()).toMatchObject({
+      status: 'CONFIRMED',
+      paymentStatus: 'PAID',
+      partialRefundAmount: null,
+    });
+
+    await inject('POST', `/api/v2/bookings/${booking.id}/cancel`, booker);
+    await t.deps.useCases.processRefunds();
+    expect(payments.refundCalls.filter((c) => c.paymentId === booking.paymentId).at(-1)).toEqual({
+      paymentId: booking.paymentId,
+      idempotencyKey: `refund-${booking.paymentId}`,
+      amount: 3000,
+      currency: 'EUR',
+    });
+    expect(await paymentStatus(booking.id)).toBe('REFUNDED');
+  });
+
   it('after the deadline: cancelled without a refund', async () => {
     const { booker, booking } = await paidBooking({ startDate: inDays(0.5), endDate: inDays(1) });
     expect((await inject('POST', `/api/v2/bookings/${booking.id}/cancel`, booker)).json()).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PAID' });

@@ -110,3 +110,48 @@ describe('booking on two replicas', () => {
     expect(left.rows.map((r) => r.key)).toEqual(['fresh-1', 'fresh-2', 'fresh-3', 'fresh-4', 'fresh-5']);
   });
 });
+
+describe('conditional changes on two replicas', () => {
+  it('each replica answers the ETag of the copy it returns (cached or not); two edits of one version through both: one 200, one 412', async () => {
+    const owner = await organizer();
+    const event = await publishedEvent(replicas[0]!.app, owner);
+    const read = async (i: number, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${urls[i]}/api/v2/events/${event.id}`, { headers });
+      return {
+        status: r.status,
+        etag: r.headers.get('etag')!,
+        body: r.status === 200 ? ((await r.json()) as { title: string; startDate: string; endDate: string }) : null,
+      };
+    };
+    const first = await read(0);
+    // Every ETag any answer carried, with the title stored at that version.
+    const stored = new Map([[first.etag, first.body!.title]]);
+    expect(await read(1)).toEqual(first); // now cached on both replicas
+    expect((await read(1, { 'if-none-match': first.etag })).status).toBe(304);
+
+    const edit = (i: number) =>
+      fetch(`${urls[i]}/api/v2/events/${event.id}`, {
+        method: 'PUT',
+        headers: { ...owner.auth, 'content-type': 'application/json', 'if-match': first.etag },
+        body: JSON.stringify({ title: `Edited through replica ${i}`, startDate: first.body!.startDate, endDate: first.body!.endDate, capacity: 10 }),
+      });
+    const answers = await Promise.all([edit(0), edit(1)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 412]);
+    const winner = answers.find((a) => a.status === 200)!;
+    stored.set(winner.headers.get('etag')!, ((await winner.json()) as { title: string }).title);
+
+    // The change reaches the other replica's copy through Redis; until then it serves its old copy,
+    // but always with that copy's own ETag.
+    for (const i of [0, 1]) {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const r = await read(i);
+        expect(stored.get(r.etag), `replica ${i} answered ETag ${r.etag}`).toBe(r.body!.title);
+        if (r.etag === winner.headers.get('etag')) break;
+        expect(Date.now(), `replica ${i} still serves the version before the edit`).toBeLessThan(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect((await read(i, { 'if-none-match': first.etag })).status).toBe(200);
+    }
+  });
+});

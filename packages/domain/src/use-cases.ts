@@ -11,7 +11,7 @@ import { makeGetEvent, makeListEvents } from './events/read-events';
 import { makeGetEventWeather } from './events/weather';
 import { makeCreateLocation, makeGetLocation, makeListLocations } from './locations/manage-locations';
 import { makeBookSeat } from './bookings/book-seat';
-import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow } from './bookings/manage-bookings';
+import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow, makeReduceBooking } from './bookings/manage-bookings';
 import { makeGetMyWaitlistEntry, makeJoinWaitlist, makeLeaveWaitlist } from './bookings/waitlist';
 import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, makeRetryPayment } from './bookings/payments';
 import { makeCheckInBooking } from './bookings/check-in';
@@ -44,23 +44,24 @@ export function createUseCases(ports: UseCasePorts) {
   const pay = { ...write, payments, schedule: paymentSchedule };
   return {
     createEvent: makeCreateEvent(write),
-    updateEvent: makeUpdateEvent(write),
+    updateEvent: makeUpdateEvent(seats),
     publishEvent: makePublishEvent(write),
     cancelEvent: makeCancelEvent(write),
     /** The v1 API's create-and-publish and replace, with its defaults. */
     createLegacyEvent: makeCreateLegacyEvent(write),
-    replaceLegacyEvent: makeReplaceLegacyEvent(write),
+    replaceLegacyEvent: makeReplaceLegacyEvent(seats),
     getEvent: makeGetEvent({ events }),
     listEvents: makeListEvents({ events }),
     getEventWeather: makeGetEventWeather({ events, weather }),
     createLocation: makeCreateLocation(write),
     getLocation: makeGetLocation({ locations }),
     listLocations: makeListLocations({ locations }),
-    bookSeat: makeBookSeat({ ...write, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
+    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
     getBooking: makeGetBooking({ bookings, events }),
     listMyBookings: makeListMyBookings({ bookings }),
     listEventBookings: makeListEventBookings({ bookings, events }),
     cancelBooking: makeCancelBooking(seats),
+    reduceBooking: makeReduceBooking(seats),
     markNoShow: makeMarkNoShow(seats),
     checkInBooking: makeCheckInBooking(write),
     listAttendees: makeListAttendees({ bookings, events }),

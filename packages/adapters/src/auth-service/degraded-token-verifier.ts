@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Cache, type Role } from '@aquastream/domain';
+import { ROLES, UnauthenticatedError, type AccessTokenVerifier, type Actor, type Role } from '@aquastream/domain';
+import type { Cache } from '../cache/cache';
 import type { DependencyPolicy } from '../resilience/index';
 import { createOutboundHttp } from '../http/outbound';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BookingRepository, Cache, DomainEvent, Event, EventRepository, UserStanding } from '@aquastream/domain';
+import type { BookingRepository, DomainEvent, Event, EventRepository, UserStanding } from '@aquastream/domain';
+import type { Cache } from './cache';
 import type { InvalidationChannel } from '../redis/invalidation-channel';
 import { createEventCache } from './cached-event-repository';
 
@@ -16,10 +17,12 @@ const event = (over: Partial<Event> = {}): Event => ({
   available: 10,
   price: null,
   cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
+  timeZone: 'UTC',
   maxSeatsPerBooking: 10,
   waitlistAllowsPassing: false,
   waitlistHeld: 0,
   status: 'PUBLISHED',
+  version: 1,
   createdAt: new Date('2029-01-01T00:00:00Z'),
   updatedAt: new Date('2029-01-01T00:00:00Z'),
   ...over,
@@ -93,6 +96,41 @@ describe('event cache: decoded copies', () => {
     expect(third).not.toBe(first);
     expect(third!.available).toBe(9);
     expect(await cache.peek('e-1')).toBe(third);
+  });
+
+  it('returns each copy with the version it was read at; a copy cached without one (an older release) is read again and replaced', async () => {
+    const db = database(event({ version: 7, timeZone: 'Europe/Moscow' }));
+    const shared = mapCache();
+    const { version: _version, timeZone: _timeZone, ...older } = event({ available: 3 });
+    shared.map.set('event:e-1', JSON.stringify(older));
+    const cache = createEventCache(db.repository, shared, { ttlMs: 60_000 });
+
+    // Read-only mode may still serve the old copy: it says so with a version no event has.
+    expect(await cache.peek('e-1')).toMatchObject({ available: 3, version: 0, timeZone: 'UTC' });
+    const read = await cache.repository.findById('e-1');
+    expect(read).toMatchObject({ available: 10, version: 7, timeZone: 'Europe/Moscow' });
+    expect(db.reads()).toBe(1);
+    expect(JSON.parse(shared.map.get('event:e-1')!)).toMatchObject({ version: 7, timeZone: 'Europe/Moscow' });
+
+    db.write(event({ available: 9, version: 8, timeZone: 'Europe/Moscow' }));
+    expect((await cache.repository.findById('e-1'))!.version).toBe(7); // the cached copy: its own version
+    await cache.invalidate([seatTaken]);
+    expect(await cache.repository.findById('e-1')).toMatchObject({ available: 9, version: 8 });
+  });
+
+  it('still serves a copy cached without a version while the database cannot answer (read-only mode)', async () => {
+    const shared = mapCache();
+    const { version: _version, ...older } = event({ available: 3 });
+    shared.map.set('event:e-1', JSON.stringify(older));
+    const down = {
+      async findById() {
+        throw new Error('connection refused');
+      },
+    } as unknown as EventRepository;
+    const cache = createEventCache(down, shared, { ttlMs: 60_000 });
+    expect(await cache.repository.findById('e-1')).toMatchObject({ available: 3, version: 0 });
+    shared.map.delete('event:e-1');
+    await expect(cache.repository.findById('e-1')).rejects.toThrow('connection refused');
   });
 
   it('returns the same frozen public list page while its cached text is unchanged', async () => {

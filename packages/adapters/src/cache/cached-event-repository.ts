@@ -1,8 +1,8 @@
 import {
   DEFAULT_CANCELLATION_POLICY,
+  DEFAULT_TIME_ZONE,
   DEFAULT_MAX_SEATS_PER_BOOKING,
   type BookingRepository,
-  type Cache,
   type DomainEvent,
   type Event,
   type EventFilter,
@@ -11,6 +11,7 @@ import {
   type PageRequest,
   type SeatStanding,
 } from '@aquastream/domain';
+import type { Cache } from './cache';
 import type { InvalidationChannel } from '../redis/invalidation-channel';
 
 export interface CachedEventsOptions {
@@ -35,6 +36,9 @@ export interface CachedEventsOptions {
   onReplicaHit?: () => void;
 }
 
+/** The version of a copy cached by a release that did not keep versions. */
+const UNKNOWN_VERSION = 0;
+
 const reviveEvent = (e: Event): Event => ({
   ...e,
   startDate: new Date(e.startDate),
@@ -44,6 +48,9 @@ const reviveEvent = (e: Event): Event => ({
   location: e.location ? { ...e.location, createdAt: new Date(e.location.createdAt) } : null,
   // Copies cached by a version without cancellation policies carry none: theirs is the default.
   cancellationPolicy: e.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
+  // Nor, before 0012, a time zone (every event was UTC) or a version: 0, which no stored event has.
+  timeZone: e.timeZone ?? DEFAULT_TIME_ZONE,
+  version: e.version ?? UNKNOWN_VERSION,
   // Likewise for copies cached before group bookings: one seat per booking's defaults.
   maxSeatsPerBooking: e.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
   waitlistAllowsPassing: e.waitlistAllowsPassing ?? false,
@@ -232,8 +239,13 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       () =>
         once(key(id), async () => {
           const hit = await peek(id);
-          if (hit) return hit;
-          const { value, text } = await load(id, key(id), () => inner.findById(id));
+          // A read answers with its version as the ETag: a copy without one is read again (and
+          // replaced), unless the database cannot answer: then it is the best copy there is.
+          if (hit && hit.version !== UNKNOWN_VERSION) return hit;
+          const { value, text } = await load(id, key(id), () => inner.findById(id)).catch((error: unknown) => {
+            if (hit) return { value: hit, text: null };
+            throw error;
+          });
           if (!value) return null;
           return text ? decodedEvents.set(id, text, frozen(value)) : value;
         }),
@@ -324,7 +336,9 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
       // Bookings and waitlist offers change an event's seats and standings, so they invalidate it too.
       const ids = [
         ...new Set(
-          events.map((e) => (e.aggregateType === 'event' ? e.aggregateId : (e.data.eventId as string | undefined))).filter((id): id is string => !!id),
+          events
+            .map((e) => (e.aggregateType === 'event' ? e.aggregateId : 'eventId' in e.data ? e.data.eventId : undefined))
+            .filter((id): id is string => !!id),
         ),
       ];
       if (ids.length === 0) return;

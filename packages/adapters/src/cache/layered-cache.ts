@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
-import type { Cache } from '@aquastream/domain';
+import type { Cache } from './cache';
 
 export interface LayeredCacheOptions {
   /** Shared cache of all replicas; optional (embedded mode has none). */

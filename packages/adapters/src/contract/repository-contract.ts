@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  eventDomainEvent,
+  type DomainEvent,
   BookingConflictError,
   type Booking,
   type Event,
@@ -46,10 +48,12 @@ export const anEvent = (over: Partial<Event> = {}): Event => ({
   available: 3,
   price: { amount: 5000, currency: 'EUR' },
   cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
+  timeZone: 'UTC',
   maxSeatsPerBooking: 10,
   waitlistAllowsPassing: false,
   waitlistHeld: 0,
   status: 'PUBLISHED',
+  version: 1,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -142,15 +146,48 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.events.findById(e.id)).toEqual(e);
         const changed = { ...e, available: 5, waitlistHeld: 0, maxSeatsPerBooking: 1, waitlistAllowsPassing: false, updatedAt: at(3) };
         await s.scope.events.update(changed);
-        expect(await s.scope.events.findById(e.id)).toEqual(changed);
+        expect(await s.scope.events.findById(e.id)).toEqual({ ...changed, version: e.version + 1 });
       });
 
       it('updates an event', async () => {
         const e = anEvent();
         await s.scope.events.insert(e);
-        const changed = { ...e, title: 'Rafting, longer', capacity: 5, available: 5, price: null, status: 'CANCELLED' as const, updatedAt: at(5) };
-        await s.scope.events.update(changed);
-        expect(await s.scope.events.findById(e.id)).toEqual(changed);
+        const changed = {
+          ...e,
+          title: 'Rafting, longer',
+          capacity: 5,
+          available: 5,
+          price: null,
+          status: 'CANCELLED' as const,
+          timeZone: 'Asia/Novosibirsk',
+          updatedAt: at(5),
+        };
+        expect(await s.scope.events.update(changed)).toBe(true);
+        expect(await s.scope.events.findById(e.id)).toEqual({ ...changed, version: 2 });
+      });
+
+      it('moves the version forward on every change, seats included, whatever version the caller sends', async () => {
+        const e = anEvent({ capacity: 2, available: 2 });
+        await s.scope.events.insert(e);
+        const version = async () => (await s.scope.events.findById(e.id))!.version;
+        expect(await version()).toBe(1);
+        await s.scope.events.takeSeats(e.id, 2, at(1));
+        expect(await version()).toBe(2);
+        await s.scope.events.update({ ...e, title: 'Renamed', available: 1, version: 1 });
+        expect(await version()).toBe(3);
+        expect((await s.scope.events.findByIdForUpdate(e.id))!.version).toBe(3);
+      });
+
+      it('updates under an expected version only while the event has it (compare-and-set), changing nothing otherwise', async () => {
+        const e = anEvent();
+        await s.scope.events.insert(e);
+        expect(await s.scope.events.update({ ...e, title: 'First edit' }, { expectedVersion: 1 })).toBe(true);
+        // A second writer that read version 1 too.
+        expect(await s.scope.events.update({ ...e, title: 'Second edit' }, { expectedVersion: 1 })).toBe(false);
+        expect(await s.scope.events.findById(e.id)).toMatchObject({ title: 'First edit', version: 2 });
+        expect(await s.scope.events.update({ ...e, title: 'Second edit' }, { expectedVersion: 2 })).toBe(true);
+        expect(await s.scope.events.findById(e.id)).toMatchObject({ title: 'Second edit', version: 3 });
+        expect(await s.scope.events.update(anEvent(), { expectedVersion: 1 })).toBe(false);
       });
 
       it('takes seats down to zero and never below', async () => {
@@ -534,7 +571,7 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         const e = anEvent();
         await s.uow.run(async (tx) => {
           await tx.events.insert(e);
-          await tx.outbox.add([{ id: id(), type: 'event.created', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: { id: e.id } }]);
+          await tx.outbox.add([eventDomainEvent('event.created', e, id(), T0)]);
         });
         expect(await s.scope.events.findById(e.id)).not.toBeNull();
         expect(await s.outboxTypes()).toContain('event.created');
@@ -545,7 +582,9 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         await expect(
           s.uow.run(async (tx) => {
             await tx.events.insert(e);
-            await tx.outbox.add([{ id: id(), type: 'event.doomed', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: {} }]);
+            // A name outside the catalogue: no other test writes it, so its absence proves the rollback.
+            const doomed = { id: id(), type: 'event.doomed', aggregateType: 'event', aggregateId: e.id, occurredAt: T0, data: {} } as unknown as DomainEvent;
+            await tx.outbox.add([doomed]);
             throw new Error('boom');
           }),
         ).rejects.toThrow('boom');

@@ -58,13 +58,17 @@ function eventRepository(s: () => State): EventRepository {
     async insert(event) {
       s().events.set(event.id, structuredClone(event));
     },
-    async update(event) {
-      s().events.set(event.id, structuredClone(event));
+    async update(event, options) {
+      // Like the database's trigger: every stored change moves the version, whatever the caller sent.
+      const stored = s().events.get(event.id);
+      if (!stored || (options?.expectedVersion !== undefined && stored.version !== options.expectedVersion)) return false;
+      s().events.set(event.id, structuredClone({ ...event, version: stored.version + 1 }));
+      return true;
     },
     async takeSeats(eventId, seats, now) {
       const e = s().events.get(eventId);
       if (!e || e.available < seats) return false;
-      s().events.set(eventId, { ...e, available: e.available - seats, updatedAt: now });
+      s().events.set(eventId, { ...e, available: e.available - seats, updatedAt: now, version: e.version + 1 });
       return true;
     },
     async findEnded(now, limit) {

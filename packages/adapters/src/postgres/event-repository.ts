@@ -23,6 +23,8 @@ function selectEvents(db: Kysely<Database>) {
       'e.price_amount',
       'e.price_currency',
       'e.refund_until_hours',
+      'e.time_zone',
+      'e.version',
       'e.max_seats_per_booking',
       'e.waitlist_allows_passing',
       'e.waitlist_held',
@@ -80,9 +82,14 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
     async insert(event) {
       await db.insertInto('events').values(fromEvent(event)).execute();
     },
-    async update(event) {
+    async update(event, options) {
       const { id, created_at: _created, ...values } = fromEvent(event);
-      await db.updateTable('events').set(values).where('id', '=', id).execute();
+      // The version is the trigger's (0012): it moves on every UPDATE. Compared here, in the same
+      // statement, a concurrent change committed first leaves no row to update.
+      let update = db.updateTable('events').set(values).where('id', '=', id);
+      if (options?.expectedVersion !== undefined) update = update.where('version', '=', options.expectedVersion);
+      const result = await update.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async takeSeats(eventId, seats, now) {
       // A single conditional UPDATE is atomic: the row lock serializes concurrent bookers on any replica.

@@ -1,6 +1,19 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
-import type { IdempotencyStore } from '@aquastream/domain';
+
+/**
+ * Remembered answers for Idempotency-Key (the HTTP status and body of the first request); the same
+ * key and body returns the same answer. An HTTP concern, so it lives here and not in the domain.
+ */
+export interface IdempotencyStore {
+  begin(scope: string, key: string, requestHash: string, now: Date): Promise<IdempotencyBegin>;
+  complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
+  abandon(scope: string, key: string): Promise<void>;
+  /** Forgets keys older than the store's time to live; safe to run on every replica at once. Returns how many went. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+export type IdempotencyBegin = { state: 'new' } | { state: 'replay'; status: number; body: unknown } | { state: 'in-progress' } | { state: 'mismatch' };
 
 /** A claim older than this is considered abandoned (its request died mid-way) and may be retried. */
 const STALE_CLAIM_MS = 60_000;

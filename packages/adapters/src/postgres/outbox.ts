@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
 import { context, propagation } from '@opentelemetry/api';
 import type { DomainEvent, Outbox } from '@aquastream/domain';
+import type { OutboxMessage, OutboxStore } from '../messaging/ports';
 
 export function createPgOutbox(db: Kysely<Database>): Outbox {
   return {
@@ -29,30 +30,6 @@ export function createPgOutbox(db: Kysely<Database>): Outbox {
   };
 }
 
-export interface OutboxMessage extends DomainEvent {
-  seq: string;
-  attempts: number;
-  /** W3C trace context of the request that wrote the row. */
-  traceContext: Record<string, string> | null;
-}
-
-export interface OutboxBacklog {
-  messages: number;
-  oldestAgeSeconds: number;
-}
-
-/** The relay's view of the outbox. */
-export interface OutboxStore {
-  /**
-   * Runs `publish` on the oldest unpublished rows while holding a cluster-wide advisory lock, and
-   * marks the rows it returns as published in the same transaction. Only one replica relays at a
-   * time, which keeps per-key order; the others return 0 at once.
-   */
-  relayBatch(limit: number, publish: (messages: OutboxMessage[]) => Promise<OutboxMessage[]>): Promise<number>;
-  recordFailure(seqs: string[], error: string): Promise<void>;
-  backlog(now: Date): Promise<OutboxBacklog>;
-}
-
 // Any constant works; it names the relay's lock in pg_locks.
 const RELAY_LOCK = 4_242_001;
 
@@ -64,7 +41,8 @@ export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
         if (!rows[0]?.locked) return 0;
         const pending = await trx.selectFrom('outbox').selectAll().where('published_at', 'is', null).orderBy('seq').limit(limit).execute();
         if (pending.length === 0) return 0;
-        const messages: OutboxMessage[] = pending.map((r) => ({
+        // Rows are read back as the domain wrote them: the catalogue's type goes with its payload.
+        const messages = pending.map((r) => ({
           seq: String(r.seq),
           id: r.id,
           type: r.type,
@@ -74,7 +52,7 @@ export function createPgOutboxStore(db: Kysely<Database>): OutboxStore {
           data: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
           attempts: r.attempts,
           traceContext: (typeof r.trace_context === 'string' ? JSON.parse(r.trace_context) : r.trace_context) as Record<string, string> | null,
-        }));
+        })) as unknown as OutboxMessage[];
         const sent = await publish(messages);
         if (sent.length > 0)
           await trx

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
-import type { ProcessedMessageStore } from '@aquastream/domain';
+import type { ProcessedMessageStore } from '../messaging/ports';
 
 export function createPgProcessedMessages(db: Kysely<Database>): ProcessedMessageStore {
   return {

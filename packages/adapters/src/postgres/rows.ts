@@ -17,6 +17,8 @@ export interface EventRow {
   price_amount: string | number | null;
   price_currency: string | null;
   refund_until_hours: number;
+  time_zone: string;
+  version: string | number;
   max_seats_per_booking: number;
   waitlist_allows_passing: boolean;
   waitlist_held: number;
@@ -65,10 +67,12 @@ export function toEvent(row: EventRow): Event {
     available: row.available ?? row.capacity ?? 0,
     price: row.price_amount !== null && row.price_currency ? { amount: Number(row.price_amount), currency: row.price_currency.trim() } : null,
     cancellationPolicy: { refundUntilHoursBeforeStart: row.refund_until_hours },
+    timeZone: row.time_zone,
     maxSeatsPerBooking: row.max_seats_per_booking,
     waitlistAllowsPassing: row.waitlist_allows_passing,
     waitlistHeld: row.waitlist_held,
     status: row.status as EventStatus,
+    version: Number(row.version),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -87,6 +91,7 @@ export const fromEvent = (e: Event) => ({
   price_amount: e.price?.amount ?? null,
   price_currency: e.price?.currency ?? null,
   refund_until_hours: e.cancellationPolicy.refundUntilHoursBeforeStart,
+  time_zone: e.timeZone,
   max_seats_per_booking: e.maxSeatsPerBooking,
   waitlist_allows_passing: e.waitlistAllowsPassing,
   waitlist_held: e.waitlistHeld,

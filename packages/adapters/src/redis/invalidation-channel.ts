@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** What another replica announces: the ids of the entries it changed. */
+const ChangedIds = z.array(z.string());
 
 /**
  * Tells every replica which cached entries changed, so each may keep its own copy of hot entries
@@ -55,11 +59,15 @@ export function createRedisInvalidationChannel(redis: Redis, options: RedisInval
       return;
     }
     if (message.startsWith('~')) return; // another replica's heartbeat
+    // Anything but a list of ids is not understood: forgetting every copy is the safe answer.
+    let ids: string[] | null = null;
     try {
-      emit(JSON.parse(message) as string[]);
+      const parsed = ChangedIds.safeParse(JSON.parse(message));
+      if (parsed.success) ids = parsed.data;
     } catch {
-      emit(null);
+      // not JSON
     }
+    emit(ids);
   });
   subscriber.on('close', lost);
   subscriber.on('end', lost);

@@ -1,5 +1,5 @@
 export { DEFAULT_BREAKER, breakerConfig, type BreakerConfig } from './breaker-config';
-export { DEFAULT_RETRY, retryConfig, type Jitter, type RetryConfig } from './retry-config';
+export { DEFAULT_RETRY, exponentialBackoff, retryConfig, type Backoff, type Jitter, type RetryConfig } from './retry-config';
 export { CIRCUIT_STATE_NAMES, type CircuitStateName, type StateListener } from './circuit-state';
 export { CountWindowBreaker, type WindowStats } from './count-window-breaker';
 export { CircuitOpenError, isBrokenCircuit } from './errors';

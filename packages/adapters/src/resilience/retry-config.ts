@@ -7,6 +7,7 @@ import {
   noJitterGenerator,
   retry,
   type GeneratorFn,
+  type IBackoff,
   type RetryPolicy,
 } from 'cockatiel';
 
@@ -60,4 +61,29 @@ export function retryPolicy(config: RetryConfig, shouldRetry: (error: unknown) =
       generator: GENERATORS[config.jitter],
     }),
   });
+}
+
+/** The pauses of an exponential backoff, one per failure in a row: `next()` after a failure, `reset()` after a success. */
+export interface Backoff {
+  next(): number;
+  reset(): void;
+}
+
+/**
+ * cockatiel's ExponentialBackoff walked by hand, for loops that are not a retried call (a relay
+ * that pauses between rounds, a consumer restarted after a crash): initialDelayMs, then doubling
+ * up to maxDelayMs, with the chosen jitter.
+ */
+export function exponentialBackoff(options: { initialDelayMs: number; maxDelayMs: number; jitter: Jitter }): Backoff {
+  const factory = new ExponentialBackoff({ initialDelay: options.initialDelayMs, maxDelay: options.maxDelayMs, generator: GENERATORS[options.jitter] });
+  let current: IBackoff<unknown> | undefined;
+  return {
+    next() {
+      current = current ? current.next(undefined) : factory.next();
+      return current.duration;
+    },
+    reset() {
+      current = undefined;
+    },
+  };
 }

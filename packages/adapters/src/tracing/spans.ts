@@ -1,5 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { InboundMessage } from '@aquastream/domain';
+import type { InboundMessage } from '../messaging/ports';
 import type { LogEvent } from 'kysely';
 
 // Without an SDK registered these are OpenTelemetry's no-op spans: tracing off costs nothing.

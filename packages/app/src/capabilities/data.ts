@@ -12,10 +12,10 @@ import {
   guardUnitOfWork,
   type DatabaseHandle,
   type DependencyPolicy,
+  type IdempotencyStore,
   type LayeredCache,
 } from '@aquastream/adapters';
 import type * as domain from '@aquastream/domain';
-import type { IdempotencyStore } from '@aquastream/domain';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import type { DatabaseAccess } from './database';

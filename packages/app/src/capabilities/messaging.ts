@@ -7,9 +7,12 @@ import {
   systemClock,
   type DatabaseHandle,
   type KafkaClient,
+  type KafkaOptions,
+  type MessagePublisher,
+  type MessageSubscriber,
   type OutboxStore,
+  type ProcessedMessageStore,
 } from '@aquastream/adapters';
-import type { MessagePublisher, MessageSubscriber, ProcessedMessageStore } from '@aquastream/domain';
 import type { Config } from '../config';
 import { consumersHealth, timed, type HealthChecks } from './health';
 
@@ -22,13 +25,9 @@ export interface Messaging {
   close(): Promise<void>;
 }
 
-/** Kafka at KAFKA_BROKERS, or an in-process bus without it (embedded mode, tests). */
-export function createMessaging(config: Config, logger?: Logger): Messaging {
-  if (!config.KAFKA_BROKERS) {
-    const bus = createInProcessBus();
-    return { kind: 'in-process', publisher: bus, subscriber: bus, close: async () => undefined };
-  }
-  const kafka = createKafkaClient({
+/** The Kafka client's settings from the configuration (KAFKA_BROKERS must be set). */
+export function kafkaOptions(config: Config & { KAFKA_BROKERS: string }, logger?: Logger): KafkaOptions {
+  return {
     brokers: config.KAFKA_BROKERS.split(',')
       .map((b) => b.trim())
       .filter(Boolean),
@@ -38,8 +37,17 @@ export function createMessaging(config: Config, logger?: Logger): Messaging {
       config.KAFKA_USERNAME && config.KAFKA_PASSWORD
         ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }
         : undefined,
-    log: (level, message, extra) => logger?.[level === 'error' ? 'warn' : level]({ kafka: extra }, message),
-  });
+    log: logger ? (level, message, extra) => logger[level === 'error' ? 'warn' : level]({ kafka: extra }, message) : undefined,
+  };
+}
+
+/** Kafka at KAFKA_BROKERS, or an in-process bus without it (embedded mode, tests). */
+export function createMessaging(config: Config, logger?: Logger): Messaging {
+  if (!config.KAFKA_BROKERS) {
+    const bus = createInProcessBus();
+    return { kind: 'in-process', publisher: bus, subscriber: bus, close: async () => undefined };
+  }
+  const kafka = createKafkaClient(kafkaOptions({ ...config, KAFKA_BROKERS: config.KAFKA_BROKERS }, logger));
   return { kind: 'kafka', publisher: kafka, subscriber: kafka, kafka, close: () => kafka.close() };
 }
 

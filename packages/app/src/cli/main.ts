@@ -79,18 +79,10 @@ async function main(argv: string[]) {
       const { values } = parseArgs({ args: rest, options: { apply: { type: 'boolean', default: false } } });
       const config = loadConfig();
       if (!config.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the dead-letter topic lives on Kafka');
-      const { createKafkaClient } = await import('@aquastream/adapters');
-      const { replayDeadLetters, formatReport } = await import('./replay-dlq');
-      const kafka = createKafkaClient({
-        brokers: config.KAFKA_BROKERS.split(',')
-          .map((b) => b.trim())
-          .filter(Boolean),
-        ssl: config.KAFKA_SSL,
-        sasl:
-          config.KAFKA_USERNAME && config.KAFKA_PASSWORD
-            ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }
-            : undefined,
-      });
+      const { createKafkaClient, replayDeadLetters } = await import('@aquastream/adapters');
+      const { kafkaOptions } = await import('../capabilities/messaging');
+      const { formatReport } = await import('./replay-dlq');
+      const kafka = createKafkaClient(kafkaOptions({ ...config, KAFKA_BROKERS: config.KAFKA_BROKERS }));
       try {
         console.log(formatReport(await replayDeadLetters(kafka, { group: `${config.KAFKA_CONSUMER_GROUP}.payment-dlq-replay`, apply: values.apply })));
       } finally {

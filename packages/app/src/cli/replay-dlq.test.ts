@@ -4,12 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { createKafkaClient, type KafkaClient } from '@aquastream/adapters';
+import { createKafkaClient, PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, replayDeadLetters, type KafkaClient } from '@aquastream/adapters';
 import { startFakePaymentService, type FakePaymentService } from '../../../../testing/fake-payment-service';
 import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../../testing/app';
 import { startWorkers, type Workers } from '../workers/index';
-import { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC } from '../workers/payment-retry-consumer';
-import { replayDeadLetters } from './replay-dlq';
 
 // The DLQ is shared with other test files on the test broker: assertions look at this file's keys.
 const brokers = () => inject('kafkaBrokers');

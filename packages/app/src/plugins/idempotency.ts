@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock, IdempotencyStore } from '@aquastream/domain';
+import type { IdempotencyStore } from '@aquastream/adapters';
+import type { Clock } from '@aquastream/domain';
 import { isDomainError } from '@aquastream/domain';
 import { PROBLEM_BASE, problemOf, sendProblem } from './problem';
 

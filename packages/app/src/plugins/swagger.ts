@@ -24,13 +24,17 @@ const HEADERS = {
   'Retry-After-RateLimit': header('Seconds until the rate-limit window ends', true, { type: 'integer' }),
   'Retry-After': header('Seconds to wait before retrying', false, { type: 'integer' }),
   'X-Degraded': header('`read-only` while the database is unreachable: the answer comes from the cache', false),
+  ETag: header('The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change', true),
   'Content-Disposition': header('With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"`', false),
 };
+/** Operations that answer with the event's version as its ETag (routes/events/conditional.ts). */
+const VERSIONED = new Set(['getEvent', 'updateEvent', 'publishEvent', 'cancelEvent']);
 const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
 /**
  * What the zod schemas cannot say: the headers the plugins add (v1 deprecation, rate limits,
- * Retry-After, the degraded marker) and the 415 problem of every route that takes a body.
+ * Retry-After, the degraded marker), the ETag of the event routes, and the 415 problem of every
+ * route that takes a body.
  */
 export function documentPluginBehaviour(doc: Document): Document {
   doc.components = { ...doc.components, headers: { ...doc.components?.headers, ...HEADERS } };
@@ -50,6 +54,7 @@ export function documentPluginBehaviour(doc: Document): Document {
         if (status === '429') headers['Retry-After'] = ref('Retry-After-RateLimit');
         if (status === '503') headers['Retry-After'] = ref('Retry-After');
         if (method === 'get' && status.startsWith('2')) headers['X-Degraded'] = ref('X-Degraded');
+        if (VERSIONED.has(operation.operationId ?? '') && (status === '200' || status === '304')) headers.ETag = ref('ETag');
         if (operation.operationId === 'listAttendees' && status === '200') headers['Content-Disposition'] = ref('Content-Disposition');
         response.headers = { ...headers, ...response.headers };
       }

@@ -160,6 +160,7 @@ describe('GET /openapi.json', () => {
         'GET /api/v2/bookings/{id}',
         'POST /api/v2/bookings/{id}/cancel',
         'POST /api/v2/bookings/{id}/no-show',
+        'POST /api/v2/bookings/{id}/reduce',
         'POST /api/v2/bookings/{id}/pay',
         'POST /api/v2/payments/webhook',
         'GET /api/v1/events',

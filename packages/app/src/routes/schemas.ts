@@ -17,7 +17,7 @@ export const ProblemSchema = z
   .catchall(z.unknown())
   .meta({ id: 'Problem', description: 'RFC 7807 problem details (application/problem+json)' });
 
-type Status = 400 | 401 | 402 | 403 | 404 | 409 | 422 | 429 | 503;
+type Status = 400 | 401 | 402 | 403 | 404 | 409 | 412 | 422 | 429 | 503;
 const DESCRIPTIONS: Record<Status, string> = {
   400: 'Invalid input: the problem lists the fields',
   401: 'Missing or invalid bearer token',
@@ -25,6 +25,7 @@ const DESCRIPTIONS: Record<Status, string> = {
   403: 'The caller may not do this',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  412: 'If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again',
   422: 'Idempotency-Key reused with a different body',
   429: 'Too many requests',
   503: 'Temporarily unavailable (read-only mode, overload); see Retry-After',

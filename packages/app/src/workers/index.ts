@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
-import type { Subscription } from '@aquastream/domain';
+import { exponentialBackoff, startOutboxRelay, startPaymentRetryConsumer, type OutboxRelay, type Subscription } from '@aquastream/adapters';
 import type { Deps } from '../composition-root';
 import { startJobs, type Jobs } from './jobs';
-import { startOutboxRelay, type OutboxRelay } from './outbox-relay';
-import { startPaymentRetryConsumer } from './payment-retry-consumer';
 
 export interface Workers {
   relay?: OutboxRelay;
@@ -35,6 +33,7 @@ export function startWorkers(
 
   const consumerReady = (async () => {
     if (!config.CONSUMERS_ENABLED) return;
+    const pauses = exponentialBackoff({ initialDelayMs: 500, maxDelayMs: 10_000, jitter: 'half' });
     for (let attempt = 1; !stopped; attempt++) {
       try {
         await messaging.kafka?.ensureTopics();
@@ -50,7 +49,7 @@ export function startWorkers(
         return;
       } catch (error) {
         if (attempt === 1) logger.warn({ err: error }, 'payment retry consumer: broker unavailable, retrying in the background');
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+        await new Promise((r) => setTimeout(r, pauses.next()));
       }
     }
   })();

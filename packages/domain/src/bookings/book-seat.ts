@@ -1,16 +1,17 @@
 import { hasRole, type Actor } from '../shared/actor';
-import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../shared/domain-error';
+import type { DomainEvent } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
-import { whyNotBookable } from '../events/event';
-import { newBooking, type Booking } from './booking';
+import { MAX_SEATS_PER_BOOKING_LIMIT, whyNotBookable } from '../events/event';
+import { newBooking, normalizeParticipants, validateGroup, type Booking, type Participant } from './booking';
 import { BookingConflictError, EventFullError, EventNotBookableError } from './booking.errors';
 import type { EventRepository } from '../events/ports';
 import type { BookingRepository } from './ports';
-import { bookingEvent } from './seat-release';
+import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
-export interface BookSeatDeps {
+export interface BookSeatDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
   clock: Clock;
   ids: IdGenerator;
@@ -21,17 +22,24 @@ export interface BookSeatDeps {
 
 /**
  * Most requests of a booking rush find the event full: refuse them from a read (the cached event)
- * without a transaction. Only a definite "full" refuses here; everything else is decided inside
- * the transaction, so a stale read can never oversell, at worst refuse during a release.
+ * without a transaction. Only a definite "too few seats" refuses here; everything else is decided
+ * inside the transaction, so a stale read can never oversell, at worst refuse during a release.
  */
-async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, now: Date): Promise<void> {
+async function refuseWhenFull(reads: BookSeatDeps['reads'], eventId: string, userId: string, seats: number, now: Date): Promise<void> {
   const event = await reads.events.findById(eventId);
-  if (!event || whyNotBookable(event, now) !== 'SOLD_OUT') return;
-  // One read for both exceptions: an offer may claim its held seat; a booking is a conflict.
+  if (!event || whyNotBookable(event, now, seats) !== 'SOLD_OUT') return;
+  // One read for both exceptions: an offer may claim its held seats; a booking is a conflict.
   const standing = await reads.bookings.standing(eventId, userId);
   if (standing.offered) return;
   if (standing.activeBookingId) throw new BookingConflictError(eventId, standing.activeBookingId);
-  throw new EventFullError(eventId);
+  throw new EventFullError(eventId, event.available, seats);
+}
+
+export interface BookSeatInput {
+  eventId: string;
+  /** How many seats (default 1; a waitlist offer's holder gets the offer's seats by default). */
+  seats?: number;
+  participants?: Participant[];
 }
 
 export function requireUser(actor: Actor | null): Actor {
@@ -41,16 +49,25 @@ export function requireUser(actor: Actor | null): Actor {
 }
 
 /**
- * Books one seat of a published event that has not started. A seat held for the caller by a
- * waitlist offer is claimed; otherwise a free seat is taken atomically, so the event is never
- * oversold however many replicas book at once. Free events are CONFIRMED at once.
- * Errors: AUTH.*, EVENT.NOT_FOUND, BOOKING.EVENT_NOT_BOOKABLE, BOOKING.CONFLICT, BOOKING.EVENT_FULL.
+ * Books `seats` seats (default 1) of a published event that has not started, for the people named
+ * in `participants` (at most one per seat). Seats held for the caller by a waitlist offer are
+ * claimed (asking for more takes the rest from the free seats, asking for fewer gives the rest
+ * back to the line); otherwise the seats are taken atomically, all or none, so the event is never
+ * oversold however many replicas book at once. The price is seats × the event's price. Free
+ * events are CONFIRMED at once.
+ * Errors: AUTH.*, VALIDATION.FAILED, EVENT.NOT_FOUND, BOOKING.EVENT_NOT_BOOKABLE, BOOKING.CONFLICT,
+ * BOOKING.EVENT_FULL (with `available`).
  */
 export const makeBookSeat =
-  ({ uow, clock, ids, bookingTtlMs, reads }: BookSeatDeps) =>
-  async (actor: Actor | null, input: { eventId: string }): Promise<Booking> => {
+  (deps: BookSeatDeps) =>
+  async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
+    const { uow, clock, ids, bookingTtlMs, reads } = deps;
     const user = requireUser(actor);
-    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, clock.now());
+    const participants = input.participants ?? [];
+    // Checked before any read so bad input changes nothing; the event's own limit is checked in the transaction.
+    const shape = validateGroup(input.seats ?? 1, participants, MAX_SEATS_PER_BOOKING_LIMIT);
+    if (shape.length) throw new ValidationError(shape);
+    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, input.seats ?? 1, clock.now());
     await refuse();
     // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(
@@ -67,17 +84,32 @@ export const makeBookSeat =
 
         const entry = await tx.waitlist.findEntry(event.id, user.userId);
         const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
-        if (holdsOffer) {
-          await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
-        } else if (!(await tx.events.takeSeats(event.id, 1, now))) {
-          throw new EventFullError(event.id);
+        const held = holdsOffer ? entry.seats : 0;
+        const seats = input.seats ?? (holdsOffer ? held : 1);
+        const errors = validateGroup(seats, participants, Math.max(event.maxSeatsPerBooking, held));
+        if (errors.length) throw new ValidationError(errors);
+        if (holdsOffer) await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
+        if (seats > held && !(await tx.events.takeSeats(event.id, seats - held, now))) {
+          const current = await tx.events.findById(event.id);
+          throw new EventFullError(event.id, current?.available ?? 0, seats);
         }
 
-        const booking = newBooking({ id: ids.next(), eventId: event.id, userId: user.userId, price: event.price, now, ttlMs: bookingTtlMs });
+        const booking = newBooking({
+          id: ids.next(),
+          eventId: event.id,
+          userId: user.userId,
+          price: event.price,
+          now,
+          ttlMs: bookingTtlMs,
+          seats,
+          participants: normalizeParticipants(participants),
+        });
         await tx.bookings.insert(booking);
-        const events = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
+        const events: DomainEvent[] = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
         if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
         await tx.outbox.add(events);
+        // Seats of the offer not taken go on down the line.
+        if (held > seats) await releaseSeats(tx, deps, event.id, held - seats, now);
         return booking;
       },
       { precheck: refuse },

@@ -7,8 +7,22 @@ export class BookingNotFoundError extends DomainError {
 }
 
 export class EventFullError extends DomainError {
-  constructor(eventId: string) {
-    super('BOOKING.EVENT_FULL', 'conflict', `Event ${eventId} has no seat left; you may join its waitlist`, { eventId });
+  /** `available`: the seats still free (fewer than asked for), when known. */
+  constructor(eventId: string, available?: number, seats = 1) {
+    super(
+      'BOOKING.EVENT_FULL',
+      'conflict',
+      seats > 1
+        ? `Event ${eventId} has ${available ?? 'too few'} seat(s) left, fewer than the ${seats} asked for; you may join its waitlist`
+        : `Event ${eventId} has no seat left; you may join its waitlist`,
+      available === undefined ? { eventId } : { eventId, available },
+    );
+  }
+}
+
+export class BookingNotReducibleError extends DomainError {
+  constructor(id: string, reason: string) {
+    super('BOOKING.NOT_REDUCIBLE', 'conflict', `Booking ${id} cannot be reduced: ${reason}`, { bookingId: id });
   }
 }
 

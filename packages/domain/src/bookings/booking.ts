@@ -1,4 +1,5 @@
 import type { Money } from '../events/event';
+import type { FieldError } from '../shared/domain-error';
 import { BookingTransitionError } from './booking.errors';
 
 export const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'COMPLETED', 'CANCELLED', 'EXPIRED', 'NO_SHOW'] as const;
@@ -132,3 +133,26 @@ export interface WaitlistEntry {
   createdAt: Date;
   updatedAt: Date;
 }
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE = /^\+?[0-9 ()\-.]{3,40}$/;
+
+/** Field errors of a group's size and participants (checked at the edge too; the domain does not trust it). */
+export function validateGroup(seats: number, participants: readonly Participant[], maxSeats: number, field = 'seats'): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!Number.isInteger(seats) || seats < 1) errors.push({ field, message: 'must be a positive integer' });
+  else if (seats > maxSeats) errors.push({ field, message: `must be at most ${maxSeats}, the event's limit per booking` });
+  if (participants.length > seats) errors.push({ field: 'participants', message: `must list at most ${seats} people, one per seat` });
+  participants.forEach((p, i) => {
+    const name = p.name?.trim() ?? '';
+    if (name.length < 1 || name.length > 200) errors.push({ field: `participants[${i}].name`, message: 'must be 1..200 characters' });
+    if (p.email !== undefined && (p.email.length > 254 || !EMAIL.test(p.email)))
+      errors.push({ field: `participants[${i}].email`, message: 'must be an email address' });
+    if (p.phone !== undefined && !PHONE.test(p.phone)) errors.push({ field: `participants[${i}].phone`, message: 'must be a phone number' });
+  });
+  return errors;
+}
+
+/** Participants as stored: names trimmed, unset contact fields left out. */
+export const normalizeParticipants = (participants: readonly Participant[]): Participant[] =>
+  participants.map((p) => ({ name: p.name.trim(), ...(p.email !== undefined && { email: p.email }), ...(p.phone !== undefined && { phone: p.phone }) }));

@@ -75,7 +75,7 @@ export const makeCompleteEvents =
         for (const booking of await tx.bookings.lockActiveOfEvent(eventId)) {
           const next = transitionBooking(booking, booking.status === 'CONFIRMED' ? 'COMPLETED' : 'EXPIRED', now);
           await tx.bookings.update(next);
-          await tx.outbox.add([bookingEvent(`booking.${next.status.toLowerCase()}`, next, deps.ids.next(), now)]);
+          await tx.outbox.add([bookingEvent(next.status === 'COMPLETED' ? 'booking.completed' : 'booking.expired', next, deps.ids.next(), now)]);
         }
         await tx.waitlist.closeAll(eventId, now);
         return 1;
@@ -117,14 +117,20 @@ export const makeProcessRefunds =
         return leased;
       });
       if (!claimed) break;
+      // A partial refund (seats given up) first; a booking also cancelled since comes round again for the rest.
+      const partial = claimed.partialRefund;
       let result: RefundResult;
       try {
-        result = await deps.payments.refund({ paymentId: claimed.paymentId!, amount: claimed.amount!, idempotencyKey: `refund-${claimed.paymentId}` });
+        result = await deps.payments.refund(
+          partial
+            ? { paymentId: claimed.paymentId!, amount: partial.amount, idempotencyKey: partial.idempotencyKey }
+            : { paymentId: claimed.paymentId!, amount: claimed.amount!, idempotencyKey: `refund-${claimed.paymentId}` },
+        );
       } catch (error) {
         if (!isUnavailable(error)) throw error;
         await deps.uow.run(async (tx) => {
           const booking = await tx.bookings.findByIdForUpdate(claimed.id);
-          if (booking?.paymentStatus !== 'REFUND_PENDING') return;
+          if (booking?.paymentStatus !== 'REFUND_PENDING' && !booking?.partialRefund) return;
           await tx.bookings.update({ ...booking, refundDueAt: new Date(deps.clock.now().getTime() + deps.schedule.retryMaxDelayMs) });
         });
         run.deferred++;
@@ -132,9 +138,22 @@ export const makeProcessRefunds =
       }
       await deps.uow.run(async (tx) => {
         const booking = await tx.bookings.findByIdForUpdate(claimed.id);
+        const now = deps.clock.now();
+        if (partial) {
+          if (booking?.partialRefund?.idempotencyKey !== partial.idempotencyKey) return;
+          // Refused or not, this refund is settled: the booking keeps its remaining seats and payment.
+          const next: Booking = { ...booking, partialRefund: null, refundDueAt: null, updatedAt: now };
+          await tx.bookings.update(next);
+          const facts = { partial: true as const, refundAmount: partial.amount };
+          await tx.outbox.add([
+            result.status === 'REFUNDED'
+              ? bookingEvent('payment.refunded', next, deps.ids.next(), now, facts)
+              : bookingEvent('payment.refund_failed', next, deps.ids.next(), now, { ...facts, reason: result.reason }),
+          ]);
+          return;
+        }
         // A webhook may have reported the refund meanwhile.
         if (booking?.paymentStatus !== 'REFUND_PENDING') return;
-        const now = deps.clock.now();
         if (result.status === 'REFUNDED') {
           const next: Booking = { ...booking, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: now };
           await tx.bookings.update(next);

@@ -1,14 +1,24 @@
 import { isAdmin, type Actor } from '../shared/actor';
-import { ForbiddenError, UnauthenticatedError } from '../shared/domain-error';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../shared/domain-error';
 import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.errors';
-import { refundableAt } from '../events/event';
+import { refundableAt, type Money } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
-import { refundOwed, transitionBooking, type Booking, type BookingStatus } from './booking';
-import { BookingCheckedInError, BookingNotFoundError, NoShowTooEarlyError } from './booking.errors';
+import {
+  isActive,
+  normalizeParticipants,
+  priceOf,
+  refundOwed,
+  transitionBooking,
+  validateGroup,
+  type Booking,
+  type BookingStatus,
+  type Participant,
+} from './booking';
+import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
@@ -79,7 +89,7 @@ export const makeCancelBooking =
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
-      let refund: Record<string, unknown> = {};
+      let refund: { refund?: 'full' | 'none' } = {};
       if (refundOwed(cancelled)) {
         const full = !event || refundableAt(event, now);
         if (full) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
@@ -89,6 +99,57 @@ export const makeCancelBooking =
       await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, refund)]);
       await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       return cancelled;
+    });
+
+/**
+ * Gives up some of a PENDING or CONFIRMED booking's seats (by the booker or an admin): `seats` is
+ * how many remain (at least 1; cancel to give up all). The seats given up go to the waitlist or back
+ * to the event; `participants`, when given, replaces the list (otherwise its first `seats` people
+ * stay). The amount becomes seats × the unit price. For a paid booking the difference is refunded
+ * under the event's cancellation policy (in full before its refund deadline, not at all after it),
+ * as a partial refund the refund job pays. Not while a payment or an earlier partial refund is in
+ * flight. A booker cannot reduce once the event has started; an admin still can.
+ * Errors: AUTH.*, VALIDATION.FAILED, BOOKING.NOT_FOUND, BOOKING.NOT_REDUCIBLE, EVENT.ALREADY_STARTED.
+ */
+export const makeReduceBooking =
+  (deps: ManageBookingsDeps) =>
+  (actor: Actor | null, id: string, input: { seats: number; participants?: Participant[] }): Promise<Booking> =>
+    deps.uow.run(async (tx) => {
+      const booking = await lockVisible(tx, actor, id);
+      if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may reduce a booking');
+      const participants = input.participants ?? booking.participants.slice(0, input.seats);
+      const errors = validateGroup(input.seats, participants, booking.seats);
+      if (errors.length) throw new ValidationError(errors);
+      if (!isActive(booking)) throw new BookingNotReducibleError(id, `it is ${booking.status}`);
+      if (input.seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
+      if (booking.paymentStatus === 'PROCESSING') throw new BookingNotReducibleError(id, 'a payment is in progress');
+      // A refund of the whole payment is owed or done: a lower amount would shrink what goes back.
+      if (['REFUND_PENDING', 'REFUND_FAILED', 'REFUNDED'].includes(booking.paymentStatus))
+        throw new BookingNotReducibleError(id, 'its payment is being refunded');
+      if (booking.partialRefund) throw new BookingNotReducibleError(id, 'the refund of an earlier reduction is still being paid');
+      const now = deps.clock.now();
+      const event = await tx.events.findById(booking.eventId);
+      if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
+      const given = booking.seats - input.seats;
+      // The amount is seats × the price fixed at booking time, so the unit price divides it exactly.
+      const amount = booking.amount && priceOf({ amount: booking.amount.amount / booking.seats, currency: booking.amount.currency }, input.seats);
+      let reduced: Booking = { ...booking, seats: input.seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
+      let refund: Money | null = null;
+      if (booking.amount && amount && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
+        refund = { amount: booking.amount.amount - amount.amount, currency: amount.currency };
+        reduced = { ...reduced, partialRefund: { amount: refund, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` }, refundDueAt: null };
+      }
+      await tx.bookings.update(reduced);
+      await tx.outbox.add([
+        bookingEvent('booking.seats_reduced', reduced, deps.ids.next(), now, {
+          previousSeats: booking.seats,
+          seatsReleased: given,
+          refund: booking.paymentStatus === 'PAID' ? (refund ? 'partial' : 'none') : 'not-paid',
+          refundAmount: refund,
+        }),
+      ]);
+      await releaseSeats(tx, deps, booking.eventId, given, now);
+      return reduced;
     });
 
 /**

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { DependencyUnavailableError } from '../shared/domain-error';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from './ports';
-import { PAYMENT_QUEUED_MESSAGE, type PaymentRetryRequest } from './payments';
+import type { PaymentRetryRequest } from '../shared/domain-events';
+import { PAYMENT_QUEUED_MESSAGE } from './payments';
 import { BOOKING_TTL_MS, PRICE, admin, eventInput, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
 
 const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);

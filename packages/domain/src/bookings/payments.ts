@@ -1,9 +1,10 @@
 import type { Actor } from '../shared/actor';
 import { ForbiddenError, UnauthenticatedError, isDomainError } from '../shared/domain-error';
+import type { PaymentRetryRequest } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { Booking } from './booking';
-import { transitionBooking } from './booking';
+import { isActive, transitionBooking } from './booking';
 import { BookingNotFoundError, PaymentDeclinedError, PaymentNotAllowedError } from './booking.errors';
 import { newPaymentAttempt, retryDelay, type PaymentAttempt, type PaymentAttemptStatus, type PaymentSchedule } from './payment-attempt';
 import type { ChargeResult, PaymentGateway } from './ports';
@@ -20,13 +21,6 @@ export interface PaymentDeps {
 export const PAYMENT_QUEUED_MESSAGE = 'Payment service unavailable. Your payment will be processed later.';
 
 export type PaymentOutcome = { kind: 'confirmed'; booking: Booking } | { kind: 'queued'; booking: Booking; paymentId: string; message: string };
-
-/** The message put on the payment retry queue (through the outbox) when the service is down. */
-export interface PaymentRetryRequest {
-  paymentId: string;
-  bookingId: string;
-  amount: { amount: number; currency: string };
-}
 
 /** What one attempt at a queued payment came to. */
 export type AttemptOutcome =
@@ -262,6 +256,12 @@ export const makeApplyPaymentNotification =
       return deps.uow.run(async (tx) => {
         const locked = (await tx.bookings.findByIdForUpdate(booking.id))!;
         if (locked.paymentStatus === 'REFUNDED') return locked;
+        // The refund of seats given up: the booking still stands and its payment is not refunded as a whole.
+        if (locked.partialRefund && locked.paymentStatus === 'PAID' && isActive(locked)) {
+          const next: Booking = { ...locked, partialRefund: null, refundDueAt: null, updatedAt: deps.clock.now() };
+          await tx.bookings.update(next);
+          return next;
+        }
         const next: Booking = { ...locked, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: deps.clock.now() };
         await tx.bookings.update(next);
         return next;

@@ -117,14 +117,3 @@ export interface PaymentGateway {
   findCharge(idempotencyKey: string): Promise<ChargeResult | null>;
   refund(request: { paymentId: string; amount: Money; idempotencyKey: string }): Promise<RefundResult>;
 }
-
-/** Remembered answers for Idempotency-Key; the same key and body returns the same answer. */
-export interface IdempotencyStore {
-  begin(scope: string, key: string, requestHash: string, now: Date): Promise<IdempotencyBegin>;
-  complete(scope: string, key: string, response: { status: number; body: unknown }): Promise<void>;
-  abandon(scope: string, key: string): Promise<void>;
-  /** Forgets keys older than the store's time to live; safe to run on every replica at once. Returns how many went. */
-  purgeExpired(now: Date): Promise<number>;
-}
-
-export type IdempotencyBegin = { state: 'new' } | { state: 'replay'; status: number; body: unknown } | { state: 'in-progress' } | { state: 'mismatch' };

@@ -2,6 +2,9 @@ import type { Actor } from '../shared/actor';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { EventNotFoundError } from '../events/event.errors';
+import { MAX_SEATS_PER_BOOKING_LIMIT } from '../events/event';
+import { ValidationError } from '../shared/domain-error';
+import { validateGroup } from './booking';
 import type { WaitlistEntry } from './booking';
 import { WaitlistConflictError, WaitlistEntryNotFoundError, EventNotBookableError } from './booking.errors';
 import type { WaitlistRepository } from './ports';
@@ -17,19 +20,27 @@ export interface WaitlistDeps extends SeatReleaseDeps {
 const OPEN: readonly WaitlistEntry['status'][] = ['WAITING', 'OFFERED'];
 
 /**
- * Joins the FIFO line of a full event. Errors: AUTH.*, EVENT.NOT_FOUND,
- * BOOKING.EVENT_NOT_BOOKABLE, WAITLIST.CONFLICT (seats left, already booked or already in line).
+ * Joins the FIFO line of an event with fewer free seats than `seats` (default 1). The entry is
+ * offered once that many seats are free for it (see releaseSeats); free seats too few for it are
+ * held for the line from now on. Errors: AUTH.*, VALIDATION.FAILED, EVENT.NOT_FOUND,
+ * BOOKING.EVENT_NOT_BOOKABLE, WAITLIST.CONFLICT (enough seats left, already booked or already in line).
  */
 export const makeJoinWaitlist =
-  ({ uow, clock, ids }: WaitlistDeps) =>
-  async (actor: Actor | null, eventId: string): Promise<WaitlistEntry> => {
+  (deps: WaitlistDeps) =>
+  async (actor: Actor | null, eventId: string, options: { seats?: number } = {}): Promise<WaitlistEntry> => {
+    const { uow, clock, ids } = deps;
     const user = requireUser(actor);
+    const seats = options.seats ?? 1;
+    const shape = validateGroup(seats, [], MAX_SEATS_PER_BOOKING_LIMIT);
+    if (shape.length) throw new ValidationError(shape);
     return uow.run(async (tx) => {
       const now = clock.now();
       const event = await tx.events.findById(eventId);
       if (!event || event.status === 'DRAFT') throw new EventNotFoundError(eventId);
       if (event.status !== 'PUBLISHED' || event.startDate <= now) throw new EventNotBookableError(eventId, 'it is not open for booking');
-      if (event.available > 0) throw new WaitlistConflictError(eventId, 'seats are still available: book one instead');
+      const errors = validateGroup(seats, [], event.maxSeatsPerBooking);
+      if (errors.length) throw new ValidationError(errors);
+      if (event.available >= seats) throw new WaitlistConflictError(eventId, `${event.available} seat(s) are still available: book instead`);
       if (await tx.bookings.findActive(eventId, user.userId)) throw new WaitlistConflictError(eventId, 'you already hold a booking');
       const existing = await tx.waitlist.findEntry(eventId, user.userId);
       if (existing && OPEN.includes(existing.status)) throw new WaitlistConflictError(eventId, 'you are already in line');
@@ -38,7 +49,7 @@ export const makeJoinWaitlist =
         eventId,
         userId: user.userId,
         status: 'WAITING',
-        seats: 1,
+        seats,
         position: null,
         offerExpiresAt: null,
         createdAt: now,
@@ -46,8 +57,17 @@ export const makeJoinWaitlist =
       };
       await tx.waitlist.insert(entry);
       await tx.outbox.add([
-        { id: ids.next(), type: 'waitlist.joined', aggregateType: 'waitlist', aggregateId: entry.id, occurredAt: now, data: { eventId, userId: user.userId } },
+        {
+          id: ids.next(),
+          type: 'waitlist.joined',
+          aggregateType: 'waitlist',
+          aggregateId: entry.id,
+          occurredAt: now,
+          data: { eventId, userId: user.userId, seats },
+        },
       ]);
+      // The free seats, too few for this entry, are the line's from now on (or its own, with passing allowed).
+      await releaseSeats(tx, deps, eventId, 0, now);
       return (await tx.waitlist.findEntry(eventId, user.userId)) ?? entry;
     });
   };

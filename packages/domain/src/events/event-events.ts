@@ -1,8 +1,8 @@
-import type { DomainEvent } from '../shared/domain-event';
+import type { DomainEventOf, DomainEventTypeOf } from '../shared/domain-events';
 import type { Event } from './event';
 
 /** The outbox payload of an event change: enough for consumers to update their copies. */
-export function eventDomainEvent(type: string, event: Event, id: string, now: Date): DomainEvent {
+export function eventDomainEvent<K extends DomainEventTypeOf<'event'>>(type: K, event: Event, id: string, now: Date): DomainEventOf<K> {
   return {
     id,
     type,
@@ -19,6 +19,7 @@ export function eventDomainEvent(type: string, event: Event, id: string, now: Da
       capacity: event.capacity,
       available: event.available,
       price: event.price,
+      timeZone: event.timeZone,
       status: event.status,
     },
   };

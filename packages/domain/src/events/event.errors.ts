@@ -21,3 +21,12 @@ export class EventAlreadyStartedError extends DomainError {
     super('EVENT.ALREADY_STARTED', 'conflict', `Event ${id} has already started`, { eventId: id });
   }
 }
+
+/** The client's `If-Match` names a version the event no longer has: someone changed it since it was read. */
+export class EventPreconditionFailedError extends DomainError {
+  constructor(id: string) {
+    super('EVENT.PRECONDITION_FAILED', 'conflict', `Event ${id} changed since the version you name was read: read it again and reapply your change`, {
+      eventId: id,
+    });
+  }
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, createEvent, transitionEvent, updateEvent, whyNotBookable, type EventFields } from './event';
+import { canTransition, createEvent, meetsCondition, transitionEvent, updateEvent, whyNotBookable, type EventFields } from './event';
+import { canonicalTimeZone } from './time-zone';
 
 const fields = (over: Partial<EventFields> = {}): EventFields => ({
   title: 'Rafting on the Katun',
@@ -72,5 +73,57 @@ describe('bookability', () => {
     expect(whyNotBookable({ ...open, status: 'COMPLETED' }, now)).toBe('COMPLETED');
     expect(whyNotBookable({ ...open, startDate: now, available: 0 }, now)).toBe('ALREADY_STARTED');
     expect(whyNotBookable({ ...open, available: 0 }, now)).toBe('SOLD_OUT');
+  });
+});
+
+describe('time zone', () => {
+  it('defaults to UTC on creation and stays what it was when an update leaves it out', () => {
+    expect(draft().timeZone).toBe('UTC');
+    const moscow = createEvent(fields({ timeZone: 'Europe/Moscow' }), { id: 'e', organizerId: 'o', location: null, now });
+    expect(moscow.timeZone).toBe('Europe/Moscow');
+    expect(updateEvent(moscow, fields(), null, now).timeZone).toBe('Europe/Moscow');
+    expect(updateEvent(moscow, fields({ timeZone: 'Asia/Novosibirsk' }), null, now).timeZone).toBe('Asia/Novosibirsk');
+  });
+
+  it('keeps the dates as the instants they were given', () => {
+    const e = createEvent(fields({ timeZone: 'America/New_York' }), { id: 'e', organizerId: 'o', location: null, now });
+    expect(e.startDate.toISOString()).toBe('2030-06-01T08:00:00.000Z');
+  });
+
+  it.each(['UTC', 'Europe/Moscow', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5', 'Asia/Kolkata', 'America/Port-au-Prince'])(
+    'accepts the IANA name %s',
+    (name) => {
+      expect(canonicalTimeZone(name)).toBe(name);
+    },
+  );
+
+  it('spells a name as the time zone database does (names are case-insensitive there)', () => {
+    expect(canonicalTimeZone('utc')).toBe('UTC');
+    expect(canonicalTimeZone('europe/moscow')).toBe('Europe/Moscow');
+  });
+
+  it.each(['', 'Mars/Olympus_Mons', 'Europe/Moskva', '+05:00', 'UTC+3', 'Europe/../UTC', ' UTC', 'Europe/Moscow\u0000', 'A'.repeat(65)])(
+    'refuses %j',
+    (name) => {
+      expect(canonicalTimeZone(name)).toBeNull();
+    },
+  );
+
+  it('refuses an unknown zone with a field error, on creation and on update', () => {
+    const create = () => createEvent(fields({ timeZone: 'Mars/Olympus_Mons' }), { id: 'e', organizerId: 'o', location: null, now });
+    expect(create).toThrow(expect.objectContaining({ code: 'VALIDATION.FAILED', errors: [{ field: 'timeZone', message: expect.any(String) }] }));
+    expect(() => updateEvent(draft(), fields({ timeZone: 'Nowhere' }), null, now)).toThrow(expect.objectContaining({ code: 'VALIDATION.FAILED' }));
+  });
+});
+
+describe('version', () => {
+  it('starts at 1; a precondition holds when it names the current version, and always when there is none', () => {
+    const e = draft();
+    expect(e.version).toBe(1);
+    expect(meetsCondition(e, undefined)).toBe(true);
+    expect(meetsCondition(e, {})).toBe(true);
+    expect(meetsCondition(e, { ifVersion: [3, 1] })).toBe(true);
+    expect(meetsCondition({ ...e, version: 2 }, { ifVersion: [1] })).toBe(false);
+    expect(meetsCondition(e, { ifVersion: [] })).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { ValidationError, type FieldError } from '../shared/domain-error';
 import type { Location } from '../locations/location';
 import { EventTransitionError } from './event.errors';
+import { DEFAULT_TIME_ZONE, canonicalTimeZone } from './time-zone';
 
 export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'COMPLETED', 'CANCELLED'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -35,6 +36,8 @@ export interface Event {
   available: number;
   price: Money | null;
   cancellationPolicy: CancellationPolicy;
+  /** IANA time zone of the place (`Europe/Moscow`): how to show the dates, which stay instants. */
+  timeZone: string;
   /** The most seats one booking (or waitlist entry) may ask for. */
   maxSeatsPerBooking: number;
   /**
@@ -45,6 +48,11 @@ export interface Event {
   /** Seats freed for the waitlist but not yet offered (too few for the group at its head); bookable by nobody else. */
   waitlistHeld: number;
   status: EventStatus;
+  /**
+   * Moves forward on every stored change of the event, its seats included (taken, released): the
+   * entity tag of its representation, and what a conditional change compares against.
+   */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -52,15 +60,16 @@ export interface Event {
 export type NotBookableReason = 'NOT_PUBLISHED' | 'CANCELLED' | 'COMPLETED' | 'ALREADY_STARTED' | 'SOLD_OUT';
 
 /**
- * Why booking a seat of the event would be refused at `now`, in the order bookSeat checks it; null
- * when a seat can be booked. SOLD_OUT still lets a held waitlist offer be claimed.
+ * Why booking `seats` seats of the event would be refused at `now`, in the order bookSeat checks
+ * it; null when they can be booked. SOLD_OUT (fewer free seats than asked for) still lets a held
+ * waitlist offer be claimed.
  */
-export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date): NotBookableReason | null {
+export function whyNotBookable(e: Pick<Event, 'status' | 'startDate' | 'available'>, now: Date, seats = 1): NotBookableReason | null {
   if (e.status === 'DRAFT') return 'NOT_PUBLISHED';
   if (e.status === 'CANCELLED') return 'CANCELLED';
   if (e.status === 'COMPLETED') return 'COMPLETED';
   if (e.startDate <= now) return 'ALREADY_STARTED';
-  if (e.available <= 0) return 'SOLD_OUT';
+  if (e.available <= 0 || e.available < seats) return 'SOLD_OUT';
   return null;
 }
 
@@ -74,11 +83,22 @@ export interface EventFields {
   locationText?: string | null;
   /** Unset: the default on creation, the current one on an update. */
   cancellationPolicy?: CancellationPolicy;
+  /** An IANA time zone name; unset: UTC on creation, the current one on an update. */
+  timeZone?: string;
   /** Unset: DEFAULT_MAX_SEATS_PER_BOOKING on creation, the current one on an update. */
   maxSeatsPerBooking?: number;
   /** Unset: false (strict FIFO) on creation, the current one on an update. */
   waitlistAllowsPassing?: boolean;
 }
+
+/** A precondition on the event's version (HTTP `If-Match`): the change applies only while it is one of these. */
+export interface VersionCondition {
+  ifVersion?: readonly number[];
+}
+
+/** Whether the event satisfies the client's precondition (none given: always). */
+export const meetsCondition = (event: Pick<Event, 'version'>, condition: VersionCondition | undefined): boolean =>
+  condition?.ifVersion === undefined || condition.ifVersion.includes(event.version);
 
 const TRANSITIONS: Record<EventStatus, readonly EventStatus[]> = {
   DRAFT: ['PUBLISHED', 'CANCELLED'],
@@ -114,6 +134,8 @@ export function validateEventFields(fields: EventFields): FieldError[] {
   if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_SEATS_PER_BOOKING_LIMIT))
     errors.push({ field: 'maxSeatsPerBooking', message: `must be an integer between 1 and ${MAX_SEATS_PER_BOOKING_LIMIT}` });
   if (fields.locationText != null && fields.locationText.length > 255) errors.push({ field: 'location', message: 'must be at most 255 characters' });
+  if (fields.timeZone !== undefined && canonicalTimeZone(fields.timeZone) === null)
+    errors.push({ field: 'timeZone', message: 'must be an IANA time zone name such as Europe/Moscow or UTC' });
   return errors;
 }
 
@@ -133,10 +155,12 @@ export function createEvent(fields: EventFields, meta: { id: string; organizerId
     available: fields.capacity,
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY) },
+    timeZone: fields.timeZone === undefined ? DEFAULT_TIME_ZONE : canonicalTimeZone(fields.timeZone)!,
     maxSeatsPerBooking: fields.maxSeatsPerBooking ?? DEFAULT_MAX_SEATS_PER_BOOKING,
     waitlistAllowsPassing: fields.waitlistAllowsPassing ?? false,
     waitlistHeld: 0,
     status: 'DRAFT',
+    version: 1,
     createdAt: meta.now,
     updatedAt: meta.now,
   };
@@ -170,6 +194,7 @@ export function updateEvent(event: Event, fields: EventFields, location: Locatio
     ...freeSeatsFor(event, fields.capacity),
     price: fields.price && fields.price.amount > 0 ? fields.price : null,
     cancellationPolicy: { ...(fields.cancellationPolicy ?? event.cancellationPolicy) },
+    timeZone: fields.timeZone === undefined ? event.timeZone : canonicalTimeZone(fields.timeZone)!,
     maxSeatsPerBooking: fields.maxSeatsPerBooking ?? event.maxSeatsPerBooking,
     waitlistAllowsPassing: fields.waitlistAllowsPassing ?? event.waitlistAllowsPassing,
     updatedAt: now,

@@ -70,7 +70,7 @@ describe('replaceLegacyEvent (the v1 PUT)', () => {
     const event = await world.publishedEvent();
     let transactions = 0;
     const counted: UnitOfWork = { run: (work, options) => (transactions++, world.store.run(work, options)) };
-    await makeReplaceLegacyEvent({ uow: counted, clock: world.clock, ids: world.ids })(organizer(), event.id, legacy());
+    await makeReplaceLegacyEvent({ uow: counted, clock: world.clock, ids: world.ids, waitlistHoldMs: 60_000 })(organizer(), event.id, legacy());
     expect(transactions).toBe(1);
   });
 

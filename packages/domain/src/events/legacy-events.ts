@@ -3,7 +3,7 @@ import { ValidationError } from '../shared/domain-error';
 import { viewerOf, requireOwner } from './access';
 import { isStorableDate, isVisibleTo, type Event } from './event';
 import { EventNotFoundError } from './event.errors';
-import { makeCreateEvent, replaceEvent, type EventInput, type ManageEventsDeps } from './manage-events';
+import { makeCreateEvent, replaceEvent, type EventInput, type ManageEventsDeps, type UpdateEventDeps } from './manage-events';
 
 /** Seats of an event created through the v1 API without a capacity. */
 export const LEGACY_DEFAULT_CAPACITY = 50;
@@ -79,12 +79,12 @@ export const makeCreateLegacyEvent = (deps: ManageEventsDeps) => {
  * Errors: AUTH.*, EVENT.NOT_FOUND, VALIDATION.FAILED, EVENT.ILLEGAL_TRANSITION.
  */
 export const makeReplaceLegacyEvent =
-  ({ uow, clock, ids }: ManageEventsDeps) =>
+  (deps: UpdateEventDeps) =>
   (actor: Actor | null, id: string, input: LegacyEventInput): Promise<Event> =>
-    uow.run(async (tx) => {
+    deps.uow.run(async (tx) => {
       const event = await tx.events.findByIdForUpdate(id);
       if (!event || !isVisibleTo(event, viewerOf(actor))) throw new EventNotFoundError(id);
       const replacement = legacyReplacement(event, input);
       requireOwner(actor, event);
-      return replaceEvent(tx, { ids }, event, replacement, clock.now());
+      return replaceEvent(tx, deps, event, replacement, deps.clock.now());
     });

@@ -346,3 +346,69 @@ describe('cancelEvent', () => {
     expect(world.outbox()).toEqual(outboxBefore);
   });
 });
+
+describe('conditional changes (If-Match)', () => {
+  it('applies an update that names the current version, and returns the stored event with its new version', async () => {
+    const world = createWorld();
+    const event = await world.draftEvent();
+    const updated = await world.updateEvent(organizer(), event.id, eventInput({ title: 'Edited' }), { ifVersion: [event.version] });
+    expect(updated).toMatchObject({ title: 'Edited', version: event.version + 1 });
+    expect(await world.storedEvent(event.id)).toEqual(updated);
+  });
+
+  it('refuses a stale version with EVENT.PRECONDITION_FAILED and changes nothing: the second of two editors cannot overwrite the first', async () => {
+    const world = createWorld();
+    const event = await world.draftEvent();
+    await world.updateEvent(organizer(), event.id, eventInput({ title: 'First editor' }), { ifVersion: [event.version] });
+    const before = world.outbox().length;
+    await expect(world.updateEvent(organizer(), event.id, eventInput({ title: 'Second editor' }), { ifVersion: [event.version] })).rejects.toMatchObject({
+      code: 'EVENT.PRECONDITION_FAILED',
+      details: { eventId: event.id },
+    });
+    expect((await world.storedEvent(event.id))!.title).toBe('First editor');
+    expect(world.outbox()).toHaveLength(before);
+  });
+
+  it('counts a booking as a change: a version read before a seat was taken no longer matches', async () => {
+    const world = createWorld();
+    const event = await world.publishedEvent();
+    await world.bookSeat(user('u-1'), { eventId: event.id });
+    const booked = await world.storedEvent(event.id);
+    expect(booked!.version).toBeGreaterThan(event.version);
+    await expect(world.cancelEvent(organizer(), event.id, { ifVersion: [event.version] })).rejects.toMatchObject({ code: 'EVENT.PRECONDITION_FAILED' });
+    expect((await world.storedEvent(event.id))!.status).toBe('PUBLISHED');
+    const cancelled = await world.cancelEvent(organizer(), event.id, { ifVersion: [booked!.version] });
+    expect(cancelled.status).toBe('CANCELLED');
+  });
+
+  it('publishes under a matching version only', async () => {
+    const world = createWorld();
+    const event = await world.draftEvent();
+    await expect(world.publishEvent(organizer(), event.id, { ifVersion: [event.version + 1] })).rejects.toMatchObject({ code: 'EVENT.PRECONDITION_FAILED' });
+    expect((await world.storedEvent(event.id))!.status).toBe('DRAFT');
+    expect((await world.publishEvent(organizer(), event.id, { ifVersion: [event.version] })).status).toBe('PUBLISHED');
+  });
+
+  it('checks who may change the event and whether it exists before the precondition', async () => {
+    const world = createWorld();
+    const event = await world.draftEvent();
+    await expect(world.updateEvent(organizer('org-2'), event.id, eventInput(), { ifVersion: [] })).rejects.toMatchObject({ code: 'AUTH.FORBIDDEN' });
+    await expect(world.publishEvent(organizer(), 'missing', { ifVersion: [] })).rejects.toMatchObject({ code: 'EVENT.NOT_FOUND' });
+  });
+
+  it('checks the precondition before the transition: a stale cancel of a cancelled event is a precondition failure', async () => {
+    const world = createWorld();
+    const event = await world.draftEvent();
+    await world.cancelEvent(organizer(), event.id);
+    await expect(world.cancelEvent(organizer(), event.id, { ifVersion: [event.version] })).rejects.toMatchObject({ code: 'EVENT.PRECONDITION_FAILED' });
+  });
+
+  it('sets and keeps the time zone through updates, and carries it in the event.updated payload', async () => {
+    const world = createWorld();
+    const event = await world.createEvent(organizer(), eventInput({ timeZone: 'Asia/Barnaul' }));
+    expect(event.timeZone).toBe('Asia/Barnaul');
+    const updated = await world.updateEvent(organizer(), event.id, eventInput({ title: 'No zone given' }));
+    expect(updated.timeZone).toBe('Asia/Barnaul');
+    expect(world.outboxOf('event.updated')[0]!.data).toMatchObject({ timeZone: 'Asia/Barnaul' });
+  });
+});

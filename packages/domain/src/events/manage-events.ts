@@ -1,15 +1,18 @@
 import type { Actor } from '../shared/actor';
 import { ValidationError } from '../shared/domain-error';
+import type { DomainEvent } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { LocationNotFoundError } from '../locations/location.errors';
-import { createLocation, locationCreated } from '../locations/location';
-import { createEvent, transitionEvent, updateEvent, type Event, type EventFields } from './event';
-import { EventAlreadyStartedError, EventNotFoundError } from './event.errors';
+import { createLocation } from '../locations/location';
+import { locationCreated } from '../locations/location-events';
+import { createEvent, meetsCondition, transitionEvent, updateEvent, type Event, type EventFields, type VersionCondition } from './event';
+import { EventAlreadyStartedError, EventNotFoundError, EventPreconditionFailedError } from './event.errors';
 import { eventDomainEvent } from './event-events';
 import { requireOrganizer, requireOwner } from './access';
 import type { TransactionScope } from '../unit-of-work';
 import { cancelBookingsOfEvent } from '../bookings/manage-bookings';
+import { releaseSeats, type SeatReleaseDeps } from '../bookings/seat-release';
 
 export interface ManageEventsDeps {
   uow: UnitOfWork;
@@ -43,11 +46,33 @@ async function locationOfText(tx: TransactionScope, deps: Pick<ManageEventsDeps,
   return created;
 }
 
-async function loadForChange(tx: TransactionScope, actor: Actor | null, id: string): Promise<Event> {
+/**
+ * The event, locked, for its owner (or an admin) to change. The client's precondition is checked
+ * after who may change it and before what the change does (RFC 9110: a 412 only where the
+ * unconditional request would have gone ahead).
+ */
+async function loadForChange(tx: TransactionScope, actor: Actor | null, id: string, condition?: VersionCondition): Promise<Event> {
   requireOrganizer(actor);
   const event = await tx.events.findByIdForUpdate(id);
   if (!event) throw new EventNotFoundError(id);
   requireOwner(actor, event);
+  if (!meetsCondition(event, condition)) throw new EventPreconditionFailedError(id);
+  return event;
+}
+
+/**
+ * Stores `changed`, read as `read`. Under a precondition the write itself compares the version
+ * read (compare-and-set in the same statement), so no change made since can be overwritten.
+ */
+async function save(tx: TransactionScope, changed: Event, read: Event, condition: VersionCondition | undefined): Promise<void> {
+  const stored = await tx.events.update(changed, condition?.ifVersion === undefined ? undefined : { expectedVersion: read.version });
+  if (!stored) throw new EventPreconditionFailedError(changed.id);
+}
+
+/** The event as this transaction leaves it: its version (and seats) as they will be committed. */
+async function reread(tx: TransactionScope, id: string): Promise<Event> {
+  const event = await tx.events.findById(id);
+  if (!event) throw new EventNotFoundError(id);
   return event;
 }
 
@@ -64,7 +89,7 @@ export const makeCreateEvent =
       const now = clock.now();
       const location = (await locationOfText(tx, { ids }, input.locationText, now)) ?? (await resolveLocation(tx, input.locationId));
       let event = createEvent(input, { id: ids.next(), organizerId: organizer.userId, location, now });
-      const events = [eventDomainEvent('event.created', event, ids.next(), now)];
+      const events: DomainEvent[] = [eventDomainEvent('event.created', event, ids.next(), now)];
       if (options.publish) {
         if (event.startDate <= now) throw new EventAlreadyStartedError(event.id);
         event = transitionEvent(event, 'PUBLISHED', now);
@@ -76,57 +101,74 @@ export const makeCreateEvent =
     });
   };
 
+/** Changing an event may add seats, which are offered to the waitlist like released ones. */
+export type UpdateEventDeps = ManageEventsDeps & SeatReleaseDeps;
+
 /**
- * Replaces an event's fields; capacity may not drop below the seats already booked.
- * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION, VALIDATION.FAILED, LOCATION.NOT_FOUND.
+ * Replaces an event's fields; capacity may not drop below the seats already booked. Seats added
+ * by a larger capacity go to the waitlist first, exactly as released seats do (and allowing smaller
+ * entries to pass a group lets them take the seats held for it). With `condition.ifVersion`, only
+ * while the event still has one of those versions.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.PRECONDITION_FAILED, EVENT.ILLEGAL_TRANSITION, VALIDATION.FAILED, LOCATION.NOT_FOUND.
  */
 export const makeUpdateEvent =
-  ({ uow, clock, ids }: ManageEventsDeps) =>
-  (actor: Actor | null, id: string, input: EventInput): Promise<Event> =>
-    uow.run(async (tx) => replaceEvent(tx, { ids }, await loadForChange(tx, actor, id), input, clock.now()));
+  (deps: UpdateEventDeps) =>
+  (actor: Actor | null, id: string, input: EventInput, condition?: VersionCondition): Promise<Event> =>
+    deps.uow.run(async (tx) => replaceEvent(tx, deps, await loadForChange(tx, actor, id, condition), input, deps.clock.now(), condition));
 
-/** Replaces the fields of a loaded (and locked) event, in the caller's transaction. */
-export async function replaceEvent(tx: TransactionScope, deps: Pick<ManageEventsDeps, 'ids'>, event: Event, input: EventInput, now: Date): Promise<Event> {
+/** Replaces the fields of a loaded (and locked) event, in the caller's transaction; returns it as stored. */
+export async function replaceEvent(
+  tx: TransactionScope,
+  deps: SeatReleaseDeps,
+  event: Event,
+  input: EventInput,
+  now: Date,
+  condition?: VersionCondition,
+): Promise<Event> {
   const location =
     (await locationOfText(tx, deps, input.locationText, now)) ??
     (input.locationId === undefined ? event.location : await resolveLocation(tx, input.locationId));
   const updated = updateEvent(event, input, location, now);
-  await tx.events.update(updated);
-  await tx.outbox.add([eventDomainEvent('event.updated', updated, deps.ids.next(), now)]);
-  return updated;
+  await save(tx, updated, event, condition);
+  if (updated.capacity > event.capacity || (updated.waitlistAllowsPassing && !event.waitlistAllowsPassing)) await releaseSeats(tx, deps, updated.id, 0, now);
+  const stored = await reread(tx, event.id);
+  await tx.outbox.add([eventDomainEvent('event.updated', stored, deps.ids.next(), now)]);
+  return stored;
 }
 
 /**
- * Publishes a DRAFT event so people can see and book it; it must not have started.
- * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED.
+ * Publishes a DRAFT event so people can see and book it; it must not have started. With
+ * `condition.ifVersion`, only while the event still has one of those versions.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.PRECONDITION_FAILED, EVENT.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED.
  */
 export const makePublishEvent =
   ({ uow, clock, ids }: ManageEventsDeps) =>
-  (actor: Actor | null, id: string): Promise<Event> =>
+  (actor: Actor | null, id: string, condition?: VersionCondition): Promise<Event> =>
     uow.run(async (tx) => {
-      const event = await loadForChange(tx, actor, id);
+      const event = await loadForChange(tx, actor, id, condition);
       const now = clock.now();
       const published = transitionEvent(event, 'PUBLISHED', now);
       if (event.startDate <= now) throw new EventAlreadyStartedError(id);
-      await tx.events.update(published);
+      await save(tx, published, event, condition);
       await tx.outbox.add([eventDomainEvent('event.published', published, ids.next(), now)]);
-      return published;
+      return reread(tx, id);
     });
 
 /**
  * Cancels a DRAFT or PUBLISHED event and, in the same transaction, every active booking of it
- * (paid ones are marked for refund) and its waitlist: all of it happens or none of it.
- * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.ILLEGAL_TRANSITION.
+ * (paid ones are marked for refund) and its waitlist: all of it happens or none of it. With
+ * `condition.ifVersion`, only while the event still has one of those versions.
+ * Errors: AUTH.*, EVENT.NOT_FOUND, EVENT.PRECONDITION_FAILED, EVENT.ILLEGAL_TRANSITION.
  */
 export const makeCancelEvent =
   ({ uow, clock, ids }: ManageEventsDeps) =>
-  (actor: Actor | null, id: string): Promise<Event> =>
+  (actor: Actor | null, id: string, condition?: VersionCondition): Promise<Event> =>
     uow.run(async (tx) => {
-      const event = await loadForChange(tx, actor, id);
+      const event = await loadForChange(tx, actor, id, condition);
       const now = clock.now();
       const cancelled = transitionEvent(event, 'CANCELLED', now);
-      await tx.events.update(cancelled);
+      await save(tx, cancelled, event, condition);
       await tx.outbox.add([eventDomainEvent('event.cancelled', cancelled, ids.next(), now)]);
       await cancelBookingsOfEvent(tx, { ids }, cancelled.id, now);
-      return cancelled;
+      return reread(tx, id);
     });

@@ -19,8 +19,13 @@ export interface EventRepository {
   findByIdForUpdate(id: string): Promise<Event | null>;
   list(filter: EventFilter, page: PageRequest): Promise<Page<Event>>;
   insert(event: Event): Promise<void>;
-  update(event: Event): Promise<void>;
-  /** Takes `seats` available seats atomically, all or none; false when fewer are left. Safe across replicas. */
+  /**
+   * Stores the event's fields; the stored version moves forward. With `expectedVersion` only while
+   * the stored version is that one, in the same statement (compare-and-set): false when it is not,
+   * and nothing changed.
+   */
+  update(event: Event, options?: { expectedVersion?: number }): Promise<boolean>;
+  /** Takes `seats` available seats atomically, all or none; false when fewer are left. Safe across replicas. Seat changes move the version too. */
   takeSeats(eventId: string, seats: number, now: Date): Promise<boolean>;
   /** Published events whose end has passed; for the completion job. */
   findEnded(now: Date, limit: number): Promise<string[]>;

@@ -1,5 +1,4 @@
 import { ValidationError, type FieldError } from '../shared/domain-error';
-import type { DomainEvent } from '../shared/domain-event';
 
 export interface Coordinates {
   lat: number;
@@ -34,13 +33,3 @@ export function createLocation(input: NewLocation, id: string, now: Date): Locat
   if (errors.length) throw new ValidationError(errors);
   return { id, name, address, coordinates: c ?? null, createdAt: now };
 }
-
-/** The outbox message of a new location. */
-export const locationCreated = (location: Location, id: string): DomainEvent => ({
-  id,
-  type: 'location.created',
-  aggregateType: 'location',
-  aggregateId: location.id,
-  occurredAt: location.createdAt,
-  data: { ...location, createdAt: location.createdAt.toISOString() },
-});

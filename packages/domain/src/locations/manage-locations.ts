@@ -3,7 +3,8 @@ import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { requireOrganizer } from '../events/access';
-import { createLocation, locationCreated, type Location, type NewLocation } from './location';
+import { createLocation, type Location, type NewLocation } from './location';
+import { locationCreated } from './location-events';
 import { LocationNotFoundError } from './location.errors';
 import type { LocationRepository } from './ports';
 

@@ -1,5 +1,5 @@
 import type { Actor } from './actor';
-import type { DomainEvent } from './domain-event';
+import type { DomainEvent } from './domain-events';
 
 /** The current time; a port so rules about TTLs and dates are testable. */
 export interface Clock {

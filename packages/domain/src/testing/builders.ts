@@ -2,7 +2,7 @@
 // The domain may not import adapters outside *.test.ts files (see .dependency-cruiser.cjs), so the
 // tests pass the in-memory store, clock and ids in: see `buildWorld`.
 import type { Actor } from '../shared/actor';
-import type { DomainEvent } from '../shared/domain-event';
+import type { DomainEvent, DomainEventOf, DomainEventType } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { PaymentGateway } from '../bookings/ports';
@@ -122,7 +122,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
     /** The types of the outbox rows, in order. */
     outboxTypes: () => outbox().map((row) => row.type),
     /** Outbox rows of one type. */
-    outboxOf: (type: string) => outbox().filter((row) => row.type === type),
+    outboxOf: <K extends DomainEventType>(type: K) => outbox().filter((row) => row.type === type) as DomainEventOf<K>[],
     /** The stored event (fails the test when missing). */
     storedEvent: async (id: string) => {
       const event = await store.events.findById(id);

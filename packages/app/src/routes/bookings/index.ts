@@ -1,11 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Clock, IdempotencyStore } from '@aquastream/domain';
+import type { IdempotencyStore } from '@aquastream/adapters';
+import type { Clock } from '@aquastream/domain';
 import type { UseCases } from '@aquastream/domain';
 import { idempotent } from '../../plugins/idempotency';
 import { bearer, IdParams, noContent, problems } from '../schemas';
 import { bookingDto, waitlistDto } from './presenters';
-import { BookingListQuery, BookingPage, BookingSchema, CreateBookingBody, PaymentResultSchema, WaitlistEntrySchema } from './schemas';
+import {
+  BookingListQuery,
+  BookingPage,
+  BookingSchema,
+  CreateBookingBody,
+  JoinWaitlistQuery,
+  PaymentResultSchema,
+  ReduceBookingBody,
+  WaitlistEntrySchema,
+} from './schemas';
 
 interface Options {
   useCases: UseCases;
@@ -23,7 +33,8 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
     schema: {
       operationId: 'bookSeat',
       tags,
-      summary: 'Book a seat (USER). A seat held for you by a waitlist offer is claimed.',
+      summary:
+        'Book seats (USER): one, or a group (seats, participants) taken all or none at seats × price (409 event-full with `available`). Seats held for you by a waitlist offer are claimed.',
       security: bearer,
       headers: IdempotencyHeaders,
       body: CreateBookingBody,
@@ -67,6 +78,19 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
       response: { 200: BookingSchema, ...problems(401, 403, 404, 409) },
     },
     handler: async (request) => bookingDto(await useCases.cancelBooking(request.actor, request.params.id)),
+  });
+  app.post('/:id/reduce', {
+    schema: {
+      operationId: 'reduceBooking',
+      tags,
+      summary:
+        "Give up some of a booking's seats (booker, ADMIN); a paid booking is refunded the difference under the event's cancellation policy. The seats go to the waitlist first.",
+      security: bearer,
+      params: IdParams,
+      body: ReduceBookingBody,
+      response: { 200: BookingSchema, ...problems(401, 403, 404, 409) },
+    },
+    handler: async (request) => bookingDto(await useCases.reduceBooking(request.actor, request.params.id, request.body)),
   });
   app.post('/:id/no-show', {
     schema: {
@@ -134,12 +158,14 @@ export const eventBookingRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> =
     schema: {
       operationId: 'joinWaitlist',
       tags,
-      summary: 'Join the waitlist of a full event (USER)',
+      summary: 'Join the waitlist of an event with fewer free seats than you need (USER); offered once that many are free, in FIFO order',
       security: bearer,
       params: IdParams,
+      querystring: JoinWaitlistQuery,
       response: { 201: WaitlistEntrySchema, ...problems(401, 403, 404, 409) },
     },
-    handler: async (request, reply) => reply.code(201).send(waitlistDto(await useCases.joinWaitlist(request.actor, request.params.id))),
+    handler: async (request, reply) =>
+      reply.code(201).send(waitlistDto(await useCases.joinWaitlist(request.actor, request.params.id, { seats: request.query.seats }))),
   });
   app.delete('/:id/waitlist', {
     schema: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { BOOKING_STATUSES, PAYMENT_STATUSES, type PaymentStatus } from '@aquastream/domain';
+import { BOOKING_STATUSES, MAX_SEATS_PER_BOOKING_LIMIT, PAYMENT_STATUSES, type PaymentStatus } from '@aquastream/domain';
 import { MoneySchema } from '../events/schemas';
-import { PagingQuery, pageOf } from '../schemas';
+import { PagingQuery, pageOf, text } from '../schemas';
 
 /**
  * The payment statuses of the v2 contract. A response enum may not grow (contracts/README.md), so a
@@ -11,6 +11,20 @@ export const API_PAYMENT_STATUSES = PAYMENT_STATUSES.filter((s): s is Exclude<Pa
   Exclude<PaymentStatus, 'REFUND_FAILED'>,
   ...Exclude<PaymentStatus, 'REFUND_FAILED'>[],
 ];
+
+export const ParticipantSchema = z
+  .object({
+    name: text({ nonBlank: 1 }).trim().min(1).max(200),
+    email: z.email().max(254).optional(),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()\-.]{3,40}$/)
+      .optional(),
+  })
+  .strict()
+  .meta({ id: 'Participant' });
+
+const Seats = z.number().int().min(1).max(MAX_SEATS_PER_BOOKING_LIMIT);
 
 export const BookingSchema = z
   .object({
@@ -30,6 +44,9 @@ export const BookingSchema = z
       .describe(
         'null while no refund is owed. PENDING: being refunded; REFUNDED; FAILED: the Payment Service refused the refund and support settles it (paymentStatus stays REFUND_PENDING)',
       ),
+    seats: z.number().int().describe('Seats the booking holds (a group books several)'),
+    participants: z.array(ParticipantSchema).describe('Who the seats are for, at most one per seat; may be empty'),
+    partialRefundAmount: MoneySchema.nullable().describe('Owed back for seats given up (reduce) until it is refunded; null otherwise'),
     paymentId: z.uuid().nullable(),
     expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
     checkedInAt: z.iso.datetime().nullable().describe("When the event's organizer checked the booking in at the event; null until then"),
@@ -40,7 +57,39 @@ export const BookingSchema = z
 
 export const BookingPage = pageOf(BookingSchema).meta({ id: 'BookingPage' });
 
-export const CreateBookingBody = z.object({ eventId: z.uuid() }).strict().meta({ id: 'BookingRequest' });
+export const CreateBookingBody = z
+  .object({
+    eventId: z.uuid(),
+    seats: Seats.optional().describe(
+      "Seats to book, all or none (default 1; a waitlist offer's holder: the seats offered); at most the event's maxSeatsPerBooking",
+    ),
+    participants: z.array(ParticipantSchema).max(MAX_SEATS_PER_BOOKING_LIMIT).optional().describe('Who the seats are for, at most one per seat'),
+  })
+  .strict()
+  .meta({ id: 'BookingRequest' });
+
+export const ReduceBookingBody = z
+  .object({
+    seats: Seats.describe('Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all)'),
+    participants: z
+      .array(ParticipantSchema)
+      .max(MAX_SEATS_PER_BOOKING_LIMIT)
+      .optional()
+      .describe('The participants who stay, at most `seats`; left out: the first `seats` of the current list'),
+  })
+  .strict()
+  .meta({ id: 'ReduceBookingRequest' });
+
+/** A query parameter, not a body: joining took no body before groups, and clients still send none. */
+export const JoinWaitlistQuery = z.object({
+  seats: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SEATS_PER_BOOKING_LIMIT)
+    .optional()
+    .describe("Seats to wait for (default 1; at most the event's maxSeatsPerBooking)"),
+});
 
 export const BookingListQuery = z.object({ ...PagingQuery, status: z.enum(BOOKING_STATUSES).optional() });
 
@@ -59,6 +108,7 @@ export const WaitlistEntrySchema = z
     eventId: z.uuid(),
     userId: z.uuid(),
     status: z.enum(['WAITING', 'OFFERED', 'CLAIMED', 'EXPIRED', 'LEFT']),
+    seats: z.number().int().describe('Seats waited for; an offer holds this many'),
     position: z.number().int().nullable().describe('Place in line while WAITING'),
     offerExpiresAt: z.iso.datetime().nullable().describe('While OFFERED: book before this time to claim the held seat'),
     createdAt: z.iso.datetime(),

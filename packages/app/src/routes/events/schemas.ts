@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_STATUSES } from '@aquastream/domain';
+import { EVENT_STATUSES, MAX_SEATS_PER_BOOKING_LIMIT } from '@aquastream/domain';
 import { DateTimeInput, PagingQuery, pageOf, text } from '../schemas';
 
 export const CoordinatesSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
@@ -59,6 +59,11 @@ export const EventSchema = z
     available: z.number().int(),
     price: MoneySchema.nullable(),
     cancellationPolicy: CancellationPolicySchema,
+    timeZone: z.string().describe('IANA time zone of the event (`Europe/Moscow`, `UTC`): how to show its dates, which are instants'),
+    maxSeatsPerBooking: z.number().int().describe('The most seats one booking or waitlist entry may ask for'),
+    waitlistAllowsPassing: z
+      .boolean()
+      .describe('false (strict FIFO): freed seats wait for the group at the head of the line; true: smaller entries behind it may take them'),
     status: z.enum(EVENT_STATUSES),
     organizerId: z.uuid(),
     createdAt: z.iso.datetime(),
@@ -78,6 +83,25 @@ export const EventBody = z
     cancellationPolicy: CancellationPolicySchema.optional().describe(
       'Default on creation: full refund until 24 hours before the start; left out on a replace: unchanged',
     ),
+    timeZone: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'IANA time zone name such as `Europe/Moscow` or `UTC` (matched without regard to case, answered as the time zone database spells it; an unknown one is a 400). Default on creation: `UTC`; left out on a replace: unchanged. The dates stay instants.',
+      ),
+    maxSeatsPerBooking: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEATS_PER_BOOKING_LIMIT)
+      .optional()
+      .describe('The most seats one booking may take. Default on creation: 10; left out on a replace: unchanged'),
+    waitlistAllowsPassing: z
+      .boolean()
+      .optional()
+      .describe('Let smaller waitlist entries pass a group that does not fit yet. Default on creation: false; left out on a replace: unchanged'),
   })
   .strict()
   .meta({ id: 'EventRequest' });

@@ -22,12 +22,15 @@ const EVENT_KEYS = [
   'endDate',
   'id',
   'location',
+  'maxSeatsPerBooking',
   'organizerId',
   'price',
   'startDate',
   'status',
+  'timeZone',
   'title',
   'updatedAt',
+  'waitlistAllowsPassing',
 ];
 const tag = () => randomUUID().slice(0, 8);
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Event, Page } from '@aquastream/domain';
 import type { UseCases } from '@aquastream/domain';
-import { bearer, IdParams, optionalBearer, problems } from '../schemas';
+import { bearer, IdParams, noContent, optionalBearer, problems } from '../schemas';
 import { sendJsonText, serializedOncePer } from '../../plugins/serializer';
 import { eventDto } from './presenters';
 import { EventBody, EventListQuery, EventPage, EventSchema, EventWeatherSchema } from './schemas';
+import { etagOf, ifMatchCondition, IfMatchHeaders, IfNoneMatchHeaders, noneMatchHits } from './conditional';
 
 type EventBodyInput = {
   title: string;
@@ -15,6 +16,9 @@ type EventBodyInput = {
   price?: { amount: number; currency: string } | null;
   locationId?: string | null;
   cancellationPolicy?: { refundUntilHoursBeforeStart: number };
+  timeZone?: string;
+  maxSeatsPerBooking?: number;
+  waitlistAllowsPassing?: boolean;
 };
 
 const toInput = (b: EventBodyInput) => ({
@@ -26,7 +30,16 @@ const toInput = (b: EventBodyInput) => ({
   price: b.price ?? null,
   locationId: b.locationId ?? null,
   cancellationPolicy: b.cancellationPolicy,
+  timeZone: b.timeZone,
+  maxSeatsPerBooking: b.maxSeatsPerBooking,
+  waitlistAllowsPassing: b.waitlistAllowsPassing,
 });
+
+/** The changed event, with the ETag of what it now is (a chained change may send it as If-Match). */
+const versioned = (reply: { header(name: string, value: string): unknown }, event: Event) => {
+  reply.header('etag', etagOf(event.version));
+  return eventDto(event);
+};
 
 export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['events'];
@@ -66,12 +79,20 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
     schema: {
       operationId: 'getEvent',
       tags,
-      summary: 'Get an event',
+      summary: 'Get an event, with its version as the ETag',
+      description:
+        'The `ETag` changes with every change of the event, its available seats included. Send it back as `If-None-Match` to get 304 while your copy is current, or as `If-Match` on a change so it cannot overwrite someone else’s.',
       security: optionalBearer,
       params: IdParams,
-      response: { 200: EventSchema, ...problems(401, 404) },
+      headers: IfNoneMatchHeaders,
+      response: { 200: EventSchema, 304: noContent('Not modified: the copy named by If-None-Match is current'), ...problems(401, 404) },
     },
-    handler: async (request, reply) => sendJsonText(reply, eventJson(await useCases.getEvent(request.actor, request.params.id))),
+    handler: async (request, reply) => {
+      const event = await useCases.getEvent(request.actor, request.params.id);
+      reply.header('etag', etagOf(event.version));
+      if (noneMatchHits(request.headers['if-none-match'], event.version)) return reply.code(304).send(null);
+      return sendJsonText(reply, eventJson(event));
+    },
   });
   app.get('/:id/weather', {
     schema: {
@@ -88,34 +109,40 @@ export const eventV2Routes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asyn
     schema: {
       operationId: 'updateEvent',
       tags,
-      summary: 'Replace an event (owner, ADMIN)',
+      summary: 'Replace an event (owner, ADMIN); with If-Match, only while it is unchanged',
       security: bearer,
       params: IdParams,
+      headers: IfMatchHeaders,
       body: EventBody,
-      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409, 412) },
     },
-    handler: async (request) => eventDto(await useCases.updateEvent(request.actor, request.params.id, toInput(request.body))),
+    handler: async (request, reply) =>
+      versioned(reply, await useCases.updateEvent(request.actor, request.params.id, toInput(request.body), ifMatchCondition(request.headers['if-match']))),
   });
   app.post('/:id/publish', {
     schema: {
       operationId: 'publishEvent',
       tags,
-      summary: 'Publish a DRAFT event (owner, ADMIN)',
+      summary: 'Publish a DRAFT event (owner, ADMIN); with If-Match, only while it is unchanged',
       security: bearer,
       params: IdParams,
-      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+      headers: IfMatchHeaders,
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409, 412) },
     },
-    handler: async (request) => eventDto(await useCases.publishEvent(request.actor, request.params.id)),
+    handler: async (request, reply) =>
+      versioned(reply, await useCases.publishEvent(request.actor, request.params.id, ifMatchCondition(request.headers['if-match']))),
   });
   app.post('/:id/cancel', {
     schema: {
       operationId: 'cancelEvent',
       tags,
-      summary: 'Cancel an event and its bookings (owner, ADMIN)',
+      summary: 'Cancel an event and its bookings (owner, ADMIN); with If-Match, only while it is unchanged',
       security: bearer,
       params: IdParams,
-      response: { 200: EventSchema, ...problems(401, 403, 404, 409) },
+      headers: IfMatchHeaders,
+      response: { 200: EventSchema, ...problems(401, 403, 404, 409, 412) },
     },
-    handler: async (request) => eventDto(await useCases.cancelEvent(request.actor, request.params.id)),
+    handler: async (request, reply) =>
+      versioned(reply, await useCases.cancelEvent(request.actor, request.params.id, ifMatchCondition(request.headers['if-match']))),
   });
 };

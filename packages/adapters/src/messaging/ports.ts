@@ -1,14 +1,5 @@
-/** A CloudEvents 1.0 envelope (JSON format), the shape of every message this service publishes. */
-export interface CloudEvent<T = Record<string, unknown>> {
-  specversion: '1.0';
-  id: string;
-  type: string;
-  source: string;
-  time: string;
-  subject: string;
-  datacontenttype: 'application/json';
-  data: T;
-}
+import type { DomainEvent } from '@aquastream/domain';
+import type { CloudEvent } from './cloud-events';
 
 export interface OutboundMessage {
   topic: string;
@@ -48,4 +39,35 @@ export interface MessageSubscriber {
 export interface ProcessedMessageStore {
   seen(consumer: string, messageId: string): Promise<boolean>;
   remember(consumer: string, messageId: string, at: Date): Promise<void>;
+}
+
+/** A domain event as the outbox table holds it, waiting for the relay. */
+export type OutboxMessage = DomainEvent & {
+  seq: string;
+  attempts: number;
+  /** W3C trace context of the request that wrote the row. */
+  traceContext: Record<string, string> | null;
+};
+
+export interface OutboxBacklog {
+  messages: number;
+  oldestAgeSeconds: number;
+}
+
+/** The relay's view of the outbox. */
+export interface OutboxStore {
+  /**
+   * Runs `publish` on the oldest unpublished rows while holding a cluster-wide advisory lock, and
+   * marks the rows it returns as published in the same transaction. Only one replica relays at a
+   * time, which keeps per-key order; the others return 0 at once.
+   */
+  relayBatch(limit: number, publish: (messages: OutboxMessage[]) => Promise<OutboxMessage[]>): Promise<number>;
+  recordFailure(seqs: string[], error: string): Promise<void>;
+  backlog(now: Date): Promise<OutboxBacklog>;
+}
+
+/** What the relay and the consumers log through (pino's Logger fits); adapters take no logging library. */
+export interface MessagingLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
 }

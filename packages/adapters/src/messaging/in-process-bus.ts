@@ -1,5 +1,6 @@
-import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from '@aquastream/domain';
 import { consumeInSpan } from '../tracing/spans';
+import { parseCloudEvent } from './cloud-events';
+import type { InboundMessage, MessagePublisher, MessageSubscriber, OutboundMessage } from './ports';
 
 interface Group {
   name: string;
@@ -26,7 +27,7 @@ export function createInProcessBus(options: { retryDelayMs?: number } = {}): Mes
       while (!group.stopped && group.queue.length > 0) {
         const next = group.queue[0]!;
         const raw = JSON.stringify(next.event);
-        const inbound: InboundMessage = { topic: next.topic, key: next.key, event: JSON.parse(raw) as CloudEvent, raw, headers: next.headers ?? {} };
+        const inbound: InboundMessage = { topic: next.topic, key: next.key, event: parseCloudEvent(raw), raw, headers: next.headers ?? {} };
         try {
           await consumeInSpan(next.topic, group.name, inbound, () => group.handle(inbound, async () => undefined));
           group.queue.shift();

@@ -1,32 +1,18 @@
 import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import type { Logger } from 'pino';
-import type { OutboxMessage, OutboxStore } from '@aquastream/adapters';
-import type { MessagePublisher, OutboundMessage } from '@aquastream/domain';
-
-/** Which topic a domain event goes to. */
-export function topicOf(message: Pick<OutboxMessage, 'aggregateType' | 'type'>): string {
-  if (message.type === 'payment.retry_requested') return 'payment-retry-queue';
-  if (message.aggregateType === 'event' || message.aggregateType === 'location') return 'event-events';
-  return 'booking-events';
-}
+import { exponentialBackoff } from '../resilience/retry-config';
+import { SOURCE, toCloudEvent } from './cloud-events';
+import type { MessagePublisher, MessagingLogger, OutboundMessage, OutboxMessage, OutboxStore } from './ports';
+import { topicOf } from './topics';
 
 const tracer = trace.getTracer('backend-event.outbox-relay');
 
+/** An outbox row as the broker gets it: a CloudEvent on its aggregate's topic, keyed by the aggregate. */
 export function toOutbound(message: OutboxMessage, source: string, headers?: Record<string, string>): OutboundMessage {
   return {
     topic: topicOf(message),
     key: message.aggregateId,
     headers,
-    event: {
-      specversion: '1.0',
-      id: message.id,
-      type: message.type,
-      source,
-      time: message.occurredAt.toISOString(),
-      subject: message.aggregateId,
-      datacontenttype: 'application/json',
-      data: message.data,
-    },
+    event: toCloudEvent({ id: message.id, type: message.type, subject: message.aggregateId, time: message.occurredAt, data: message.data }, source),
   };
 }
 
@@ -45,7 +31,7 @@ export interface OutboxRelay {
 export function startOutboxRelay(options: {
   outbox: OutboxStore;
   publisher: MessagePublisher;
-  logger: Logger;
+  logger: MessagingLogger;
   source?: string;
   intervalMs?: number;
   batchSize?: number;
@@ -55,12 +41,15 @@ export function startOutboxRelay(options: {
   onRelayed?: (messages: OutboxMessage[]) => Promise<void>;
 }): OutboxRelay {
   const { outbox, publisher, logger } = options;
-  const source = options.source ?? 'urn:aquastream:backend-event';
+  const source = options.source ?? SOURCE;
   const interval = options.intervalMs ?? 200;
   const batch = options.batchSize ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 5_000;
+  // The pause after the n-th failure in a row: interval * 2^n, up to maxBackoffMs.
+  const pauses = exponentialBackoff({ initialDelayMs: interval * 2, maxDelayMs: maxBackoff, jitter: 'none' });
   let stopped = false;
   let failures = 0;
+  let pause = interval;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
 
@@ -94,9 +83,12 @@ export function startOutboxRelay(options: {
         if (sent > 0) await options.onRelayed?.(attempted).catch(() => undefined);
         if (failures > 0) logger.info({ afterFailures: failures }, 'outbox relay: broker reachable again, flushing the backlog');
         failures = 0;
+        pauses.reset();
+        pause = interval;
         if (sent < batch) return total;
       } catch (error) {
         failures++;
+        pause = pauses.next();
         if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, failures }, 'outbox relay: publishing failed; messages stay in the outbox');
         await outbox
           .recordFailure(
@@ -111,7 +103,6 @@ export function startOutboxRelay(options: {
 
   const schedule = () => {
     if (stopped) return;
-    const pause = failures === 0 ? interval : Math.min(maxBackoff, interval * 2 ** Math.min(failures, 10));
     timer = setTimeout(() => {
       running = flush()
         .catch(() => undefined)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asRequest } from './payment-retry-consumer';
+import { asRequest, asRetryRequested } from './payment-retry-request';
 
 const request = {
   paymentId: '5f0c8a4e-2b6e-4d6f-9b1a-0c3d2e1f4a5b',
@@ -22,5 +22,21 @@ describe('asRequest (the payment.retry_requested schema)', () => {
     ['no currency', { ...request, amount: { amount: 1500 } }],
   ])('refuses %s (a poison message for the DLQ)', (_, data) => {
     expect(asRequest(data)).toBeNull();
+  });
+});
+
+describe('asRetryRequested (the whole CloudEvent the retry queue carries)', () => {
+  const event = { specversion: '1.0', id: 'm-1', type: 'payment.retry_requested', source: 's', time: 't', subject: request.bookingId, data: request };
+
+  it('reads a payment.retry_requested CloudEvent', () => {
+    expect(asRetryRequested(event)).toMatchObject({ id: 'm-1', data: request });
+  });
+
+  it.each([
+    ['another type', { ...event, type: 'payment.failed' }],
+    ['a bad request inside', { ...event, data: { ...request, bookingId: 'b-1' } }],
+    ['no event at all', null],
+  ])('refuses %s', (_, candidate) => {
+    expect(asRetryRequested(candidate)).toBeNull();
   });
 });

@@ -1,9 +1,9 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
-import { z } from 'zod';
-import type { CloudEvent, InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from '@aquastream/domain';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
-
-export const TOPICS = ['event-events', 'booking-events', 'payment-retry-queue', 'payment-retry-queue.dlq'] as const;
+import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
+import type { InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from './ports';
+import { TOPICS } from './topics';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -86,16 +86,11 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** What every incoming message must be to reach a handler as an event: a CloudEvent 1.0 with an id and a type. */
-const Envelope = z.looseObject({ specversion: z.literal('1.0'), id: z.string(), type: z.string() });
-
-function parse(raw: string): CloudEvent | null {
-  try {
-    const parsed = Envelope.safeParse(JSON.parse(raw));
-    return parsed.success ? (parsed.data as unknown as CloudEvent) : null;
-  } catch {
-    return null;
-  }
+/** A record as handlers see it: text, headers as strings, the envelope checked. */
+function inbound(topic: string, message: KafkaMessage): InboundMessage {
+  const raw = message.value?.toString('utf8') ?? '';
+  const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]));
+  return { topic, key: message.key?.toString('utf8') ?? null, event: parseCloudEvent(raw), raw, headers };
 }
 
 /**
@@ -152,7 +147,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
    * itself, but gives up for good on a non-retriable one (KafkaJSGroupCoordinatorNotFound at start-up,
    * for one) and its run() resolves without the group ever being joined. Here any crash kafkajs will
    * not restart, a failed start, and a consumer that has not joined within the watchdog time are
-   * answered by a new consumer, after a backoff (doubling, with jitter). Resolves once the group is
+   * answered by a new consumer, after an exponential backoff (cockatiel's, half jitter). Resolves once the group is
    * first joined (or the subscription is stopped).
    */
   async function supervise({ topic, group, handle }: Parameters<MessageSubscriber['subscribe']>[0]): Promise<Subscription> {
@@ -171,7 +166,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     let current: Consumer | undefined;
     let timer: NodeJS.Timeout | undefined;
     let watchdog: NodeJS.Timeout | undefined;
-    let failures = 0;
+    const restartPauses = exponentialBackoff({ initialDelayMs: timings.restartBackoff.initialMs, maxDelayMs: timings.restartBackoff.maxMs, jitter: 'half' });
     let joined!: () => void;
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
     const unassigned = () => {
@@ -187,8 +182,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       status.state = 'restarting';
       status.restarts++;
       status.lastError = reason;
-      const ceiling = Math.min(timings.restartBackoff.maxMs, timings.restartBackoff.initialMs * 2 ** Math.min(failures++, 16));
-      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delay = restartPauses.next();
       options.log?.('warn', `kafka: consumer of ${topic} (${group}) restarts in ${delay} ms`, { reason, restarts: status.restarts });
       // disconnect() leaves the group when the broker is reachable, so the partitions move at once.
       void consumer.disconnect().catch(() => undefined);
@@ -212,7 +206,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       });
       current = consumer;
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        failures = 0;
+        restartPauses.reset();
         clearTimeout(watchdog);
         status.state = 'running';
         status.partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
@@ -245,12 +239,8 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
         await consumer.run({
           partitionsConsumedConcurrently: 3,
           eachMessage: async ({ message, heartbeat }) => {
-            const raw = message.value?.toString('utf8') ?? '';
-            const headers = Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
-            );
-            const inbound: InboundMessage = { topic, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers };
-            await consumeInSpan(topic, group, inbound, () => handle(inbound, heartbeat));
+            const received = inbound(topic, message);
+            await consumeInSpan(topic, group, received, () => handle(received, heartbeat));
             handledAt.set(`${group} ${topic}`, Number(message.timestamp));
             status.lastMessageAt = Date.now();
           },
@@ -294,7 +284,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       const byTopic = new Map<string, { key: string; value: string; headers?: Record<string, string> }[]>();
       for (const m of messages) {
         const list = byTopic.get(m.topic) ?? [];
-        list.push({ key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': 'application/cloudevents+json', ...m.headers } });
+        list.push({ key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } });
         byTopic.set(m.topic, list);
       }
       const p = await connectedProducer();
@@ -339,11 +329,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
             const range = wanted.get(partition);
             const offset = BigInt(message.offset);
             if (!range || offset >= range.to || offset < range.from) return;
-            const raw = message.value?.toString('utf8') ?? '';
-            const headers = Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
-            );
-            messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, event: parse(raw), raw, headers });
+            messages.push({ ...inbound(topic, message), partition, offset: message.offset });
             if (offset === range.to - 1n) {
               remaining.delete(partition);
               if (remaining.size === 0) finished();
