@@ -515,11 +515,7 @@ export interface components {
             /** @description Seats the booking holds */
             seats: number;
             /** @description Who the seats are for, as the booker named them (may be fewer than the seats, or none) */
-            participants: {
-                name: string;
-                email?: string;
-                phone?: string;
-            }[];
+            participants: components["schemas"]["Participant"][];
             /** @enum {string} */
             paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED";
             /** @description Null for a free event */

@@ -89,6 +89,16 @@ describe('POST /api/v2/bookings/{id}/check-in', () => {
     });
   });
 
+  it("follows the event's time zone: the window is the event's local calendar days", async () => {
+    const owner = await organizer();
+    // Vladivostok is UTC+10 all year: the local day of the start begins 10 hours before UTC's midnight of that local date.
+    const e = await publishedEvent(owner, { timeZone: 'Asia/Vladivostok' });
+    const b = await booked(await user(), e.id);
+    const local = new Date(Date.parse(e.startDate) + 10 * 3_600_000);
+    const opensAt = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()) - 10 * 3_600_000);
+    expect(expectProblem(await checkIn(b.id, owner), 409, 'check-in-closed')).toMatchObject({ timeZone: 'Asia/Vladivostok', opensAt: opensAt.toISOString() });
+  });
+
   it('is for the organizer of the event and admins: 403 for the booker, 404 for strangers and unknown ids, 401 without a token', async () => {
     const owner = await organizer();
     const booker = await user();
@@ -284,6 +294,38 @@ describe('the CSV export when the database goes away mid-download', () => {
 });
 
 describe('GET /api/v2/events/{id}/summary', () => {
+  it('counts the seats of group bookings made through the API, and lists their participants', async () => {
+    const owner = await organizer();
+    const e = await publishedEvent(owner, { capacity: 10, price: EUR(1000) });
+    const [anna, boris] = [await user(), await user()];
+    const group = await t.app.inject({
+      method: 'POST',
+      url: '/api/v2/bookings',
+      headers: anna.auth,
+      payload: { eventId: e.id, seats: 3, participants: [{ name: 'Anna' }, { name: '@Boris', email: 'boris@example.org' }] },
+    });
+    expect(group.statusCode, group.body).toBe(201);
+    await booked(boris, e.id);
+
+    expect((await summary(e.id, owner)).json()).toMatchObject({
+      capacity: 10,
+      available: 6,
+      booked: 4,
+      bookings: { active: 2, checkedIn: 0 },
+      revenue: [{ paymentStatus: 'UNPAID', currency: 'EUR', amount: 4000, bookings: 2 }],
+    });
+    const list = (await attendees(e.id, owner)).json();
+    expect(list.items.map((a: Json) => [a.seats, a.participants])).toEqual([
+      [3, [{ name: 'Anna' }, { name: '@Boris', email: 'boris@example.org' }]],
+      [1, []],
+    ]);
+    const csv = (await attendees(e.id, owner, { accept: 'text/csv' })).body.split('\r\n');
+    expect(csv.filter((line) => line.startsWith(group.json().id)).map((line) => line.split(',').slice(3, 6))).toEqual([
+      ['3', 'Anna', ''],
+      ['3', "'@Boris", 'boris@example.org'],
+    ]);
+  });
+
   it('sums seats booked and checked in, the waitlist and the money by payment status', async () => {
     const owner = await organizer();
     const e = await publishedEvent(owner, { capacity: 4, price: EUR(2000) });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BOOKING_STATUSES, PAYMENT_STATUSES } from '@aquastream/domain';
-import { API_PAYMENT_STATUSES } from '../bookings/schemas';
+import { API_PAYMENT_STATUSES, ParticipantSchema } from '../bookings/schemas';
 import { MoneySchema } from '../events/schemas';
 import { PagingQuery, pageOf } from '../schemas';
 
@@ -10,9 +10,7 @@ export const AttendeeSchema = z
     userId: z.uuid().describe('The booker'),
     status: z.enum(['PENDING', 'CONFIRMED']).describe('Active bookings only: PENDING (held, not paid yet) or CONFIRMED'),
     seats: z.number().int().describe('Seats the booking holds'),
-    participants: z
-      .array(z.object({ name: z.string(), email: z.string().optional(), phone: z.string().optional() }))
-      .describe('Who the seats are for, as the booker named them (may be fewer than the seats, or none)'),
+    participants: z.array(ParticipantSchema).describe('Who the seats are for, as the booker named them (may be fewer than the seats, or none)'),
     paymentStatus: z.enum(API_PAYMENT_STATUSES),
     amount: MoneySchema.nullable().describe('Null for a free event'),
     checkedInAt: z.iso.datetime().nullable().describe('When the organizer checked the booking in; null until then'),
