@@ -21,6 +21,7 @@ const UNIT = [
   'tools/contracts/seed.test.ts',
   'packages/app/src/cli/openapi.test.ts',
   'packages/app/src/observability/cgroup.test.ts',
+  'packages/app/src/routes/attendees/csv.test.ts',
   'packages/app/src/routes/events/conditional.test.ts',
 ];
 export default defineConfig({

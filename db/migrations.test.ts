@@ -192,6 +192,33 @@ describe('migrations on real PostgreSQL', () => {
     });
   });
 
+  it('0013 adds when a booking was checked in; down and up again keep every booking', async () => {
+    await migrateToLatest(db);
+    const event = '21212121-2121-4212-8212-212121212121';
+    await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)
+              VALUES (${event}, 'Checked', now(), now() + interval '1 day', 5, 3, 'PUBLISHED')`.execute(db);
+    await sql`INSERT INTO bookings (id, event_id, user_id, status, payment_status, checked_in_at, created_at, updated_at) VALUES
+              ('22222222-2121-4212-8212-212121212121', ${event}, '88888888-8888-4888-8888-888888888888', 'CONFIRMED', 'NOT_REQUIRED', '2030-06-01T08:00:00Z', now(), now()),
+              ('23232323-2121-4212-8212-212121212121', ${event}, '16161616-1616-4161-8161-161616161616', 'CONFIRMED', 'NOT_REQUIRED', NULL, now(), now())`.execute(
+      db,
+    );
+    const bookings = () => sql<Record<string, unknown>>`SELECT * FROM bookings WHERE event_id = ${event} ORDER BY id`.execute(db).then((r) => r.rows);
+    expect((await bookings()).map((b) => b.checked_in_at)).toEqual([new Date('2030-06-01T08:00:00Z'), null]);
+
+    expect(await downThrough('0013-booking-check-in')).toEqual(['Down 0013-booking-check-in: Success']);
+    const down = await bookings();
+    expect(down.map((b) => [b.id, b.status, 'checked_in_at' in b])).toEqual([
+      ['22222222-2121-4212-8212-212121212121', 'CONFIRMED', false],
+      ['23232323-2121-4212-8212-212121212121', 'CONFIRMED', false],
+    ]);
+    await migrateToLatest(db);
+    // The older version kept no attendance: it comes back empty, the bookings themselves intact.
+    expect((await bookings()).map((b) => [b.id, b.status, b.checked_in_at])).toEqual([
+      ['22222222-2121-4212-8212-212121212121', 'CONFIRMED', null],
+      ['23232323-2121-4212-8212-212121212121', 'CONFIRMED', null],
+    ]);
+  });
+
   it('refuses overselling at the database level', async () => {
     await migrateToLatest(db);
     await sql`INSERT INTO events (id, title, start_date, end_date, capacity, available, status)

@@ -64,6 +64,7 @@ export interface BookingsTable {
   payment_id: string | null;
   expires_at: Timestamp | null;
   refund_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  checked_in_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   seats: ColumnType<number, number | undefined, number>;
   participants: ColumnType<unknown, string | undefined, string>;
   partial_refund_amount: ColumnType<string | null, number | string | null | undefined, number | string | null>;

@@ -11,6 +11,7 @@ import * as m0009 from './0009-idempotency-key-expiry';
 import * as m0010 from './0010-contract-locations';
 import * as m0011 from './0011-group-bookings';
 import * as m0012 from './0012-event-version-time-zone';
+import * as m0013 from './0013-booking-check-in';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '0010-contract-locations': m0010,
   '0011-group-bookings': m0011,
   '0012-event-version-time-zone': m0012,
+  '0013-booking-check-in': m0013,
 };
 
 /**

@@ -2,7 +2,8 @@
 
 Random UUIDs only ever reach the "not found" branch of an operation, so generated ids are
 sometimes swapped for ids that run.py seeded just before this pass (a location, published,
-draft, full, unpayable and group events, pending, paid and group bookings, a payment): the happy paths and
+draft, full, unpayable and group events, an event running today, pending, paid, free and group
+bookings (one on today's event, so check-in succeeds), a payment): the happy paths and
 the conflict branches are generated too, and their answers are checked against the document
 like any other. Ids that are not UUIDs (negative cases) are left alone.
 

@@ -82,8 +82,8 @@ def seed(api: Api) -> dict[str, list[str]]:
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=30)
     iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
 
-    def event(title: str, capacity: int, price: dict | None, location: str | None, publish: bool = True) -> str:
-        body = {"title": title, "description": "Seeded for the Schemathesis run", "startDate": iso(start), "endDate": iso(start + timedelta(hours=3)), "capacity": capacity, "price": price, "locationId": location}
+    def event(title: str, capacity: int, price: dict | None, location: str | None, publish: bool = True, starts: datetime = start) -> str:
+        body = {"title": title, "description": "Seeded for the Schemathesis run", "startDate": iso(starts), "endDate": iso(starts + timedelta(hours=3)), "capacity": capacity, "price": price, "locationId": location}
         created = api.call("POST", "/api/v2/events", "ORGANIZER", body)
         if publish:
             api.call("POST", f"/api/v2/events/{created['id']}/publish", "ORGANIZER")
@@ -95,6 +95,8 @@ def seed(api: Api) -> dict[str, list[str]]:
     draft = event("Draft tour", 10, None, None, publish=False)
     declined = event("Declined card tour", 10, {"amount": 1013, "currency": "EUR"}, location)  # sandbox declines *13
     paid_again = event("Second paid tour", 10, {"amount": 4000, "currency": "EUR"}, None)
+    # Starts within the hour: its bookings can be checked in today (unless the run straddles midnight UTC).
+    today = event("Today's free tour", 10, None, location, starts=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=30))
     group = api.call("POST", "/api/v2/events", "ORGANIZER", {"title": "Group rafting", "startDate": iso(start), "endDate": iso(start + timedelta(hours=3)), "capacity": 6, "price": {"amount": 1500, "currency": "EUR"}, "maxSeatsPerBooking": 5, "waitlistAllowsPassing": True})["id"]
     api.call("POST", f"/api/v2/events/{group}/publish", "ORGANIZER")
     legacy = api.call("POST", "/api/v1/events", "ORGANIZER", {"title": "Legacy v1 tour", "start_date": iso(start), "location": "Old harbour", "capacity": 5})["id"]
@@ -103,6 +105,7 @@ def seed(api: Api) -> dict[str, list[str]]:
     pending = api.call("POST", "/api/v2/bookings", "USER", {"eventId": paid})["id"]
     unpayable = api.call("POST", "/api/v2/bookings", "USER", {"eventId": declined})["id"]
     confirmed = api.call("POST", "/api/v2/bookings", "USER", {"eventId": paid_again})["id"]
+    attending = api.call("POST", "/api/v2/bookings", "USER", {"eventId": today})["id"]
     payment = api.call("POST", f"/api/v2/bookings/{confirmed}/pay", "USER")["paymentId"]
     # A paid group of four (reduce has seats to give up and money to refund) and a group waiting on the rest.
     grouped = api.call("POST", "/api/v2/bookings", "USER", {"eventId": group, "seats": 4, "participants": [{"name": "Anna"}, {"name": "Boris", "email": "boris@example.org"}]})["id"]
@@ -110,8 +113,8 @@ def seed(api: Api) -> dict[str, list[str]]:
     api.call("POST", f"/api/v2/events/{group}/waitlist?seats=3", "OTHER_USER")
     return {
         "locations": [location],
-        "events": [paid, full, draft, declined, paid_again, legacy, group],
-        "bookings": [pending, unpayable, confirmed, grouped],
+        "events": [paid, full, draft, declined, paid_again, today, legacy, group],
+        "bookings": [pending, unpayable, confirmed, attending, grouped],
         "payments": [payment],
         "organizers": [SUBJECTS["ORGANIZER"]],
     }

@@ -231,6 +231,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/events/{id}/attendees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event's attendees: its active bookings with their participants, oldest first (its organizer, ADMIN)
+         * @description JSON, paged. With `Accept: text/csv`: every active booking of the event as CSV (RFC 4180, UTF-8, CRLF, a header record), streamed as it is read; `page` and `size` do not apply. One record per participant (a booking without participants has one record with the participant columns empty). Columns: bookingId, userId, status, seats, participantName, participantEmail, participantPhone, paymentStatus, amount (minor units), currency, checkedInAt, bookedAt. A text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula. A failure after the first bytes ends the response early (the download is incomplete), since its status has already been sent.
+         */
+        get: operations["listAttendees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/events/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Capacity, seats booked and checked in, the waitlist and the money of an event (its organizer, ADMIN) */
+        get: operations["getEventSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/locations": {
         parameters: {
             query?: never;
@@ -352,6 +389,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/bookings/{id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a CONFIRMED booking in at the event (event organizer, ADMIN); idempotent
+         * @description Open from the start of the day the event starts on until the end of the day it ends on, in the event's time zone (UTC when it has none); outside it, 409 check-in-closed with opensAt and closesAt. Checking in a booking already checked in answers it unchanged. Only a CONFIRMED booking (409 check-in-not-allowed otherwise).
+         */
+        post: operations["checkInBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/bookings/{id}/pay": {
         parameters: {
             query?: never;
@@ -442,6 +499,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Attendee: {
+            /** Format: uuid */
+            bookingId: string;
+            /**
+             * Format: uuid
+             * @description The booker
+             */
+            userId: string;
+            /**
+             * @description Active bookings only: PENDING (held, not paid yet) or CONFIRMED
+             * @enum {string}
+             */
+            status: "PENDING" | "CONFIRMED";
+            /** @description Seats the booking holds */
+            seats: number;
+            /** @description Who the seats are for, as the booker named them (may be fewer than the seats, or none) */
+            participants: components["schemas"]["Participant"][];
+            /** @enum {string} */
+            paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED";
+            /** @description Null for a free event */
+            amount: components["schemas"]["Money"] | null;
+            /**
+             * Format: date-time
+             * @description When the organizer checked the booking in; null until then
+             */
+            checkedInAt: string | null;
+            /** Format: date-time */
+            bookedAt: string;
+        };
+        AttendeePage: {
+            items: components["schemas"]["Attendee"][];
+            total: number;
+            page: number;
+            size: number;
+            totalPages: number;
+        };
         Booking: {
             /** Format: uuid */
             id: string;
@@ -476,6 +569,11 @@ export interface components {
              * @description Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)
              */
             expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the event's organizer checked the booking in at the event; null until then
+             */
+            checkedInAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -565,6 +663,51 @@ export interface components {
             maxSeatsPerBooking?: number;
             /** @description Let smaller waitlist entries pass a group that does not fit yet. Default on creation: false; left out on a replace: unchanged */
             waitlistAllowsPassing?: boolean;
+        };
+        EventSummary: {
+            /** Format: uuid */
+            eventId: string;
+            capacity: number;
+            /** @description Seats that can still be booked */
+            available: number;
+            /** @description Seats freed for the waitlist but too few yet for the group at its head: bookable by nobody else */
+            heldForWaitlist: number;
+            /** @description Seats held by active bookings (PENDING and CONFIRMED) */
+            booked: number;
+            /** @description Seats of bookings checked in (CONFIRMED, or COMPLETED after the event) */
+            checkedIn: number;
+            seatsByStatus: {
+                PENDING: number;
+                CONFIRMED: number;
+                COMPLETED: number;
+                CANCELLED: number;
+                EXPIRED: number;
+                NO_SHOW: number;
+            };
+            /** @description The same as numbers of bookings */
+            bookings: {
+                active: number;
+                checkedIn: number;
+            };
+            waitlist: {
+                /** @description Entries in line */
+                waiting: number;
+                /** @description Entries holding an offer */
+                offered: number;
+                /** @description Seats the entries in line ask for */
+                waitingSeats: number;
+                /** @description Seats held for the entries holding an offer */
+                offeredSeats: number;
+            };
+            /** @description Amounts of every booking of the event with a price, whatever its status, by payment status and currency: PAID is money taken, REFUND_PENDING owed back, REFUNDED given back, REFUND_FAILED a refund the Payment Service refused (support settles it), UNPAID/PROCESSING/FAILED not taken */
+            revenue: {
+                /** @enum {string} */
+                paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED" | "REFUND_FAILED";
+                currency: string;
+                /** @description Minor units */
+                amount: number;
+                bookings: number;
+            }[];
         };
         /** @deprecated */
         EventV1: {
@@ -759,6 +902,8 @@ export interface components {
         "X-Degraded": string;
         /** @description The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change */
         ETag: string;
+        /** @description With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"` */
+        "Content-Disposition": string;
     };
     pathItems: never;
 }
@@ -2093,6 +2238,211 @@ export interface operations {
             };
         };
     };
+    listAttendees: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attendees: a JSON page, or the whole list as CSV with `Accept: text/csv` */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Degraded": components["headers"]["X-Degraded"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendeePage"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEventSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Degraded": components["headers"]["X-Degraded"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSummary"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listLocations: {
         parameters: {
             query?: {
@@ -2881,6 +3231,117 @@ export interface operations {
         };
     };
     markNoShow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkInBooking: {
         parameters: {
             query?: never;
             header?: never;

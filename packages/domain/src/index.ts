@@ -43,5 +43,7 @@ export * from './bookings/waitlist';
 export * from './bookings/payment-attempt';
 export * from './bookings/payments';
 export * from './bookings/jobs';
+export * from './bookings/check-in';
+export * from './bookings/attendees';
 export { releaseSeats, bookingEvent } from './bookings/seat-release';
 export * from './use-cases';

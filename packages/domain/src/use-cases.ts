@@ -14,6 +14,8 @@ import { makeBookSeat } from './bookings/book-seat';
 import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow, makeReduceBooking } from './bookings/manage-bookings';
 import { makeGetMyWaitlistEntry, makeJoinWaitlist, makeLeaveWaitlist } from './bookings/waitlist';
 import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, makeRetryPayment } from './bookings/payments';
+import { makeCheckInBooking } from './bookings/check-in';
+import { makeExportAttendees, makeGetEventSummary, makeListAttendees } from './bookings/attendees';
 import { makeCompleteEvents, makeExpireBookings, makeExpireWaitlistOffers, makeProcessRefunds } from './bookings/jobs';
 
 /** What the use cases run on: a unit of work, the repositories, the outside services and the timings. */
@@ -61,6 +63,10 @@ export function createUseCases(ports: UseCasePorts) {
     cancelBooking: makeCancelBooking(seats),
     reduceBooking: makeReduceBooking(seats),
     markNoShow: makeMarkNoShow(seats),
+    checkInBooking: makeCheckInBooking(write),
+    listAttendees: makeListAttendees({ bookings, events }),
+    exportAttendees: makeExportAttendees({ bookings, events }),
+    getEventSummary: makeGetEventSummary({ bookings, events, waitlist }),
     payBooking: makePayBooking(pay),
     retryPayment: makeRetryPayment(pay),
     reconcilePayments: makeReconcilePayments(pay),

@@ -72,6 +72,7 @@ export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking 
   expiresAt: at(30),
   refundDueAt: null,
   partialRefund: null,
+  checkedInAt: null,
   createdAt: T0,
   updatedAt: T0,
   ...over,
@@ -319,6 +320,73 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect((await s.scope.bookings.list({ eventId: event.id }, { page: 1, size: 10 })).total).toBe(2);
       });
 
+      it('keeps when a booking was checked in', async () => {
+        const b = aBooking(event.id, { status: 'CONFIRMED', expiresAt: null, paymentStatus: 'PAID', paymentId: id() });
+        await s.scope.bookings.insert(b);
+        const checkedIn = { ...b, checkedInAt: at(90), updatedAt: at(90) };
+        await s.scope.bookings.update(checkedIn);
+        expect(await s.scope.bookings.findById(b.id)).toEqual(checkedIn);
+      });
+
+      it("lists an event's active bookings oldest first, paged, and pages through them by keyset", async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        // Two share a creation time: the id orders them.
+        const [x, y] = [id(), id()].sort();
+        const active = [
+          aBooking(event.id, { createdAt: at(1) }),
+          aBooking(event.id, { id: y, createdAt: at(2), status: 'CONFIRMED', expiresAt: null }),
+          aBooking(event.id, { id: x, createdAt: at(2) }),
+          aBooking(event.id, { createdAt: at(3), status: 'CONFIRMED', expiresAt: null, checkedInAt: at(4) }),
+        ];
+        const inactive = [aBooking(event.id, { createdAt: at(0), status: 'CANCELLED', expiresAt: null }), aBooking(other.id, { createdAt: at(1) })];
+        for (const b of [...active, ...inactive]) await s.scope.bookings.insert(b);
+        const inOrder = [active[0]!, active[2]!, active[1]!, active[3]!];
+
+        const first = await s.scope.bookings.listActiveOfEvent(event.id, { page: 1, size: 3 });
+        expect(first).toMatchObject({ total: 4, totalPages: 2 });
+        expect(first.items).toEqual(inOrder.slice(0, 3));
+        expect((await s.scope.bookings.listActiveOfEvent(event.id, { page: 2, size: 3 })).items).toEqual(inOrder.slice(3));
+
+        const start = await s.scope.bookings.activeOfEventAfter(event.id, null, 2);
+        expect(start).toEqual(inOrder.slice(0, 2));
+        const next = await s.scope.bookings.activeOfEventAfter(event.id, start[1]!, 2);
+        expect(next).toEqual(inOrder.slice(2));
+        expect(await s.scope.bookings.activeOfEventAfter(event.id, next[1]!, 2)).toEqual([]);
+      });
+
+      it('tallies every booking of an event by status, payment status, currency and check-in', async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const paid = { status: 'CONFIRMED' as const, expiresAt: null, paymentStatus: 'PAID' as const, paymentId: null };
+        const bookings = [
+          aBooking(event.id, { ...paid, amount: { amount: 5000, currency: 'EUR' } }),
+          aBooking(event.id, { ...paid, seats: 2, amount: { amount: 4000, currency: 'EUR' }, checkedInAt: at(1) }),
+          aBooking(event.id, { ...paid, seats: 3, amount: { amount: 6000, currency: 'EUR' }, checkedInAt: at(2) }),
+          aBooking(event.id, { ...paid, amount: { amount: 7000, currency: 'USD' } }),
+          aBooking(event.id, { status: 'CANCELLED', expiresAt: null, paymentStatus: 'REFUNDED', amount: { amount: 5000, currency: 'EUR' } }),
+          aBooking(event.id),
+          aBooking(event.id, { status: 'CONFIRMED', expiresAt: null, paymentStatus: 'NOT_REQUIRED', amount: null }),
+          aBooking(other.id, { ...paid }),
+        ];
+        for (const b of bookings) await s.scope.bookings.insert(b);
+        const key = (t: { status: string; paymentStatus: string; currency: string | null; checkedIn: boolean }) =>
+          `${t.status} ${t.paymentStatus} ${t.currency} ${t.checkedIn}`;
+        const sorted = <T extends { status: string; paymentStatus: string; currency: string | null; checkedIn: boolean }>(list: T[]) =>
+          [...list].sort((a, b) => key(a).localeCompare(key(b)));
+        expect(sorted(await s.scope.bookings.tally(event.id))).toEqual(
+          sorted([
+            { status: 'CONFIRMED', paymentStatus: 'PAID', currency: 'EUR', checkedIn: false, bookings: 1, seats: 1, amount: 5000 },
+            { status: 'CONFIRMED', paymentStatus: 'PAID', currency: 'EUR', checkedIn: true, bookings: 2, seats: 5, amount: 10000 },
+            { status: 'CONFIRMED', paymentStatus: 'PAID', currency: 'USD', checkedIn: false, bookings: 1, seats: 1, amount: 7000 },
+            { status: 'CANCELLED', paymentStatus: 'REFUNDED', currency: 'EUR', checkedIn: false, bookings: 1, seats: 1, amount: 5000 },
+            { status: 'PENDING', paymentStatus: 'UNPAID', currency: 'EUR', checkedIn: false, bookings: 1, seats: 1, amount: 5000 },
+            { status: 'CONFIRMED', paymentStatus: 'NOT_REQUIRED', currency: null, checkedIn: false, bookings: 1, seats: 1, amount: 0 },
+          ]),
+        );
+        expect(await s.scope.bookings.tally(anEvent().id)).toEqual([]);
+      });
+
       it('locks refunds whose turn has come, unscheduled ones first, and the active bookings of an event', async () => {
         const refund = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null });
         const retry = aBooking(event.id, { status: 'CANCELLED', paymentStatus: 'REFUND_PENDING', paymentId: id(), expiresAt: null, refundDueAt: at(1) });
@@ -442,6 +510,21 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect((await s.uow.run((tx) => tx.waitlist.lockExpiredOffers(T0, 10))).map((e) => e.id)).toEqual([lapsed.id]);
         expect(await s.scope.waitlist.closeAll(event.id, at(1))).toBe(3);
         expect((await s.scope.waitlist.findEntry(event.id, waiting.userId))?.status).toBe('EXPIRED');
+      });
+
+      it('counts the open entries of an event: waiting and offered', async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const entries = [
+          anEntry(event.id),
+          anEntry(event.id, { seats: 3 }),
+          anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10), seats: 2 }),
+          anEntry(event.id, { status: 'LEFT' }),
+          anEntry(other.id),
+        ];
+        for (const e of entries) await s.scope.waitlist.insert(e);
+        expect(await s.scope.waitlist.countOpen(event.id)).toEqual({ waiting: 2, offered: 1, waitingSeats: 4, offeredSeats: 2 });
+        expect(await s.scope.waitlist.countOpen(anEvent().id)).toEqual({ waiting: 0, offered: 0, waitingSeats: 0, offeredSeats: 0 });
       });
 
       it("reads a user's standing on an event: active booking and waitlist offer, this event only", async () => {

@@ -15,7 +15,8 @@ import type {
   WaitlistEntry,
   WaitlistRepository,
 } from '@aquastream/domain';
-import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES } from '@aquastream/domain';
+import type { BookingTally } from '@aquastream/domain';
+import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, seatsOf } from '@aquastream/domain';
 
 interface State {
   events: Map<string, Event>;
@@ -139,6 +140,44 @@ function bookingRepository(s: () => State): BookingRepository {
       const start = (page.page - 1) * page.size;
       return toPage(structuredClone(rows.slice(start, start + page.size)), rows.length, page);
     },
+    async listActiveOfEvent(eventId, page) {
+      const rows = all()
+        .filter((b) => b.eventId === eventId && active(b))
+        .sort(byCreated);
+      const start = (page.page - 1) * page.size;
+      return toPage(structuredClone(rows.slice(start, start + page.size)), rows.length, page);
+    },
+    async activeOfEventAfter(eventId, after, limit) {
+      const isAfter = (b: Booking) => !after || b.createdAt > after.createdAt || (b.createdAt.getTime() === after.createdAt.getTime() && b.id > after.id);
+      return structuredClone(
+        all()
+          .filter((b) => b.eventId === eventId && active(b) && isAfter(b))
+          .sort(byCreated)
+          .slice(0, limit),
+      );
+    },
+    async tally(eventId) {
+      const groups = new Map<string, BookingTally>();
+      for (const b of all()) {
+        if (b.eventId !== eventId) continue;
+        const currency = b.amount?.currency ?? null;
+        const key = [b.status, b.paymentStatus, currency, b.checkedInAt !== null].join(' ');
+        const group = groups.get(key) ?? {
+          status: b.status,
+          paymentStatus: b.paymentStatus,
+          currency,
+          checkedIn: b.checkedInAt !== null,
+          bookings: 0,
+          seats: 0,
+          amount: 0,
+        };
+        group.bookings += 1;
+        group.seats += seatsOf(b);
+        group.amount += b.amount?.amount ?? 0;
+        groups.set(key, group);
+      }
+      return [...groups.values()];
+    },
     async insert(booking) {
       const clash = all().find((b) => b.eventId === booking.eventId && b.userId === booking.userId && active(b));
       if (clash) throw new BookingConflictError(booking.eventId, clash.id);
@@ -220,6 +259,12 @@ function waitlistRepository(s: () => State): WaitlistRepository {
       const rows = all().filter((w) => w.eventId === eventId && open(w));
       for (const w of rows) s().waitlist.set(w.id, { ...w, status: 'EXPIRED', offerExpiresAt: null, updatedAt: now });
       return rows.length;
+    },
+    async countOpen(eventId) {
+      const waiting = all().filter((w) => w.eventId === eventId && w.status === 'WAITING');
+      const offered = all().filter((w) => w.eventId === eventId && w.status === 'OFFERED');
+      const seats = (list: WaitlistEntry[]) => list.reduce((sum, w) => sum + w.seats, 0);
+      return { waiting: waiting.length, offered: offered.length, waitingSeats: seats(waiting), offeredSeats: seats(offered) };
     },
   };
 }

@@ -1,10 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
-import { BookingConflictError, toPage, type BookingRepository } from '@aquastream/domain';
+import { BookingConflictError, toPage, type BookingRepository, type BookingStatus, type PaymentStatus } from '@aquastream/domain';
 import { fromBooking, toBooking } from './rows';
 import { isUniqueViolation } from './unique-violation';
 
 const ACTIVE = ['PENDING', 'CONFIRMED'];
+
+/** The seats of a group of bookings, as the domain's `seatsOf` counts them. */
+const SEATS = sql<string>`sum(seats)`;
 
 export function createPgBookingRepository(db: Kysely<Database>): BookingRepository {
   const bookings = () => db.selectFrom('bookings').selectAll();
@@ -82,6 +85,53 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
         q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return toPage(rows.map(toBooking), Number(count.n), page);
+    },
+    async listActiveOfEvent(eventId, page) {
+      const q = db.selectFrom('bookings').where('event_id', '=', eventId).where('status', 'in', ACTIVE);
+      const [rows, count] = await Promise.all([
+        q
+          .selectAll()
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(page.size)
+          .offset((page.page - 1) * page.size)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return toPage(rows.map(toBooking), Number(count.n), page);
+    },
+    async activeOfEventAfter(eventId, after, limit) {
+      let q = bookings().where('event_id', '=', eventId).where('status', 'in', ACTIVE);
+      // The cursor's own stored values, not the Date it came back as: a JavaScript Date has no
+      // microseconds, and a created_at that has them would send its row twice.
+      if (after) q = q.where(sql<boolean>`(created_at, id) > (SELECT c.created_at, c.id FROM bookings c WHERE c.id = ${after.id})`);
+      const rows = await q.orderBy('created_at').orderBy('id').limit(limit).execute();
+      return rows.map(toBooking);
+    },
+    async tally(eventId) {
+      const rows = await db
+        .selectFrom('bookings')
+        .select([
+          'status',
+          'payment_status',
+          'currency',
+          sql<boolean>`checked_in_at IS NOT NULL`.as('checked_in'),
+          (eb) => eb.fn.countAll<string>().as('bookings'),
+          SEATS.as('seats'),
+          sql<string>`coalesce(sum(amount), 0)`.as('amount'),
+        ])
+        .where('event_id', '=', eventId)
+        .groupBy(['status', 'payment_status', 'currency', sql`checked_in_at IS NOT NULL`])
+        .execute();
+      return rows.map((r) => ({
+        status: r.status as BookingStatus,
+        paymentStatus: r.payment_status as PaymentStatus,
+        currency: r.currency?.trim() ?? null,
+        checkedIn: Boolean(r.checked_in),
+        bookings: Number(r.bookings),
+        seats: Number(r.seats),
+        amount: Number(r.amount),
+      }));
     },
     async insert(booking) {
       try {

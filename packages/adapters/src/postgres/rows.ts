@@ -116,6 +116,7 @@ export interface BookingRow {
   participants: unknown;
   partial_refund_amount: string | number | null;
   partial_refund_key: string | null;
+  checked_in_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -138,6 +139,7 @@ export const toBooking = (r: BookingRow): Booking => ({
     r.partial_refund_amount !== null && r.partial_refund_key && r.currency
       ? { amount: { amount: Number(r.partial_refund_amount), currency: r.currency.trim() }, idempotencyKey: r.partial_refund_key }
       : null,
+  checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -157,6 +159,7 @@ export const fromBooking = (b: Booking) => ({
   refund_due_at: b.refundDueAt,
   partial_refund_amount: b.partialRefund?.amount.amount ?? null,
   partial_refund_key: b.partialRefund?.idempotencyKey ?? null,
+  checked_in_at: b.checkedInAt,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });

@@ -80,5 +80,19 @@ export function createPgWaitlistRepository(db: Kysely<Database>): WaitlistReposi
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+    async countOpen(eventId) {
+      const row = await db
+        .selectFrom('waitlist')
+        .select([
+          sql<string>`count(*) FILTER (WHERE status = 'WAITING')`.as('waiting'),
+          sql<string>`count(*) FILTER (WHERE status = 'OFFERED')`.as('offered'),
+          sql<string>`coalesce(sum(seats) FILTER (WHERE status = 'WAITING'), 0)`.as('waiting_seats'),
+          sql<string>`coalesce(sum(seats) FILTER (WHERE status = 'OFFERED'), 0)`.as('offered_seats'),
+        ])
+        .where('event_id', '=', eventId)
+        .where('status', 'in', OPEN)
+        .executeTakeFirstOrThrow();
+      return { waiting: Number(row.waiting), offered: Number(row.offered), waitingSeats: Number(row.waiting_seats), offeredSeats: Number(row.offered_seats) };
+    },
   };
 }

@@ -25,6 +25,7 @@ const HEADERS = {
   'Retry-After': header('Seconds to wait before retrying', false, { type: 'integer' }),
   'X-Degraded': header('`read-only` while the database is unreachable: the answer comes from the cache', false),
   ETag: header('The version of the event as a strong entity tag (`"12"`): send it as `If-None-Match` on a read or `If-Match` on a change', true),
+  'Content-Disposition': header('With the CSV (`Accept: text/csv`) only: `attachment; filename="attendees-<event id>.csv"`', false),
 };
 /** Operations that answer with the event's version as its ETag (routes/events/conditional.ts). */
 const VERSIONED = new Set(['getEvent', 'updateEvent', 'publishEvent', 'cancelEvent']);
@@ -54,6 +55,7 @@ export function documentPluginBehaviour(doc: Document): Document {
         if (status === '503') headers['Retry-After'] = ref('Retry-After');
         if (method === 'get' && status.startsWith('2')) headers['X-Degraded'] = ref('X-Degraded');
         if (VERSIONED.has(operation.operationId ?? '') && (status === '200' || status === '304')) headers.ETag = ref('ETag');
+        if (operation.operationId === 'listAttendees' && status === '200') headers['Content-Disposition'] = ref('Content-Disposition');
         response.headers = { ...headers, ...response.headers };
       }
     }
@@ -143,6 +145,7 @@ export const swaggerPlugin = fp<{ version: string; ui: boolean }>(
           { name: 'events', description: 'Events: created as DRAFT by an organizer, then published, cancelled or completed' },
           { name: 'locations', description: 'Places where events happen, with optional coordinates for the weather forecast' },
           { name: 'bookings', description: 'Seats: a booking holds one seat, PENDING until paid (or CONFIRMED at once when free)' },
+          { name: 'attendees', description: "An event's attendee list (JSON or CSV), check-in at the event, and its summary: for its organizer and admins" },
           { name: 'waitlist', description: 'The first-come line of a full event; a freed seat is offered to the next in line' },
           { name: 'payments', description: 'Callbacks from the Payment Service' },
           { name: 'events v1 (deprecated)', description: 'The old events contract, kept unchanged until its Sunset date; use /api/v2/events' },

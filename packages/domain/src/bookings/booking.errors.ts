@@ -80,3 +80,32 @@ export class NoShowTooEarlyError extends DomainError {
     super('BOOKING.NO_SHOW_TOO_EARLY', 'conflict', `Booking ${id} cannot be a no-show before its event starts`, { bookingId: id });
   }
 }
+
+export class CheckInNotAllowedError extends DomainError {
+  constructor(id: string, status: string) {
+    super('BOOKING.CHECK_IN_NOT_ALLOWED', 'conflict', `Booking ${id} is ${status}: only a CONFIRMED booking can be checked in`, {
+      bookingId: id,
+      bookingStatus: status,
+    });
+  }
+}
+
+export class CheckInClosedError extends DomainError {
+  constructor(id: string, window: { opensAt: Date; closesAt: Date; timeZone: string }) {
+    super(
+      'BOOKING.CHECK_IN_CLOSED',
+      'conflict',
+      `Booking ${id} can be checked in only on the event's days: from ${window.opensAt.toISOString()} until ${window.closesAt.toISOString()} (${window.timeZone})`,
+      { bookingId: id, opensAt: window.opensAt.toISOString(), closesAt: window.closesAt.toISOString(), timeZone: window.timeZone },
+    );
+  }
+}
+
+export class BookingCheckedInError extends DomainError {
+  constructor(id: string, checkedInAt: Date) {
+    super('BOOKING.CHECKED_IN', 'conflict', `Booking ${id} was checked in at ${checkedInAt.toISOString()}: its booker came`, {
+      bookingId: id,
+      checkedInAt: checkedInAt.toISOString(),
+    });
+  }
+}

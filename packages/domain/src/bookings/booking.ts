@@ -50,6 +50,8 @@ export interface Booking {
   refundDueAt: Date | null;
   /** A refund owed for seats given up while the booking stays active; null when none is. */
   partialRefund: PartialRefund | null;
+  /** When the organizer checked the booking in at the event (attendance); null until then. */
+  checkedInAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -107,6 +109,7 @@ export function newBooking(input: {
     expiresAt: free ? null : new Date(input.now.getTime() + input.ttlMs),
     refundDueAt: null,
     partialRefund: null,
+    checkedInAt: null,
     createdAt: input.now,
     updatedAt: input.now,
   };

@@ -18,7 +18,7 @@ import {
   type BookingStatus,
   type Participant,
 } from './booking';
-import { BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
+import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
@@ -64,7 +64,8 @@ export const makeListEventBookings =
     return bookings.list({ eventId, status: query.status }, page);
   };
 
-async function lockVisible(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
+/** The booking, locked, when the caller may see it (see canSee); BOOKING.NOT_FOUND otherwise. */
+export async function lockVisible(tx: TransactionScope, actor: Actor | null, id: string): Promise<Booking> {
   if (!actor) throw new UnauthenticatedError();
   const booking = await tx.bookings.findByIdForUpdate(id);
   if (!booking || !(await canSee(actor, booking, tx.events))) throw new BookingNotFoundError(id);
@@ -153,7 +154,8 @@ export const makeReduceBooking =
 
 /**
  * The organizer records that a CONFIRMED booker did not come, once the event has started. The seat
- * is not released. Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, BOOKING.NO_SHOW_TOO_EARLY.
+ * is not released; a booking checked in cannot be a no-show.
+ * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, BOOKING.NO_SHOW_TOO_EARLY, BOOKING.CHECKED_IN.
  */
 export const makeMarkNoShow =
   (deps: ManageBookingsDeps) =>
@@ -167,6 +169,8 @@ export const makeMarkNoShow =
       const noShow = transitionBooking(booking, 'NO_SHOW', now);
       // Before the start nobody can have missed the event; the booker may still come or cancel.
       if (event.startDate > now) throw new NoShowTooEarlyError(booking.id);
+      // Checked in means they came: recording the opposite would make the attendance list lie.
+      if (booking.checkedInAt) throw new BookingCheckedInError(booking.id, booking.checkedInAt);
       await tx.bookings.update(noShow);
       await tx.outbox.add([bookingEvent('booking.no_show', noShow, deps.ids.next(), now)]);
       return noShow;

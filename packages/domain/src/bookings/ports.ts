@@ -1,6 +1,6 @@
 import type { Money } from '../events/event';
 import type { Page, PageRequest } from '../shared/paging';
-import type { Booking, BookingStatus, WaitlistEntry } from './booking';
+import type { Booking, BookingStatus, PaymentStatus, WaitlistEntry } from './booking';
 import type { PaymentAttempt } from './payment-attempt';
 
 /** What a user holds on one event: an active booking, a waitlist offer (held or lapsed), or neither. */
@@ -14,6 +14,33 @@ export interface UserStanding extends SeatStanding {
   userId: string;
 }
 
+/** Where an attendee export stopped: the last booking sent, in booking order (createdAt, id). */
+export interface BookingCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Bookings of one event that share a status, a payment status, a currency and whether they were checked in. */
+export interface BookingTally {
+  status: BookingStatus;
+  paymentStatus: PaymentStatus;
+  /** The currency of the amounts; null for bookings without one (free). */
+  currency: string | null;
+  checkedIn: boolean;
+  bookings: number;
+  seats: number;
+  /** The sum of the bookings' amounts in minor units (0 when free). */
+  amount: number;
+}
+
+/** The open part of an event's waitlist, in entries and in the seats they ask for. */
+export interface WaitlistCounts {
+  waiting: number;
+  offered: number;
+  waitingSeats: number;
+  offeredSeats: number;
+}
+
 export interface BookingRepository {
   findById(id: string): Promise<Booking | null>;
   findByIdForUpdate(id: string): Promise<Booking | null>;
@@ -24,6 +51,12 @@ export interface BookingRepository {
   /** Every user holding an active booking or a waitlist offer for the event, in one read. */
   standings(eventId: string): Promise<UserStanding[]>;
   list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
+  /** The event's active (PENDING, CONFIRMED) bookings in booking order, oldest first (createdAt, id). */
+  listActiveOfEvent(eventId: string, page: PageRequest): Promise<Page<Booking>>;
+  /** Up to `limit` active bookings of the event after `after` in booking order: keyset paging for exports. */
+  activeOfEventAfter(eventId: string, after: BookingCursor | null, limit: number): Promise<Booking[]>;
+  /** Every booking of the event, whatever its status, tallied (see BookingTally); one read. */
+  tally(eventId: string): Promise<BookingTally[]>;
   /** Throws BookingConflictError when the user already holds an active booking for the event. */
   insert(booking: Booking): Promise<void>;
   update(booking: Booking): Promise<void>;
@@ -58,6 +91,8 @@ export interface WaitlistRepository {
   lockExpiredOffers(now: Date, limit: number): Promise<WaitlistEntry[]>;
   /** Ends every open entry of an event (event over or cancelled). */
   closeAll(eventId: string, now: Date): Promise<number>;
+  /** The event's open entries: how many are WAITING and hold an offer (OFFERED), and the seats they ask for. */
+  countOpen(eventId: string): Promise<WaitlistCounts>;
 }
 
 export interface ChargeRequest {

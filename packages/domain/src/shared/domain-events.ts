@@ -79,6 +79,8 @@ export interface DomainEventCatalogue {
   'booking.expired': { aggregate: 'booking'; data: BookingSnapshot };
   'booking.completed': { aggregate: 'booking'; data: BookingSnapshot };
   'booking.no_show': { aggregate: 'booking'; data: BookingSnapshot };
+  /** The organizer checked the booking in at the event (once: a repeated check-in emits nothing). */
+  'booking.checked_in': { aggregate: 'booking'; data: BookingSnapshot & { checkedInAt: string } };
   'booking.seats_reduced': {
     aggregate: 'booking';
     data: BookingSnapshot & { previousSeats: number; seatsReleased: number; refund: 'partial' | 'none' | 'not-paid'; refundAmount: Money | null };

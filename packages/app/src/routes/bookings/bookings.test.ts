@@ -15,6 +15,7 @@ afterAll(async () => {
 
 const BOOKING_KEYS = [
   'amount',
+  'checkedInAt',
   'createdAt',
   'eventId',
   'expiresAt',

@@ -103,6 +103,19 @@ export const bookingRoutes: FastifyPluginAsyncZod<Options> = async (app, { useCa
     },
     handler: async (request) => bookingDto(await useCases.markNoShow(request.actor, request.params.id)),
   });
+  app.post('/:id/check-in', {
+    schema: {
+      operationId: 'checkInBooking',
+      tags: ['attendees'],
+      summary: 'Check a CONFIRMED booking in at the event (event organizer, ADMIN); idempotent',
+      description:
+        "Open from the start of the day the event starts on until the end of the day it ends on, in the event's time zone (UTC when it has none); outside it, 409 check-in-closed with opensAt and closesAt. Checking in a booking already checked in answers it unchanged. Only a CONFIRMED booking (409 check-in-not-allowed otherwise).",
+      security: bearer,
+      params: IdParams,
+      response: { 200: BookingSchema, ...problems(401, 403, 404, 409) },
+    },
+    handler: async (request) => bookingDto(await useCases.checkInBooking(request.actor, request.params.id)),
+  });
   app.post('/:id/pay', {
     schema: {
       operationId: 'payBooking',

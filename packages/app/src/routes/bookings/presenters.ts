@@ -19,6 +19,7 @@ export const bookingDto = (b: Booking) => ({
   partialRefundAmount: b.partialRefund?.amount ?? null,
   paymentId: b.paymentId,
   expiresAt: b.expiresAt?.toISOString() ?? null,
+  checkedInAt: b.checkedInAt?.toISOString() ?? null,
   createdAt: b.createdAt.toISOString(),
   updatedAt: b.updatedAt.toISOString(),
 });

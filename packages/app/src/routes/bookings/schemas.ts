@@ -49,6 +49,7 @@ export const BookingSchema = z
     partialRefundAmount: MoneySchema.nullable().describe('Owed back for seats given up (reduce) until it is refunded; null otherwise'),
     paymentId: z.uuid().nullable(),
     expiresAt: z.iso.datetime().nullable().describe('Until when a PENDING booking holds its seat (held longer while its payment is PROCESSING)'),
+    checkedInAt: z.iso.datetime().nullable().describe("When the event's organizer checked the booking in at the event; null until then"),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
