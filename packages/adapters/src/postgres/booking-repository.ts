@@ -1,6 +1,15 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '@aquastream/db';
-import { BookingConflictError, toPage, type BookingRepository, type BookingStatus, type PaymentStatus } from '@aquastream/domain';
+import {
+  BookingConflictError,
+  toPage,
+  type Booking,
+  type BookingRepository,
+  type Page,
+  type PageRequest,
+  type BookingStatus,
+  type PaymentStatus,
+} from '@aquastream/domain';
 import { fromBooking, toBooking } from './rows';
 import { isUniqueViolation } from './unique-violation';
 
@@ -8,6 +17,21 @@ const ACTIVE = ['PENDING', 'CONFIRMED'];
 
 /** The seats of a group of bookings, as the domain's `seatsOf` counts them. */
 const SEATS = sql<string>`sum(seats)`;
+
+/** One page of bookings in creation order (`desc`: newest first), with the total the filter matches. */
+async function pageOf(q: SelectQueryBuilder<Database, 'bookings', object>, order: 'asc' | 'desc', page: PageRequest): Promise<Page<Booking>> {
+  const [rows, count] = await Promise.all([
+    q
+      .selectAll()
+      .orderBy('created_at', order)
+      .orderBy('id')
+      .limit(page.size)
+      .offset((page.page - 1) * page.size)
+      .execute(),
+    q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return toPage(rows.map(toBooking), Number(count.n), page);
+}
 
 export function createPgBookingRepository(db: Kysely<Database>): BookingRepository {
   const bookings = () => db.selectFrom('bookings').selectAll();
@@ -74,31 +98,11 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       if (f.userId) q = q.where('user_id', '=', f.userId);
       if (f.eventId) q = q.where('event_id', '=', f.eventId);
       if (f.status) q = q.where('status', '=', f.status);
-      const [rows, count] = await Promise.all([
-        q
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id')
-          .limit(page.size)
-          .offset((page.page - 1) * page.size)
-          .execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return toPage(rows.map(toBooking), Number(count.n), page);
+      return pageOf(q, 'desc', page);
     },
     async listActiveOfEvent(eventId, page) {
       const q = db.selectFrom('bookings').where('event_id', '=', eventId).where('status', 'in', ACTIVE);
-      const [rows, count] = await Promise.all([
-        q
-          .selectAll()
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(page.size)
-          .offset((page.page - 1) * page.size)
-          .execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return toPage(rows.map(toBooking), Number(count.n), page);
+      return pageOf(q, 'asc', page);
     },
     async activeOfEventAfter(eventId, after, limit) {
       let q = bookings().where('event_id', '=', eventId).where('status', 'in', ACTIVE);

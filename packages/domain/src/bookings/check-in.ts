@@ -2,11 +2,9 @@ import type { Actor } from '../shared/actor';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import type { Event } from '../events/event';
-import { EventNotFoundError } from '../events/event.errors';
-import { requireOwner } from '../events/access';
 import type { Booking } from './booking';
 import { CheckInClosedError, CheckInNotAllowedError } from './booking.errors';
-import { lockVisible } from './manage-bookings';
+import { lockForOrganizer } from './manage-bookings';
 import { bookingEvent } from './seat-release';
 
 /** When an event's bookings may be checked in: `opensAt` inclusive, `closesAt` exclusive. */
@@ -96,10 +94,7 @@ export const makeCheckInBooking =
   (deps: CheckInDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisible(tx, actor, id);
-      const event = await tx.events.findById(booking.eventId);
-      if (!event) throw new EventNotFoundError(booking.eventId);
-      requireOwner(actor, event);
+      const { booking, event } = await lockForOrganizer(tx, actor, id);
       if (booking.checkedInAt) return booking;
       if (booking.status !== 'CONFIRMED') throw new CheckInNotAllowedError(booking.id, booking.status);
       const now = deps.clock.now();

@@ -4,7 +4,7 @@ import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.errors';
-import { refundableAt, type Money } from '../events/event';
+import { refundableAt, type Event, type Money } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import {
@@ -70,6 +70,15 @@ export async function lockVisible(tx: TransactionScope, actor: Actor | null, id:
   const booking = await tx.bookings.findByIdForUpdate(id);
   if (!booking || !(await canSee(actor, booking, tx.events))) throw new BookingNotFoundError(id);
   return booking;
+}
+
+/** Locks a booking for what only its event's organizer (or an admin) may do to it; returns it with its event. */
+export async function lockForOrganizer(tx: TransactionScope, actor: Actor | null, id: string): Promise<{ booking: Booking; event: Event }> {
+  const booking = await lockVisible(tx, actor, id);
+  const event = await tx.events.findById(booking.eventId);
+  if (!event) throw new EventNotFoundError(booking.eventId);
+  requireOwner(actor, event);
+  return { booking, event };
 }
 
 /**
@@ -161,10 +170,7 @@ export const makeMarkNoShow =
   (deps: ManageBookingsDeps) =>
   (actor: Actor | null, id: string): Promise<Booking> =>
     deps.uow.run(async (tx) => {
-      const booking = await lockVisible(tx, actor, id);
-      const event = await tx.events.findById(booking.eventId);
-      if (!event) throw new EventNotFoundError(booking.eventId);
-      requireOwner(actor, event);
+      const { booking, event } = await lockForOrganizer(tx, actor, id);
       const now = deps.clock.now();
       const noShow = transitionBooking(booking, 'NO_SHOW', now);
       // Before the start nobody can have missed the event; the booker may still come or cancel.

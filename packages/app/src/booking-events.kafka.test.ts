@@ -5,14 +5,14 @@ import pino from 'pino';
 import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
 import { startWorkers, type Workers } from './workers/index';
 
-// booking.checked_in reaches Kafka through the outbox like every booking event, in the same envelope.
+// The booking events of groups and check-in reach Kafka through the outbox like every other, in the same envelope.
 let t: TestApp;
 let workers: Workers;
 
 beforeAll(async () => {
   t = await startTestApp({
     KAFKA_BROKERS: inject('kafkaBrokers'),
-    KAFKA_CONSUMER_GROUP: `check-in-${randomUUID()}`,
+    KAFKA_CONSUMER_GROUP: `booking-events-${randomUUID()}`,
     OUTBOX_RELAY_INTERVAL: '100ms',
     CONSUMERS_ENABLED: 'false',
     JOBS_ENABLED: 'false',
@@ -84,5 +84,30 @@ describe('check-in on Kafka', () => {
       time: checkedInAt,
       data: { bookingId: booking.id, eventId: event.id, userId: booker.id, status: 'CONFIRMED', checkedInAt },
     });
+  });
+});
+
+describe('group booking events on Kafka', () => {
+  it('booking.created and booking.seats_reduced go to booking-events, keyed by the booking, as CloudEvents with the seats', async () => {
+    const event = await publishedEvent(t.app, await organizer(), { capacity: 6 });
+    const booker = await user();
+    const booking = (await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: booker.auth, payload: { eventId: event.id, seats: 4 } })).json();
+    const reduced = await t.app.inject({ method: 'POST', url: `/api/v2/bookings/${booking.id}/reduce`, headers: booker.auth, payload: { seats: 1 } });
+    expect(reduced.statusCode, reduced.body).toBe(200);
+
+    const messages = await messagesOf('booking-events', booking.id, ['booking.created', 'booking.seats_reduced']);
+    const created = messages.find((m) => m.type === 'booking.created')!;
+    const seatsReduced = messages.find((m) => m.type === 'booking.seats_reduced')!;
+    expect(Object.keys(seatsReduced).sort()).toEqual(Object.keys(created).sort());
+    expect(seatsReduced).toMatchObject({
+      specversion: '1.0',
+      source: created.source,
+      subject: booking.id,
+      datacontenttype: 'application/json',
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      data: { bookingId: booking.id, eventId: event.id, userId: booker.id, seats: 1, previousSeats: 4, seatsReleased: 3, refund: 'not-paid' },
+    });
+    expect(created.data).toMatchObject({ seats: 4 });
+    expect(new Date(seatsReduced.time).getTime()).toBeGreaterThanOrEqual(new Date(created.time).getTime());
   });
 });
