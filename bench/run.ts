@@ -103,6 +103,7 @@ async function startService(kind: 'embedded' | 'real', env: Record<string, strin
     path.join(workDir, `${name}.log`),
     // From the repository root so `--import tsx` resolves; every path the service writes is set explicitly.
     serviceMode === 'source' ? ROOT : workDir,
+    settings.node.binary,
   );
   onCleanup(name, () => child.stop(5_000));
   const base = `http://127.0.0.1:${port}`;
@@ -459,6 +460,7 @@ async function main(): Promise<void> {
     { ...serviceEnv({}), PORT: String(basePort), BODY_FILE: bodyFile },
     path.join(workDir, 'baseline.log'),
     ROOT,
+    settings.node.binary,
   );
   onCleanup('baseline', () => baseline.stop(5_000));
   const baseUrl = `http://127.0.0.1:${basePort}`;

@@ -33,14 +33,14 @@ export interface Child {
   stop(graceMs?: number): Promise<number>;
 }
 
-export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: string, cwd: string): Child {
+export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: string, cwd: string, node = process.execPath): Child {
   installExitHook();
   const out = openSync(log, 'a');
   const spawnedAt = performance.now();
   let child: ChildProcess;
   try {
     // Output to a file, never an unread pipe that could block the child under load.
-    child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', out, out] });
+    child = spawn(node, args, { cwd, env, stdio: ['ignore', out, out] });
   } finally {
     closeSync(out);
   }

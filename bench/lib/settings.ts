@@ -1,4 +1,5 @@
 /** Bench settings, all from the environment so runs are reproducible and comparable. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,12 @@ export interface Settings {
    */
   nodeOptions: string | undefined;
   nodeOptionsSource: 'image' | 'BENCH_NODE_OPTIONS' | 'none';
+  /**
+   * The Node binary of the service and of the baseline (both on the same one, so the ratios compare
+   * like with like): 'image' (default), the major release of the production image's Dockerfile,
+   * fetched by scripts/node24.sh; 'current', the Node running the bench; or a path.
+   */
+  node: { binary: string; source: 'image' | 'current' | 'BENCH_NODE' };
   /** Experiment knob: BENCH_REDIS=0 runs the service without REDIS_URL (in-process cache and rate-limit counts). */
   redis: boolean;
   outDir: string;
@@ -77,6 +84,23 @@ function nodeOptions(): Pick<Settings, 'nodeOptions' | 'nodeOptionsSource'> {
   if (raw) return { nodeOptions: raw, nodeOptionsSource: 'BENCH_NODE_OPTIONS' };
   const image = imageNodeOptions();
   return image ? { nodeOptions: image, nodeOptionsSource: 'image' } : { nodeOptions: undefined, nodeOptionsSource: 'none' };
+}
+
+/** The production image's Node major release (ARG NODE_VERSION in the Dockerfile). */
+function imageNodeMajor(): string | undefined {
+  return /ARG NODE_VERSION=(\d+)/.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+}
+
+function nodeBinary(): Settings['node'] {
+  const raw = process.env.BENCH_NODE?.trim() || 'image';
+  if (raw === 'current') return { binary: process.execPath, source: 'current' };
+  if (raw !== 'image') return { binary: raw, source: 'BENCH_NODE' };
+  const major = imageNodeMajor();
+  if (major === process.versions.node.split('.')[0]) return { binary: process.execPath, source: 'image' };
+  if (major !== '24')
+    throw new Error(`the Dockerfile's Node ${major ?? '?'} has no fetch script (scripts/node24.sh fetches 24): set BENCH_NODE=current or a path`);
+  const binary = execFileSync('bash', [path.join(ROOT, 'scripts', 'node24.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return { binary, source: 'image' };
 }
 
 export function loadSettings(): Settings {
@@ -102,6 +126,7 @@ export function loadSettings(): Settings {
     jobsEnabled: flag('BENCH_JOBS_ENABLED', true),
     redis: flag('BENCH_REDIS', true),
     ...nodeOptions(),
+    node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
     external: {
       databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
