@@ -24,7 +24,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+// fetch keeps its connections alive for seconds; close them rather than wait.
+afterAll(() => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())));
 
 // The policies of these tests are their own (not the service's): two failures in a row open them.
 const policies: DependencyPolicy[] = [];
