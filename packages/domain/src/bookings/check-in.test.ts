@@ -177,6 +177,23 @@ describe('checkInBooking', () => {
   });
 });
 
+describe('cancelling after check-in', () => {
+  it('refuses the booker with BOOKING.CHECKED_IN before the start too, and changes nothing; an admin still cancels', async () => {
+    const { world, booking } = await booked();
+    world.clock.set('2030-06-01T07:30:00Z');
+    const checkedIn = await world.checkInBooking(organizer('org-1'), booking.id);
+    world.clock.set('2030-06-01T07:40:00Z');
+    await expect(world.cancelBooking(user('u1'), booking.id)).rejects.toMatchObject({
+      code: 'BOOKING.CHECKED_IN',
+      details: { bookingId: booking.id, checkedInAt: '2030-06-01T07:30:00.000Z' },
+    });
+    expect(await world.storedBooking(booking.id)).toEqual(checkedIn);
+    expect(world.outboxOf('booking.cancelled')).toEqual([]);
+
+    await expect(world.cancelBooking(admin(), booking.id)).resolves.toMatchObject({ status: 'CANCELLED' });
+  });
+});
+
 describe('markNoShow after check-in', () => {
   it('refuses to mark a checked-in booking a no-show with BOOKING.CHECKED_IN and keeps it', async () => {
     const { world, booking } = await booked();

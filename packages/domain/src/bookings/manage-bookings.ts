@@ -85,8 +85,9 @@ export async function lockForOrganizer(tx: TransactionScope, actor: Actor | null
  * Cancels a PENDING or CONFIRMED booking (by the booker or an admin); the seat goes to the
  * waitlist or back to the event. A paid booking is refunded in full when cancelled before the
  * event's refund deadline (cancellation policy, default 24 h before the start) and not at all
- * after it. A booker cannot cancel once the event has started; an admin still can.
- * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED.
+ * after it. A booker cannot cancel once the event has started, nor once checked in (the check-in
+ * window opens at the start of the event's first day, before the start); an admin still can.
+ * Errors: AUTH.*, BOOKING.NOT_FOUND, BOOKING.ILLEGAL_TRANSITION, EVENT.ALREADY_STARTED, BOOKING.CHECKED_IN.
  */
 export const makeCancelBooking =
   (deps: ManageBookingsDeps) =>
@@ -98,6 +99,7 @@ export const makeCancelBooking =
       let cancelled = transitionBooking(booking, 'CANCELLED', now);
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
+      if (booking.checkedInAt && !isAdmin(actor)) throw new BookingCheckedInError(booking.id, booking.checkedInAt);
       let refund: { refund?: 'full' | 'none' } = {};
       if (refundOwed(cancelled)) {
         const full = !event || refundableAt(event, now);
