@@ -400,7 +400,7 @@ export interface paths {
         put?: never;
         /**
          * Check a CONFIRMED booking in at the event (event organizer, ADMIN); idempotent
-         * @description Open from the start of the day the event starts on until the end of the day it ends on, in the event's time zone (UTC when it has none); outside it, 409 check-in-closed with opensAt and closesAt. Checking in a booking already checked in answers it unchanged. Only a CONFIRMED booking (409 check-in-not-allowed otherwise).
+         * @description Open from the start of the day the event starts on until the end of the day it ends on, in the event's time zone (UTC when it has none); outside it, 409 check-in-closed with opensAt and closesAt. Checking in a booking already checked in answers it unchanged. Only a CONFIRMED booking, or one the event's end made COMPLETED while the window is still open (409 check-in-not-allowed otherwise).
          */
         post: operations["checkInBooking"];
         delete?: never;

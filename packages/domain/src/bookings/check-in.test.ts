@@ -175,6 +175,19 @@ describe('checkInBooking', () => {
     await world.completeEvents();
     expect(await world.storedBooking(booking.id)).toMatchObject({ status: 'COMPLETED', checkedInAt: d('2030-06-01T08:30:00Z') });
   });
+
+  it("checks in a booking the event's end made COMPLETED while the window is still open, and not after it closes", async () => {
+    const { world, booking } = await booked();
+    const late = await world.bookSeat(user('u2'), { eventId: booking.eventId });
+    world.clock.set('2030-06-01T19:00:00Z');
+    await world.completeEvents();
+
+    world.clock.set('2030-06-01T23:59:00Z');
+    expect(await world.checkInBooking(organizer('org-1'), booking.id)).toMatchObject({ status: 'COMPLETED', checkedInAt: d('2030-06-01T23:59:00Z') });
+    world.clock.set('2030-06-02T00:00:00Z');
+    await expect(world.checkInBooking(organizer('org-1'), late.id)).rejects.toMatchObject({ code: 'BOOKING.CHECK_IN_CLOSED' });
+    expect(await world.storedBooking(late.id)).toMatchObject({ status: 'COMPLETED', checkedInAt: null });
+  });
 });
 
 describe('cancelling after check-in', () => {

@@ -87,7 +87,9 @@ export interface CheckInDeps {
  * The event's organizer (or an admin) records that a CONFIRMED booking's people came, on the
  * event's days (see checkInWindow). Idempotent: checking in a booking already checked in answers
  * it unchanged and writes no second `booking.checked_in`. The booking stays CONFIRMED (attendance
- * is not a state of the booking's life; the completion job makes it COMPLETED as before).
+ * is not a state of the booking's life; the completion job makes it COMPLETED as before); one the
+ * event's end already made COMPLETED can still be checked in while the window is open (the rest of
+ * that day), as late paperwork is normal.
  * Errors: AUTH.*, BOOKING.NOT_FOUND, EVENT.NOT_FOUND, BOOKING.CHECK_IN_NOT_ALLOWED, BOOKING.CHECK_IN_CLOSED.
  */
 export const makeCheckInBooking =
@@ -96,7 +98,7 @@ export const makeCheckInBooking =
     deps.uow.run(async (tx) => {
       const { booking, event } = await lockForOrganizer(tx, actor, id);
       if (booking.checkedInAt) return booking;
-      if (booking.status !== 'CONFIRMED') throw new CheckInNotAllowedError(booking.id, booking.status);
+      if (booking.status !== 'CONFIRMED' && booking.status !== 'COMPLETED') throw new CheckInNotAllowedError(booking.id, booking.status);
       const now = deps.clock.now();
       const window = checkInWindow(event);
       if (!isCheckInOpen(window, now)) throw new CheckInClosedError(booking.id, window);
