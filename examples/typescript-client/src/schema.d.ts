@@ -239,8 +239,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The event's attendees: its active bookings with their participants, oldest first (its organizer, ADMIN)
-         * @description JSON, paged. With `Accept: text/csv`: every active booking of the event as CSV (RFC 4180, UTF-8, CRLF, a header record), streamed as it is read; `page` and `size` do not apply. One record per participant (a booking without participants has one record with the participant columns empty). Columns: bookingId, userId, status, seats, participantName, participantEmail, participantPhone, paymentStatus, amount (minor units), currency, checkedInAt, bookedAt. A text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula. A failure after the first bytes ends the response early (the download is incomplete), since its status has already been sent.
+         * The event's attendees: its active bookings (and, after the event, completed and no-show ones) with their participants, oldest first (its organizer, ADMIN)
+         * @description JSON, paged. With `Accept: text/csv`: every attendee booking of the event (active, completed, no-show) as CSV (RFC 4180, UTF-8, CRLF, a header record), streamed as it is read; `page` and `size` do not apply. One record per participant (a booking without participants has one record with the participant columns empty). Columns: bookingId, userId, status, seats, participantName, participantEmail, participantPhone, paymentStatus, amount (minor units), currency, checkedInAt, bookedAt. A text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula. A failure after the first bytes ends the response early (the download is incomplete), since its status has already been sent.
          */
         get: operations["listAttendees"];
         put?: never;

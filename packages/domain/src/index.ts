@@ -28,6 +28,7 @@ export {
   BOOKING_STATUSES,
   PAYMENT_STATUSES,
   ACTIVE_STATUSES,
+  ATTENDEE_STATUSES,
   isActive,
   newBooking,
   priceOf,

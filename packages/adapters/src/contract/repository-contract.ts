@@ -328,7 +328,7 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         expect(await s.scope.bookings.findById(b.id)).toEqual(checkedIn);
       });
 
-      it("lists an event's active bookings oldest first, paged, and pages through them by keyset", async () => {
+      it("lists an event's attendee bookings (active, completed, no-show) oldest first, paged, and pages through them by keyset", async () => {
         const other = anEvent();
         await s.scope.events.insert(other);
         // Two share a creation time: the id orders them.
@@ -337,22 +337,29 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
           aBooking(event.id, { createdAt: at(1) }),
           aBooking(event.id, { id: y, createdAt: at(2), status: 'CONFIRMED', expiresAt: null }),
           aBooking(event.id, { id: x, createdAt: at(2) }),
-          aBooking(event.id, { createdAt: at(3), status: 'CONFIRMED', expiresAt: null, checkedInAt: at(4) }),
+          aBooking(event.id, { createdAt: at(3), status: 'COMPLETED', expiresAt: null, checkedInAt: at(4) }),
+          aBooking(event.id, { createdAt: at(5), status: 'NO_SHOW', expiresAt: null }),
         ];
-        const inactive = [aBooking(event.id, { createdAt: at(0), status: 'CANCELLED', expiresAt: null }), aBooking(other.id, { createdAt: at(1) })];
+        const inactive = [
+          aBooking(event.id, { createdAt: at(0), status: 'CANCELLED', expiresAt: null }),
+          aBooking(event.id, { createdAt: at(4), status: 'EXPIRED', expiresAt: null }),
+          aBooking(other.id, { createdAt: at(1) }),
+        ];
         for (const b of [...active, ...inactive]) await s.scope.bookings.insert(b);
-        const inOrder = [active[0]!, active[2]!, active[1]!, active[3]!];
+        const inOrder = [active[0]!, active[2]!, active[1]!, active[3]!, active[4]!];
 
-        const first = await s.scope.bookings.listActiveOfEvent(event.id, { page: 1, size: 3 });
-        expect(first).toMatchObject({ total: 4, totalPages: 2 });
+        const first = await s.scope.bookings.listAttendeesOfEvent(event.id, { page: 1, size: 3 });
+        expect(first).toMatchObject({ total: 5, totalPages: 2 });
         expect(first.items).toEqual(inOrder.slice(0, 3));
-        expect((await s.scope.bookings.listActiveOfEvent(event.id, { page: 2, size: 3 })).items).toEqual(inOrder.slice(3));
+        expect((await s.scope.bookings.listAttendeesOfEvent(event.id, { page: 2, size: 3 })).items).toEqual(inOrder.slice(3));
 
-        const start = await s.scope.bookings.activeOfEventAfter(event.id, null, 2);
+        const start = await s.scope.bookings.attendeesOfEventAfter(event.id, null, 2);
         expect(start).toEqual(inOrder.slice(0, 2));
-        const next = await s.scope.bookings.activeOfEventAfter(event.id, start[1]!, 2);
-        expect(next).toEqual(inOrder.slice(2));
-        expect(await s.scope.bookings.activeOfEventAfter(event.id, next[1]!, 2)).toEqual([]);
+        const next = await s.scope.bookings.attendeesOfEventAfter(event.id, start[1]!, 2);
+        expect(next).toEqual(inOrder.slice(2, 4));
+        const last = await s.scope.bookings.attendeesOfEventAfter(event.id, next[1]!, 2);
+        expect(last).toEqual(inOrder.slice(4));
+        expect(await s.scope.bookings.attendeesOfEventAfter(event.id, last[0]!, 2)).toEqual([]);
       });
 
       it('tallies every booking of an event by status, payment status, currency and check-in', async () => {

@@ -16,7 +16,7 @@ import type {
   WaitlistRepository,
 } from '@aquastream/domain';
 import type { BookingTally } from '@aquastream/domain';
-import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, seatsOf } from '@aquastream/domain';
+import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, ATTENDEE_STATUSES, seatsOf } from '@aquastream/domain';
 
 interface State {
   events: Map<string, Event>;
@@ -140,18 +140,18 @@ function bookingRepository(s: () => State): BookingRepository {
       const start = (page.page - 1) * page.size;
       return toPage(structuredClone(rows.slice(start, start + page.size)), rows.length, page);
     },
-    async listActiveOfEvent(eventId, page) {
+    async listAttendeesOfEvent(eventId, page) {
       const rows = all()
-        .filter((b) => b.eventId === eventId && active(b))
+        .filter((b) => b.eventId === eventId && ATTENDEE_STATUSES.includes(b.status))
         .sort(byCreated);
       const start = (page.page - 1) * page.size;
       return toPage(structuredClone(rows.slice(start, start + page.size)), rows.length, page);
     },
-    async activeOfEventAfter(eventId, after, limit) {
+    async attendeesOfEventAfter(eventId, after, limit) {
       const isAfter = (b: Booking) => !after || b.createdAt > after.createdAt || (b.createdAt.getTime() === after.createdAt.getTime() && b.id > after.id);
       return structuredClone(
         all()
-          .filter((b) => b.eventId === eventId && active(b) && isAfter(b))
+          .filter((b) => b.eventId === eventId && ATTENDEE_STATUSES.includes(b.status) && isAfter(b))
           .sort(byCreated)
           .slice(0, limit),
       );

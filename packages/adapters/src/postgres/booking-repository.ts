@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '@aquastream/db';
 import {
+  ATTENDEE_STATUSES,
   BookingConflictError,
   toPage,
   type Booking,
@@ -100,12 +101,12 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       if (f.status) q = q.where('status', '=', f.status);
       return pageOf(q, 'desc', page);
     },
-    async listActiveOfEvent(eventId, page) {
-      const q = db.selectFrom('bookings').where('event_id', '=', eventId).where('status', 'in', ACTIVE);
+    async listAttendeesOfEvent(eventId, page) {
+      const q = db.selectFrom('bookings').where('event_id', '=', eventId).where('status', 'in', ATTENDEE_STATUSES);
       return pageOf(q, 'asc', page);
     },
-    async activeOfEventAfter(eventId, after, limit) {
-      let q = bookings().where('event_id', '=', eventId).where('status', 'in', ACTIVE);
+    async attendeesOfEventAfter(eventId, after, limit) {
+      let q = bookings().where('event_id', '=', eventId).where('status', 'in', ATTENDEE_STATUSES);
       // The cursor's own stored values, not the Date it came back as: a JavaScript Date has no
       // microseconds, and a created_at that has them would send its row twice.
       if (after) q = q.where(sql<boolean>`(created_at, id) > (SELECT c.created_at, c.id FROM bookings c WHERE c.id = ${after.id})`);

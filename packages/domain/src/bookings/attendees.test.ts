@@ -60,6 +60,27 @@ describe('listAttendees', () => {
     expect((await world.listAttendees(admin(), event.id, {})).items.map((b) => b.userId)).toEqual(['u1', 'u3']);
   });
 
+  it('keeps the attendees after the event: completed and no-show bookings stay on the list and in the export', async () => {
+    const world = createWorld();
+    const event = await world.publishedEvent({ capacity: 10 });
+    const came = await world.bookSeat(user('u1'), { eventId: event.id });
+    world.clock.advance(1000);
+    const missed = await world.bookSeat(user('u2'), { eventId: event.id });
+    world.clock.set('2030-06-01T09:00:00Z');
+    await world.markNoShow(organizer('org-1'), missed.id);
+    world.clock.set('2030-06-01T19:00:00Z');
+    await world.completeEvents();
+
+    const listed = (await world.listAttendees(organizer('org-1'), event.id, {})).items;
+    expect(listed.map((b) => [b.id, b.status])).toEqual([
+      [came.id, 'COMPLETED'],
+      [missed.id, 'NO_SHOW'],
+    ]);
+    const exported: string[] = [];
+    for await (const b of (await world.exportAttendees(organizer('org-1'), event.id)).rows) exported.push(b.id);
+    expect(exported).toEqual([came.id, missed.id]);
+  });
+
   it('refuses others: AUTH.FORBIDDEN for a user or another organizer, AUTH.UNAUTHENTICATED without a token, EVENT.NOT_FOUND for an unknown event', async () => {
     const world = createWorld();
     const event = await world.publishedEvent();
@@ -82,8 +103,8 @@ describe('exportAttendees', () => {
     const reads: number[] = [];
     const bookings: BookingRepository = {
       ...world.store.bookings,
-      activeOfEventAfter: async (eventId, after, limit) => {
-        const page = await world.store.bookings.activeOfEventAfter(eventId, after, limit);
+      attendeesOfEventAfter: async (eventId, after, limit) => {
+        const page = await world.store.bookings.attendeesOfEventAfter(eventId, after, limit);
         reads.push(page.length);
         return page;
       },

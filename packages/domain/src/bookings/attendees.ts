@@ -24,15 +24,15 @@ async function ownedEvent(events: EventRepository, actor: Actor | null, eventId:
 }
 
 /**
- * The attendee list of an event for its organizer or an admin: every active (PENDING, CONFIRMED)
- * booking, oldest first, paged. Errors: AUTH.*, EVENT.NOT_FOUND, VALIDATION.FAILED.
+ * The attendee list of an event for its organizer or an admin: every booking in ATTENDEE_STATUSES
+ * (active, or completed / no-show after the event), oldest first, paged. Errors: AUTH.*, EVENT.NOT_FOUND, VALIDATION.FAILED.
  */
 export const makeListAttendees =
   ({ bookings, events }: { bookings: BookingRepository; events: EventRepository }) =>
   async (actor: Actor | null, eventId: string, query: { page?: number; size?: number }): Promise<Page<Booking>> => {
     const page = pageRequest(query.page, query.size);
     await ownedEvent(events, actor, eventId);
-    return bookings.listActiveOfEvent(eventId, page);
+    return bookings.listAttendeesOfEvent(eventId, page);
   };
 
 /**
@@ -50,7 +50,7 @@ export const makeExportAttendees =
     async function* rows(): AsyncGenerator<Booking> {
       let after: { createdAt: Date; id: string } | null = null;
       for (;;) {
-        const page = await bookings.activeOfEventAfter(eventId, after, EXPORT_PAGE_SIZE);
+        const page = await bookings.attendeesOfEventAfter(eventId, after, EXPORT_PAGE_SIZE);
         yield* page;
         if (page.length < EXPORT_PAGE_SIZE) return;
         const last = page[page.length - 1]!;

@@ -58,6 +58,11 @@ export interface Booking {
 
 export const ACTIVE_STATUSES: readonly BookingStatus[] = ['PENDING', 'CONFIRMED'];
 export const isActive = (b: Booking): boolean => ACTIVE_STATUSES.includes(b.status);
+/**
+ * The bookings an event's attendee list shows: the active ones, and after the event those its end
+ * completed or the organizer marked no-show (the list stays whole for check-in and the records).
+ */
+export const ATTENDEE_STATUSES: readonly BookingStatus[] = ['PENDING', 'CONFIRMED', 'COMPLETED', 'NO_SHOW'];
 
 const TRANSITIONS: Record<BookingStatus, readonly BookingStatus[]> = {
   PENDING: ['CONFIRMED', 'EXPIRED', 'CANCELLED'],

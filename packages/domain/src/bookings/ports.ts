@@ -51,10 +51,10 @@ export interface BookingRepository {
   /** Every user holding an active booking or a waitlist offer for the event, in one read. */
   standings(eventId: string): Promise<UserStanding[]>;
   list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
-  /** The event's active (PENDING, CONFIRMED) bookings in booking order, oldest first (createdAt, id). */
-  listActiveOfEvent(eventId: string, page: PageRequest): Promise<Page<Booking>>;
-  /** Up to `limit` active bookings of the event after `after` in booking order: keyset paging for exports. */
-  activeOfEventAfter(eventId: string, after: BookingCursor | null, limit: number): Promise<Booking[]>;
+  /** The event's attendee bookings (ATTENDEE_STATUSES) in booking order, oldest first (createdAt, id). */
+  listAttendeesOfEvent(eventId: string, page: PageRequest): Promise<Page<Booking>>;
+  /** Up to `limit` attendee bookings of the event after `after` in booking order: keyset paging for exports. */
+  attendeesOfEventAfter(eventId: string, after: BookingCursor | null, limit: number): Promise<Booking[]>;
   /** Every booking of the event, whatever its status, tallied (see BookingTally); one read. */
   tally(eventId: string): Promise<BookingTally[]>;
   /** Throws BookingConflictError when the user already holds an active booking for the event. */

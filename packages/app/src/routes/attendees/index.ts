@@ -37,7 +37,8 @@ export const attendeeRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = asy
     schema: {
       operationId: 'listAttendees',
       tags,
-      summary: "The event's attendees: its active bookings with their participants, oldest first (its organizer, ADMIN)",
+      summary:
+        "The event's attendees: its active bookings (and, after the event, completed and no-show ones) with their participants, oldest first (its organizer, ADMIN)",
       description: `JSON, paged. ${ATTENDEES_CSV_DESCRIPTION}`,
       security: bearer,
       params: IdParams,

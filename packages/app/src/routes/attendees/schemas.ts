@@ -23,7 +23,7 @@ export const AttendeePage = pageOf(AttendeeSchema).meta({ id: 'AttendeePage' });
 export const AttendeeListQuery = z.object({ ...PagingQuery });
 
 export const ATTENDEES_CSV_DESCRIPTION = [
-  'With `Accept: text/csv`: every active booking of the event as CSV (RFC 4180, UTF-8, CRLF, a header record), streamed as it is read;',
+  'With `Accept: text/csv`: every attendee booking of the event (active, completed, no-show) as CSV (RFC 4180, UTF-8, CRLF, a header record), streamed as it is read;',
   '`page` and `size` do not apply. One record per participant (a booking without participants has one record with the participant columns empty).',
   'Columns: bookingId, userId, status, seats, participantName, participantEmail, participantPhone, paymentStatus, amount (minor units), currency, checkedInAt, bookedAt.',
   'A text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula.',
