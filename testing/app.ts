@@ -1,6 +1,7 @@
 import { signToken } from '@aquastream/adapters';
 import type { Clock, Role } from '@aquastream/domain';
 import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
 import { buildApp, type App, type AppOptions } from '../packages/app/src/app';
 import { createDeps, type Deps } from '../packages/app/src/composition-root';
 import { loadConfig } from '../packages/app/src/config';
@@ -69,4 +70,19 @@ export async function publishedEvent(app: App, owner: TestUser, body: Record<str
   const published = await app.inject({ method: 'POST', url: `/api/v2/events/${id}/publish`, headers: owner.auth });
   if (published.statusCode !== 200) throw new Error(`publish failed: ${published.statusCode} ${published.body}`);
   return published.json() as { id: string; available: number; capacity: number };
+}
+
+/** Resolves once the replica's Redis connection is up (tests about copies and refusals need it from the first request). */
+export async function redisConnected(t: TestApp): Promise<void> {
+  const client = t.deps.redis!;
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+}
+
+/** `count` replicas of the service on one fresh database and the suite's Redis, every setting at its default but `env`. */
+export async function startReplicas(count: number, database: string, env: Record<string, string> = {}): Promise<TestApp[]> {
+  const databaseUrl = await freshDatabase(database);
+  const replicas: TestApp[] = [];
+  for (let i = 0; i < count; i++) replicas.push(await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl'), ...env }));
+  await Promise.all(replicas.map(redisConnected));
+  return replicas;
 }

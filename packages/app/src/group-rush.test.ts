@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshDatabase } from '../../../testing/database';
-import { organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
+import { organizer, publishedEvent, startReplicas, user, type TestApp, type TestUser } from '../../../testing/app';
 
 // Group bookings on two replicas sharing one real PostgreSQL and one Redis, every setting at its default.
 let a: TestApp;
@@ -9,11 +8,8 @@ let b: TestApp;
 let owner: TestUser;
 
 beforeAll(async () => {
-  const databaseUrl = await freshDatabase('group_rush');
-  a = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl') });
-  b = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl') });
+  [a, b] = (await startReplicas(2, 'group_rush')) as [TestApp, TestApp];
   owner = await organizer();
-  await Promise.all([a, b].map(async (r) => r.deps.redis!.status === 'ready' || new Promise((resolve) => r.deps.redis!.once('ready', resolve))));
 });
 
 afterAll(async () => {

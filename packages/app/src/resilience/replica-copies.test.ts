@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../testing/database';
-import { organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../../testing/app';
+import { organizer, publishedEvent, redisConnected, startTestApp, user, type TestApp, type TestUser } from '../../../../testing/app';
 import { parseMetrics } from '../../../../testing/prometheus';
 import { startRedis, type RedisServer } from '../../../../testing/services/redis';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   a = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: redis.url, RATE_LIMIT_MAX: '1000000' });
   b = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: link.url(redis.url), RATE_LIMIT_MAX: '1000000' });
   owner = await organizer();
-  await Promise.all([a, b].map(async (r) => r.deps.redis!.status === 'ready' || new Promise((resolve) => r.deps.redis!.once('ready', resolve))));
+  await Promise.all([a, b].map(redisConnected));
 });
 
 afterAll(async () => {
