@@ -23,6 +23,7 @@ const UNIT = [
   'packages/app/src/observability/cgroup.test.ts',
   'packages/app/src/routes/attendees/csv.test.ts',
   'packages/app/src/routes/events/conditional.test.ts',
+  'packages/app/src/routes/attendees/accept.test.ts',
 ];
 export default defineConfig({
   test: {

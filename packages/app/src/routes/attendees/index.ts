@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import Negotiator from 'negotiator';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UseCases } from '@aquastream/domain';
@@ -9,27 +10,9 @@ import { ATTENDEES_CSV_DESCRIPTION, AttendeeListQuery, AttendeePage, SummarySche
 
 const CSV = 'text/csv; charset=utf-8; header=present';
 
-/** The quality the Accept header gives `type` (its most specific matching range); 1 without a header. */
-function quality(accept: string | undefined, type: string): number {
-  if (!accept) return type === 'application/json' ? 1 : 0;
-  const [major] = type.split('/');
-  let best = { specificity: -1, q: 0 };
-  for (const part of accept.split(',')) {
-    const [range = '', ...params] = part.trim().toLowerCase().split(';');
-    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity <= best.specificity) continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const value = q ? Number(q.slice(2)) : 1;
-    best = { specificity, q: Number.isFinite(value) ? value : 0 };
-  }
-  return best.q;
-}
-
-/** CSV when the client asks for it over JSON; JSON otherwise (also for `*\/*` and no Accept). */
-export const prefersCsv = (accept: string | undefined): boolean => {
-  const csv = quality(accept, 'text/csv');
-  return csv > 0 && csv > quality(accept, 'application/json');
-};
+/** CSV when the client's Accept prefers it over JSON; JSON otherwise (also for `*\/*` and no Accept). */
+export const prefersCsv = (accept: string | undefined): boolean =>
+  new Negotiator({ headers: accept === undefined ? {} : { accept } }).mediaType(['application/json', 'text/csv']) === 'text/csv';
 
 export const attendeeRoutes: FastifyPluginAsyncZod<{ useCases: UseCases }> = async (app, { useCases }) => {
   const tags = ['attendees'];
