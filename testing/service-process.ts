@@ -17,6 +17,8 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** The process output so far, to show when a test fails. */
   output(): string;
+  /** True while the process runs (a crash makes it false). */
+  alive(): boolean;
 }
 
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
@@ -63,5 +65,5 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   // A test that fails before kill() must not leave the service running.
   onProcessExit(() => child?.kill('SIGKILL'));
   await start();
-  return { url, start, kill, output: () => output };
+  return { url, start, kill, output: () => output, alive: () => child !== undefined };
 }

@@ -112,6 +112,18 @@ export function createMetrics(deps: MetricSources): Metrics {
   pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);
   pool('db_pool_connections_pending', 'Requests waiting for a connection', (s) => s.pending);
   pool('db_pool_connections_max', 'Pool size', (s) => s.max);
+  let lostConnections = 0;
+  new Counter({
+    name: 'db_pool_connection_errors_total',
+    help: 'Pooled connections lost (reset, server gone, backend terminated); each one is dropped and replaced',
+    labelNames: ['pool'],
+    registers: [registry],
+    collect() {
+      const { errors } = deps.database.poolStats();
+      this.inc({ pool: 'main' }, errors - lostConnections);
+      lostConnections = errors;
+    },
+  });
 
   new Gauge({
     name: 'db_admission_calls',

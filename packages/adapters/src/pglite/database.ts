@@ -22,7 +22,7 @@ export async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
-    poolStats: () => ({ active: 0, idle: 1, pending: 0, max: 1, acquired: 0 }),
+    poolStats: () => ({ active: 0, idle: 1, pending: 0, max: 1, acquired: 0, errors: 0 }),
     close: () => db.destroy(),
   };
 }

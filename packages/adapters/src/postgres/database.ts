@@ -9,6 +9,8 @@ export interface PoolStats {
   max: number;
   /** Connections handed out since start: one per statement outside a transaction, one per transaction. */
   acquired: number;
+  /** Connections lost since start (reset, server gone, backend terminated); each is dropped from the pool. */
+  errors: number;
 }
 
 export interface DatabaseHandle {
@@ -27,6 +29,8 @@ export interface PostgresOptions {
   poolMax?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Told about every connection lost (to log it); the pool has already dropped or will drop it. */
+  onConnectionError?: (error: Error) => void;
 }
 
 export function connectPostgres(options: PostgresOptions): DatabaseHandle {
@@ -39,9 +43,21 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
     statement_timeout: options.statementTimeoutMs ?? 10_000,
     application_name: 'backend-event',
   });
-  // An idle client losing its server must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
   let acquired = 0;
+  let errors = 0;
+  const lost = (error: Error) => {
+    errors++;
+    options.onConnectionError?.(error);
+  };
+  // A connection that loses its server (reset, failover, pg_terminate_backend) emits 'error' on its
+  // Client. pg-pool listens only while the client is idle in the pool (its idle listener, reported
+  // here as the pool's 'error'); while kysely holds it (a statement or a transaction in flight) the
+  // client has no listener of pg-pool's, and an unhandled 'error' event would exit the process. So
+  // every client gets its own listener for its whole life. The failed statement rejects on its own
+  // (the guard turns that into 503 read-only), pg marks the client not queryable, and pg-pool
+  // destroys it on release instead of reusing it.
+  pool.on('connect', (client) => client.on('error', lost));
+  pool.on('error', () => undefined); // the same error, already counted by the client's listener
   pool.on('acquire', () => acquired++);
   // Query spans come from @opentelemetry/instrumentation-pg when tracing is on (app/observability).
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -51,7 +67,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
-    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max, acquired }),
+    poolStats: () => ({ active: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max, acquired, errors }),
     close: () => db.destroy(),
   };
 }

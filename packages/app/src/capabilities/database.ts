@@ -16,7 +16,12 @@ export interface Database {
 export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
   const url = databaseUrl(config);
   const database = url
-    ? connectPostgres({ url, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT })
+    ? connectPostgres({
+        url,
+        poolMax: config.DB_POOL_MAX,
+        statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
+        onConnectionError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool drops it'),
+      })
     : await openPglite(join(config.DATA_DIR, 'pglite'));
   try {
     if (config.RUN_MIGRATIONS) {
