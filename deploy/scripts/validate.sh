@@ -405,7 +405,11 @@ assert_rollout() {
       'result\[0\] >= 0.99$' 'result\[0\] < 0.99$' 'result\[0\] <= 0.5$' 'result\[0\] > 0.5$' \
       'sum\(rate\(http_server_requests_seconds_count\{namespace="\{\{args.namespace\}\}", rollouts_pod_template_hash="\{\{args.canary-hash\}\}", route!~"/actuator.\*", status!~"5.."\}\[2m\]\)\)' \
       'histogram_quantile\(0.95,' 'rate\(http_server_requests_seconds_bucket\{' 'failureLimit: 1$' &&
-    has production servicemonitor.yaml '- rollouts-pod-template-hash$' '- track$' &&
+    has production servicemonitor.yaml '- rollouts-pod-template-hash$' '- track$' 'aquastream.io/scrape: "true"' \
+      'jobLabel: app.kubernetes.io/name' &&
+    # Scraped once each: the metrics Service (every server pod) and the workers', not stable/canary.
+    [[ "$(show production service.yaml | grep -c 'aquastream.io/scrape: "true"')" == 1 ]] &&
+    has production service.yaml 'name: backend-event-metrics$' &&
     # The metric names of the analysis are the service's (packages/app/src/metrics.ts).
     grep -q "name: 'http_server_requests_seconds'" "$repo/packages/app/src/metrics.ts" &&
     # The migration release: the Deployment kept with its selector, the Rollout referring to it.
@@ -456,6 +460,7 @@ assert_pgbouncer() {
     # Migrations need a session (CONCURRENTLY, lock_timeout): straight to PostgreSQL.
     after production migration-job.yaml 'name: DATABASE_URL' '@backend-event-postgresql:5432/' &&
     has production networkpolicy.yaml 'app.kubernetes.io/component: pgbouncer' 'port: 6432' &&
+    has production pgbouncer.yaml 'kind: NetworkPolicy$' 'values: \[server, worker\]' 'port: 5432$' &&
     renders_nothing default pgbouncer.yaml
 }
 assert_grpc() {
