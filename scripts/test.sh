@@ -20,8 +20,9 @@ step() {
 }
 
 # PostgreSQL and Redis (unless given), and nginx-light: the reverse proxy in front of the service
-# in the trusted-proxy test. A fast no-op when everything is installed.
-bash scripts/ensure-system-packages.sh nginx-light
+# in the trusted-proxy test; pgbouncer: the transaction pooler of packages/app/src/pgbouncer.test.ts.
+# A fast no-op when everything is installed.
+bash scripts/ensure-system-packages.sh nginx-light pgbouncer
 
 # The Go tools of the field (buf, oasdiff, grpcurl, grpc_health_probe) are built from the module
 # proxy in the background at the lowest priority while the first steps run: minutes of compiling on

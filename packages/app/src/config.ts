@@ -84,6 +84,10 @@ const schema = z.object({
   PORT: port(8080),
   TRUST_PROXY: trustProxy,
   GRPC_PORT: port(9090),
+  // GOAWAY to gRPC connections older than this (0 = never), so that callers' long-lived connections
+  // move to pods added by the autoscaler or a rollout; calls in flight get the grace to finish.
+  GRPC_MAX_CONNECTION_AGE: duration('5m'),
+  GRPC_MAX_CONNECTION_AGE_GRACE: duration('30s'),
   // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
   MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,6 +1,8 @@
 import { ecsFormat } from '@elastic/ecs-pino-format';
 import { trace } from '@opentelemetry/api';
+import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { environmentAttributes } from './observability/resource';
 
 /** Where secrets could appear in a log line; pino replaces them before anything is written. */
 export const REDACT_PATHS = [
@@ -22,7 +24,8 @@ export const REDACT_PATHS = [
 
 /**
  * JSON logs in Elastic Common Schema for ELK, each line carrying the trace and span ids of the
- * work it belongs to.
+ * work it belongs to, and the attributes of OTEL_RESOURCE_ATTRIBUTES that the traces carry
+ * (k8s.pod.name, k8s.node.name, service.version, deployment.track, ...) under the same names.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false });
@@ -30,6 +33,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       ...ecs,
       level,
+      base: { pid: process.pid, hostname: hostname(), ...environmentAttributes() },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       mixin() {
         const span = trace.getActiveSpan()?.spanContext();

@@ -30,7 +30,13 @@ async function main() {
   await app.listen({ host: config.HOST, port: config.PORT });
   const management = config.MANAGEMENT_PORT === undefined ? undefined : await buildManagementApp(deps, { loggerInstance: logger, accepting: () => accepting });
   await management?.listen({ host: config.HOST, port: config.MANAGEMENT_PORT });
-  const grpc = await startGrpcServer(deps, { port: config.GRPC_PORT, host: config.HOST, logger });
+  const grpc = await startGrpcServer(deps, {
+    port: config.GRPC_PORT,
+    host: config.HOST,
+    logger,
+    maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE,
+    maxConnectionAgeGraceMs: config.GRPC_MAX_CONNECTION_AGE_GRACE,
+  });
   const workers = startWorkers(deps, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

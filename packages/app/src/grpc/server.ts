@@ -16,6 +16,14 @@ export interface GrpcServerOptions {
   requireAuth?: boolean;
   /** For availability ("has the event started?"); the system clock by default. */
   clock?: { now(): Date };
+  /**
+   * A connection older than this (±10 % jitter, grpc-js) is sent GOAWAY, so the client reconnects
+   * and its balancer spreads the new connection over the current pods: without it a long-lived
+   * HTTP/2 connection stays on the pod it first reached, and pods added later get no calls. 0 = never.
+   */
+  maxConnectionAgeMs?: number;
+  /** How long calls running on a connection past its age may still finish before it is closed. */
+  maxConnectionAgeGraceMs?: number;
   /** Extra grpc-js server options (keepalive, message sizes, ...). */
   channelOptions?: ChannelOptions;
 }
@@ -42,7 +50,14 @@ const DEFAULT_GRACE_MS = 10_000;
 export async function startGrpcServer(deps: Pick<Deps, 'useCases' | 'verifier'>, options: GrpcServerOptions): Promise<GrpcServerHandle> {
   const logger = (options.logger ?? pino({ enabled: false })).child({ component: 'grpc' });
   const definition = loadPackageDefinition();
-  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024, ...options.channelOptions });
+  const server = new Server({
+    'grpc.max_receive_message_length': 1024 * 1024,
+    ...(options.maxConnectionAgeMs ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
+    ...(options.maxConnectionAgeMs && options.maxConnectionAgeGraceMs !== undefined
+      ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs }
+      : {}),
+    ...options.channelOptions,
+  });
 
   server.addService(
     definition[EVENT_SERVICE] as ServiceDefinition,

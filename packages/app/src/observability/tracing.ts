@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { serviceResource } from './resource';
 
 export interface Tracing {
   shutdown(): Promise<void>;
@@ -27,10 +28,8 @@ const PATCHED_MODULES = ['pg', 'ioredis', '@grpc/grpc-js'];
 export async function startTracing(options: { endpoint?: string; serviceName?: string; version?: string; exporter?: SpanExporter }): Promise<Tracing> {
   const [
     { OTLPTraceExporter },
-    { resourceFromAttributes },
     { BatchSpanProcessor, SimpleSpanProcessor },
     { NodeTracerProvider },
-    { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION },
     { registerInstrumentations },
     { UndiciInstrumentation },
     { PgInstrumentation },
@@ -38,10 +37,8 @@ export async function startTracing(options: { endpoint?: string; serviceName?: s
     { GrpcInstrumentation },
   ] = await Promise.all([
     import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/semantic-conventions'),
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-undici'),
     import('@opentelemetry/instrumentation-pg'),
@@ -50,7 +47,8 @@ export async function startTracing(options: { endpoint?: string; serviceName?: s
   ]);
   const exporter = options.exporter ?? new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName ?? 'backend-event', [ATTR_SERVICE_VERSION]: options.version ?? 'dev' }),
+    // OTEL_RESOURCE_ATTRIBUTES (pod, node, version, track from the chart) over the service's defaults.
+    resource: serviceResource(options),
     spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
   provider.register();
