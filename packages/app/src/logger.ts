@@ -1,6 +1,7 @@
 import { ecsFormat } from '@elastic/ecs-pino-format';
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { VERSION } from './version';
 
 /** Where secrets could appear in a log line; pino replaces them before anything is written. */
 export const REDACT_PATHS = [
@@ -21,11 +22,12 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * JSON logs in Elastic Common Schema for ELK, each line carrying the trace and span ids of the
- * work it belongs to.
+ * JSON logs in Elastic Common Schema for ELK, each line carrying the release that wrote it
+ * (`service.version`: two releases run side by side during a canary) and the trace and span ids of
+ * the work it belongs to.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false });
+  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false, serviceVersion: VERSION });
   return pino(
     {
       ...ecs,
