@@ -24,7 +24,7 @@ export interface MigrationOptions {
   onLockRetry?: (info: { migration: string; attempt: number; blockers: Blocker[] }) => void;
   /** Migrations to run instead of the project's (tests). */
   migrations?: Record<string, MigrationModule>;
-  /** Sees every migration start and end (the SQL dump for Squawk). */
+  /** Told when a migration's own statements start and end (the SQL dump for Squawk). */
   observe?: { start(name: string, direction: 'Up' | 'Down', transactional: boolean): void; end(name: string): void };
 }
 
@@ -76,21 +76,23 @@ export const RUNNER_SQL = '/* migrator */';
  * (SET LOCAL inside its transaction; SET and RESET around one that has none), and records its
  * backend's pid so that a watcher can tell who blocks it.
  */
-function guarded(m: MigrationModule, lockTimeoutMs: number, session: { pid?: number }): MigrationModule {
+function guarded(name: string, m: MigrationModule, lockTimeoutMs: number, session: { pid?: number }, observe?: MigrationOptions['observe']): MigrationModule {
   const transactional = m.transactional !== false;
   const wrap =
-    (step: (db: Kysely<any>) => Promise<void>) =>
+    (step: (db: Kysely<any>) => Promise<void>, direction: 'Up' | 'Down') =>
     async (db: Kysely<any>): Promise<void> => {
       session.pid = (await sql<{ pid: number }>`${sql.raw(RUNNER_SQL)} SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]?.pid;
+      observe?.start(name, direction, transactional);
       const timeout = sql.lit(`${lockTimeoutMs}ms`);
-      await sql`SET ${sql.raw(transactional ? 'LOCAL ' : '')}lock_timeout = ${timeout}`.execute(db);
       try {
+        await sql`SET ${sql.raw(transactional ? 'LOCAL ' : '')}lock_timeout = ${timeout}`.execute(db);
         await step(db);
       } finally {
+        observe?.end(name);
         if (!transactional) await sql`${sql.raw(RUNNER_SQL)} RESET lock_timeout`.execute(db);
       }
     };
-  return { up: wrap(m.up), down: m.down ? wrap(m.down) : undefined, transactional };
+  return { up: wrap(m.up, 'Up'), down: m.down ? wrap(m.down, 'Down') : undefined, transactional };
 }
 
 /**
@@ -147,7 +149,7 @@ async function runSteps(
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const lockRetries = options.lockRetries ?? DEFAULT_LOCK_RETRIES;
   const session: { pid?: number } = {};
-  const wrapped = Object.fromEntries(Object.entries(provided).map(([name, m]) => [name, guarded(m, lockTimeoutMs, session)]));
+  const wrapped = Object.fromEntries(Object.entries(provided).map(([name, m]) => [name, guarded(name, m, lockTimeoutMs, session, options.observe)]));
   const migrator = migratorOf(db, wrapped);
   const policy = retry(handleWhen(isLockNotAvailable), {
     maxAttempts: lockRetries,
@@ -166,7 +168,6 @@ async function runSteps(
         session.pid = undefined;
         // Polls start once the migration has run a while: most never wait for a lock at all.
         const watcher = watchBlockers(db, session, Math.max(50, Math.min(500, lockTimeoutMs / 4)));
-        options.observe?.start(step.name, direction, step.transactional);
         try {
           const outcome = await (direction === 'Up' ? migrator.migrateUp : migrator.migrateDown).call(migrator, {
             disableTransactions: !step.transactional,
@@ -179,7 +180,6 @@ async function runSteps(
           throw error;
         } finally {
           await watcher.stop();
-          options.observe?.end(step.name);
         }
       });
       lines.push(...lines_(result));
