@@ -18,7 +18,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 async function lint(extra: Record<string, MigrationModule>): Promise<{ files: string[]; findings: string[] }> {
   const out = mkdtempSync(join(tmpdir(), 'squawk-'));
   dirs.push(out);
-  const files = await writeMigrationSql({ serverUrl: inject('postgresUrl'), out, migrations: { ...migrations, ...extra } });
+  const { files, findings: own } = await writeMigrationSql({ serverUrl: inject('postgresUrl'), out, migrations: { ...migrations, ...extra } });
   const run = spawnSync('node_modules/.bin/squawk', ['--config', '.squawk.toml', '--reporter', 'gcc', ...files], { encoding: 'utf8' });
   const findings = run.stdout
     .split('\n')
@@ -26,7 +26,7 @@ async function lint(extra: Record<string, MigrationModule>): Promise<{ files: st
     .filter((m) => m !== null)
     .map((m) => `${m[1]}: ${m[2]}`);
   expect(run.status).toBe(findings.length ? 1 : 0);
-  return { files, findings };
+  return { files, findings: [...findings, ...own.map((finding) => finding.split(':').slice(0, 2).join(':'))] };
 }
 
 const planted = (statement: string): MigrationModule => ({
@@ -40,11 +40,25 @@ describe('squawk on the SQL every migration runs', () => {
       '9102-drop-read-column': planted('ALTER TABLE events DROP COLUMN description'),
       '9103-validated-constraint': planted('ALTER TABLE bookings ADD CONSTRAINT chk_planted CHECK (seats < 1000)'),
       '9104-concurrent-index': { transactional: false, up: (db) => createIndexConcurrently(db, 'idx_planted_ok', sql`ON bookings (event_id, status)`) },
+      '9106-two-tables': {
+        up: async (db) => {
+          await sql`ALTER TABLE events ADD COLUMN planted_a TEXT`.execute(db);
+          await sql`ALTER TABLE bookings ADD COLUMN planted_b TEXT`.execute(db);
+        },
+      },
+      '9107-new-table-and-one-busy-one': {
+        up: async (db) => {
+          await sql`CREATE TABLE planted_c (id UUID PRIMARY KEY, event_id UUID NOT NULL)`.execute(db);
+          await sql`CREATE INDEX idx_planted_c ON planted_c (event_id)`.execute(db);
+          await sql`ALTER TABLE events ADD COLUMN planted_c TEXT`.execute(db);
+        },
+      },
     });
     expect(findings.sort()).toEqual([
       '9101-index-in-place: require-concurrent-index-creation',
       '9102-drop-read-column: ban-drop-column',
       '9103-validated-constraint: constraint-missing-not-valid',
+      '9106-two-tables: one-table-per-transaction',
     ]);
     // The runner's lock_timeout is part of what Squawk reads; the concurrent build runs outside a transaction.
     expect(

@@ -17,6 +17,25 @@ import { migrateToLatest, RUNNER_SQL, type MigrationModule } from '../migrator';
 import { migrations } from '../migrations/index';
 import { SQUAWK_EXCEPTIONS, type SquawkException } from '../squawk-exceptions';
 
+/**
+ * Rules Squawk does not have, checked here: `one-table-per-transaction` (a transaction that takes
+ * ACCESS EXCLUSIVE or SHARE locks on two busy tables can deadlock with live transactions locking
+ * them in the other order, as 0008 did in issue #22). Tables the migration creates do not count.
+ */
+const PROJECT_RULES = new Set(['one-table-per-transaction']);
+const LOCK_TAKING = [
+  /^ALTER TABLE\s+(?:IF EXISTS\s+)?(?:ONLY\s+)?([\w."]+)/i,
+  /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)(?:IF NOT EXISTS\s+)?[\w."]*\s*ON\s+(?:ONLY\s+)?([\w."]+)/i,
+  /^CREATE\s+(?:OR REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+[\s\S]*?\bON\s+([\w."]+)/i,
+  /^(?:LOCK(?:\s+TABLE)?|TRUNCATE(?:\s+TABLE)?)\s+([\w."]+)/i,
+];
+
+function lockedTables(statements: readonly string[]): string[] {
+  const created = new Set(statements.flatMap((s) => /^CREATE TABLE\s+(?:IF NOT EXISTS\s+)?([\w."]+)/i.exec(s)?.[1] ?? []));
+  const tables = statements.flatMap((s) => LOCK_TAKING.map((re) => re.exec(s.replace(/^(--[^\n]*\n\s*)+/, ''))?.[1]).filter((t) => t !== undefined));
+  return [...new Set(tables.filter((t) => !created.has(t)))].sort();
+}
+
 /** A value as an SQL literal (Squawk reads text; the statements were sent with parameters). */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
@@ -38,7 +57,7 @@ export async function writeMigrationSql(options: {
   out: string;
   migrations?: Record<string, MigrationModule>;
   exceptions?: Readonly<Record<string, readonly SquawkException[]>>;
-}): Promise<string[]> {
+}): Promise<{ files: string[]; findings: string[] }> {
   const all = options.migrations ?? migrations;
   const allExceptions = options.exceptions ?? SQUAWK_EXCEPTIONS;
   const name = `squawk_${randomBytes(4).toString('hex')}`;
@@ -83,23 +102,34 @@ export async function writeMigrationSql(options: {
   mkdirSync(options.out, { recursive: true });
   const unused: string[] = [];
   const files: string[] = [];
+  const findings: string[] = [];
   for (const migration of Object.keys(all).sort()) {
     const run = captured.get(migration);
     if (!run) throw new Error(`${migration} did not run`);
     const exceptions = allExceptions[migration] ?? [];
     const used = new Set<number>();
+    const excused = new Set<string>();
     const body = run.statements.map((statement) => {
       const comments: string[] = [];
+      const ignored = new Set<string>();
       exceptions.forEach((e, i) => {
         if (!statement.includes(e.statement)) return;
         used.add(i);
-        comments.push(`-- exception: ${e.reason.replace(/\s+/g, ' ')}`, `-- squawk-ignore ${e.rules.join(', ')}`);
+        e.rules.forEach((rule) => (PROJECT_RULES.has(rule) ? excused : ignored).add(rule));
+        comments.push(`-- exception (${e.rules.join(', ')}): ${e.reason.replace(/\s+/g, ' ')}`);
       });
+      // One ignore line, right above the statement: Squawk reads only the line before it.
+      if (ignored.size) comments.push(`-- squawk-ignore ${[...ignored].join(', ')}`);
       // Squawk's ignore comment covers the line after it: a statement with an exception is written on one line.
       const text = comments.length && !statement.includes('--') ? statement.replace(/\s*\n\s*/g, ' ') : statement;
       return [...comments, `${text.replace(/;\s*$/, '')};`].join('\n');
     });
     exceptions.forEach((e, i) => used.has(i) || unused.push(`${migration}: ${e.statement}`));
+    const locked = lockedTables(run.statements);
+    if (run.transactional && locked.length > 1 && !excused.has('one-table-per-transaction'))
+      findings.push(
+        `${migration}: one-table-per-transaction: lock-taking DDL on ${locked.join(', ')} in one transaction (split it into one migration per table)`,
+      );
     const lines = [`-- ${migration}: the SQL the migration runner runs (db/tools/migration-sql.ts)`];
     if (run.transactional) lines.push('BEGIN;', ...body, 'COMMIT;');
     else lines.push(...body);
@@ -108,7 +138,7 @@ export async function writeMigrationSql(options: {
     files.push(file);
   }
   if (unused.length) throw new Error(`squawk exceptions that match no statement (remove them): ${unused.join('; ')}`);
-  return files;
+  return { files, findings };
 }
 
 async function main() {
@@ -120,8 +150,10 @@ async function main() {
     serverUrl = server.url;
   }
   try {
-    const files = await writeMigrationSql({ serverUrl, out });
+    const { files, findings } = await writeMigrationSql({ serverUrl, out });
     console.log(`${files.length} migrations written to ${out}`);
+    for (const finding of findings) console.error(`warning: ${finding}`);
+    if (findings.length) process.exitCode = 1;
   } finally {
     await server?.destroy();
   }
