@@ -3,7 +3,16 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { openPglite } from '@aquastream/adapters';
 import { freshDatabase } from '../testing/database';
-import { DEFAULT_LOCK_TIMEOUT_MS, migrateDown, migrateToLatest, MigrationLockError, type Blocker, type MigrationModule } from './migrator';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  migrateDown,
+  migrateToLatest,
+  MigrationLockError,
+  migrationStatus,
+  pendingMigrations,
+  type Blocker,
+  type MigrationModule,
+} from './migrator';
 import { createIndexConcurrently, dropIndexConcurrently } from './migration-helpers';
 import { migrations } from './migrations/index';
 
@@ -161,6 +170,29 @@ describe('a non-transactional migration', () => {
       expect(await migrateDown(embedded.db, { migrations: withIndex })).toEqual(['Down 9002-probe-index: Success']);
     } finally {
       await embedded.close();
+    }
+  });
+});
+
+describe('after a rollback to this release', () => {
+  it("starts on a newer release's schema: migrate has nothing to do, status lists the newer migration, and undoing it refuses", async () => {
+    // A newer release applied 9201 (an added column); this release does not know it.
+    const newer: MigrationModule = {
+      up: async (db) => void (await sql`ALTER TABLE bookings ADD COLUMN newer_note TEXT`.execute(db)),
+      down: async (db) => void (await sql`ALTER TABLE bookings DROP COLUMN newer_note`.execute(db)),
+    };
+    expect(await migrateToLatest(db, { migrations: { ...migrations, '9201-newer': newer } })).toEqual(['Up 9201-newer: Success']);
+    try {
+      expect(await migrateToLatest(db)).toEqual([]);
+      expect(await pendingMigrations(db)).toBe(0);
+      expect((await migrationStatus(db)).find((m) => m.name === '9201-newer')?.executedAt).toBeInstanceOf(Date);
+      await expect(migrateDown(db)).rejects.toThrow("migration 9201-newer was applied by a newer release: undo it with that release's CLI (rollback) first");
+      expect((await sql`SELECT 1 FROM information_schema.columns WHERE table_name = 'bookings' AND column_name = 'newer_note'`.execute(db)).rows).toHaveLength(
+        1,
+      );
+    } finally {
+      // The newer release's CLI undoes it.
+      expect(await migrateDown(db, { migrations: { ...migrations, '9201-newer': newer } })).toEqual(['Down 9201-newer: Success']);
     }
   });
 });

@@ -215,13 +215,34 @@ const lastApplied = (all: readonly MigrationInfo[]) =>
     .sort((a, b) => a.executedAt!.getTime() - b.executedAt!.getTime() || a.name.localeCompare(b.name))
     .at(-1)?.name;
 
+/** Names in the migration table, in the order they ran (none before the first migration). */
+async function appliedNames(db: Kysely<any>): Promise<string[]> {
+  const exists = await sql<{ table: string | null }>`${sql.raw(RUNNER_SQL)} SELECT to_regclass('kysely_migration')::text AS "table"`.execute(db);
+  if (!exists.rows[0]?.table) return [];
+  return (await sql<{ name: string }>`${sql.raw(RUNNER_SQL)} SELECT name FROM kysely_migration ORDER BY timestamp, name`.execute(db)).rows.map((r) => r.name);
+}
+
+/**
+ * The migrations this code knows, plus a stand-in for each one a newer release applied (kysely
+ * refuses a history with names it does not know): so that after a rollback this release starts,
+ * migrates and reports status on the newer schema, which the rule guarantees it can use. Undoing a
+ * stand-in refuses: only the release that wrote the migration knows its down.
+ */
+async function withNewer(db: Kysely<any>, known: Record<string, MigrationModule>): Promise<Record<string, MigrationModule>> {
+  const newer = (await appliedNames(db)).filter((name) => !(name in known));
+  const refuse = (name: string) => async () => {
+    throw new Error(`migration ${name} was applied by a newer release: undo it with that release's CLI (rollback) first`);
+  };
+  return { ...known, ...Object.fromEntries(newer.map((name) => [name, { up: refuse(name), down: refuse(name) }])) };
+}
+
 /**
  * Applies every pending migration except pending contract migrations (they need the release
  * step), or all of them with `contract`. An expand migration never waits for a contract step:
  * it must not depend on one (one that does is a contract migration itself).
  */
 export async function migrateToLatest(db: Kysely<any>, options: MigrationOptions = {}): Promise<string[]> {
-  const all = options.migrations ?? migrations;
+  const all = await withNewer(db, options.migrations ?? migrations);
   const names = new Set(Object.keys(all).filter((name) => options.contract || !CONTRACT_MIGRATIONS.has(name)));
   const applied = new Set((await migratorOf(db, all).getMigrations()).filter((m) => m.executedAt).map((m) => m.name));
   // Contract migrations already applied stay known (kysely refuses a history with missing names).
@@ -229,14 +250,17 @@ export async function migrateToLatest(db: Kysely<any>, options: MigrationOptions
   return runSteps(db, provided, 'Up', firstPending, options);
 }
 /** Undoes the latest migration (one step). */
-export const migrateDown = (db: Kysely<any>, options: MigrationOptions = {}) => runSteps(db, options.migrations ?? migrations, 'Down', lastApplied, options, 1);
+export const migrateDown = async (db: Kysely<any>, options: MigrationOptions = {}) =>
+  runSteps(db, await withNewer(db, options.migrations ?? migrations), 'Down', lastApplied, options, 1);
 /** Undoes every migration, newest first. */
-export const migrateToZero = (db: Kysely<any>, options: MigrationOptions = {}) => runSteps(db, options.migrations ?? migrations, 'Down', lastApplied, options);
+export const migrateToZero = async (db: Kysely<any>, options: MigrationOptions = {}) =>
+  runSteps(db, await withNewer(db, options.migrations ?? migrations), 'Down', lastApplied, options);
 
 export { NO_MIGRATIONS };
 
+/** Every migration this code knows and every one a newer release applied, with when it ran. */
 export async function migrationStatus(db: Kysely<any>): Promise<{ name: string; executedAt: Date | null; contract: boolean }[]> {
-  const all = await createMigrator(db).getMigrations();
+  const all = await migratorOf(db, await withNewer(db, migrations)).getMigrations();
   return all.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null, contract: CONTRACT_MIGRATIONS.has(m.name) }));
 }
 
