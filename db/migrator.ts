@@ -182,7 +182,7 @@ async function runSteps(
           await watcher.stop();
         }
       });
-      lines.push(...lines_(result));
+      lines.push(...resultLines(result));
     } catch (error) {
       if (isLockNotAvailable(error)) throw new MigrationLockError(step.name, attempt, lockTimeoutMs, blockers, step.transactional);
       throw error instanceof Error ? error : new Error(String(error));
@@ -191,7 +191,7 @@ async function runSteps(
   return lines;
 }
 
-const lines_ = (result: MigrationResultSet) => (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}: ${r.status}`);
+const resultLines = (result: MigrationResultSet) => (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}: ${r.status}`);
 
 /**
  * Migrations run in name order; an expand migration added after a contract one that is still
