@@ -25,7 +25,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --offline --frozen-lockfile && pnpm run bundle && test -f build/bundle/server.mjs && test -f build/bundle/cli.mjs
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-ARG VERSION=dev
+# The release (packages/app/package.json; CI passes it): release-identity.test.ts keeps this default equal.
+ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="backend-event" \
       org.opencontainers.image.description="AquaStream event and booking service" \

@@ -43,6 +43,7 @@ step "typecheck" pnpm exec tsc -p tsconfig.json --noEmit
 step "lint" pnpm exec eslint .
 step "format (prettier --check; pnpm format rewrites)" pnpm exec prettier --check .
 step "architecture" pnpm exec depcruise packages db --config .dependency-cruiser.cjs
+step "migrations under live traffic (Squawk on the SQL each migration runs; scripts/squawk.sh)" bash scripts/squawk.sh
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 # Node 20 is what `npm start` runs on this kind of machine (and the oldest supported): everything.
 step "tests (vitest: domain, unit, integration)" pnpm exec vitest run --project domain --project unit --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json

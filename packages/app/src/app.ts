@@ -16,7 +16,9 @@ import { deprecationHeaders, eventV1Routes } from './routes/events/v1';
 import { eventV2Routes } from './routes/events/v2';
 import { locationRoutes } from './routes/locations/index';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version';
+
+export { VERSION };
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | false;

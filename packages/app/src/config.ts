@@ -109,6 +109,10 @@ const schema = z.object({
   DB_ADMISSION_QUEUE: z.coerce.number().int().min(0).max(100_000).default(2000),
   DB_ADMISSION_TIMEOUT: duration('10s'),
   RUN_MIGRATIONS: bool(true),
+  // Each migration waits at most this long for a lock (queries queue behind a waiting ALTER), then
+  // is rolled back and tried again with backoff, this many times more (docs/releases.md).
+  MIGRATION_LOCK_TIMEOUT: duration('2s'),
+  MIGRATION_LOCK_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
   REDIS_URL: optionalString.pipe(
     z
       .string()

@@ -3,6 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { environmentAttributes } from './observability/resource';
+import { VERSION } from './version';
 
 /** Where secrets could appear in a log line; pino replaces them before anything is written. */
 export const REDACT_PATHS = [
@@ -23,12 +24,13 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * JSON logs in Elastic Common Schema for ELK, each line carrying the trace and span ids of the
- * work it belongs to, and the attributes of OTEL_RESOURCE_ATTRIBUTES that the traces carry
- * (k8s.pod.name, k8s.node.name, service.version, deployment.track, ...) under the same names.
+ * JSON logs in Elastic Common Schema for ELK, each line carrying the release that wrote it
+ * (`service.version`: two releases run side by side during a canary), the trace and span ids of
+ * the work it belongs to, and the attributes of OTEL_RESOURCE_ATTRIBUTES that the traces carry
+ * (k8s.pod.name, k8s.node.name, deployment.track, ...) under the same names.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false });
+  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false, serviceVersion: VERSION });
   return pino(
     {
       ...ecs,

@@ -118,6 +118,24 @@ describe('event cache: decoded copies', () => {
     expect(await cache.repository.findById('e-1')).toMatchObject({ available: 9, version: 8 });
   });
 
+  it("writes entries with their cacheVersion, and reads 0.1.0's (none) and a later release's (unknown fields) as events", async () => {
+    const db = database(event({ available: 3, version: 7 }));
+    const shared = mapCache();
+    const cache = createEventCache(db.repository, shared, { ttlMs: 60_000 });
+    expect(await cache.repository.findById('e-1')).toEqual(event({ available: 3, version: 7 }));
+    const stored = JSON.parse(shared.map.get('event:e-1')!) as Record<string, unknown>;
+    expect(stored.cacheVersion).toBe(1);
+
+    const { cacheVersion: _entryVersion, ...written010 } = stored;
+    shared.map.set('event:e-1', JSON.stringify(written010));
+    expect(await cache.repository.findById('e-1')).toEqual(event({ available: 3, version: 7 }));
+    shared.map.set('event:e-1', JSON.stringify({ ...stored, cacheVersion: 2, categories: [{ name: 'kayak' }] }));
+    const later = await cache.repository.findById('e-1');
+    expect(later).toMatchObject({ id: 'e-1', available: 3, version: 7 });
+    expect(later).not.toHaveProperty('cacheVersion');
+    expect(db.reads()).toBe(1);
+  });
+
   it('still serves a copy cached without a version while the database cannot answer (read-only mode)', async () => {
     const shared = mapCache();
     const { version: _version, ...older } = event({ available: 3 });

@@ -39,7 +39,15 @@ export interface CachedEventsOptions {
 /** The version of a copy cached by a release that did not keep versions. */
 const UNKNOWN_VERSION = 0;
 
-const reviveEvent = (e: Event): Event => ({
+/**
+ * The shape of event and list-page entries (`cacheVersion` in each; absent = 1, as 0.1.0 wrote
+ * them). Entries only gain fields, so readers of either version read both (docs/releases.md); a
+ * change of meaning would need a new version here and readers that know both.
+ */
+export const CACHE_ENTRY_VERSION = 1;
+const encodeEntry = <T extends object>(value: T): string => JSON.stringify({ ...value, cacheVersion: CACHE_ENTRY_VERSION });
+
+const reviveEvent = ({ cacheVersion: _entryVersion, ...e }: Event & { cacheVersion?: number }): Event => ({
   ...e,
   startDate: new Date(e.startDate),
   endDate: new Date(e.endDate),
@@ -208,11 +216,16 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
    * generation before deleting, so a change is seen here (and the copy undone) or its delete comes
    * after our set. Returns the value and whether it may be reused.
    */
-  const load = async <T>(id: string, cacheKey: string, read: () => Promise<T | null>): Promise<{ value: T | null; text: string | null }> => {
+  const load = async <T>(
+    id: string,
+    cacheKey: string,
+    read: () => Promise<T | null>,
+    encode: (value: T) => string = JSON.stringify,
+  ): Promise<{ value: T | null; text: string | null }> => {
     const before = await cache.get(generation(id));
     const value = await read();
     if (value === null) return { value, text: null };
-    const text = JSON.stringify(value);
+    const text = encode(value);
     await cache.set(cacheKey, text, options.ttlMs);
     if ((await cache.get(generation(id))) !== before) {
       await cache.delete([cacheKey]);
@@ -242,7 +255,7 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
           // A read answers with its version as the ETag: a copy without one is read again (and
           // replaced), unless the database cannot answer: then it is the best copy there is.
           if (hit && hit.version !== UNKNOWN_VERSION) return hit;
-          const { value, text } = await load(id, key(id), () => inner.findById(id)).catch((error: unknown) => {
+          const { value, text } = await load(id, key(id), () => inner.findById(id), encodeEntry).catch((error: unknown) => {
             if (hit) return { value: hit, text: null };
             throw error;
           });
@@ -302,11 +315,11 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
           if (hit) {
             const known = decodedPages.get(listKey, hit);
             if (known) return known;
-            const cached = JSON.parse(hit) as Page<Event>;
+            const { cacheVersion: _entryVersion, ...cached } = JSON.parse(hit) as Page<Event> & { cacheVersion?: number };
             return decodedPages.set(listKey, hit, frozenPage({ ...cached, items: cached.items.map(reviveEvent) }));
           }
           const result = await inner.list(filter, page);
-          const text = JSON.stringify(result);
+          const text = encodeEntry(result);
           await cache.set(listKey, text, options.ttlMs);
           return decodedPages.set(listKey, text, frozenPage(result));
         },

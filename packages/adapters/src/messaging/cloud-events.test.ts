@@ -14,9 +14,26 @@ describe('the CloudEvents mapping', () => {
       time: '2026-01-02T03:04:05.000Z',
       subject: 'b-1',
       datacontenttype: 'application/json',
+      dataversion: 1,
       data: { seats: 1 },
     });
     expect(parseCloudEvent(JSON.stringify(event))).toEqual(event);
+  });
+
+  it('reads what 0.1.0 published (no dataversion) and what a later release may add (unknown attributes and fields)', () => {
+    const older = {
+      specversion: '1.0',
+      id: 'e-2',
+      type: 'booking.created',
+      source: SOURCE,
+      time: '2026-01-02T03:04:05.000Z',
+      subject: 'b-2',
+      datacontenttype: 'application/json',
+      data: { seats: 1 },
+    };
+    expect(parseCloudEvent(JSON.stringify(older))).toEqual(older);
+    const newer = { ...older, dataversion: 2, partitionkey: 'b-2', data: { seats: 1, category: 'kayak' } };
+    expect(parseCloudEvent(JSON.stringify(newer))).toEqual(newer);
   });
 
   it.each([

@@ -9,8 +9,17 @@ export interface CloudEvent<T = unknown> {
   time: string;
   subject: string;
   datacontenttype: 'application/json';
+  /**
+   * Version of the `data` of this `type` (a CloudEvents extension attribute). Absent in what 0.1.0
+   * published, which is version 1. Data only gains fields, so a reader accepts unknown fields and a
+   * version it does not know the number of; a change of meaning would be a new version.
+   */
+  dataversion?: number;
   data: T;
 }
+
+/** The `dataversion` of every event this release publishes. */
+export const DATA_VERSION = 1;
 
 /** The `source` attribute of every event this service publishes. */
 export const SOURCE = 'urn:aquastream:backend-event';
@@ -27,6 +36,7 @@ export function toCloudEvent<T>(fields: { id: string; type: string; subject: str
     time: fields.time.toISOString(),
     subject: fields.subject,
     datacontenttype: 'application/json',
+    dataversion: DATA_VERSION,
     data: fields.data,
   };
 }

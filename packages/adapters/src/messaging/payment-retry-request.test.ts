@@ -32,6 +32,11 @@ describe('asRetryRequested (the whole CloudEvent the retry queue carries)', () =
     expect(asRetryRequested(event)).toMatchObject({ id: 'm-1', data: request });
   });
 
+  it('reads one a later release published, with a dataversion and fields it does not know', () => {
+    const newer = { ...event, dataversion: 2, data: { ...request, promoCode: 'SPRING', amount: { ...request.amount, tax: 250 } } };
+    expect(asRetryRequested(newer)).toMatchObject({ id: 'm-1', data: request });
+  });
+
   it.each([
     ['another type', { ...event, type: 'payment.failed' }],
     ['a bad request inside', { ...event, data: { ...request, bookingId: 'b-1' } }],

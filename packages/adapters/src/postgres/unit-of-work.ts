@@ -6,6 +6,7 @@ import { createPgEventRepository } from './event-repository';
 import { createPgLocationRepository } from './location-repository';
 import { createPgOutbox } from './outbox';
 import { createPgPaymentAttemptRepository } from './payment-attempt-repository';
+import { retryTransient } from './retry-transient';
 import { createPgWaitlistRepository } from './waitlist-repository';
 
 export function createPgScope(db: Kysely<Database>): TransactionScope {
@@ -19,11 +20,12 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
   };
 }
 
+/** A transaction per `run`; one that dies of a deadlock or serialization failure is run again (retryTransient). */
 export function createPgUnitOfWork(db: Kysely<Database>): UnitOfWork {
   return {
     async run(work, options) {
       await options?.precheck?.();
-      return db.transaction().execute((trx) => work(createPgScope(trx)));
+      return retryTransient(() => db.transaction().execute((trx) => work(createPgScope(trx))));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { connectPostgres, createAdmission, openPglite, type Admission, type DatabaseHandle, type DependencyPolicy } from '@aquastream/adapters';
-import { migrateToLatest, pendingMigrations } from '@aquastream/db';
+import { migrateToLatest, pendingMigrations, type MigrationOptions } from '@aquastream/db';
 import { databaseUrl, type Config } from '../config';
 import type { Metrics } from '../metrics';
 import { timed, type HealthChecks } from './health';
@@ -10,6 +10,16 @@ export interface Database {
   database: DatabaseHandle;
   /** PostgreSQL at DATABASE_URL (real), or PGlite in DATA_DIR (embedded, a single process). */
   mode: 'embedded' | 'real';
+}
+
+/** The runner's lock settings (MIGRATION_LOCK_*), and a warning for each migration that must try again. */
+export function migrationOptions(config: Config, warn?: (fields: object, message: string) => void): MigrationOptions {
+  return {
+    lockTimeoutMs: config.MIGRATION_LOCK_TIMEOUT,
+    lockRetries: config.MIGRATION_LOCK_RETRIES,
+    onLockRetry: ({ migration, attempt, blockers }) =>
+      warn?.({ migration, attempt, blockers }, `migration ${migration} could not take its lock (try ${attempt}); trying again`),
+  };
 }
 
 /** Opens PostgreSQL (or PGlite without a URL) and applies pending migrations when RUN_MIGRATIONS. */
@@ -25,7 +35,10 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
     : await openPglite(join(config.DATA_DIR, 'pglite'));
   try {
     if (config.RUN_MIGRATIONS) {
-      const applied = await migrateToLatest(database.db);
+      const applied = await migrateToLatest(
+        database.db,
+        migrationOptions(config, (fields, message) => logger?.warn(fields, message)),
+      );
       if (applied.length) logger?.info({ migrations: applied }, 'database migrated');
     }
   } catch (error) {

@@ -4,6 +4,7 @@ import { connectPostgres, openPglite, signToken } from '@aquastream/adapters';
 import { migrateDown, migrateToLatest, migrationStatus } from '@aquastream/db';
 import { ROLES, type Role } from '@aquastream/domain';
 import { loadConfig, databaseUrl } from '../config';
+import { migrationOptions } from '../capabilities/database';
 
 const USAGE = `usage: cli <command>
   migrate [--contract]     apply pending migrations; a contract migration (one that drops what the
@@ -37,7 +38,9 @@ async function main(argv: string[]) {
             );
         } else {
           const { values } = parseArgs({ args: rest, options: { contract: { type: 'boolean', default: false } } });
-          const results = command === 'migrate' ? await migrateToLatest(database.db, { contract: values.contract }) : await migrateDown(database.db);
+          const options = migrationOptions(loadConfig(), (fields, message) => console.error(message, JSON.stringify(fields)));
+          const results =
+            command === 'migrate' ? await migrateToLatest(database.db, { ...options, contract: values.contract }) : await migrateDown(database.db, options);
           console.log(results.length ? results.join('\n') : 'nothing to do');
           if (command === 'migrate' && !values.contract) {
             const waiting = (await migrationStatus(database.db)).filter((m) => m.contract && !m.executedAt).map((m) => m.name);

@@ -33,6 +33,7 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'WAITLIST.CONFLICT': { status: 409, slug: 'waitlist-conflict', title: 'Cannot join the waitlist' },
   'SERVICE.READ_ONLY': { status: 503, slug: 'read-only-mode', title: 'Read-only mode' },
   'SERVICE.OVERLOADED': { status: 503, slug: 'overloaded', title: 'Overloaded' },
+  'SERVICE.CONTENTION': { status: 503, slug: 'database-contention', title: 'Conflicting changes, retry' },
   'DEPENDENCY.UNAVAILABLE': { status: 503, slug: 'dependency-unavailable', title: 'A dependency is unavailable' },
 };
 

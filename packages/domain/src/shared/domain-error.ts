@@ -71,3 +71,13 @@ export class OverloadedError extends DomainError {
     super('SERVICE.OVERLOADED', 'unavailable', 'The service is busy with other requests: nothing was done, retry shortly', { retryAfterSeconds });
   }
 }
+
+/**
+ * The database kept refusing a transaction for contention (deadlocks, serialization failures) after
+ * it was run again a few times; it was rolled back each time, so nothing was done: retry shortly.
+ */
+export class DatabaseContentionError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('SERVICE.CONTENTION', 'unavailable', 'The database is busy with conflicting changes: nothing was done, retry shortly', { retryAfterSeconds });
+  }
+}
