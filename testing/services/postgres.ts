@@ -27,6 +27,16 @@ export interface PostgresServer extends RestartableServer {
   dataDir: string;
   /** Runs CREATE DATABASE and returns the new database's URL. */
   createDatabase(name: string): Promise<string>;
+  /** SIGKILL of the postmaster and every backend at once, as a machine dies: no shutdown, no checkpoint. */
+  kill(): Promise<void>;
+  /** `pg_ctl promote` (a standby becomes a primary); resolves once it accepts writes. */
+  promote(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  port?: number;
+  /** postgresql.conf settings after the suite's own (later ones win), e.g. synchronous_commit. */
+  settings?: Record<string, string>;
 }
 
 const ENSURE_HINT = 'run `bash scripts/ensure-system-packages.sh` as root to install it';
@@ -164,9 +174,77 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export async function startPostgres(opts: { port?: number } = {}): Promise<PostgresServer> {
+export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresServer> {
+  return launch(opts, async ({ bin, dataDir, workDir }) => {
+    await run(bin('initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'], { asPostgres: true });
+    // Settings that stay the same across stop()/start(); the port is passed on the command line.
+    // initdb's pg_hba.conf already trusts local replication connections (pg_basebackup, standbys).
+    appendSettings(path.join(dataDir, 'postgresql.conf'), {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: workDir,
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: '200',
+      ...opts.settings,
+    });
+  });
+}
+
+/**
+ * A streaming-replication standby of `primary` (pg_basebackup -R: a copy of its data directory that
+ * follows its WAL), named `name` for the primary's synchronous_standby_names. Reads only, until promote().
+ */
+export async function startStandby(primary: PostgresServer, opts: { name?: string; port?: number } = {}): Promise<PostgresServer> {
+  const name = opts.name ?? 'standby1';
+  return launch({ port: opts.port }, async ({ bin, dataDir, workDir }) => {
+    await run(
+      bin('pg_basebackup'),
+      ['-D', dataDir, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-X', 'stream', '-R', '--no-sync', '-c', 'fast'],
+      {
+        asPostgres: true,
+      },
+    );
+    appendSettings(path.join(dataDir, 'postgresql.conf'), {
+      unix_socket_directories: workDir,
+      hot_standby: 'on',
+      // Answers about what it has replayed go back at once, so the primary's synchronous commits do not wait.
+      wal_receiver_status_interval: '1s',
+    });
+    // After pg_basebackup's own line in postgresql.auto.conf (the last one wins): the standby's name.
+    appendSettings(path.join(dataDir, 'postgresql.auto.conf'), {
+      primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}`,
+    });
+  });
+}
+
+function appendSettings(file: string, settings: Record<string, string>): void {
+  const lines = Object.entries(settings).map(([k, v]) => `${k} = ${/^[0-9]+$|^(on|off)$/.test(v) ? v : quoteConf(v)}`);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\n# testing/services/postgres.ts\n${lines.join('\n')}\n`);
+}
+
+/** Pids of the processes whose parent is `pid` (a postmaster's backends and workers), from /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+type Init = (ctx: { bin: (name: (typeof REQUIRED_BINARIES)[number] | 'pg_basebackup') => string; dataDir: string; workDir: string }) => Promise<void>;
+
+async function launch(opts: { port?: number }, init: Init): Promise<PostgresServer> {
   const binDir = findPgBinDir();
-  const bin = (name: (typeof REQUIRED_BINARIES)[number]): string => path.join(binDir, name);
+  const bin = (name: (typeof REQUIRED_BINARIES)[number] | 'pg_basebackup'): string => path.join(binDir, name);
   const owner = isRoot ? postgresUser() : undefined;
 
   const workDir = mkdtempSync(path.join(pickBaseDir(), 'pg-test-'));
@@ -202,22 +280,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
 
   try {
     if (owner) chownSync(workDir, owner.uid, owner.gid);
-    await run(bin('initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'], { asPostgres: true });
-    // Settings that stay the same across stop()/start(); the port is passed on the command line.
-    const conf = path.join(dataDir, 'postgresql.conf');
-    writeFileSync(
-      conf,
-      `${readFileSync(conf, 'utf8')}\n# testing/services/postgres.ts\n` +
-        [
-          `listen_addresses = '127.0.0.1'`,
-          `unix_socket_directories = ${quoteConf(workDir)}`,
-          'fsync = off',
-          'synchronous_commit = off',
-          'full_page_writes = off',
-          'max_connections = 200',
-        ].join('\n') +
-        '\n',
-    );
+    await init({ bin, dataDir, workDir });
 
     await retryWhilePortTaken(
       {
@@ -265,6 +328,37 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Postg
         { asPostgres: false },
       );
       return `${baseUrl()}/${encodeURIComponent(name)}`;
+    },
+
+    async kill(): Promise<void> {
+      if (!running) return;
+      const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const backends = childrenOf(pid);
+      for (const p of [pid, ...backends]) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const until = Date.now() + 10_000;
+      const alive = (p: number) => {
+        try {
+          return !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z ');
+        } catch {
+          return false;
+        }
+      };
+      while ([pid, ...backends].some(alive)) {
+        if (Date.now() > until) throw new Error(`PostgreSQL on port ${port} still running 10 s after SIGKILL`);
+        await delay(20);
+      }
+      // A killed postmaster leaves its pid file: start() after this is crash recovery, as after a real crash.
+      running = false;
+    },
+
+    async promote(): Promise<void> {
+      await run(bin('pg_ctl'), ['-D', dataDir, '-w', '-t', String(READY_TIMEOUT_SECONDS), 'promote'], { asPostgres: true });
     },
 
     async stop(): Promise<void> {

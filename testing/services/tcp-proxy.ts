@@ -23,6 +23,11 @@ export interface TcpProxy {
   blackhole(): void;
   /** Back to normal forwarding. */
   restore(): void;
+  /**
+   * Forwards new connections to another server from now on and resets the live ones, as a
+   * Service moved to a promoted standby (connections to the old primary are gone with it).
+   */
+  retarget(target: { host: string; port: number }): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ function reset(socket: Socket): void {
   }
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(initialTarget: { host: string; port: number }): Promise<TcpProxy> {
+  let target = initialTarget;
   let mode: Mode = 'forward';
   const connections = new Set<Connection>();
 
@@ -166,6 +172,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
           conn.upstream.resume();
         }
       }
+    },
+
+    retarget(next: { host: string; port: number }): void {
+      target = next;
+      for (const conn of [...connections]) drop(conn);
+      mode = 'forward';
     },
 
     async close(): Promise<void> {

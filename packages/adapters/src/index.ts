@@ -23,6 +23,7 @@ export { connectRedis } from './redis/connect';
 export { createRedisInvalidationChannel, type InvalidationChannel, type RedisInvalidationOptions } from './redis/invalidation-channel';
 export { createSharedRateCounter, type SharedRateCounter, type WindowCount } from './redis/rate-limit-counter';
 export { guardMethods, guardUnitOfWork, isConnectionError } from './postgres/guard';
+export { createReadRouting, type ReadRouting, type ReadRoutingOptions, type RoutedMethods } from './postgres/read-routing';
 export * from './resilience/index';
 export { createDegradedTokenVerifier, tokenCacheKey, type AuthServiceOptions } from './auth-service/degraded-token-verifier';
 export { createOpenMeteoWeather, WEATHER_UNAVAILABLE } from './weather/open-meteo-weather';

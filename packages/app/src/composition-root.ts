@@ -17,7 +17,7 @@ import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
 import { createAuth } from './capabilities/auth';
 import { createCacheCapability } from './capabilities/cache';
 import { createData, type Data } from './capabilities/data';
-import { createDatabaseAccess, openDatabase } from './capabilities/database';
+import { createDatabaseAccess, openDatabase, replicaHealth } from './capabilities/database';
 import { createPayments, createWeather } from './capabilities/external-services';
 import type { HealthChecks } from './capabilities/health';
 import { createMessagingCapability, type Messaging } from './capabilities/messaging';
@@ -63,8 +63,8 @@ export interface Deps {
  */
 export async function createDeps(config: Config, logger?: Logger, overrides: { clock?: Clock } = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
-  const { database, mode } = await openDatabase(config, logger);
-  const closing: (() => unknown)[] = [() => database.close()];
+  const { database, replica, mode } = await openDatabase(config, logger);
+  const closing: (() => unknown)[] = [() => database.close(), () => replica?.close()];
   const close = async () => {
     for (const step of [...closing].reverse()) await step();
   };
@@ -74,14 +74,21 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
     const metrics = createMetrics({ database, outbox: messages.outbox, messaging: messages.messaging, config, payments: createPgPaymentStats(database.db) });
     const resilience = createResilience(config, metrics, logger);
     const { policies } = resilience;
-    closing.push(() => policies.dispose());
+    closing.push(
+      () => policies.dispose(),
+      () => resilience.replica?.dispose(),
+    );
     const postgres = policies.get('postgres');
     const access = createDatabaseAccess(config, database, postgres, metrics);
     const caching = createCacheCapability(config, metrics, logger);
     closing.push(() => caching.close());
     const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache, metrics }, logger);
-    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, metrics });
+    const replicaPolicy = resilience.replica;
+    const onReplica = replica && replicaPolicy ? { database: replica, policy: replicaPolicy } : undefined;
+    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, metrics, replica: onReplica });
     closing.push(() => data.close());
+    const { routing } = data;
+    if (routing && replica) metrics.replica = () => ({ lagSeconds: routing.lagSeconds(), reads: routing.reads(), pool: replica.poolStats() });
     const payments = createPayments(config, policies.get('payment-service'));
     const useCases = countBookingOutcomes(
       createUseCases({
@@ -118,7 +125,13 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       admission: access.admission,
       readOnly: access.readOnly,
       redis: caching.redis,
-      health: { ...access.health, ...resilience.health, ...messages.health, ...caching.health },
+      health: {
+        ...access.health,
+        ...(routing && replica && replicaPolicy ? replicaHealth(config, routing, replicaPolicy, replica) : {}),
+        ...resilience.health,
+        ...messages.health,
+        ...caching.health,
+      },
       forgetCached: data.forgetCached,
       close,
     };

@@ -98,6 +98,16 @@ const schema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
       .optional(),
   ),
+  // A read replica (CloudNativePG's -ro Service, Patroni's replica Service): public bulk reads go
+  // there, and every read while the primary is unreachable (see postgres/read-routing.ts).
+  DATABASE_READ_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
+      .optional(),
+  ),
+  // A replica whose replay lag exceeds this is bypassed (reads go to the primary).
+  DATABASE_READ_MAX_LAG: duration('5s'),
   DB_PASSWORD: optionalString,
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   DB_STATEMENT_TIMEOUT: duration('10s'),
@@ -187,11 +197,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return result.data;
 }
 
-/** DATABASE_URL with DB_PASSWORD filled in when the URL carries no password (Kubernetes secrets). */
-export function databaseUrl(config: Config): string | undefined {
-  if (!config.DATABASE_URL) return undefined;
-  if (!config.DB_PASSWORD) return config.DATABASE_URL;
-  const url = new URL(config.DATABASE_URL);
+/** DATABASE_URL (or DATABASE_READ_URL) with DB_PASSWORD filled in when the URL carries no password (Kubernetes secrets). */
+export function databaseUrl(config: Config, which: 'primary' | 'replica' = 'primary'): string | undefined {
+  const given = which === 'primary' ? config.DATABASE_URL : config.DATABASE_URL && config.DATABASE_READ_URL;
+  if (!given) return undefined;
+  if (!config.DB_PASSWORD) return given;
+  const url = new URL(given);
   if (!url.password) url.password = config.DB_PASSWORD;
   return url.toString();
 }

@@ -24,6 +24,8 @@ export interface Metrics {
   breakers: () => { name: string; state: 'closed' | 'open' | 'half_open' }[];
   /** Database admission lanes (active, queued, refused so far). */
   admission: () => { lane: string; active: number; queued: number; rejected: number }[];
+  /** The read replica (DATABASE_READ_URL): its replay lag (undefined while unknown), reads by server, its pool. */
+  replica: () => { lagSeconds: number | undefined; reads: { primary: number; replica: number }; pool: ReturnType<DatabaseHandle['poolStats']> } | undefined;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -48,6 +50,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     degraded: {},
     breakers: () => [],
     admission: () => [],
+    replica: () => undefined,
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
     refunds: new Counter({
       name: 'payment_refunds_total',
@@ -106,22 +109,53 @@ export function createMetrics(deps: MetricSources): Metrics {
       registers: [registry],
       collect() {
         this.set({ pool: 'main' }, pick(deps.database.poolStats()));
+        const replica = metrics.replica();
+        if (replica) this.set({ pool: 'replica' }, pick(replica.pool));
       },
     });
   pool('db_pool_connections_active', 'Connections in use', (s) => s.active);
   pool('db_pool_connections_idle', 'Idle connections', (s) => s.idle);
   pool('db_pool_connections_pending', 'Requests waiting for a connection', (s) => s.pending);
   pool('db_pool_connections_max', 'Pool size', (s) => s.max);
-  let lostConnections = 0;
+  const lostConnections = { main: 0, replica: 0 };
   new Counter({
     name: 'db_pool_connection_errors_total',
     help: 'Pooled connections lost (reset, server gone, backend terminated); each one is dropped and replaced',
     labelNames: ['pool'],
     registers: [registry],
     collect() {
-      const { errors } = deps.database.poolStats();
-      this.inc({ pool: 'main' }, errors - lostConnections);
-      lostConnections = errors;
+      const pools = { main: deps.database.poolStats(), replica: metrics.replica()?.pool };
+      for (const pool of ['main', 'replica'] as const) {
+        const errors = pools[pool]?.errors;
+        if (errors === undefined) continue;
+        this.inc({ pool }, errors - lostConnections[pool]);
+        lostConnections[pool] = errors;
+      }
+    },
+  });
+  new Gauge({
+    name: 'db_replica_lag_seconds',
+    help: 'Replay lag of the read replica (DATABASE_READ_URL), from pg_last_xact_replay_timestamp(); absent while unknown',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const lag = metrics.replica()?.lagSeconds;
+      if (lag !== undefined) this.set(lag);
+    },
+  });
+  const readsSeen = { primary: 0, replica: 0 };
+  new Counter({
+    name: 'db_reads_total',
+    help: 'Routed database reads (with DATABASE_READ_URL) by the server that answered: primary or replica',
+    labelNames: ['server'],
+    registers: [registry],
+    collect() {
+      const reads = metrics.replica()?.reads;
+      if (!reads) return;
+      for (const server of ['primary', 'replica'] as const) {
+        this.inc({ server }, reads[server] - readsSeen[server]);
+        readsSeen[server] = reads[server];
+      }
     },
   });
 

@@ -29,6 +29,8 @@ export interface PostgresOptions {
   poolMax?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Shown in pg_stat_activity (default backend-event). */
+  applicationName?: string;
   /** Told about every connection lost (to log it); the pool has already dropped or will drop it. */
   onConnectionError?: (error: Error) => void;
 }
@@ -41,7 +43,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
-    application_name: 'backend-event',
+    application_name: options.applicationName ?? 'backend-event',
   });
   let acquired = 0;
   let errors = 0;

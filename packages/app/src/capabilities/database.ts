@@ -1,6 +1,14 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { connectPostgres, createAdmission, openPglite, type Admission, type DatabaseHandle, type DependencyPolicy } from '@aquastream/adapters';
+import {
+  connectPostgres,
+  createAdmission,
+  openPglite,
+  type Admission,
+  type DatabaseHandle,
+  type DependencyPolicy,
+  type ReadRouting,
+} from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations, type MigrationOptions } from '@aquastream/db';
 import { databaseUrl, type Config } from '../config';
 import type { Metrics } from '../metrics';
@@ -8,6 +16,8 @@ import { timed, type HealthChecks } from './health';
 
 export interface Database {
   database: DatabaseHandle;
+  /** The read replica at DATABASE_READ_URL, with a pool of its own (DB_POOL_MAX connections). */
+  replica?: DatabaseHandle;
   /** PostgreSQL at DATABASE_URL (real), or PGlite in DATA_DIR (embedded, a single process). */
   mode: 'embedded' | 'real';
 }
@@ -25,14 +35,17 @@ export function migrationOptions(config: Config, warn?: (fields: object, message
 /** Opens PostgreSQL (or PGlite without a URL) and applies pending migrations when RUN_MIGRATIONS. */
 export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
   const url = databaseUrl(config);
-  const database = url
-    ? connectPostgres({
-        url,
-        poolMax: config.DB_POOL_MAX,
-        statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
-        onConnectionError: (error) => logger?.warn({ err: error }, 'database connection lost; the pool drops it'),
-      })
-    : await openPglite(join(config.DATA_DIR, 'pglite'));
+  const connect = (server: 'primary' | 'replica', serverUrl: string) =>
+    connectPostgres({
+      url: serverUrl,
+      poolMax: config.DB_POOL_MAX,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT,
+      applicationName: server === 'primary' ? 'backend-event' : 'backend-event-read',
+      onConnectionError: (error) => logger?.warn({ err: error, server }, 'database connection lost; the pool drops it'),
+    });
+  const database = url ? connect('primary', url) : await openPglite(join(config.DATA_DIR, 'pglite'));
+  const replicaUrl = databaseUrl(config, 'replica');
+  const replica = replicaUrl ? connect('replica', replicaUrl) : undefined;
   try {
     if (config.RUN_MIGRATIONS) {
       const applied = await migrateToLatest(
@@ -43,9 +56,10 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
     }
   } catch (error) {
     await database.close();
+    await replica?.close();
     throw error;
   }
-  return { database, mode: url ? 'real' : 'embedded' };
+  return { database, replica, mode: url ? 'real' : 'embedded' };
 }
 
 type Admitted = { lane: Admission; connections: Admission };
@@ -53,6 +67,8 @@ type Admitted = { lane: Admission; connections: Admission };
 export interface DatabaseAccess {
   /** Options of guardMethods for repositories read outside a transaction. */
   reads: { admission: Admitted };
+  /** The same for the read replica's repositories (its own lane; its pool is its own). */
+  replicaReads: { admission: { lane: Admission } };
   /** Admission of guardUnitOfWork and of other writes. */
   writes: Admitted;
   /** Database work admitted per replica, by lane: past a full queue or a long wait, 503 overloaded. */
@@ -78,11 +94,13 @@ export function createDatabaseAccess(config: Config, database: DatabaseHandle, p
     read: createAdmission('read', { ...admissionConfig, concurrency: config.DB_POOL_MAX }),
     write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),
   };
+  const replicaLane = createAdmission('replica', { ...admissionConfig, concurrency: config.DB_POOL_MAX });
   const readOnly = () => postgres.state() !== 'closed';
   metrics.degraded.read_only = readOnly;
-  metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats()];
+  metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats(), ...(config.DATABASE_READ_URL ? [replicaLane.stats()] : [])];
   return {
     reads: { admission: { lane: admission.read, connections } },
+    replicaReads: { admission: { lane: replicaLane } },
     writes: { lane: admission.write, connections },
     admission,
     readOnly,
@@ -105,6 +123,27 @@ export function createDatabaseAccess(config: Config, database: DatabaseHandle, p
               admission: { read: admission.read.stats(), write: admission.write.stats(), connections: connections.stats() },
             };
           }),
+      },
+    },
+  };
+}
+
+/** The read replica in /actuator/health: never critical (reads fall back to the primary), DOWN while its breaker is open, DEGRADED while it lags past DATABASE_READ_MAX_LAG. */
+export function replicaHealth(config: Config, routing: ReadRouting, policy: DependencyPolicy, replica: DatabaseHandle): HealthChecks {
+  return {
+    dbReplica: {
+      critical: false,
+      check: async () => {
+        const lagSeconds = routing.lagSeconds();
+        const details = {
+          state: policy.state(),
+          lagSeconds: lagSeconds ?? null,
+          maxLagSeconds: config.DATABASE_READ_MAX_LAG / 1000,
+          pool: replica.poolStats(),
+          reads: routing.reads(),
+        };
+        if (policy.state() === 'open' || lagSeconds === undefined) return { status: 'DOWN', details };
+        return { status: lagSeconds * 1000 > config.DATABASE_READ_MAX_LAG ? 'DEGRADED' : 'UP', details };
       },
     },
   };

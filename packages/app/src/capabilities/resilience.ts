@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
-import { createPolicies, isConnectionError, type DependencyPolicies } from '@aquastream/adapters';
+import { createDependencyPolicy, createPolicies, isConnectionError, type DependencyPolicies, type DependencyPolicy } from '@aquastream/adapters';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import type { HealthChecks } from './health';
 
 /** One resilience policy per dependency (breaker, timeout, retry), shared by every call to it. */
-export function createResilience(config: Config, metrics: Metrics, logger?: Logger): { policies: DependencyPolicies; health: HealthChecks } {
+export function createResilience(
+  config: Config,
+  metrics: Metrics,
+  logger?: Logger,
+): { policies: DependencyPolicies; health: HealthChecks; /** The read replica's own breaker, with DATABASE_READ_URL. */ replica?: DependencyPolicy } {
   const breaker = {
     failureRateThreshold: config.BREAKER_FAILURE_RATE,
     slowCallRateThreshold: config.BREAKER_SLOW_CALL_RATE,
@@ -15,32 +19,38 @@ export function createResilience(config: Config, metrics: Metrics, logger?: Logg
     openDurationMs: config.BREAKER_OPEN_DURATION,
     halfOpenCalls: config.BREAKER_HALF_OPEN_CALLS,
   };
+  // Only "unreachable" counts against the database; its answers (conflicts...) do not.
+  const postgres = {
+    isFailure: isConnectionError,
+    timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000,
+    retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 },
+  };
   const policies = createPolicies(
     {
-      // Only "unreachable" counts against the database; its answers (conflicts...) do not.
-      postgres: {
-        isFailure: isConnectionError,
-        timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000,
-        retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 },
-      },
+      postgres,
       'payment-service': { timeoutMs: config.PAYMENT_SERVICE_TIMEOUT },
       'auth-service': { timeoutMs: config.AUTH_SERVICE_TIMEOUT },
       weather: { timeoutMs: config.WEATHER_TIMEOUT },
     },
     { breaker },
   );
-  for (const policy of policies.all())
+  // The replica is a server of its own: its outage must not turn the service read-only, nor the
+  // primary's outage stop the reads it can serve.
+  const replica = config.DATABASE_URL && config.DATABASE_READ_URL ? createDependencyPolicy('postgres-replica', { ...postgres, breaker }) : undefined;
+  const all = replica ? [...policies.all(), replica] : policies.all();
+  for (const policy of all)
     policy.onStateChange((state) =>
       logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`),
     );
-  metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
+  metrics.breakers = () => all.map((p) => ({ name: p.name, state: p.state() }));
   return {
     policies,
+    replica,
     health: {
       circuitBreakers: {
         critical: false,
         check: async () => {
-          const stats = policies.all().map((p) => p.stats());
+          const stats = all.map((p) => p.stats());
           return {
             status: stats.some((s) => s.state !== 'closed') ? 'DEGRADED' : 'UP',
             details: Object.fromEntries(stats.map(({ name, ...rest }) => [name, rest])),
