@@ -49,6 +49,9 @@ const EXPOSED = [
   'payment_attempts_overdue_seconds',
   'payment_refunds_failed_bookings',
   'degraded_mode',
+  'db_replica_lag_seconds',
+  'db_reads_total',
+  'db_pool_connection_errors_total',
 ];
 const KNOWN = new Set([
   ...EXPOSED,
