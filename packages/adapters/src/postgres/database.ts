@@ -44,6 +44,10 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'backend-event',
+    // A server that vanished without closing its connections (a node lost, a partition) is found
+    // out by TCP keepalive probes after 10 s of silence instead of never.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   let acquired = 0;
   let errors = 0;
