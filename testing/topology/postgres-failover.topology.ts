@@ -155,7 +155,8 @@ describe('PostgreSQL failover behind the primary Service, under a booking rush w
     const reads = [
       () => `/api/v2/events/${quiet}`,
       () => `/api/v2/events/${quiet}/attendees`,
-      () => `/api/v2/events?page=2&size=2`,
+      // Past the cached first pages: read from the replica.
+      () => `/api/v2/events?page=4&size=1`,
       () => `/api/v2/events/${rushed}`,
     ];
     const readers = Array.from({ length: READERS }, async (_, i) => {
@@ -214,6 +215,12 @@ describe('PostgreSQL failover behind the primary Service, under a booking rush w
     const reads200 = answers.filter((a) => a.what === 'read');
     expect(reads200.filter((a) => a.status !== 200)).toEqual([]);
     expect(reads200.filter((a) => a.at > killedAt && a.at < promotedAt + 2_000).length, 'reads during the switch').toBeGreaterThan(0);
+
+    // The read URL served reads on both replicas.
+    for (const r of replicas) {
+      const metrics = await (await fetch(`${r.url}/actuator/prometheus`)).text();
+      expect(Number(/^db_reads_total\{server="replica"\} (\d+)/m.exec(metrics)?.[1] ?? 0), `${r.name}: reads served by the replica`).toBeGreaterThan(0);
+    }
 
     // Nothing acknowledged is lost: every 201 booking and every paid one is in the promoted database.
     const rows = await query<{ id: string; status: string; payment_status: string }>(
