@@ -12,7 +12,7 @@ import pg from 'pg';
 import { signToken } from '@aquastream/adapters';
 import { freePort } from '../testing/services/free-port';
 import { startKafka, type KafkaServer } from '../testing/services/kafka';
-import { startPostgres, type PostgresServer } from '../testing/services/postgres';
+import { startPostgres, startStandby, type PostgresServer } from '../testing/services/postgres';
 import { startRedis, type RedisServer } from '../testing/services/redis';
 import { runLoad, type RequestSpec } from './lib/load';
 import { readMemory, sampleProcess, startChild, waitReady } from './lib/processes';
@@ -585,6 +585,52 @@ async function main(): Promise<void> {
       },
     ),
   );
+
+  // The cost of synchronous replication (issue #23): the same accepted bookings (every request a
+  // commit) with synchronous_commit = on, first on the primary alone, then waiting for a
+  // synchronous standby (pg_basebackup of the bench's server). Only with a server the bench started.
+  if (postgres) {
+    const server = postgres;
+    const admin = async (...statements: string[]) => {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        for (const statement of statements) await client.query(statement);
+      } finally {
+        await client.end();
+      }
+    };
+    const commits = async (name: string, detail: string) => {
+      const id = await createPublished({ title: name, startDate: day('2030-07-05', 8), endDate: day('2030-07-05', 18), capacity: 1_000_000 });
+      const counter = { i: 0 };
+      return scenario(name, detail, svc.base, svc.child.pid, () => () => booking(id, warmUsers, counter), { amount: warmUsers.length, warmup: false });
+    };
+    log('synchronous replication: commits on the primary alone, then with a synchronous standby');
+    await admin(`ALTER SYSTEM SET synchronous_commit = 'on'`, 'SELECT pg_reload_conf()');
+    scenarios.push(
+      await commits('bookings, synchronous_commit on, no standby', `POST /api/v2/bookings, ${warmUsers.length} users, every one accepted (a commit each)`),
+    );
+    const standby = await startStandby(server, { name: 'bench_standby' });
+    onCleanup('standby', () => standby.destroy());
+    await admin(`ALTER SYSTEM SET synchronous_standby_names = 'bench_standby'`, 'SELECT pg_reload_conf()');
+    for (let waited = 0; ; waited += 100) {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      const { rows } = await client.query<{ sync_state: string }>('SELECT sync_state FROM pg_stat_replication');
+      await client.end();
+      if (rows[0]?.sync_state === 'sync') break;
+      if (waited > 20_000) throw new Error('the bench standby did not become synchronous');
+      await sleep(100);
+    }
+    scenarios.push(
+      await commits(
+        'bookings, synchronous standby',
+        `as above, each commit waiting for the synchronous standby (synchronous_standby_names, synchronous_commit on)`,
+      ),
+    );
+    await admin('ALTER SYSTEM RESET synchronous_standby_names', 'ALTER SYSTEM RESET synchronous_commit', 'SELECT pg_reload_conf()');
+    await standby.destroy();
+  }
 
   const baseRps = scenarios[0]!.load.rps;
   for (const s of scenarios) if (s.target === 'service') s.ratioToBaseline = s.load.rps / baseRps;
