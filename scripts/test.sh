@@ -55,7 +55,7 @@ NODE24=$(bash scripts/node24.sh)
 step "tests on Node 24 (vitest: domain, unit)" "$NODE24" node_modules/vitest/vitest.mjs run --project domain --project unit --reporter=dot
 step "production bundle (pnpm bundle)" pnpm bundle
 step "flash sale on Node 24: three replicas of the production bundle, 3,000 bookers (vitest --project scale)" "$NODE24" node_modules/vitest/vitest.mjs run --project scale --reporter=default --reporter=json --outputFile.json=build/vitest-scale.json
-step "topology: PostgreSQL primary + synchronous standby, primary SIGKILLed mid-rush under two bundle replicas, standby promoted (vitest testing/topology)" pnpm exec vitest run --config testing/topology/vitest.config.ts
+step "topology on Node 24: PostgreSQL primary + synchronous standby, primary SIGKILLed mid-rush under two bundle replicas, standby promoted (vitest testing/topology)" "$NODE24" node_modules/vitest/vitest.mjs run --config testing/topology/vitest.config.ts
 step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
 step "API contract fuzzing (Schemathesis, every v1 and v2 operation, every role)" bash scripts/schemathesis.sh
 step "gRPC from grpcurl and grpc_health_probe (reflection, every EventService method, health)" with_go_tools bash scripts/grpc-tools.sh

@@ -180,8 +180,9 @@ describe('PostgreSQL failover behind the primary Service, under a booking rush w
 
     const killedAt = Date.now();
     await primary.kill();
-    // The failover controller notices and promotes the standby, and the Service follows it.
-    await sleep(1_000);
+    // The failover controller notices and promotes the standby, and the Service follows it; meanwhile
+    // the replicas' postgres breakers open (writes 503 at once, reads from the standby).
+    await sleep(3_000);
     await standby.promote();
     const promotedAt = Date.now();
     proxy.retarget({ host: '127.0.0.1', port: standby.port });

@@ -168,6 +168,20 @@ const schema = z.object({
   BREAKER_WINDOW_SIZE: z.coerce.number().int().min(1).default(100),
   BREAKER_OPEN_DURATION: duration('10s'),
   BREAKER_HALF_OPEN_CALLS: z.coerce.number().int().min(1).default(10),
+  // The postgres breakers' own open time (default: BREAKER_OPEN_DURATION, at most 5 s): after a
+  // failover the new primary gets trial writes within it, so writes resume within 10 s of it.
+  DB_BREAKER_OPEN_DURATION: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const ms = parseDuration(v);
+        if (Number.isFinite(ms) && ms > 0) return ms;
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use ms, 5s, PT5S)` });
+        return z.NEVER;
+      }),
+  ),
   PAYMENT_SERVICE_TIMEOUT: duration('3s'),
   AUTH_SERVICE_TIMEOUT: duration('1s'),
   WEATHER_TIMEOUT: duration('2s'),

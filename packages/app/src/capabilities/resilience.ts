@@ -19,8 +19,10 @@ export function createResilience(
     openDurationMs: config.BREAKER_OPEN_DURATION,
     halfOpenCalls: config.BREAKER_HALF_OPEN_CALLS,
   };
-  // Only "unreachable" counts against the database; its answers (conflicts...) do not.
+  // Only "unreachable" counts against the database; its answers (conflicts...) do not. Trial calls
+  // come every 5 s at most: after a failover the new primary gets writes within that.
   const postgres = {
+    breaker: { openDurationMs: config.DB_BREAKER_OPEN_DURATION ?? Math.min(5_000, config.BREAKER_OPEN_DURATION) },
     isFailure: isConnectionError,
     timeoutMs: config.DB_STATEMENT_TIMEOUT + 2_000,
     retry: { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 200 },
@@ -36,7 +38,10 @@ export function createResilience(
   );
   // The replica is a server of its own: its outage must not turn the service read-only, nor the
   // primary's outage stop the reads it can serve.
-  const replica = config.DATABASE_URL && config.DATABASE_READ_URL ? createDependencyPolicy('postgres-replica', { ...postgres, breaker }) : undefined;
+  const replica =
+    config.DATABASE_URL && config.DATABASE_READ_URL
+      ? createDependencyPolicy('postgres-replica', { ...postgres, breaker: { ...breaker, ...postgres.breaker } })
+      : undefined;
   const all = replica ? [...policies.all(), replica] : policies.all();
   for (const policy of all)
     policy.onStateChange((state) =>
