@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   createEventCache,
   createPgBookingRepository,
@@ -14,6 +13,7 @@ import {
   type DependencyPolicy,
   type IdempotencyStore,
   type LayeredCache,
+  type RedisClient,
 } from '@aquastream/adapters';
 import type * as domain from '@aquastream/domain';
 import type { Config } from '../config';
@@ -74,7 +74,7 @@ export function createData(
     postgres: DependencyPolicy;
     access: DatabaseAccess;
     cache: LayeredCache;
-    redis?: Redis;
+    redis?: RedisClient;
     metrics: Metrics;
   },
 ): Data {
