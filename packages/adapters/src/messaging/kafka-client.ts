@@ -1,9 +1,9 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
 import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
 import type { InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from './ports';
-import { TOPICS } from './topics';
+import { TOPICS, wantedDurability, weakerTopics, type WantedDurability, type WeakTopic } from './topics';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -11,6 +11,10 @@ export interface KafkaOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   ssl?: boolean;
   partitions?: number;
+  /** Copies of each partition of the topics created; default 3 on a cluster of three brokers or more, else 1. */
+  replicationFactor?: number;
+  /** min.insync.replicas of the topics created; default 2 on a cluster of three brokers or more, else 1. */
+  minInsyncReplicas?: number;
   consumerTimings?: Partial<ConsumerTimings>;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
@@ -29,6 +33,15 @@ export interface ConsumerState {
   /** Crashes it was restarted from. */
   restarts: number;
   lastError: string | null;
+}
+
+/** The durability of the service's topics: what is wanted, what was created, what is weaker than wanted. */
+export interface TopicsReport {
+  wanted: WantedDurability;
+  /** Topics this call created (ensureTopics only). */
+  created: string[];
+  /** Existing topics with fewer replicas or a lower min.insync.replicas than wanted. */
+  weak: WeakTopic[];
 }
 
 /** Consumer group timings: a member that is gone is noticed within the session timeout. */
@@ -65,8 +78,13 @@ export interface KafkaClient extends MessagePublisher, MessageSubscriber {
   ): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
   /** Moves the group to these offsets of the topic (the group must have no running member). */
   commitOffsets(group: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void>;
-  /** Creates the service's topics when missing (idempotent). */
-  ensureTopics(): Promise<void>;
+  /**
+   * Creates the service's topics when missing (idempotent), replicated as wanted, and reports (log
+   * and answer) the existing ones that are weaker: it never changes an existing topic.
+   */
+  ensureTopics(): Promise<TopicsReport>;
+  /** The same report without creating anything; checked at most once a minute. */
+  topicsReport(): Promise<TopicsReport>;
   /** Asks the cluster for its brokers; throws when Kafka cannot be reached. */
   ping(): Promise<{ brokers: number }>;
   /**
@@ -278,6 +296,25 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     return admin;
   }
 
+  let lastReport: { at: number; report: TopicsReport } | undefined;
+  let announced = false;
+  /** The durability wanted on this cluster; said once in the log, with where the numbers come from. */
+  async function wantedFor(a: Admin): Promise<WantedDurability> {
+    const { brokers } = await a.describeCluster();
+    const wanted = wantedDurability(brokers.length, { replicationFactor: options.replicationFactor, minInsyncReplicas: options.minInsyncReplicas });
+    if (!announced) {
+      announced = true;
+      options.log?.(
+        'info',
+        wanted.source === 'default'
+          ? `kafka: topics get ${wanted.replicationFactor} replica(s) and min.insync.replicas ${wanted.minInsyncReplicas}, the default for a cluster of ${wanted.brokers} broker(s) (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS to choose)`
+          : `kafka: topics get ${wanted.replicationFactor} replica(s) and min.insync.replicas ${wanted.minInsyncReplicas} (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS)`,
+        { ...durabilityLog(wanted) },
+      );
+    }
+    return wanted;
+  }
+
   return {
     async publish(messages) {
       if (messages.length === 0) return;
@@ -355,13 +392,46 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
 
     async ensureTopics() {
       const a = await connectedAdmin();
+      const wanted = await wantedFor(a);
       const existing = new Set(await a.listTopics());
       const missing = TOPICS.filter((t) => !existing.has(t));
-      if (missing.length)
+      if (missing.length) {
         await a.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: -1 })),
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: options.partitions ?? 3,
+            replicationFactor: wanted.replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(wanted.minInsyncReplicas) }],
+          })),
         });
+        options.log?.('info', `kafka: created topics ${missing.join(', ')}`, { ...durabilityLog(wanted) });
+      }
+      const present = TOPICS.filter((t) => existing.has(t));
+      const weak = present.length ? weakerTopics(await inspectTopics(a, present), wanted) : [];
+      const report: TopicsReport = { wanted, created: missing, weak };
+      lastReport = { at: Date.now(), report };
+      if (weak.length)
+        options.log?.(
+          'warn',
+          `kafka: ${weak.length} existing topic(s) weaker than wanted (${wanted.replicationFactor} replicas, min.insync.replicas ${wanted.minInsyncReplicas}): ` +
+            weak.map((w) => `${w.topic} has ${w.replicationFactor} replica(s), min.insync.replicas ${w.minInsyncReplicas}`).join('; ') +
+            '. A broker lost may lose or refuse acknowledged messages; see docs/operations.md (Kafka topics).',
+          { ...durabilityLog(wanted), weak },
+        );
+      else if (!missing.length) options.log?.('info', 'kafka: topics replicated as wanted', { ...durabilityLog(wanted) });
+      return report;
+    },
+
+    async topicsReport() {
+      if (lastReport && Date.now() - lastReport.at < 60_000) return { ...lastReport.report, created: [] };
+      const a = await connectedAdmin();
+      const wanted = await wantedFor(a);
+      const existing = new Set(await a.listTopics());
+      const present = TOPICS.filter((t) => existing.has(t));
+      const report: TopicsReport = { wanted, created: [], weak: present.length ? weakerTopics(await inspectTopics(a, present), wanted) : [] };
+      lastReport = { at: Date.now(), report };
+      return report;
     },
 
     async ping() {
@@ -390,4 +460,27 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
     },
   };
+}
+
+function durabilityLog(wanted: WantedDurability) {
+  return { replicationFactor: wanted.replicationFactor, minInsyncReplicas: wanted.minInsyncReplicas, brokers: wanted.brokers, source: wanted.source };
+}
+
+/** Each topic's replica count (its least replicated partition) and min.insync.replicas. */
+async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
+  const [metadata, configs] = await Promise.all([
+    a.fetchTopicMetadata({ topics }),
+    a.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+    }),
+  ]);
+  const minInsync = new Map(
+    configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]),
+  );
+  return metadata.topics.map((t) => ({
+    topic: t.name,
+    replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)),
+    minInsyncReplicas: minInsync.get(t.name) ?? 1,
+  }));
 }
