@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient } from '@aquastream/adapters';
+import { createKafkaClient, leadersElected } from '@aquastream/adapters';
 import { admin, inDays, organizer, startTestApp, type TestApp } from '../../../testing/app';
 import { startKafkaCluster, type KafkaCluster } from '../../../testing/services/kafka';
 import { startPostgres, type PostgresServer } from '../../../testing/services/postgres';
@@ -24,7 +24,8 @@ beforeAll(async () => {
   kafkaAdmin = new Kafka({ brokers: kafka.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
   await kafkaAdmin.connect();
   // A topic made before, the way a cluster's defaults make it: one copy.
-  await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic: 'payment-retry-queue.dlq', numPartitions: 3, replicationFactor: 1 }] });
+  await kafkaAdmin.createTopics({ waitForLeaders: false, topics: [{ topic: 'payment-retry-queue.dlq', numPartitions: 3, replicationFactor: 1 }] });
+  await leadersElected(kafkaAdmin, ['payment-retry-queue.dlq']);
   t = await startTestApp({
     DATABASE_URL: postgres.url,
     KAFKA_BROKERS: kafka.brokers,

@@ -26,6 +26,7 @@ export {
 } from './topics';
 export {
   createKafkaClient,
+  leadersElected,
   DEFAULT_CONSUMER_TIMINGS,
   type ConsumerState,
   type ConsumerTimings,

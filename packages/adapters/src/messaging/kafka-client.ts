@@ -397,7 +397,9 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       const missing = TOPICS.filter((t) => !existing.has(t));
       if (missing.length) {
         await a.createTopics({
-          waitForLeaders: true,
+          // kafkajs' own wait asks one broker, which on a cluster may not know the new topic yet
+          // (UNKNOWN_TOPIC_OR_PARTITION) and throws: leadersElected waits for them instead.
+          waitForLeaders: false,
           topics: missing.map((topic) => ({
             topic,
             numPartitions: options.partitions ?? 3,
@@ -405,6 +407,7 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
             configEntries: [{ name: 'min.insync.replicas', value: String(wanted.minInsyncReplicas) }],
           })),
         });
+        await leadersElected(a, missing);
         options.log?.('info', `kafka: created topics ${missing.join(', ')}`, { ...durabilityLog(wanted) });
       }
       const present = TOPICS.filter((t) => existing.has(t));
@@ -483,4 +486,23 @@ async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
     replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)),
     minInsyncReplicas: minInsync.get(t.name) ?? 1,
   }));
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader, asking again while the broker asked does
+ * not know a topic yet (metadata reaches the brokers of a cluster one by one).
+ */
+export async function leadersElected(a: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await a.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`kafka: the partitions of ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
