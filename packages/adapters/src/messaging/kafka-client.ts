@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type ConfigResourceTypes, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
 import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
@@ -469,13 +469,16 @@ function durabilityLog(wanted: WantedDurability) {
   return { replicationFactor: wanted.replicationFactor, minInsyncReplicas: wanted.minInsyncReplicas, brokers: wanted.brokers, source: wanted.source };
 }
 
+// ConfigResourceTypes.TOPIC: kafkajs is CommonJS and Node's ESM loader does not see that enum by name.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
 /** Each topic's replica count (its least replicated partition) and min.insync.replicas. */
 async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
   const [metadata, configs] = await Promise.all([
     a.fetchTopicMetadata({ topics }),
     a.describeConfigs({
       includeSynonyms: false,
-      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })),
     }),
   ]);
   const minInsync = new Map(
