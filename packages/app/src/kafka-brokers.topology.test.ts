@@ -60,9 +60,15 @@ describe('topics on a three-broker cluster', () => {
 
     const metadata = await kafkaAdmin.fetchTopicMetadata({ topics: ['event-events'] });
     expect(metadata.topics[0]!.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
-    const configs = await kafkaAdmin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'event-events', configNames: ['min.insync.replicas'] }],
+    // Asked of any broker: one that has not heard of the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION.
+    const describe = () =>
+      kafkaAdmin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'event-events', configNames: ['min.insync.replicas'] }],
+      });
+    const configs = await describe().catch(async () => {
+      await sleep(1_000);
+      return describe();
     });
     expect(configs.resources[0]!.configEntries[0]!.configValue).toBe('2');
 

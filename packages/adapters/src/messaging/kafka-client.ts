@@ -1,4 +1,16 @@
-import { Kafka, logLevel, Partitioners, type Admin, type ConfigResourceTypes, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type ConfigResourceTypes,
+  type Consumer,
+  type KafkaMessage,
+  type LogEntry,
+  type PartitionMetadata,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
 import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
@@ -296,6 +308,20 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     return admin;
   }
 
+  const partitionFor = Partitioners.DefaultPartitioner();
+  const partitionCache = new Map<string, { at: number; partitions: PartitionMetadata[] }>();
+  /** A topic's partitions, asked again every 30 s and after any failed send. */
+  async function partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    const cached = partitionCache.get(topic);
+    if (cached && Date.now() - cached.at < 30_000) return cached.partitions;
+    const a = await connectedAdmin();
+    const { topics } = await a.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`kafka: topic ${topic} has no partitions`);
+    partitionCache.set(topic, { at: Date.now(), partitions });
+    return partitions;
+  }
+
   let lastReport: { at: number; report: TopicsReport } | undefined;
   let announced = false;
   /** The durability wanted on this cluster; said once in the log, with where the numbers come from. */
@@ -318,14 +344,34 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
   return {
     async publish(messages) {
       if (messages.length === 0) return;
-      const byTopic = new Map<string, { key: string; value: string; headers?: Record<string, string> }[]>();
+      const byTopic = new Map<string, { key: string; value: string; partition: number; headers?: Record<string, string> }[]>();
+      const expected = new Set<string>();
       for (const m of messages) {
         const list = byTopic.get(m.topic) ?? [];
-        list.push({ key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } });
+        const message = { key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } };
+        // The partition kafkajs' default partitioner would choose (murmur2 of the key), chosen here
+        // so that every partition of the batch can be checked for its acknowledgement below.
+        const partition = partitionFor({ topic: m.topic, partitionMetadata: await partitionsOf(m.topic), message });
+        list.push({ ...message, partition });
         byTopic.set(m.topic, list);
+        expected.add(`${m.topic}/${partition}`);
       }
       const p = await connectedProducer();
-      await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      let acknowledged: RecordMetadata[];
+      try {
+        acknowledged = await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      } catch (error) {
+        partitionCache.clear(); // leaders or partitions may have changed
+        throw error;
+      }
+      // kafkajs 2.2.4 retries a send only to the brokers that have not answered yet: partitions whose
+      // leader moved (a broker died) to a broker that had answered are never sent, and the send
+      // still resolves (tulios/kafkajs#1303). Such a batch counts as failed, so the outbox sends it again.
+      for (const r of acknowledged) expected.delete(`${r.topicName}/${r.partition}`);
+      if (expected.size > 0) {
+        partitionCache.clear();
+        throw new Error(`kafka: no acknowledgement for ${[...expected].join(', ')} (a leader moved during the send); the batch is sent again`);
+      }
     },
 
     subscribe: (options) => supervise(options),
@@ -474,13 +520,15 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** Each topic's replica count (its least replicated partition) and min.insync.replicas. */
 async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
-  const [metadata, configs] = await Promise.all([
-    a.fetchTopicMetadata({ topics }),
-    a.describeConfigs({
-      includeSynonyms: false,
-      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })),
-    }),
-  ]);
+  const [metadata, configs] = await whileTopicsPropagate(() =>
+    Promise.all([
+      a.fetchTopicMetadata({ topics }),
+      a.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })),
+      }),
+    ]),
+  );
   const minInsync = new Map(
     configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]),
   );
@@ -489,6 +537,20 @@ async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
     replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)),
     minInsyncReplicas: minInsync.get(t.name) ?? 1,
   }));
+}
+
+/** Runs `request` again while the broker asked does not know a topic yet (it was created a moment ago). */
+async function whileTopicsPropagate<T>(request: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if ((type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') || Date.now() > deadline) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
