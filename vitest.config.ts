@@ -1,13 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// Five projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
+// Six projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
 // admission, caches, token checks, the seed contract) run with no server at all: `pnpm test:unit`
 // in seconds. `contracts` runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it
 // builds those Go tools on first use, so it is a step of scripts/test.sh of its own. `integration`
 // gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or DATABASE_URL / REDIS_URL /
 // KAFKA_BROKERS when given). `scale` runs replicas of the production bundle under a rush:
 // scripts/test.sh runs it as a step of its own, after the bundle is built, so it has the machine
-// to itself.
+// to itself. `topology` (files named *.topology.test.ts) starts replicated servers of its own and
+// fails them over.
 const UNIT = [
   'packages/adapters/src/auth/**/*.test.ts',
   'packages/adapters/src/cache/**/*.test.ts',
@@ -65,12 +66,27 @@ export default defineConfig({
             'testing/**/*.test.ts',
             'examples/*/src/**/*.test.ts',
           ],
-          exclude: [...UNIT, '**/*.scale.test.ts', '**/node_modules/**'],
+          exclude: [...UNIT, '**/*.scale.test.ts', '**/*.topology.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',
+        },
+      },
+      {
+        // Replicated servers (Redis Sentinel and Cluster, three Kafka brokers, ...) that each file
+        // starts for itself, failed over under load: a step of scripts/test.sh of its own, one file
+        // at a time (each runs several servers).
+        test: {
+          name: 'topology',
+          include: ['**/*.topology.test.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
       {

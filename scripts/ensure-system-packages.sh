@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the test harness in testing/services needs:
 #   - postgresql   (server binaries under /usr/lib/postgresql/<ver>/bin, and the postgres user)
-#   - redis-server
+#   - redis-server (and redis-cli from redis-tools)
+#   - redis-sentinel (the topology tests run three sentinels)
 # plus any extra Debian package names given as arguments.
 #
 # Usage: bash scripts/ensure-system-packages.sh [extra-package ...]
@@ -31,6 +32,9 @@ if ! have_postgres || ! getent passwd postgres >/dev/null 2>&1; then
 fi
 if ! command -v redis-server >/dev/null 2>&1 && [[ ! -x /usr/bin/redis-server ]]; then
   missing+=(redis-server)
+fi
+if ! command -v redis-sentinel >/dev/null 2>&1 && [[ ! -x /usr/bin/redis-sentinel ]]; then
+  missing+=(redis-sentinel)
 fi
 for pkg in "$@"; do
   if ! have_package "$pkg"; then

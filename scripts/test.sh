@@ -19,9 +19,9 @@ step() {
   fi
 }
 
-# PostgreSQL and Redis (unless given), and nginx-light: the reverse proxy in front of the service
-# in the trusted-proxy test; pgbouncer: the transaction pooler of packages/app/src/pgbouncer.test.ts.
-# A fast no-op when everything is installed.
+# PostgreSQL and Redis (unless given; redis-sentinel for the topology step), and nginx-light: the
+# reverse proxy in front of the service in the trusted-proxy test; pgbouncer: the transaction pooler
+# of packages/app/src/pgbouncer.test.ts. A fast no-op when everything is installed.
 bash scripts/ensure-system-packages.sh nginx-light pgbouncer
 
 # The Go tools of the field (buf, oasdiff, grpcurl, grpc_health_probe) are built from the module
@@ -47,6 +47,7 @@ step "migrations under live traffic (Squawk on the SQL each migration runs; scri
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 # Node 20 is what `npm start` runs on this kind of machine (and the oldest supported): everything.
 step "tests (vitest: domain, unit, integration)" pnpm exec vitest run --project domain --project unit --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
+step "topology (vitest --project topology: replicated servers failed over: Redis Sentinel and Cluster, three Kafka brokers)" pnpm exec vitest run --project topology --reporter=default --reporter=json --outputFile.json=build/vitest-topology.json
 step "public contracts (buf breaking on the proto, oasdiff breaking on openapi.json, against contracts/baseline)" with_go_tools bash scripts/contracts.sh check
 step "contract guard catches planted breaking changes (vitest --project contracts)" with_go_tools pnpm exec vitest run --project contracts --reporter=default --reporter=json --outputFile.json=build/vitest-contracts.json
 # Production runs the bundle on Node 24: the server-free tests on it, then the bundle itself on it,
@@ -66,7 +67,7 @@ step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json"]) {
+  for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json", "build/vitest-topology.json"]) {
     try { const r = JSON.parse(fs.readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed += 1; }
   }
   const stepFailures = Number(process.argv[1]);

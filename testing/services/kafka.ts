@@ -93,7 +93,16 @@ function javaBin(): string {
   return 'java';
 }
 
-function serverProperties(dir: string, port: number, controllerPort: number): string {
+/** One node of a KRaft cluster: its id, and every controller of the quorum as "id@host:port". */
+interface ClusterNode {
+  nodeId: number;
+  voters: string;
+  /** Brokers in the cluster: the internal topics are replicated to all of them, up to 3. */
+  size: number;
+}
+
+function serverProperties(dir: string, port: number, controllerPort: number, node?: ClusterNode): string {
+  if (node) return clusterProperties(dir, port, controllerPort, node);
   return `# Single-node KRaft (combined mode), written by testing/services/kafka.ts
 process.roles=broker,controller
 node.id=1
@@ -117,6 +126,35 @@ group.initial.rebalance.delay.ms=0
 `;
 }
 
+function clusterProperties(dir: string, port: number, controllerPort: number, node: ClusterNode): string {
+  const internal = Math.min(3, node.size);
+  return `# Node ${node.nodeId} of a ${node.size}-node KRaft cluster (each node broker and controller), written by testing/services/kafka.ts
+process.roles=broker,controller
+node.id=${node.nodeId}
+controller.quorum.voters=${node.voters}
+listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}
+advertised.listeners=PLAINTEXT://${HOST}:${port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=${path.join(dir, 'data')}
+num.partitions=3
+# The broker defaults, as an untuned production cluster has them: a topic created without a
+# replication factor gets one copy.
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=${internal}
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=${internal}
+transaction.state.log.min.isr=${Math.min(2, internal)}
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+# A dead broker is fenced (its partitions led elsewhere) 3 s after its last heartbeat, not 9 s.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+`;
+}
+
 // Kafka 3.x logs via slf4j -> reload4j; the JVM's stdout goes to kafka.log.
 const LOG4J_PROPERTIES = `log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -127,8 +165,8 @@ log4j.logger.kafka.network.RequestChannel$=WARN
 log4j.logger.org.apache.kafka.clients.NetworkClient=WARN
 `;
 
-function jvmOpts(dir: string): string[] {
-  const heap = (process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
+function jvmOpts(dir: string, heapOpts?: string): string[] {
+  const heap = (heapOpts ?? process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
   return [
     ...heap,
     '-XX:+UseG1GC',
@@ -155,6 +193,7 @@ class KafkaBroker implements KafkaServer {
     readonly dir: string,
     private readonly jars: string,
     private readonly startTimeoutMs: number,
+    private readonly node?: ClusterNode & { clusterId: string; heapOpts: string },
   ) {
     this.brokers = `${HOST}:${port}`;
     this.log = path.join(dir, 'kafka.log');
@@ -163,11 +202,11 @@ class KafkaBroker implements KafkaServer {
   /** Writes the configs and formats the KRaft storage; only once per data dir. */
   async format(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
-    fs.writeFileSync(path.join(this.dir, 'server.properties'), serverProperties(this.dir, this.port, this.controllerPort));
+    fs.writeFileSync(path.join(this.dir, 'server.properties'), serverProperties(this.dir, this.port, this.controllerPort, this.node));
     fs.writeFileSync(path.join(this.dir, 'log4j.properties'), LOG4J_PROPERTIES);
     if (fs.existsSync(path.join(this.dir, 'data', 'meta.properties'))) return;
-    // A cluster id is 16 random bytes in URL-safe base64 without padding.
-    const clusterId = randomBytes(16).toString('base64url');
+    // A cluster id is 16 random bytes in URL-safe base64 without padding; the nodes of a cluster share one.
+    const clusterId = this.node?.clusterId ?? randomBytes(16).toString('base64url');
     const r = await this.runJava(['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(this.dir, 'server.properties')]);
     fs.appendFileSync(this.log, r.stdout + r.stderr);
     if (r.code !== 0) {
@@ -177,7 +216,7 @@ class KafkaBroker implements KafkaServer {
 
   private async runJava(args: string[]): Promise<RunResult> {
     try {
-      return await runCommand(javaBin(), [...jvmOpts(this.dir), '-cp', path.join(this.jars, '*'), ...args]);
+      return await runCommand(javaBin(), [...jvmOpts(this.dir, this.node?.heapOpts), '-cp', path.join(this.jars, '*'), ...args]);
     } catch (err) {
       throw javaError(err);
     }
@@ -193,7 +232,7 @@ class KafkaBroker implements KafkaServer {
     try {
       child = spawn(
         javaBin(),
-        [...jvmOpts(this.dir), '-cp', path.join(this.jars, '*'), 'kafka.Kafka', path.join(this.dir, 'server.properties')],
+        [...jvmOpts(this.dir, this.node?.heapOpts), '-cp', path.join(this.jars, '*'), 'kafka.Kafka', path.join(this.dir, 'server.properties')],
         // The log goes to a file, not a pipe: the broker never blocks on an unread pipe,
         // and unref() lets the test process exit (the exit hook then kills the broker).
         { stdio: ['ignore', out, out] },
@@ -241,6 +280,13 @@ class KafkaBroker implements KafkaServer {
     await stopProcess(child, 'SIGTERM', STOP_GRACE_MS);
   }
 
+  /** SIGKILL, as a machine that dies: no controlled shutdown, no leadership handed over. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    await stopProcess(child, 'SIGKILL', 10_000);
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     this.destroyed = true;
@@ -285,4 +331,51 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       throw err;
     }
   });
+}
+
+export interface KafkaClusterNode extends KafkaServer {
+  /** SIGKILL: the broker (and controller) dies without a word; start() brings it back on its data. */
+  kill(): Promise<void>;
+}
+
+export interface KafkaCluster {
+  nodes: KafkaClusterNode[];
+  /** "127.0.0.1:<port>,..." for KAFKA_BROKERS. */
+  brokers: string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * `size` (default 3) Kafka nodes in KRaft combined mode (each a broker and a controller of one
+ * quorum), started together (a quorum needs a majority to start) and resolved once all serve.
+ * Each is a JVM: a small heap and the client compiler only (KAFKA_CLUSTER_JVM_OPTS, default
+ * -Xms64m -Xmx320m -XX:TieredStopAtLevel=1) keep three of them near 1 GiB and quick to start.
+ */
+export async function startKafkaCluster(opts: { size?: number; startTimeoutMs?: number } = {}): Promise<KafkaCluster> {
+  const size = opts.size ?? 3;
+  const jars = await ensureJars();
+  const heapOpts = process.env.KAFKA_CLUSTER_JVM_OPTS ?? '-Xms64m -Xmx320m -XX:TieredStopAtLevel=1';
+  const ports = await freePorts(size * 2);
+  const clusterId = randomBytes(16).toString('base64url');
+  const voters = Array.from({ length: size }, (_, i) => `${i + 1}@${HOST}:${ports[size + i]}`).join(',');
+  const nodes = Array.from({ length: size }, (_, i) => {
+    const port = ports[i]!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `backend-event-kafka-${port}-`));
+    return new KafkaBroker(port, ports[size + i]!, dir, jars, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, {
+      nodeId: i + 1,
+      voters,
+      size,
+      clusterId,
+      heapOpts,
+    });
+  });
+  const destroy = async () => void (await Promise.all(nodes.map((n) => n.destroy().catch(() => undefined))));
+  try {
+    await Promise.all(nodes.map((n) => n.format()));
+    await Promise.all(nodes.map((n) => n.start()));
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return { nodes, brokers: nodes.map((n) => n.brokers).join(','), destroy };
 }

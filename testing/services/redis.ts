@@ -5,38 +5,53 @@
  * on 127.0.0.1, without persistence, and waits until it answers PING. stop() sends
  * SIGTERM and waits for the process to exit, so the port refuses connections
  * afterwards; start() spawns it again on the same port (with empty data).
+ *
+ * The replicated topologies of production, from the same packages:
+ *   startRedisSentinelGroup()  a master, a replica and three sentinels (Debian's redis-sentinel)
+ *   startRedisCluster()        three masters with --cluster-enabled, joined by `redis-cli --cluster create`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort, retryWhilePortTaken } from './free-port';
-import { hasExited, onProcessExit, stopProcess, tailFile, type RestartableServer } from './process';
+import { hasExited, onProcessExit, runCommand, stopProcess, tailFile, type RestartableServer } from './process';
 
 /** stop() is SIGTERM without a save; start() begins with an empty data set. */
 export interface RedisServer extends RestartableServer {
   /** redis://127.0.0.1:<port> */
   url: string;
+  /** SIGKILL, as a crashed machine: no goodbye to clients or replicas. Resolves once it is gone. */
+  kill(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  port?: number;
+  /** More command-line settings, e.g. ['--replicaof', '127.0.0.1', '6379'] or ['--cluster-enabled', 'yes']. */
+  args?: string[];
+  /** Runs a sentinel (Debian's redis-sentinel) with these lines of sentinel.conf instead of a server. */
+  sentinel?: string[];
 }
 
 const ENSURE_HINT = 'run `bash scripts/ensure-system-packages.sh` as root to install it';
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-function findRedisServer(): string {
-  const override = process.env.REDIS_SERVER_BIN;
+function findBinary(name: 'redis-server' | 'redis-sentinel' | 'redis-cli'): string {
+  const override = name === 'redis-server' ? process.env.REDIS_SERVER_BIN : undefined;
   if (override) {
     if (!existsSync(override)) throw new Error(`REDIS_SERVER_BIN=${override} does not exist; unset it to use Debian's redis-server, or ${ENSURE_HINT}.`);
     return override;
   }
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
   for (const dir of dirs) {
-    const candidate = path.join(dir, 'redis-server');
+    const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error(`redis-server not found on PATH or in /usr/bin (Debian package "redis-server"); ${ENSURE_HINT}.`);
+  const pkg = name === 'redis-cli' ? 'redis-tools' : name;
+  throw new Error(`${name} not found on PATH or in /usr/bin (Debian package "${pkg}"); ${ENSURE_HINT}.`);
 }
 
 /** Sends PING in raw RESP and resolves with the first reply line (e.g. "+PONG"). */
@@ -81,8 +96,8 @@ class StartError extends Error {
   }
 }
 
-export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer> {
-  const binary = findRedisServer();
+export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisServer> {
+  const binary = findBinary(opts.sentinel ? 'redis-sentinel' : 'redis-server');
   const workDir = mkdtempSync(path.join(tmpdir(), 'redis-test-'));
   const logFile = path.join(workDir, 'redis.log');
   let port = opts.port ?? (await freePort());
@@ -96,7 +111,11 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
   const forgetCleanup = onProcessExit(cleanupAtExit);
 
   const spawnServer = async (): Promise<void> => {
+    // A sentinel rewrites its configuration file (what it learns of replicas and other sentinels).
+    const sentinelConf = path.join(workDir, 'sentinel.conf');
+    if (opts.sentinel && !existsSync(sentinelConf)) writeFileSync(sentinelConf, opts.sentinel.join('\n') + '\n');
     const args = [
+      ...(opts.sentinel ? [sentinelConf] : []),
       '--port',
       String(port),
       '--bind',
@@ -111,6 +130,7 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       workDir,
       '--logfile',
       logFile,
+      ...(opts.args ?? []),
     ];
     const proc = spawn(binary, args, { cwd: workDir, stdio: 'ignore' });
     proc.unref();
@@ -172,6 +192,13 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
       await stopProcess(proc, 'SIGTERM', STOP_TIMEOUT_MS);
     },
 
+    async kill(): Promise<void> {
+      const proc = child;
+      if (!proc) return;
+      child = null;
+      await stopProcess(proc, 'SIGKILL', STOP_TIMEOUT_MS);
+    },
+
     async start(): Promise<void> {
       if (destroyed) throw new Error('start: this Redis server was destroyed');
       if (child && !hasExited(child)) return;
@@ -187,4 +214,120 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
     },
   };
   return server;
+}
+
+/** Runs redis-cli against 127.0.0.1:`port` and returns its output; a failure throws with the output. */
+export async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const r = await runCommand(findBinary('redis-cli'), ['-h', '127.0.0.1', '-p', String(port), ...args], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`redis-cli -p ${port} ${args.join(' ')} failed (exit ${r.code ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await delay(100);
+  }
+}
+
+export interface RedisSentinelGroup {
+  /** The master name the sentinels watch. */
+  name: string;
+  master: RedisServer;
+  replica: RedisServer;
+  sentinels: RedisServer[];
+  /** "127.0.0.1:<port>,..." as REDIS_SENTINELS takes it. */
+  sentinelList: string;
+  /** The port of the server the sentinels currently call the master. */
+  currentMasterPort(): Promise<number>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A master, one replica and three sentinels (quorum 2), as Sentinel runs in production, with
+ * short detection times so a test sees a failover in seconds: a master silent for
+ * `downAfterMs` is declared down and its replica promoted.
+ */
+export async function startRedisSentinelGroup(opts: { name?: string; downAfterMs?: number } = {}): Promise<RedisSentinelGroup> {
+  const name = opts.name ?? 'mymaster';
+  const downAfterMs = opts.downAfterMs ?? 1_000;
+  const started: RedisServer[] = [];
+  const destroy = () => Promise.all(started.map((s) => s.destroy())).then(() => undefined);
+  try {
+    const master = await startRedis();
+    started.push(master);
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    started.push(replica);
+    await waitFor('the replica is in sync with the master', async () => /master_link_status:up/.test(await redisCli(replica.port, 'INFO', 'replication')));
+    const sentinels = await Promise.all(
+      [0, 1, 2].map(() =>
+        startRedis({
+          sentinel: [
+            `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+            `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
+            `sentinel failover-timeout ${name} 10000`,
+            `sentinel parallel-syncs ${name} 1`,
+          ],
+        }),
+      ),
+    );
+    started.push(...sentinels);
+    // A sentinel that has not yet met the others or the replica could not vote or promote anyone.
+    for (const sentinel of sentinels)
+      await waitFor(`sentinel ${sentinel.port} knows the replica and the other two sentinels`, async () => {
+        const info = await redisCli(sentinel.port, 'SENTINEL', 'MASTER', name);
+        const field = (key: string) => Number(new RegExp(`^${key}\\n(\\d+)$`, 'm').exec(info)?.[1] ?? -1);
+        return field('num-slaves') >= 1 && field('num-other-sentinels') >= 2;
+      });
+    return {
+      name,
+      master,
+      replica,
+      sentinels,
+      sentinelList: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
+      async currentMasterPort() {
+        for (const sentinel of sentinels) {
+          try {
+            const [, port] = (await redisCli(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).trim().split('\n');
+            return Number(port);
+          } catch {
+            // that sentinel is down: ask the next
+          }
+        }
+        throw new Error('no sentinel answers');
+      },
+      destroy,
+    };
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+}
+
+export interface RedisCluster {
+  masters: RedisServer[];
+  /** "127.0.0.1:<port>,..." as REDIS_CLUSTER_NODES takes it. */
+  nodeList: string;
+  destroy(): Promise<void>;
+}
+
+/** `masters` (default 3) servers with --cluster-enabled, joined into one cluster covering all 16384 slots. */
+export async function startRedisCluster(opts: { masters?: number } = {}): Promise<RedisCluster> {
+  const count = opts.masters ?? 3;
+  const masters: RedisServer[] = [];
+  const destroy = () => Promise.all(masters.map((s) => s.destroy())).then(() => undefined);
+  try {
+    for (let i = 0; i < count; i++)
+      masters.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
+    const addresses = masters.map((m) => `127.0.0.1:${m.port}`);
+    await redisCli(masters[0]!.port, '--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes');
+    for (const m of masters)
+      await waitFor(`node ${m.port} sees the cluster ok`, async () => /cluster_state:ok/.test(await redisCli(m.port, 'CLUSTER', 'INFO')));
+    return { masters, nodeList: addresses.join(','), destroy };
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
 }

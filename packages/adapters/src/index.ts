@@ -19,7 +19,18 @@ export { createPgProcessedMessages } from './postgres/processed-messages';
 export type { Cache } from './cache/cache';
 export { createLayeredCache, type LayeredCache, type LayeredCacheOptions } from './cache/layered-cache';
 export { createEventCache, type EventCache } from './cache/cached-event-repository';
-export { connectRedis } from './redis/connect';
+export {
+  connectRedis,
+  deleteKeys,
+  duplicateRedis,
+  isRedisCluster,
+  parseRedisAddresses,
+  scanKeys,
+  type RedisAddress,
+  type RedisClient,
+  type RedisConnectOptions,
+  type RedisTarget,
+} from './redis/connect';
 export { createRedisInvalidationChannel, type InvalidationChannel, type RedisInvalidationOptions } from './redis/invalidation-channel';
 export { createSharedRateCounter, type SharedRateCounter, type WindowCount } from './redis/rate-limit-counter';
 export { guardMethods, guardUnitOfWork, isConnectionError } from './postgres/guard';

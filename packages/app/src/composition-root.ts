@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
 import {
   createPgPaymentStats,
   systemClock,
@@ -10,6 +9,7 @@ import {
   type IdempotencyStore,
   type OutboxStore,
   type ProcessedMessageStore,
+  type RedisClient,
 } from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
@@ -47,8 +47,8 @@ export interface Deps {
   admission: { read: Admission; write: Admission };
   /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
   readOnly(): boolean;
-  /** The shared Redis client, for the rate-limit store; undefined without REDIS_URL. */
-  redis?: Redis;
+  /** The shared Redis client, for the rate-limit store; undefined without Redis settings. */
+  redis?: RedisClient;
   mode: 'embedded' | 'real';
   devSecret?: string;
   /** Forgets cached copies of what relayed outbox rows changed (see Data.forgetCached). */

@@ -76,6 +76,15 @@ const trustProxy = z
     return list;
   });
 
+/** "host:port,host:port" (a list of servers), checked here so a typo stops start-up. */
+const hostPortList = (name: string) =>
+  optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*(\[[^\]]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[^\]]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/, `${name} must be host:port[,host:port...]`)
+      .optional(),
+  );
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const schema = z.object({
@@ -130,6 +139,12 @@ const schema = z.object({
       .optional(),
   ),
   REDIS_PASSWORD: optionalString,
+  // Redis behind Sentinel (instead of REDIS_URL): the sentinels and the name of the master they watch.
+  REDIS_SENTINELS: hostPortList('REDIS_SENTINELS'),
+  REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  // A Redis Cluster (instead of REDIS_URL): some of its nodes, the others are discovered.
+  REDIS_CLUSTER_NODES: hostPortList('REDIS_CLUSTER_NODES'),
   CACHE_TTL: duration('60s'),
   CACHE_LOCAL_TTL: duration('5s'),
   KAFKA_BROKERS: optionalString,
@@ -139,6 +154,10 @@ const schema = z.object({
   KAFKA_SSL: bool(false),
   KAFKA_CONSUMER_GROUP: z.string().default('backend-event'),
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  // Replicas of each topic created, and the in-sync replicas a write needs; unset: 3 and 2 on a
+  // cluster of three or more brokers, 1 and 1 below that.
+  KAFKA_REPLICATION_FACTOR: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(32).optional()),
+  KAFKA_MIN_INSYNC_REPLICAS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(32).optional()),
   OUTBOX_RELAY_INTERVAL: duration('200ms'),
   OUTBOX_RELAY_ENABLED: bool(true),
   CONSUMERS_ENABLED: bool(true),
@@ -208,6 +227,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const redis = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => result.data[name]);
+  if (redis.length > 1) throw new ConfigError(`Invalid configuration:\n  ${redis.join(', ')}: set only one of them (one Redis topology)`);
   return result.data;
 }
 

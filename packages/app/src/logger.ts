@@ -18,6 +18,7 @@ export const REDACT_PATHS = [
   '*.secret',
   'config.DB_PASSWORD',
   'config.REDIS_PASSWORD',
+  'config.REDIS_SENTINEL_PASSWORD',
   'config.KAFKA_PASSWORD',
   'config.AUTH_JWT_SECRET',
   'config.PAYMENT_WEBHOOK_SECRET',

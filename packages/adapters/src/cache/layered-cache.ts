@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import type { Redis } from 'ioredis';
+import { deleteKeys, scanKeys, type RedisClient } from '../redis/connect';
 import type { Cache } from './cache';
 
 export interface LayeredCacheOptions {
   /** Shared cache of all replicas; optional (embedded mode has none). */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Entries kept in process while Redis is unreachable. */
   localMaxEntries?: number;
   /** Local entries live shorter: other replicas' changes cannot reach this copy. */
@@ -99,7 +99,10 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
       for (const key of keys) local.delete(key);
       if (useRedis() && keys.length > 0) {
         try {
-          await redis!.del(...keys.map((k) => prefix + k));
+          await deleteKeys(
+            redis!,
+            keys.map((k) => prefix + k),
+          );
         } catch (error) {
           fellBack(error);
         }
@@ -122,14 +125,9 @@ export function createLayeredCache(options: LayeredCacheOptions): LayeredCache {
   };
 }
 
-async function dropStale(redis: Redis, prefix: string): Promise<void> {
+async function dropStale(redis: RedisClient, prefix: string): Promise<void> {
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await scanKeys(redis, `${prefix}*`, async (keys) => void (await deleteKeys(redis, keys)));
   } catch {
     // Entries expire by TTL anyway.
   }

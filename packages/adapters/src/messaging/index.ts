@@ -12,8 +12,28 @@ export type {
   Subscription,
 } from './ports';
 export { toCloudEvent, type CloudEvent } from './cloud-events';
-export { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, TOPICS, topicOf, type Topic } from './topics';
-export { createKafkaClient, DEFAULT_CONSUMER_TIMINGS, type ConsumerState, type ConsumerTimings, type KafkaClient, type KafkaOptions } from './kafka-client';
+export {
+  PAYMENT_DLQ_TOPIC,
+  PAYMENT_RETRY_TOPIC,
+  TOPICS,
+  topicOf,
+  wantedDurability,
+  weakerTopics,
+  type Topic,
+  type TopicDurability,
+  type WantedDurability,
+  type WeakTopic,
+} from './topics';
+export {
+  createKafkaClient,
+  leadersElected,
+  DEFAULT_CONSUMER_TIMINGS,
+  type ConsumerState,
+  type ConsumerTimings,
+  type KafkaClient,
+  type KafkaOptions,
+  type TopicsReport,
+} from './kafka-client';
 export { createInProcessBus } from './in-process-bus';
 export { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 export { startPaymentRetryConsumer, type PaymentRetryOptions } from './payment-retry-consumer';

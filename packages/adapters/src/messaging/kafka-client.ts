@@ -1,9 +1,21 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type ConfigResourceTypes,
+  type Consumer,
+  type KafkaMessage,
+  type LogEntry,
+  type PartitionMetadata,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
 import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
 import type { InboundMessage, MessagePublisher, MessageSubscriber, Subscription } from './ports';
-import { TOPICS } from './topics';
+import { TOPICS, wantedDurability, weakerTopics, type WantedDurability, type WeakTopic } from './topics';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -11,6 +23,10 @@ export interface KafkaOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   ssl?: boolean;
   partitions?: number;
+  /** Copies of each partition of the topics created; default 3 on a cluster of three brokers or more, else 1. */
+  replicationFactor?: number;
+  /** min.insync.replicas of the topics created; default 2 on a cluster of three brokers or more, else 1. */
+  minInsyncReplicas?: number;
   consumerTimings?: Partial<ConsumerTimings>;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
@@ -29,6 +45,15 @@ export interface ConsumerState {
   /** Crashes it was restarted from. */
   restarts: number;
   lastError: string | null;
+}
+
+/** The durability of the service's topics: what is wanted, what was created, what is weaker than wanted. */
+export interface TopicsReport {
+  wanted: WantedDurability;
+  /** Topics this call created (ensureTopics only). */
+  created: string[];
+  /** Existing topics with fewer replicas or a lower min.insync.replicas than wanted. */
+  weak: WeakTopic[];
 }
 
 /** Consumer group timings: a member that is gone is noticed within the session timeout. */
@@ -65,8 +90,13 @@ export interface KafkaClient extends MessagePublisher, MessageSubscriber {
   ): Promise<{ messages: (InboundMessage & { partition: number; offset: string })[]; ends: { partition: number; offset: string }[] }>;
   /** Moves the group to these offsets of the topic (the group must have no running member). */
   commitOffsets(group: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void>;
-  /** Creates the service's topics when missing (idempotent). */
-  ensureTopics(): Promise<void>;
+  /**
+   * Creates the service's topics when missing (idempotent), replicated as wanted, and reports (log
+   * and answer) the existing ones that are weaker: it never changes an existing topic.
+   */
+  ensureTopics(): Promise<TopicsReport>;
+  /** The same report without creating anything; checked at most once a minute. */
+  topicsReport(): Promise<TopicsReport>;
   /** Asks the cluster for its brokers; throws when Kafka cannot be reached. */
   ping(): Promise<{ brokers: number }>;
   /**
@@ -278,17 +308,70 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
     return admin;
   }
 
+  const partitionFor = Partitioners.DefaultPartitioner();
+  const partitionCache = new Map<string, { at: number; partitions: PartitionMetadata[] }>();
+  /** A topic's partitions, asked again every 30 s and after any failed send. */
+  async function partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    const cached = partitionCache.get(topic);
+    if (cached && Date.now() - cached.at < 30_000) return cached.partitions;
+    const a = await connectedAdmin();
+    const { topics } = await a.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`kafka: topic ${topic} has no partitions`);
+    partitionCache.set(topic, { at: Date.now(), partitions });
+    return partitions;
+  }
+
+  let lastReport: { at: number; report: TopicsReport } | undefined;
+  let announced = false;
+  /** The durability wanted on this cluster; said once in the log, with where the numbers come from. */
+  async function wantedFor(a: Admin): Promise<WantedDurability> {
+    const { brokers } = await a.describeCluster();
+    const wanted = wantedDurability(brokers.length, { replicationFactor: options.replicationFactor, minInsyncReplicas: options.minInsyncReplicas });
+    if (!announced) {
+      announced = true;
+      options.log?.(
+        'info',
+        wanted.source === 'default'
+          ? `kafka: topics get ${wanted.replicationFactor} replica(s) and min.insync.replicas ${wanted.minInsyncReplicas}, the default for a cluster of ${wanted.brokers} broker(s) (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS to choose)`
+          : `kafka: topics get ${wanted.replicationFactor} replica(s) and min.insync.replicas ${wanted.minInsyncReplicas} (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS)`,
+        { ...durabilityLog(wanted) },
+      );
+    }
+    return wanted;
+  }
+
   return {
     async publish(messages) {
       if (messages.length === 0) return;
-      const byTopic = new Map<string, { key: string; value: string; headers?: Record<string, string> }[]>();
+      const byTopic = new Map<string, { key: string; value: string; partition: number; headers?: Record<string, string> }[]>();
+      const expected = new Set<string>();
       for (const m of messages) {
         const list = byTopic.get(m.topic) ?? [];
-        list.push({ key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } });
+        const message = { key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } };
+        // The partition kafkajs' default partitioner would choose (murmur2 of the key), chosen here
+        // so that every partition of the batch can be checked for its acknowledgement below.
+        const partition = partitionFor({ topic: m.topic, partitionMetadata: await partitionsOf(m.topic), message });
+        list.push({ ...message, partition });
         byTopic.set(m.topic, list);
+        expected.add(`${m.topic}/${partition}`);
       }
       const p = await connectedProducer();
-      await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      let acknowledged: RecordMetadata[];
+      try {
+        acknowledged = await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      } catch (error) {
+        partitionCache.clear(); // leaders or partitions may have changed
+        throw error;
+      }
+      // kafkajs 2.2.4 retries a send only to the brokers that have not answered yet: partitions whose
+      // leader moved (a broker died) to a broker that had answered are never sent, and the send
+      // still resolves (tulios/kafkajs#1303). Such a batch counts as failed, so the outbox sends it again.
+      for (const r of acknowledged) expected.delete(`${r.topicName}/${r.partition}`);
+      if (expected.size > 0) {
+        partitionCache.clear();
+        throw new Error(`kafka: no acknowledgement for ${[...expected].join(', ')} (a leader moved during the send); the batch is sent again`);
+      }
     },
 
     subscribe: (options) => supervise(options),
@@ -355,13 +438,49 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
 
     async ensureTopics() {
       const a = await connectedAdmin();
+      const wanted = await wantedFor(a);
       const existing = new Set(await a.listTopics());
       const missing = TOPICS.filter((t) => !existing.has(t));
-      if (missing.length)
+      if (missing.length) {
         await a.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: -1 })),
+          // kafkajs' own wait asks one broker, which on a cluster may not know the new topic yet
+          // (UNKNOWN_TOPIC_OR_PARTITION) and throws: leadersElected waits for them instead.
+          waitForLeaders: false,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: options.partitions ?? 3,
+            replicationFactor: wanted.replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(wanted.minInsyncReplicas) }],
+          })),
         });
+        await leadersElected(a, missing);
+        options.log?.('info', `kafka: created topics ${missing.join(', ')}`, { ...durabilityLog(wanted) });
+      }
+      const present = TOPICS.filter((t) => existing.has(t));
+      const weak = present.length ? weakerTopics(await inspectTopics(a, present), wanted) : [];
+      const report: TopicsReport = { wanted, created: missing, weak };
+      lastReport = { at: Date.now(), report };
+      if (weak.length)
+        options.log?.(
+          'warn',
+          `kafka: ${weak.length} existing topic(s) weaker than wanted (${wanted.replicationFactor} replicas, min.insync.replicas ${wanted.minInsyncReplicas}): ` +
+            weak.map((w) => `${w.topic} has ${w.replicationFactor} replica(s), min.insync.replicas ${w.minInsyncReplicas}`).join('; ') +
+            '. A broker lost may lose or refuse acknowledged messages; see docs/operations.md (Kafka topics).',
+          { ...durabilityLog(wanted), weak },
+        );
+      else if (!missing.length) options.log?.('info', 'kafka: topics replicated as wanted', { ...durabilityLog(wanted) });
+      return report;
+    },
+
+    async topicsReport() {
+      if (lastReport && Date.now() - lastReport.at < 60_000) return { ...lastReport.report, created: [] };
+      const a = await connectedAdmin();
+      const wanted = await wantedFor(a);
+      const existing = new Set(await a.listTopics());
+      const present = TOPICS.filter((t) => existing.has(t));
+      const report: TopicsReport = { wanted, created: [], weak: present.length ? weakerTopics(await inspectTopics(a, present), wanted) : [] };
+      lastReport = { at: Date.now(), report };
+      return report;
     },
 
     async ping() {
@@ -390,4 +509,65 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
     },
   };
+}
+
+function durabilityLog(wanted: WantedDurability) {
+  return { replicationFactor: wanted.replicationFactor, minInsyncReplicas: wanted.minInsyncReplicas, brokers: wanted.brokers, source: wanted.source };
+}
+
+// ConfigResourceTypes.TOPIC: kafkajs is CommonJS and Node's ESM loader does not see that enum by name.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+/** Each topic's replica count (its least replicated partition) and min.insync.replicas. */
+async function inspectTopics(a: Admin, topics: string[]): Promise<WeakTopic[]> {
+  const [metadata, configs] = await whileTopicsPropagate(() =>
+    Promise.all([
+      a.fetchTopicMetadata({ topics }),
+      a.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })),
+      }),
+    ]),
+  );
+  const minInsync = new Map(
+    configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]),
+  );
+  return metadata.topics.map((t) => ({
+    topic: t.name,
+    replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)),
+    minInsyncReplicas: minInsync.get(t.name) ?? 1,
+  }));
+}
+
+/** Runs `request` again while the broker asked does not know a topic yet (it was created a moment ago). */
+async function whileTopicsPropagate<T>(request: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if ((type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') || Date.now() > deadline) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader, asking again while the broker asked does
+ * not know a topic yet (metadata reaches the brokers of a cluster one by one).
+ */
+export async function leadersElected(a: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await a.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`kafka: the partitions of ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from './connect';
 import { z } from 'zod';
 
 /** What another replica announces: the ids of the entries it changed. */
@@ -33,13 +33,13 @@ export interface RedisInvalidationOptions {
  * reconnecting or silently stalled connection makes it unhealthy at once and tells the listeners to
  * drop everything (they missed whatever was announced meanwhile).
  */
-export function createRedisInvalidationChannel(redis: Redis, options: RedisInvalidationOptions = {}): InvalidationChannel {
+export function createRedisInvalidationChannel(redis: RedisClient, options: RedisInvalidationOptions = {}): InvalidationChannel {
   const channel = options.channel ?? 'be:invalidate';
   const heartbeatMs = options.heartbeatMs ?? 500;
   const deadAfterMs = options.deadAfterMs ?? 2_000;
   const beat = `~${randomUUID()}`;
   const listeners: ((ids: readonly string[] | null) => void)[] = [];
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, enableAutoPipelining: false });
+  const subscriber = duplicateRedis(redis, { enableOfflineQueue: true, commandTimeout: undefined, enableAutoPipelining: false });
   let subscribed = false;
   let lastBeat = 0;
   let closed = false;

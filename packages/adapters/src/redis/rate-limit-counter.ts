@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect';
 
 export interface WindowCount {
   /** Requests counted in the current window, this one included. */
@@ -42,7 +42,7 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
-type WithAdd = Redis & { rateLimitAdd(key: string, n: number, windowMs: number): Promise<[number, number]> };
+type WithAdd = RedisClient & { rateLimitAdd(key: string, n: number, windowMs: number): Promise<[number, number]> };
 
 /**
  * A fixed-window request counter shared by every replica through Redis, with one Redis round trip
@@ -52,7 +52,7 @@ type WithAdd = Redis & { rateLimitAdd(key: string, n: number, windowMs: number):
  * counted in its last `flushMs` is seen late, which matters only in the first half of a window.
  * Rejects (the caller counts locally) when Redis cannot answer.
  */
-export function createSharedRateCounter(redis: Redis, options: SharedRateCounterOptions): SharedRateCounter {
+export function createSharedRateCounter(redis: RedisClient, options: SharedRateCounterOptions): SharedRateCounter {
   const flushMs = options.flushMs ?? 100;
   const client = redis as WithAdd;
   if (typeof client.rateLimitAdd !== 'function') redis.defineCommand('rateLimitAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
-import { connectRedis, createLayeredCache, type LayeredCache } from '@aquastream/adapters';
+import { connectRedis, createLayeredCache, parseRedisAddresses, type LayeredCache, type RedisClient, type RedisTarget } from '@aquastream/adapters';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import { timed, type HealthChecks } from './health';
@@ -8,14 +7,29 @@ import { timed, type HealthChecks } from './health';
 export interface CacheCapability {
   /** Redis shared by the replicas, with an in-process cache that takes over while it is down. */
   cache: LayeredCache;
-  /** The shared Redis client (rate limits, invalidations); undefined without REDIS_URL. */
-  redis?: Redis;
+  /** The shared Redis client (rate limits, invalidations); undefined without Redis settings. */
+  redis?: RedisClient;
   health: HealthChecks;
   close(): void;
 }
 
+/** Which Redis the configuration names: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (at most one). */
+export function redisTarget(config: Config): RedisTarget | undefined {
+  if (config.REDIS_SENTINELS)
+    return {
+      kind: 'sentinel',
+      sentinels: parseRedisAddresses(config.REDIS_SENTINELS, 26379),
+      name: config.REDIS_SENTINEL_NAME,
+      sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+    };
+  if (config.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: parseRedisAddresses(config.REDIS_CLUSTER_NODES, 6379) };
+  if (config.REDIS_URL) return { kind: 'single', url: config.REDIS_URL };
+  return undefined;
+}
+
 export function createCacheCapability(config: Config, metrics: Metrics, logger?: Logger): CacheCapability {
-  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
+  const target = redisTarget(config);
+  const redis = target ? connectRedis(target, { password: config.REDIS_PASSWORD }) : undefined;
   const cache = createLayeredCache({
     redis,
     localTtlMs: config.CACHE_LOCAL_TTL,
@@ -31,7 +45,12 @@ export function createCacheCapability(config: Config, metrics: Metrics, logger?:
       ? {
           redis: {
             critical: false,
-            check: () => timed(async () => ({ pong: await redis.ping(), fallback: cache.usingLocal() ? 'in-process cache' : 'none' })),
+            check: () =>
+              timed(async () => ({
+                pong: await redis.ping(),
+                topology: target!.kind,
+                fallback: cache.usingLocal() ? 'in-process cache' : 'none',
+              })),
           },
         }
       : {},

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   createEventCache,
   createPgBookingRepository,
@@ -18,6 +17,7 @@ import {
   type LayeredCache,
   type ReadRouting,
   type RoutedMethods,
+  type RedisClient,
 } from '@aquastream/adapters';
 import type * as domain from '@aquastream/domain';
 import type { Config } from '../config';
@@ -94,7 +94,7 @@ export function createData(
     postgres: DependencyPolicy;
     access: DatabaseAccess;
     cache: LayeredCache;
-    redis?: Redis;
+    redis?: RedisClient;
     metrics: Metrics;
     replica?: { database: DatabaseHandle; policy: DependencyPolicy };
   },

@@ -14,7 +14,7 @@ import {
   type ProcessedMessageStore,
 } from '@aquastream/adapters';
 import type { Config } from '../config';
-import { consumersHealth, timed, type HealthChecks } from './health';
+import { consumersHealth, timed, type HealthChecks, type HealthComponent } from './health';
 
 export interface Messaging {
   kind: 'kafka' | 'in-process';
@@ -33,6 +33,8 @@ export function kafkaOptions(config: Config & { KAFKA_BROKERS: string }, logger?
       .filter(Boolean),
     ssl: config.KAFKA_SSL,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
     sasl:
       config.KAFKA_USERNAME && config.KAFKA_PASSWORD
         ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD }
@@ -73,10 +75,27 @@ export function createMessagingCapability(config: Config, database: DatabaseHand
       outbox: { critical: false, check: () => timed(async () => ({ ...(await outbox.backlog(systemClock.now())), broker: messaging.kind })) },
       ...(kafka
         ? {
-            kafka: { critical: false, check: () => timed(async () => ({ ...(await kafka.ping()) })) },
+            kafka: { critical: false, check: () => kafkaHealth(kafka) },
             consumers: { critical: false, check: async () => consumersHealth(kafka.consumers(), Date.now()) },
           }
         : {}),
     },
   };
+}
+
+/**
+ * The cluster's brokers and the durability of the service's topics: DEGRADED while a topic keeps
+ * fewer replicas or a lower min.insync.replicas than wanted (losing one broker could then lose or
+ * refuse acknowledged messages).
+ */
+async function kafkaHealth(kafka: KafkaClient): Promise<HealthComponent> {
+  const component = await timed(async () => ({ ...(await kafka.ping()) }));
+  if (component.status !== 'UP') return component;
+  try {
+    const { wanted, weak } = await kafka.topicsReport();
+    const topics = { replicationFactor: wanted.replicationFactor, minInsyncReplicas: wanted.minInsyncReplicas, source: wanted.source, weak };
+    return { status: weak.length ? 'DEGRADED' : 'UP', details: { ...component.details, topics } };
+  } catch (error) {
+    return { status: 'DEGRADED', details: { ...component.details, topics: { error: (error as Error).message } } };
+  }
 }

@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { Redis } from 'ioredis';
-import { createSharedRateCounter, type SharedRateCounter } from '@aquastream/adapters';
+import { createSharedRateCounter, type RedisClient, type SharedRateCounter } from '@aquastream/adapters';
 import { PROBLEM_BASE } from './problem';
 
 // The local store is a plain CommonJS file of the plugin; it does not export it by name.
@@ -20,7 +19,7 @@ type StoreParams = { continueExceeding: boolean; exponentialBackoff: boolean };
  * (per replica) instead of failing open or failing requests. The shared counter is a plain fixed
  * window: continueExceeding and exponentialBackoff (not used here) would apply to the local store only.
  */
-function fallbackStore(redis: Redis | undefined, counter: SharedRateCounter | undefined) {
+function fallbackStore(redis: RedisClient | undefined, counter: SharedRateCounter | undefined) {
   return class FallbackStore {
     private readonly local: { incr: (k: string, cb: Callback, tw: number, max: number) => void };
     constructor(
@@ -40,7 +39,7 @@ function fallbackStore(redis: Redis | undefined, counter: SharedRateCounter | un
 }
 
 export interface OverloadOptions {
-  redis?: Redis;
+  redis?: RedisClient;
   rateLimitMax: number;
   rateLimitWindowMs: number;
   maxEventLoopDelayMs: number;

@@ -1,0 +1,4 @@
+import { inject } from 'vitest';
+import { describeSharedCache } from './shared-cache.suite';
+
+describeSharedCache('single server', () => inject('redisUrl'));
