@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely/migration';
-import { CONTRACT_MIGRATIONS, migrations } from './migrations/index';
+import { CONTRACT_MIGRATIONS, migrations, NON_TRANSACTIONAL_MIGRATIONS } from './migrations/index';
 
 /**
  * Migrations run in name order; an expand migration added after a contract one that is still
@@ -20,20 +20,44 @@ function unwrap(result: MigrationResultSet): string[] {
   return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}: ${r.status}`);
 }
 
+const only = (keep: (name: string) => boolean) => Object.fromEntries(Object.entries(migrations).filter(([name]) => keep(name)));
+
 /**
  * Applies every pending migration except pending contract migrations (they need the release
  * step), or all of them with `contract`. An expand migration never waits for a contract step:
- * it must not depend on one (one that does is a contract migration itself).
+ * it must not depend on one (one that does is a contract migration itself). The pending ones run
+ * in one transaction; then each non-transactional one (CREATE INDEX CONCURRENTLY) alone, outside
+ * any transaction, so nothing may depend on one applied in the same run.
  */
 export async function migrateToLatest(db: Kysely<any>, options: { contract?: boolean } = {}): Promise<string[]> {
-  const migrator = createMigrator(db);
-  if (options.contract) return unwrap(await migrator.migrateToLatest());
-  const deferred = new Set((await migrator.getMigrations()).filter((m) => m.executedAt === undefined && CONTRACT_MIGRATIONS.has(m.name)).map((m) => m.name));
-  if (deferred.size === 0) return unwrap(await migrator.migrateToLatest());
-  const expand = Object.fromEntries(Object.entries(migrations).filter(([name]) => !deferred.has(name)));
-  return unwrap(await migratorOf(db, expand).migrateToLatest());
+  const pending = (await createMigrator(db).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const deferred = new Set(options.contract ? [] : pending.filter((name) => CONTRACT_MIGRATIONS.has(name)));
+  const alone = pending.filter((name) => NON_TRANSACTIONAL_MIGRATIONS.has(name) && !deferred.has(name));
+  const together = (name: string) => !deferred.has(name) && !alone.includes(name);
+  const results = unwrap(await migratorOf(db, only(together)).migrateToLatest());
+  for (let i = 0; i < alone.length; i++) {
+    const upTo = new Set(alone.slice(0, i + 1));
+    results.push(
+      ...unwrap(
+        await migratorOf(
+          db,
+          only((n) => together(n) || upTo.has(n)),
+        ).migrateToLatest({ disableTransactions: true }),
+      ),
+    );
+  }
+  return results;
 }
-export const migrateDown = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateDown());
+
+/** Undoes the latest migration applied (outside a transaction when it is a non-transactional one). */
+export async function migrateDown(db: Kysely<any>): Promise<string[]> {
+  const migrator = createMigrator(db);
+  const applied = (await migrator.getMigrations())
+    .filter((m) => m.executedAt !== undefined)
+    .sort((a, b) => a.executedAt!.getTime() - b.executedAt!.getTime() || a.name.localeCompare(b.name));
+  const latest = applied.at(-1)?.name;
+  return unwrap(await migrator.migrateDown({ disableTransactions: latest !== undefined && NON_TRANSACTIONAL_MIGRATIONS.has(latest) }));
+}
 export const migrateToZero = async (db: Kysely<any>) => unwrap(await createMigrator(db).migrateTo(NO_MIGRATIONS));
 
 export async function migrationStatus(db: Kysely<any>): Promise<{ name: string; executedAt: Date | null; contract: boolean }[]> {

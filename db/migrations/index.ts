@@ -12,6 +12,7 @@ import * as m0010 from './0010-contract-locations';
 import * as m0011 from './0011-group-bookings';
 import * as m0012 from './0012-event-version-time-zone';
 import * as m0013 from './0013-booking-check-in';
+import * as m0016 from './0016-retention-indexes';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0011-group-bookings': m0011,
   '0012-event-version-time-zone': m0012,
   '0013-booking-check-in': m0013,
+  '0016-retention-indexes': m0016,
 };
 
 /**
@@ -35,3 +37,13 @@ export const migrations: Record<string, Migration> = {
  * other pending migration but not them; `migrate --contract` applies them, as a documented release step.
  */
 export const CONTRACT_MIGRATIONS: ReadonlySet<string> = new Set(['0010-contract-locations']);
+
+/**
+ * Migrations that run outside a transaction (their module exports `transactional = false`): a
+ * CREATE INDEX CONCURRENTLY cannot run inside one. The migrator runs each alone, after the others.
+ */
+export const NON_TRANSACTIONAL_MIGRATIONS: ReadonlySet<string> = new Set(
+  Object.entries(migrations)
+    .filter(([, m]) => (m as { transactional?: boolean }).transactional === false)
+    .map(([name]) => name),
+);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import {
   createPgPaymentStats,
+  createPgRetention,
   systemClock,
   uuidGenerator,
   type DatabaseHandle,
@@ -10,6 +11,7 @@ import {
   type IdempotencyStore,
   type OutboxStore,
   type ProcessedMessageStore,
+  type Retention,
 } from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
@@ -51,6 +53,8 @@ export interface Deps {
   redis?: Redis;
   mode: 'embedded' | 'real';
   devSecret?: string;
+  /** Deletes finished rows past their retention (a job) and reads table sizes (metrics). */
+  retention: Retention;
   /** Forgets cached copies of what relayed outbox rows changed (see Data.forgetCached). */
   forgetCached: Data['forgetCached'];
   close(): Promise<void>;
@@ -71,7 +75,21 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
   try {
     const messages = createMessagingCapability(config, database, logger);
     closing.push(() => messages.messaging.close());
-    const metrics = createMetrics({ database, outbox: messages.outbox, messaging: messages.messaging, config, payments: createPgPaymentStats(database.db) });
+    const retention = createPgRetention(database.db, {
+      outboxMs: config.OUTBOX_RETENTION,
+      processedMessagesMs: config.PROCESSED_MESSAGES_RETENTION,
+      batch: config.RETENTION_BATCH,
+      maxBatches: 20,
+    });
+    const metrics = createMetrics({
+      database,
+      outbox: messages.outbox,
+      messaging: messages.messaging,
+      config,
+      payments: createPgPaymentStats(database.db),
+      retention,
+      clock,
+    });
     const resilience = createResilience(config, metrics, logger);
     const { policies } = resilience;
     closing.push(() => policies.dispose());
@@ -120,6 +138,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       redis: caching.redis,
       health: { ...access.health, ...resilience.health, ...messages.health, ...caching.health },
       forgetCached: data.forgetCached,
+      retention,
       close,
     };
   } catch (error) {

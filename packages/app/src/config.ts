@@ -142,6 +142,13 @@ const schema = z.object({
   IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),
   JOBS_ENABLED: bool(true),
+  // Retention (a job on every replica): shipped outbox rows and processed-message ids older than
+  // these are deleted, RETENTION_BATCH rows per statement; 0 keeps them forever. Keep
+  // PROCESSED_MESSAGES_RETENTION longer than the topics' retention (Kafka's default: 7 days), so a
+  // message redelivered from the topic is still recognised.
+  OUTBOX_RETENTION: duration('7d'),
+  PROCESSED_MESSAGES_RETENTION: duration('7d'),
+  RETENTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Circuit breakers: the seed's Resilience4j values by default, shared by every dependency.
   BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
   BREAKER_SLOW_CALL_RATE: z.coerce.number().gt(0).max(1).default(0.5),

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
-import { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, paymentDlqReplayGroup, type PaymentBacklog } from '@aquastream/adapters';
+import { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, paymentDlqReplayGroup, type PaymentBacklog, type Retention } from '@aquastream/adapters';
 import type { DatabaseHandle, KafkaClient, OutboxStore } from '@aquastream/adapters';
 import type { Config } from './config';
 import type { UseCases } from '@aquastream/domain';
@@ -18,6 +18,8 @@ export interface Metrics {
   /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
   refunds: Counter<'outcome'>;
   cacheRequests: Counter<'cache' | 'result'>;
+  /** Rows the retention job deleted, per table. */
+  retentionDeleted: Counter<'table'>;
   http: Histogram<'method' | 'route' | 'status'>;
   /** Status providers read at scrape time. */
   degraded: Partial<Record<DegradedMode, () => boolean>>;
@@ -38,6 +40,8 @@ export interface MetricSources {
   messaging: { kafka?: Pick<KafkaClient, 'lag' | 'consumers'> };
   config: Pick<Config, 'KAFKA_CONSUMER_GROUP'>;
   payments?: { backlog(now: Date): Promise<PaymentBacklog> };
+  retention?: Pick<Retention, 'overdue' | 'tableSizes'>;
+  clock?: { now(): Date };
 }
 
 export function createMetrics(deps: MetricSources): Metrics {
@@ -59,6 +63,12 @@ export function createMetrics(deps: MetricSources): Metrics {
       name: 'cache_requests_total',
       help: 'Cache lookups by cache and result',
       labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'retention_deleted_rows_total',
+      help: 'Finished rows the retention job deleted, per table',
+      labelNames: ['table'],
       registers: [registry],
     }),
     http: new Histogram({
@@ -258,6 +268,36 @@ export function createMetrics(deps: MetricSources): Metrics {
       if (l) this.set(l.seconds);
     },
   });
+
+  // Table sizes and rows past retention: catalogue reads and two bounded counts, at most one per
+  // 500 ms, the same on every replica (the alerts take the max).
+  const retention = deps.retention;
+  const tables = shared(async () =>
+    retention ? { sizes: await retention.tableSizes(), overdue: await retention.overdue(deps.clock?.now() ?? new Date()) } : null,
+  );
+  new Gauge({
+    name: 'database_table_size_bytes',
+    help: 'Size of each table of the service with its indexes and TOAST (pg_total_relation_size)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const t = await tables();
+      if (!t) return;
+      this.reset();
+      for (const { table, bytes } of t.sizes) this.set({ table }, bytes);
+    },
+  });
+  new Gauge({
+    name: 'retention_overdue_rows',
+    help: 'Finished rows past their retention not deleted yet, per table (counted up to 10,000)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const t = await tables();
+      if (t) for (const [table, n] of Object.entries(t.overdue)) this.set({ table }, n);
+    },
+  });
+  for (const table of ['outbox', 'processed_messages']) metrics.retentionDeleted.inc({ table }, 0);
 
   // Per replica: the alert sums partitions over replicas (a replica may hold none when there are
   // more replicas than partitions; the group holding none is the problem).
