@@ -271,7 +271,7 @@ variant_args() { # variant -> sets ARGS
     production-canary)
       ARGS+=(-f "$chart/values-production.yaml" --set image.tag=1.4.0 --set canary.enabled=true
         --set canary.image.tag=1.5.0 --set ingress.enabled=true --set serviceMonitor.enabled=true
-        --set prometheusRule.enabled=true) ;;
+        --set prometheusRule.enabled=true --set alertmanagerConfig.enabled=true) ;;
     production-no-management)
       ARGS+=(-f "$chart/values-production.yaml" --set config.managementPort=0 --set serviceMonitor.enabled=true) ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
