@@ -30,10 +30,15 @@ async function inTransaction(db: Kysely<unknown>): Promise<boolean> {
   return rows[0]!.block;
 }
 
-/** Runs `work` with a short lock_timeout, set for the transaction or, outside one, for the session and reset after. */
+/**
+ * Runs `work` with a short lock_timeout unless the runner set one: for the transaction, or outside
+ * one for the session, reset after (the setting would otherwise stay on the pooled connection).
+ */
 async function withLockTimeout(db: Kysely<unknown>, block: boolean, work: () => Promise<void>): Promise<void> {
   // A build waits for no writer, but its first lock queues behind a long transaction on the table,
   // and writers would queue behind it: give up after 5 s and let the migration Job try again.
+  const { rows } = await sql<{ timeout: string }>`SELECT current_setting('lock_timeout') AS timeout`.execute(db);
+  if (rows[0]?.timeout !== '0') return work();
   if (block) {
     await sql`SET LOCAL lock_timeout = '5s'`.execute(db);
     return work();

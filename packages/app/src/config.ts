@@ -86,6 +86,9 @@ const schema = z.object({
   GRPC_PORT: port(9090),
   // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
   MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
+  // Without MANAGEMENT_PORT, /actuator/prometheus and /actuator/info on PORT (and health details)
+  // need an ADMIN token or this static bearer (for a Prometheus scrape config; keep it in the Secret).
+  ACTUATOR_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./.data'),
   DATABASE_URL: optionalString.pipe(
