@@ -109,6 +109,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         payments,
         weather: createWeather(config, policies.get('weather'), logger),
         bookingTtlMs: config.BOOKING_TTL,
+        hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,
         paymentSchedule: {
           reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,

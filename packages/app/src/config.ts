@@ -150,6 +150,18 @@ const schema = z.object({
   // PROCESSED_MESSAGES_RETENTION longer than the topics' retention (Kafka's default: 7 days), so a
   // message redelivered from the topic is still recognised.
   OUTBOX_RETENTION: duration('7d'),
+  // The synthetic flow's organizer(s) (deploy/scripts/synthetic-flow.mjs): their events are left
+  // out of public lists. Empty: nothing is hidden.
+  SYNTHETIC_ORGANIZER_IDS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.uuid())),
   PROCESSED_MESSAGES_RETENTION: duration('7d'),
   RETENTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Circuit breakers: the seed's Resilience4j values by default, shared by every dependency.
