@@ -27,6 +27,8 @@
 //   SYNTHETIC_EXPECT_HIDDEN     true (default): the event must not be in the public list
 //   MAX_5XX_RATIO, MAX_P95_SECONDS   the thresholds (0.01, 0.5)
 import { createHmac, randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const env = process.env;
 const BASE_URL = (env.BASE_URL ?? '').replace(/\/$/, '');
@@ -182,7 +184,8 @@ async function fromReplica() {
   return httpSummary(await res.text());
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
+// Run as a program (a ConfigMap mounts it through symlinks: compare real paths), not when imported.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
   main().catch((error) => {
     console.error(`[synthetic] FAILED: ${error instanceof FlowError ? error.message : (error?.stack ?? error)}`);
     process.exit(1);
