@@ -13,7 +13,15 @@ export type {
 } from './ports';
 export { toCloudEvent, type CloudEvent } from './cloud-events';
 export { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, TOPICS, topicOf, type Topic } from './topics';
-export { createKafkaClient, DEFAULT_CONSUMER_TIMINGS, type ConsumerLag, type ConsumerState, type ConsumerTimings, type KafkaClient, type KafkaOptions } from './kafka-client';
+export {
+  createKafkaClient,
+  DEFAULT_CONSUMER_TIMINGS,
+  type ConsumerLag,
+  type ConsumerState,
+  type ConsumerTimings,
+  type KafkaClient,
+  type KafkaOptions,
+} from './kafka-client';
 export { createInProcessBus } from './in-process-bus';
 export { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 export { startPaymentRetryConsumer, type PaymentRetryOptions } from './payment-retry-consumer';
