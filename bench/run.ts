@@ -17,7 +17,7 @@ import { startRedis, type RedisServer } from '../testing/services/redis';
 import { runLoad, type RequestSpec } from './lib/load';
 import { readMemory, sampleProcess, startChild, waitReady } from './lib/processes';
 import { sampleCpuGroups, type CpuGroups } from './lib/cpu';
-import { scrape, summarize, type Samples } from './lib/metrics';
+import { BENCH_ACTUATOR_TOKEN, scrape, summarize, type Samples } from './lib/metrics';
 import { samplePgActivity } from './lib/pg-activity';
 import { summarizeProfile } from './lib/profile';
 import { buildWorkspaceBundle } from './lib/workspace-bundle';
@@ -96,6 +96,8 @@ async function startService(kind: 'embedded' | 'real', env: Record<string, strin
       PORT: String(port),
       GRPC_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      // The metrics on the API port need a token (scrape() sends it).
+      ACTUATOR_TOKEN: BENCH_ACTUATOR_TOKEN,
       // The production bundle carries proto/ next to server.mjs; the stand-in uses the package's.
       GRPC_PROTO_DIR: serviceMode === 'workspace-bundle' ? path.join(ROOT, 'packages', 'app', 'proto') : undefined,
       ...env,

@@ -114,8 +114,9 @@ async function main() {
     health.components.redis?.status === 'UP' && health.components.kafka?.status === 'UP' && health.components.db?.status === 'UP',
     `health: db, redis, kafka UP (${health.status})`,
   );
-  const metrics = await (await fetch(`${base}/actuator/prometheus`)).text();
-  check(metrics.includes('http_server_requests_seconds_count'), 'metrics exposed');
+  check((await fetch(`${base}/actuator/prometheus`)).status === 401, 'anonymous metrics: 401 without MANAGEMENT_PORT');
+  const metrics = await (await fetch(`${base}/actuator/prometheus`, { headers: { authorization: adminToken } })).text();
+  check(metrics.includes('http_server_requests_seconds_count'), 'metrics exposed to an ADMIN token');
 
   server.kill('SIGTERM');
   const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);

@@ -13,9 +13,15 @@ export function parsePrometheus(text: string): Samples {
   return out;
 }
 
+/** The static bearer the bench gives the service (ACTUATOR_TOKEN), so it may read the metrics on the API port. */
+export const BENCH_ACTUATOR_TOKEN = 'bench-actuator-token-0123456789abcdef';
+
 export async function scrape(base: string): Promise<Samples | undefined> {
   try {
-    const res = await fetch(`${base}/actuator/prometheus`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${base}/actuator/prometheus`, {
+      headers: { authorization: `Bearer ${BENCH_ACTUATOR_TOKEN}` },
+      signal: AbortSignal.timeout(5_000),
+    });
     if (res.status !== 200) return undefined;
     return parsePrometheus(await res.text());
   } catch {

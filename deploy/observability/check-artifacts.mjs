@@ -1,7 +1,10 @@
 // Static checks of the monitoring artifacts, run by test.sh after promtool (no dependencies).
 // - every metric name used by an alert or a dashboard query is one the service exposes;
 // - every alert has a severity label, summary/description/action annotations, and at least one
-//   firing and one quiet (empty exp_alerts) case in prometheus-rules.test.yml;
+//   firing and one quiet (empty exp_alerts) case in prometheus-rules.test.yml, and a runbook_url
+//   to a section of docs/operations.md that exists (the anchor of one of its headings);
+// - alertmanager.yml routes every severity the alerts use to a receiver, and its inhibitions name
+//   alerts that exist;
 // - the dashboard JSON parses, uses the ${DS_PROMETHEUS} datasource variable, and has a panel for
 //   every exposed metric;
 // - the Grafana provisioning files point at http://prometheus:9090 and /var/lib/grafana/dashboards.
@@ -48,6 +51,11 @@ const EXPOSED = [
   'payment_attempts_pending',
   'payment_attempts_overdue_seconds',
   'payment_refunds_failed_bookings',
+  'payment_dlq_messages',
+  'payment_dlq_oldest_age_seconds',
+  'database_table_size_bytes',
+  'retention_overdue_rows',
+  'retention_deleted_rows_total',
   'degraded_mode',
   'db_replica_lag_seconds',
   'db_reads_total',
@@ -120,6 +128,18 @@ const cases = [...testsText.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*(\
   (m) => ({ name: m[1], quiet: Boolean(m[2]) }),
 );
 
+// Runbook links: https://github.com/aquastream/backend-event/blob/main/docs/operations.md#<anchor>,
+// where <anchor> is GitHub's slug of a heading of docs/operations.md.
+const RUNBOOK_BASE = 'https://github.com/aquastream/backend-event/blob/main/docs/operations.md#';
+const slug = (heading) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+const operations = readFileSync(join(here, '..', '..', 'docs', 'operations.md'), 'utf8');
+const anchors = new Set([...operations.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => slug(m[1])));
+
 const usedByAlerts = new Set();
 for (const a of alerts) {
   const names = new Set(a.exprs.flatMap((e) => [...metricNames(e)]));
@@ -132,6 +152,12 @@ for (const a of alerts) {
   for (const ann of ['summary', 'description', 'action']) {
     if (!new RegExp(`^\\s+${ann}:\\s*\\S`, 'm').test(a.body)) fail(`${a.name}: no ${ann} annotation`);
   }
+  const runbook = a.body.match(/^\s+runbook_url:\s*"?([^"\s]+)"?\s*$/m)?.[1];
+  if (!runbook) fail(`${a.name}: no runbook_url annotation`);
+  else if (!runbook.startsWith(RUNBOOK_BASE)) fail(`${a.name}: runbook_url ${runbook} does not point into ${RUNBOOK_BASE}`);
+  else if (!anchors.has(runbook.slice(RUNBOOK_BASE.length))) fail(`${a.name}: runbook_url anchor #${runbook.slice(RUNBOOK_BASE.length)} is no heading of docs/operations.md`);
+  a.runbook = runbook;
+  a.severity = a.body.match(/^\s+severity:\s*(\S+)\s*$/m)?.[1];
   const firing = cases.filter((c) => c.name === a.name && !c.quiet).length;
   const quiet = cases.filter((c) => c.name === a.name && c.quiet).length;
   if (firing === 0) fail(`${a.name}: no test case where it fires`);
@@ -142,7 +168,20 @@ for (const a of alerts) {
 for (const c of new Set(cases.map((c) => c.name))) {
   if (!alerts.some((a) => a.name === c)) fail(`tests reference unknown alert ${c}`);
 }
-say(`${alerts.length} alerts checked: metric names, severity, summary/description/action, test coverage`);
+say(`${alerts.length} alerts checked: metric names, severity, summary/description/action, runbook_url anchors, test coverage`);
+say(`${new Set(alerts.map((a) => a.runbook)).size} runbook sections linked, every one a heading of docs/operations.md`);
+
+// ----------------------------------------------------------------------------------- alertmanager
+// Read textually, like the rules (amtool check-config has validated it in test.sh).
+const alertmanager = read('alertmanager.yml');
+for (const severity of new Set(alerts.map((a) => a.severity))) {
+  if (!new RegExp(`severity\\s*=~?\\s*"?[^"\\n]*\\b${severity}\\b`).test(alertmanager)) fail(`alertmanager.yml: no route matches severity ${severity}`);
+}
+const names = new Set(alerts.map((a) => a.name));
+for (const m of alertmanager.matchAll(/alertname\s*=~?\s*"?([A-Za-z0-9|]+)"?/g)) {
+  for (const name of m[1].split('|')) if (!names.has(name)) fail(`alertmanager.yml: alertname ${name} is no alert of prometheus-rules.yml`);
+}
+say('alertmanager.yml: a route for every severity; every alert it names exists');
 
 // -------------------------------------------------------------------------------------- dashboard
 const dashboardPath = 'grafana/dashboards/backend-event.json';

@@ -5,7 +5,12 @@
 #   3. check-artifacts.mjs   dashboard JSON parses and is provisionable; every metric used by the
 #                            alerts and the dashboard is one the service exposes; every alert has
 #                            severity/summary/description/action and a firing and a quiet test;
-#                            then promtool checks that every dashboard query parses as PromQL.
+#                            then promtool checks that every dashboard query parses as PromQL;
+#                            every alert's runbook_url is a heading of docs/operations.md.
+#   4. amtool check-config   alertmanager.yml, and `amtool config routes test`: critical pages the
+#                            on-call receiver and tells the team's channel, warning goes to the
+#                            channel only. amtool is built from the Go module proxy, pinned
+#                            (scripts/go-tools.sh caches it).
 # promtool comes from $PROMTOOL, the PATH, or is installed with apt-get (Debian package
 # `prometheus`, needs root). Never skips: a missing tool is a failure. Exit status non-zero on any
 # failure.
@@ -109,5 +114,21 @@ trap 'rm -f "$dashboard_rules"' EXIT
 DASHBOARD_RULES_OUT="$dashboard_rules" node "$here/check-artifacts.mjs" || fail "check-artifacts.mjs"
 log "    promtool check rules <dashboard queries as recording rules>"
 "$promtool" check rules "$dashboard_rules" || fail "a dashboard query is not valid PromQL"
+
+log "4/4 amtool check-config $here/alertmanager.yml (and its routes)"
+# shellcheck source=scripts/go-tools.sh
+( cd "$here/../.." && . scripts/go-tools.sh && build_tool amtool github.com/prometheus/alertmanager/cmd/amtool github.com/prometheus/alertmanager v0.35.0 ) ||
+  fail "could not build amtool (Go, module proxy)"
+amtool="$(cd "$here/../.." && go env GOPATH)/backend-event/bin/amtool"
+"$amtool" check-config "$here/alertmanager.yml" || fail "amtool check-config"
+route() {
+  local want=$1; shift
+  "$amtool" config routes test --config.file="$here/alertmanager.yml" --verify.receivers="$want" "$@" >/dev/null ||
+    fail "alertmanager.yml: $* should reach $want, reaches $("$amtool" config routes test --config.file="$here/alertmanager.yml" "$@")"
+  log "    $* -> $want"
+}
+route backend-event-oncall,backend-event-chat severity=critical alertname=HighErrorRate
+route backend-event-chat severity=warning alertname=HighLatencyP95
+route backend-event-info severity=info
 
 log "OK: all observability checks passed"

@@ -291,7 +291,7 @@ variant_args() { # variant -> sets ARGS
       # The chart's own canary (clusters without Argo Rollouts).
       ARGS+=(-f "$chart/values-production.yaml" --set rollout.enabled=false --set image.tag=1.4.0 --set canary.enabled=true
         --set canary.image.tag=1.5.0 --set ingress.enabled=true --set serviceMonitor.enabled=true
-        --set prometheusRule.enabled=true) ;;
+        --set prometheusRule.enabled=true --set alertmanagerConfig.enabled=true) ;;
     production-no-management)
       ARGS+=(-f "$chart/values-production.yaml" --set config.managementPort=0 --set serviceMonitor.enabled=true) ;;
     production-migrate)

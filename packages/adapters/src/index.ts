@@ -10,6 +10,7 @@ export { createPgWaitlistRepository } from './postgres/waitlist-repository';
 export { createPgPaymentAttemptRepository } from './postgres/payment-attempt-repository';
 export { createPgPaymentStats, type PaymentBacklog } from './postgres/payment-stats';
 export { createPgOutbox, createPgOutboxStore } from './postgres/outbox';
+export { createPgRetention, type RetainedTable, type Retention, type RetentionOptions } from './postgres/retention';
 export { createPgIdempotencyStore, type IdempotencyBegin, type IdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   createPgPaymentStats,
+  createPgRetention,
   systemClock,
   uuidGenerator,
   type DatabaseHandle,
@@ -10,6 +11,7 @@ import {
   type OutboxStore,
   type ProcessedMessageStore,
   type RedisClient,
+  type Retention,
 } from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
@@ -51,6 +53,8 @@ export interface Deps {
   redis?: RedisClient;
   mode: 'embedded' | 'real';
   devSecret?: string;
+  /** Deletes finished rows past their retention (a job) and reads table sizes (metrics). */
+  retention: Retention;
   /** Forgets cached copies of what relayed outbox rows changed (see Data.forgetCached). */
   forgetCached: Data['forgetCached'];
   close(): Promise<void>;
@@ -71,7 +75,21 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
   try {
     const messages = createMessagingCapability(config, database, logger);
     closing.push(() => messages.messaging.close());
-    const metrics = createMetrics({ database, outbox: messages.outbox, messaging: messages.messaging, config, payments: createPgPaymentStats(database.db) });
+    const retention = createPgRetention(database.db, {
+      outboxMs: config.OUTBOX_RETENTION,
+      processedMessagesMs: config.PROCESSED_MESSAGES_RETENTION,
+      batch: config.RETENTION_BATCH,
+      maxBatches: 20,
+    });
+    const metrics = createMetrics({
+      database,
+      outbox: messages.outbox,
+      messaging: messages.messaging,
+      config,
+      payments: createPgPaymentStats(database.db),
+      retention,
+      clock,
+    });
     const resilience = createResilience(config, metrics, logger);
     const { policies } = resilience;
     closing.push(
@@ -98,6 +116,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         payments,
         weather: createWeather(config, policies.get('weather'), logger),
         bookingTtlMs: config.BOOKING_TTL,
+        hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,
         paymentSchedule: {
           reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,
@@ -133,6 +152,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         ...caching.health,
       },
       forgetCached: data.forgetCached,
+      retention,
       close,
     };
   } catch (error) {

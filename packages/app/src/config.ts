@@ -99,6 +99,9 @@ const schema = z.object({
   GRPC_MAX_CONNECTION_AGE_GRACE: duration('30s'),
   // Off by default: the actuator stays on PORT. Set, it serves every actuator endpoint with details.
   MANAGEMENT_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
+  // Without MANAGEMENT_PORT, /actuator/prometheus and /actuator/info on PORT (and health details)
+  // need an ADMIN token or this static bearer (for a Prometheus scrape config; keep it in the Secret).
+  ACTUATOR_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./.data'),
   DATABASE_URL: optionalString.pipe(
@@ -179,6 +182,25 @@ const schema = z.object({
   IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),
   JOBS_ENABLED: bool(true),
+  // Retention (a job on every replica): shipped outbox rows and processed-message ids older than
+  // these are deleted, RETENTION_BATCH rows per statement; 0 keeps them forever. Keep
+  // PROCESSED_MESSAGES_RETENTION longer than the topics' retention (Kafka's default: 7 days), so a
+  // message redelivered from the topic is still recognised.
+  OUTBOX_RETENTION: duration('7d'),
+  // The synthetic flow's organizer(s) (deploy/scripts/synthetic-flow.mjs): their events are left
+  // out of public lists. Empty: nothing is hidden.
+  SYNTHETIC_ORGANIZER_IDS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.uuid())),
+  PROCESSED_MESSAGES_RETENTION: duration('7d'),
+  RETENTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Circuit breakers: the seed's Resilience4j values by default, shared by every dependency.
   BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
   BREAKER_SLOW_CALL_RATE: z.coerce.number().gt(0).max(1).default(0.5),

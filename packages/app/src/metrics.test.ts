@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { sql } from 'kysely';
-import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
+import { admin, organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
 import { parseMetrics } from '../../../testing/prometheus';
 
 let t: TestApp;
@@ -39,7 +39,7 @@ describe('/actuator/prometheus after traffic', () => {
     await producer.send({ topic: 'payment-retry-queue', messages: [1, 2, 3].map((n) => ({ key: `lag-${n}`, value: '{}' })) });
     await producer.disconnect();
 
-    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth });
     expect(res.statusCode).toBe(200);
     const m = parseMetrics(res.body);
 
@@ -86,7 +86,7 @@ describe('/actuator/prometheus after traffic', () => {
     // The payment gauges read the table at most every 500 ms.
     await new Promise((r) => setTimeout(r, 600));
 
-    const m = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+    const m = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth })).body);
 
     expect(value(m, 'payment_attempts_pending')).toBe(2);
     expect(value(m, 'payment_attempts_overdue_seconds')).toBeGreaterThanOrEqual(600);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
-import type { PaymentBacklog } from '@aquastream/adapters';
+import { PAYMENT_DLQ_TOPIC, PAYMENT_RETRY_TOPIC, paymentDlqReplayGroup, type PaymentBacklog, type Retention } from '@aquastream/adapters';
 import type { DatabaseHandle, KafkaClient, OutboxStore } from '@aquastream/adapters';
 import type { Config } from './config';
 import type { UseCases } from '@aquastream/domain';
@@ -18,6 +18,8 @@ export interface Metrics {
   /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
   refunds: Counter<'outcome'>;
   cacheRequests: Counter<'cache' | 'result'>;
+  /** Rows the retention job deleted, per table. */
+  retentionDeleted: Counter<'table'>;
   http: Histogram<'method' | 'route' | 'status'>;
   /** Status providers read at scrape time. */
   degraded: Partial<Record<DegradedMode, () => boolean>>;
@@ -40,6 +42,8 @@ export interface MetricSources {
   messaging: { kafka?: Pick<KafkaClient, 'lag' | 'consumers'> };
   config: Pick<Config, 'KAFKA_CONSUMER_GROUP'>;
   payments?: { backlog(now: Date): Promise<PaymentBacklog> };
+  retention?: Pick<Retention, 'overdue' | 'tableSizes'>;
+  clock?: { now(): Date };
 }
 
 export function createMetrics(deps: MetricSources): Metrics {
@@ -62,6 +66,12 @@ export function createMetrics(deps: MetricSources): Metrics {
       name: 'cache_requests_total',
       help: 'Cache lookups by cache and result',
       labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'retention_deleted_rows_total',
+      help: 'Finished rows the retention job deleted, per table',
+      labelNames: ['table'],
       registers: [registry],
     }),
     http: new Histogram({
@@ -247,29 +257,93 @@ export function createMetrics(deps: MetricSources): Metrics {
       },
     });
 
-  // Both lag gauges are filled from one broker round trip per scrape (gauges collect in parallel).
+  // Both lag gauges are filled from one broker read per scrape (gauges collect in parallel).
   const group = `${deps.config.KAFKA_CONSUMER_GROUP}.payment-retry`;
-  let lagRead: Promise<{ messages: number; seconds: number } | null> | undefined;
-  const lag = () => {
-    lagRead ??= (deps.messaging.kafka ? deps.messaging.kafka.lag(group, 'payment-retry-queue').catch(() => null) : Promise.resolve(null)).finally(() =>
-      setTimeout(() => (lagRead = undefined), 500).unref(),
-    );
-    return lagRead;
+  const shared = <T>(read: () => Promise<T | null>) => {
+    let pending: Promise<T | null> | undefined;
+    return () => {
+      pending ??= read()
+        .catch(() => null)
+        .finally(() => setTimeout(() => (pending = undefined), 500).unref());
+      return pending;
+    };
   };
-  for (const [name, help, pick] of [
-    ['kafka_consumer_lag_messages', 'Messages waiting for a consumer group', (l: { messages: number }) => l.messages],
-    ['kafka_consumer_lag_seconds', 'How far behind in time a consumer group is', (l: { seconds: number }) => l.seconds],
-  ] as const)
-    new Gauge({
-      name,
-      help,
-      labelNames: ['topic', 'group'],
-      registers: [registry],
-      async collect() {
-        const l = await lag();
-        if (l) this.set({ topic: 'payment-retry-queue', group }, pick(l as { messages: number; seconds: number }));
-      },
-    });
+  const kafka = deps.messaging.kafka;
+  const lag = shared(() => (kafka ? kafka.lag(group, PAYMENT_RETRY_TOPIC) : Promise.resolve(null)));
+  new Gauge({
+    name: 'kafka_consumer_lag_messages',
+    help: 'Messages waiting for a consumer group',
+    labelNames: ['topic', 'group'],
+    registers: [registry],
+    async collect() {
+      const l = await lag();
+      if (l) this.set({ topic: PAYMENT_RETRY_TOPIC, group }, l.messages);
+    },
+  });
+  new Gauge({
+    name: 'kafka_consumer_lag_seconds',
+    help: 'Age of the oldest message waiting for a consumer group, per partition (0: none waiting)',
+    labelNames: ['topic', 'group', 'partition'],
+    registers: [registry],
+    async collect() {
+      const l = await lag();
+      if (!l) return;
+      this.reset();
+      for (const p of l.partitions) this.set({ topic: PAYMENT_RETRY_TOPIC, group, partition: String(p.partition) }, p.seconds);
+    },
+  });
+  // Dead letters nobody has replayed or examined with `replay-dlq --apply`: that command commits
+  // the replay group's offsets, so its lag on the DLQ is what is left to look at.
+  const dlqGroup = paymentDlqReplayGroup(deps.config.KAFKA_CONSUMER_GROUP);
+  const dlq = shared(() => (kafka ? kafka.lag(dlqGroup, PAYMENT_DLQ_TOPIC) : Promise.resolve(null)));
+  new Gauge({
+    name: 'payment_dlq_messages',
+    help: 'Dead letters of the payment retry queue not replayed yet (payment-retry-queue.dlq)',
+    registers: [registry],
+    async collect() {
+      const l = await dlq();
+      if (l) this.set(l.messages);
+    },
+  });
+  new Gauge({
+    name: 'payment_dlq_oldest_age_seconds',
+    help: 'Age of the oldest dead letter not replayed yet (0: none)',
+    registers: [registry],
+    async collect() {
+      const l = await dlq();
+      if (l) this.set(l.seconds);
+    },
+  });
+
+  // Table sizes and rows past retention: catalogue reads and two bounded counts, at most one per
+  // 500 ms, the same on every replica (the alerts take the max).
+  const retention = deps.retention;
+  const tables = shared(async () =>
+    retention ? { sizes: await retention.tableSizes(), overdue: await retention.overdue(deps.clock?.now() ?? new Date()) } : null,
+  );
+  new Gauge({
+    name: 'database_table_size_bytes',
+    help: 'Size of each table of the service with its indexes and TOAST (pg_total_relation_size)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const t = await tables();
+      if (!t) return;
+      this.reset();
+      for (const { table, bytes } of t.sizes) this.set({ table }, bytes);
+    },
+  });
+  new Gauge({
+    name: 'retention_overdue_rows',
+    help: 'Finished rows past their retention not deleted yet, per table (counted up to 10,000)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const t = await tables();
+      if (t) for (const [table, n] of Object.entries(t.overdue)) this.set({ table }, n);
+    },
+  });
+  for (const table of ['outbox', 'processed_messages']) metrics.retentionDeleted.inc({ table }, 0);
 
   // Per replica: the alert sums partitions over replicas (a replica may hold none when there are
   // more replicas than partitions; the group holding none is the problem).

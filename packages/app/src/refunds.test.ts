@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { startFakePaymentService, type FakePaymentService } from '../../../testing/fake-payment-service';
-import { inDays, organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
+import { admin, inDays, organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
 import { expectProblem } from '../../../testing/problems';
 import { parseMetrics } from '../../../testing/prometheus';
 
@@ -39,7 +39,8 @@ async function paidBooking(body: Record<string, unknown> = {}) {
 const paymentStatus = async (id: string) =>
   (await sql<{ payment_status: string }>`SELECT payment_status FROM bookings WHERE id = ${id}`.execute(t.deps.database.db)).rows[0]!.payment_status;
 
-const refusedMetric = async () => parseMetrics((await inject('GET', '/actuator/prometheus')).body).get('payment_refunds_total{outcome="refused"}');
+const refusedMetric = async () =>
+  parseMetrics((await inject('GET', '/actuator/prometheus', await admin())).body).get('payment_refunds_total{outcome="refused"}');
 
 describe('events carry a cancellation policy', () => {
   it('defaults to a full refund until 24 hours before the start, and takes the organizer’s own', async () => {
@@ -173,7 +174,7 @@ describe('the refund job', () => {
     // The gauge reads the table at most every 500 ms.
     let gauge: number | undefined;
     for (const until = Date.now() + 3_000; Date.now() < until && gauge !== failedNow; await new Promise((r) => setTimeout(r, 100)))
-      gauge = parseMetrics((await inject('GET', '/actuator/prometheus')).body).get('payment_refunds_failed_bookings');
+      gauge = parseMetrics((await inject('GET', '/actuator/prometheus', await admin())).body).get('payment_refunds_failed_bookings');
     expect(gauge).toBe(failedNow);
     // A refusal is an answer, not a failure of the service: the breaker stays closed.
     expect(t.deps.policies.get('payment-service').state()).toBe('closed');

@@ -34,6 +34,8 @@ export interface UseCasePorts {
   bookingTtlMs: number;
   waitlistHoldMs: number;
   paymentSchedule: PaymentSchedule;
+  /** Organizers whose events public lists leave out (the synthetic flow's). */
+  hiddenOrganizers?: readonly string[];
 }
 
 /** Every use case of the service, wired once: the app serves them, the domain's tests drive them. */
@@ -51,7 +53,7 @@ export function createUseCases(ports: UseCasePorts) {
     createLegacyEvent: makeCreateLegacyEvent(write),
     replaceLegacyEvent: makeReplaceLegacyEvent(seats),
     getEvent: makeGetEvent({ events }),
-    listEvents: makeListEvents({ events }),
+    listEvents: makeListEvents({ events, hiddenOrganizers: ports.hiddenOrganizers }),
     getEventWeather: makeGetEventWeather({ events, weather }),
     createLocation: makeCreateLocation(write),
     getLocation: makeGetLocation({ locations }),

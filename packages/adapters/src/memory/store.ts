@@ -50,6 +50,7 @@ function eventRepository(s: () => State): EventRepository {
         .filter((e) => !f.to || e.startDate <= f.to)
         .filter((e) => !f.locationId || e.location?.id === f.locationId)
         .filter((e) => !f.organizerId || e.organizerId === f.organizerId)
+        .filter((e) => !f.hiddenOrganizers?.length || !f.hiddenOrganizers.includes(e.organizerId))
         .filter((e) => !needle || `${e.title} ${e.description ?? ''} ${e.locationText ?? ''}`.toLowerCase().includes(needle))
         .sort(byStart);
       const start = (page.page - 1) * page.size;

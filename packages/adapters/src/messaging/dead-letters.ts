@@ -52,6 +52,9 @@ export interface ReplayReport {
   published: number;
 }
 
+/** The consumer group whose offsets on the DLQ mark what `replay-dlq --apply` has gone through. */
+export const paymentDlqReplayGroup = (consumerGroup: string) => `${consumerGroup}.payment-dlq-replay`;
+
 /**
  * Puts the payment retry requests of the dead-letter topic back on the retry queue, after the cause
  * was fixed. A dry run (the default) only reports. Idempotent: the replay group's offsets on the DLQ

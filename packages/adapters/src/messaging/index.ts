@@ -28,6 +28,7 @@ export {
   createKafkaClient,
   leadersElected,
   DEFAULT_CONSUMER_TIMINGS,
+  type ConsumerLag,
   type ConsumerState,
   type ConsumerTimings,
   type KafkaClient,
@@ -37,4 +38,4 @@ export {
 export { createInProcessBus } from './in-process-bus';
 export { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 export { startPaymentRetryConsumer, type PaymentRetryOptions } from './payment-retry-consumer';
-export { replayDeadLetters, type ReplayReport } from './dead-letters';
+export { paymentDlqReplayGroup, replayDeadLetters, type ReplayReport } from './dead-letters';

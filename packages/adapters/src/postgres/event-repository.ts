@@ -57,6 +57,8 @@ export function createPgEventRepository(db: Kysely<Database>): EventRepository {
       if (f.to) q = q.where('e.start_date', '<=', f.to);
       if (f.locationId) q = q.where('e.location_id', '=', f.locationId);
       if (f.organizerId) q = q.where('e.organizer_id', '=', f.organizerId);
+      const hidden = f.hiddenOrganizers;
+      if (hidden?.length) q = q.where((eb) => eb.or([eb('e.organizer_id', 'is', null), eb('e.organizer_id', 'not in', [...hidden])]));
       if (f.search) {
         const pattern = `%${escapeLike(f.search)}%`;
         q = q.where((eb) => eb.or([eb('e.title', 'ilike', pattern), eb('e.description', 'ilike', pattern), eb('l.name', 'ilike', pattern)]));

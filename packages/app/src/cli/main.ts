@@ -82,12 +82,12 @@ async function main(argv: string[]) {
       const { values } = parseArgs({ args: rest, options: { apply: { type: 'boolean', default: false } } });
       const config = loadConfig();
       if (!config.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the dead-letter topic lives on Kafka');
-      const { createKafkaClient, replayDeadLetters } = await import('@aquastream/adapters');
+      const { createKafkaClient, paymentDlqReplayGroup, replayDeadLetters } = await import('@aquastream/adapters');
       const { kafkaOptions } = await import('../capabilities/messaging');
       const { formatReport } = await import('./replay-dlq');
       const kafka = createKafkaClient(kafkaOptions({ ...config, KAFKA_BROKERS: config.KAFKA_BROKERS }));
       try {
-        console.log(formatReport(await replayDeadLetters(kafka, { group: `${config.KAFKA_CONSUMER_GROUP}.payment-dlq-replay`, apply: values.apply })));
+        console.log(formatReport(await replayDeadLetters(kafka, { group: paymentDlqReplayGroup(config.KAFKA_CONSUMER_GROUP), apply: values.apply })));
       } finally {
         await kafka.close();
       }

@@ -15,7 +15,7 @@ beforeAll(async () => {
   auth = await startFakeAuthService(TEST_SECRET);
   redis = new Redis(inject('redisUrl'), { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
-  t = await startTestApp({ AUTH_SERVICE_URL: auth.url, AUTH_JWT_SECRET: TEST_SECRET, REDIS_URL: inject('redisUrl'), RATE_LIMIT_MAX: '100000' });
+  t = await startTestApp({ ACTUATOR_TOKEN, AUTH_SERVICE_URL: auth.url, AUTH_JWT_SECRET: TEST_SECRET, REDIS_URL: inject('redisUrl'), RATE_LIMIT_MAX: '100000' });
   await redisReady(t);
 });
 
@@ -42,8 +42,12 @@ function expectUnauthenticated(res: Awaited<ReturnType<typeof myBookings>>) {
   expect((res.json() as { type: string }).type).toMatch(/\/unauthenticated$/);
 }
 
+// The metrics are read with the static actuator token: an ADMIN JWT would itself go through the
+// token checks this test watches.
+const ACTUATOR_TOKEN = 'auth-outage-actuator-token-0123456789';
+
 async function authFallbackMetric(): Promise<number | undefined> {
-  const body = (await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body;
+  const body = (await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: { authorization: `Bearer ${ACTUATOR_TOKEN}` } })).body;
   const line = body.split('\n').find((l) => l.startsWith('degraded_mode{') && l.includes('mode="auth_fallback"'));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

@@ -40,7 +40,7 @@ function sum(samples: Map<string, number>, name: string, labels: Record<string, 
 }
 
 async function scrape(): Promise<Map<string, number>> {
-  const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
+  const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth });
   expect(res.statusCode).toBe(200);
   return parseMetrics(res.body);
 }

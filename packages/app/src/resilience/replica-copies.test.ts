@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../testing/database';
-import { organizer, publishedEvent, redisConnected, startTestApp, user, type TestApp, type TestUser } from '../../../../testing/app';
+import { admin, organizer, publishedEvent, redisConnected, startTestApp, user, type TestApp, type TestUser } from '../../../../testing/app';
 import { parseMetrics } from '../../../../testing/prometheus';
 import { startRedis, type RedisServer } from '../../../../testing/services/redis';
 import { startTcpProxy, type TcpProxy } from '../../../../testing/services/tcp-proxy';
@@ -38,7 +38,7 @@ const read = async (t: TestApp, id: string) => {
 };
 
 async function redisLookups(t: TestApp): Promise<number> {
-  const samples = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+  const samples = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth })).body);
   let n = 0;
   for (const [key, v] of samples) if (key.startsWith('cache_requests_total{') && key.includes('cache="redis"')) n += v;
   return n;

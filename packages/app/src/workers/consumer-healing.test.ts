@@ -63,7 +63,7 @@ describe('the payment retry consumer heals itself', () => {
         [group()]: { topic: 'payment-retry-queue', state: 'running', partitions: [0, 1, 2], lastMessageAgeSeconds: null, withoutPartitionsSeconds: null },
       },
     });
-    const metrics = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+    const metrics = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth })).body);
     expect(metrics.get(`kafka_consumer_partitions_assigned{topic="payment-retry-queue",group="${group()}"}`)).toBe(3);
   });
 
@@ -75,7 +75,7 @@ describe('the payment retry consumer heals itself', () => {
     await kafka.stop();
     await waitFor('the partitions to be lost', () => retryConsumer()?.partitions.length === 0);
     expect((await health()).status).toBe('DEGRADED');
-    const metrics = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+    const metrics = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: (await admin()).auth })).body);
     expect(metrics.get(`kafka_consumer_partitions_assigned{topic="payment-retry-queue",group="${group()}"}`)).toBe(0);
 
     await kafka.start();

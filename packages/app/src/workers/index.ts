@@ -17,7 +17,8 @@ export interface Workers {
  * in the background, retrying until the broker answers.
  */
 export function startWorkers(
-  deps: Pick<Deps, 'config' | 'messaging' | 'outbox' | 'processed' | 'useCases' | 'idempotency' | 'clock'> & Partial<Pick<Deps, 'forgetCached'>>,
+  deps: Pick<Deps, 'config' | 'messaging' | 'outbox' | 'processed' | 'useCases' | 'idempotency' | 'clock'> &
+    Partial<Pick<Deps, 'forgetCached' | 'retention' | 'metrics'>>,
   logger: Logger,
 ): Workers {
   const { config, messaging } = deps;

@@ -9,12 +9,12 @@ export interface Jobs {
 
 /**
  * Booking expiry, waitlist offer expiry, event completion, refunds, the payment reconciler
- * (scheduled retries and attempts left by a crash) and the cleanup of expired idempotency keys on
- * one timer. Each job locks the rows it works on (SKIP LOCKED), so every replica may run them at
+ * (scheduled retries and attempts left by a crash), the cleanup of expired idempotency keys and the
+ * retention of finished rows (shipped outbox rows, processed-message ids) on one timer. Each job locks the rows it works on (SKIP LOCKED), so every replica may run them at
  * once. On stop the running tick finishes before the promise resolves.
  */
 export function startJobs(
-  deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'>,
+  deps: Pick<Deps, 'useCases' | 'config' | 'idempotency' | 'clock'> & Partial<Pick<Deps, 'retention' | 'metrics'>>,
   logger: Logger,
   options: { intervalMs?: number; autoStart?: boolean } = {},
 ): Jobs {
@@ -29,6 +29,12 @@ export function startJobs(
     },
     payments: () => useCases.reconcilePayments(),
     expiredIdempotencyKeys: () => deps.idempotency.purgeExpired(deps.clock.now()),
+    retention: async () => {
+      if (!deps.retention) return 0;
+      const deleted = await deps.retention.purge(deps.clock.now());
+      for (const [table, n] of Object.entries(deleted)) if (n > 0) deps.metrics?.retentionDeleted.inc({ table }, n);
+      return Object.values(deleted).reduce((sum, n) => sum + n, 0);
+    },
   };
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;

@@ -11,6 +11,8 @@ export interface EventFilter {
   /** Drafts are included only for this organizer (or for everyone when `allDrafts`). */
   draftsOf?: string;
   allDrafts?: boolean;
+  /** Events of these organizers are left out (the synthetic checks' organizer). */
+  hiddenOrganizers?: readonly string[];
 }
 
 export interface EventRepository {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { admin, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { makeListEvents } from './read-events';
 
 const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
 
@@ -198,5 +199,23 @@ describe('listEvents paging', () => {
     const world = createWorld();
     const e = await world.publishedEvent({ ...day(1) });
     expect((await world.listEvents(null, { from: e.startDate, to: e.startDate })).items.map((x) => x.id)).toEqual([e.id]);
+  });
+});
+
+describe('listEvents with hidden organizers (the synthetic flow)', () => {
+  it("leaves their events out for everyone but them and admins; a draft stays its organizer's", async () => {
+    const store = createMemoryStore();
+    const world = buildWorld({ store, clock: fixedClock(START), ids: sequentialIds() });
+    await world.publishedEvent({ title: 'Public trip', ...day(1) });
+    await world.publishedEvent({ title: 'Synthetic check', ...day(2) }, organizer('synthetic'));
+    const list = makeListEvents({ events: store.events, hiddenOrganizers: ['synthetic'] });
+    const titles = (page: { items: { title: string }[] }) => page.items.map((e) => e.title);
+    expect(titles(await list(null, {}))).toEqual(['Public trip']);
+    expect(titles(await list(user(), {}))).toEqual(['Public trip']);
+    expect(titles(await list(organizer('org-1'), {}))).toEqual(['Public trip']);
+    expect(titles(await list(organizer('synthetic'), {}))).toEqual(['Public trip', 'Synthetic check']);
+    expect(titles(await list(admin(), {}))).toEqual(['Public trip', 'Synthetic check']);
+    // Without hidden organizers nothing changes.
+    expect(titles(await makeListEvents({ events: store.events })(null, {}))).toEqual(['Public trip', 'Synthetic check']);
   });
 });

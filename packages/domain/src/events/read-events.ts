@@ -31,15 +31,17 @@ export interface ListEventsQuery {
 }
 
 /**
- * Events visible to the caller, soonest start first, filtered and paged.
+ * Events visible to the caller, soonest start first, filtered and paged. Events of
+ * `hiddenOrganizers` (the synthetic flow's organizer) are listed only to them and to admins.
  * Errors: VALIDATION.FAILED (page, size, date range).
  */
 export const makeListEvents =
-  ({ events }: { events: EventRepository }) =>
+  ({ events, hiddenOrganizers = [] }: { events: EventRepository; hiddenOrganizers?: readonly string[] }) =>
   async (actor: Actor | null, query: ListEventsQuery): Promise<Page<Event>> => {
     const page = pageRequest(query.page, query.size);
     if (query.from && query.to && query.from > query.to) throw new ValidationError([{ field: 'to', message: 'must not be before from' }]);
     const search = query.search?.trim() || undefined;
+    const hidden = isAdmin(actor) ? [] : hiddenOrganizers.filter((id) => id !== actor?.userId);
     return events.list(
       {
         status: query.status,
@@ -50,6 +52,8 @@ export const makeListEvents =
         organizerId: query.organizerId,
         draftsOf: actor?.userId,
         allDrafts: isAdmin(actor),
+        // Absent unless set, so the public list's cache key stays the one 0.1.0 writes.
+        ...(hidden.length ? { hiddenOrganizers: hidden } : {}),
       },
       page,
     );

@@ -114,7 +114,7 @@ describe('GET /actuator/health/readiness', () => {
 
 describe('GET /actuator/info', () => {
   it('names the app, its version, mode and runtime', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/actuator/info' });
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/info', headers: await asAdmin() });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ app: { name: 'backend-event', version: VERSION, mode: 'real' }, runtime: { node: process.version } });
   });
@@ -123,10 +123,34 @@ describe('GET /actuator/info', () => {
 describe('GET /actuator/prometheus', () => {
   it('serves the Prometheus text format with the request histogram by route template', async () => {
     await t.app.inject({ method: 'GET', url: '/actuator/health/liveness' });
-    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus' });
+    const res = await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: await asAdmin() });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toMatch(/^http_server_requests_seconds_count\{method="GET",route="\/actuator\/health\/liveness",status="200"\} [1-9]/m);
+  });
+});
+
+describe('info and metrics on the API port without MANAGEMENT_PORT', () => {
+  it('are refused (401) to anonymous callers, USER and ORGANIZER tokens and tokens that do not verify', async () => {
+    for (const headers of [{}, (await user()).auth, (await organizer()).auth, { authorization: 'Bearer garbage' }])
+      for (const url of ['/actuator/prometheus', '/actuator/info']) {
+        const res = await t.app.inject({ method: 'GET', url, headers });
+        expectProblem(res, 401, 'unauthenticated');
+        expect(res.body).not.toMatch(/http_server_requests|backend-event/);
+      }
+  });
+
+  it('are served to ACTUATOR_TOKEN (a static bearer for a scrape config), and it shows health details too', async () => {
+    const token = 'scrape-token-0123456789abcdefghij';
+    const deps = { ...t.deps, config: { ...t.deps.config, ACTUATOR_TOKEN: token } };
+    await withApp(deps, {}, async (app) => {
+      const headers = { authorization: `Bearer ${token}` };
+      expect((await app.inject({ method: 'GET', url: '/actuator/prometheus', headers })).body).toMatch(/^http_server_requests_seconds_count\{/m);
+      expect((await app.inject({ method: 'GET', url: '/actuator/info', headers })).json().app.name).toBe('backend-event');
+      expect((await app.inject({ method: 'GET', url: '/actuator/health', headers })).json().components.db.status).toBe('UP');
+      expectProblem(await app.inject({ method: 'GET', url: '/actuator/prometheus', headers: { authorization: `Bearer ${token}x` } }), 401, 'unauthenticated');
+      expect((await app.inject({ method: 'GET', url: '/actuator/prometheus', headers: await asAdmin() })).statusCode).toBe(200);
+    });
   });
 });
 

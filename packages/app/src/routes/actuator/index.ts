@@ -1,11 +1,12 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isAdmin } from '@aquastream/domain';
+import { isAdmin, UnauthenticatedError } from '@aquastream/domain';
 import type { AccessTokenVerifier } from '@aquastream/domain';
 import type { HealthChecks, HealthComponent } from '../../capabilities/health';
 import type { Config } from '../../config';
-import { anonymous, optionalBearer } from '../schemas';
+import { anonymous, optionalBearer, problems } from '../schemas';
 
 const HealthSchema = z
   .object({
@@ -15,15 +16,21 @@ const HealthSchema = z
   .meta({ id: 'Health' });
 
 export interface ActuatorOptions {
-  deps: { health: HealthChecks; mode: 'embedded' | 'real'; config: Pick<Config, 'MANAGEMENT_PORT'>; verifier: AccessTokenVerifier };
+  deps: {
+    health: HealthChecks;
+    mode: 'embedded' | 'real';
+    config: Pick<Config, 'MANAGEMENT_PORT'> & Partial<Pick<Config, 'ACTUATOR_TOKEN'>>;
+    verifier: AccessTokenVerifier;
+  };
   /** False once SIGTERM arrived: readiness goes DOWN so traffic drains before the process exits. */
   accepting: () => boolean;
   version: string;
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /**
-   * `public` (the API port): health for everyone, its components only for an ADMIN token; info and
-   * metrics only while no MANAGEMENT_PORT takes them. `management` (MANAGEMENT_PORT, which the
-   * NetworkPolicy opens to monitoring only): every endpoint with every detail, no token.
+   * `public` (the API port): health for everyone, its components only for an operator (an ADMIN
+   * token or ACTUATOR_TOKEN); info and metrics only for an operator, and only while no
+   * MANAGEMENT_PORT takes them. `management` (MANAGEMENT_PORT, which the NetworkPolicy opens to
+   * monitoring only): every endpoint with every detail, no token.
    */
   exposure?: 'public' | 'management';
 }
@@ -39,18 +46,29 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   const tags = ['actuator'];
   const management = exposure === 'management';
 
+  // Hashed once: comparing digests takes the same time whatever the token's length.
+  const actuatorToken = deps.config.ACTUATOR_TOKEN ? createHash('sha256').update(deps.config.ACTUATOR_TOKEN).digest() : undefined;
+
   // Like Spring's show-details=when-authorized. The auth plugin leaves /actuator alone (a probe
   // with a stale token must not fail), so the token is checked here: one that does not verify
-  // simply shows no details.
-  async function showDetails(request: FastifyRequest): Promise<boolean> {
+  // simply shows no details. An operator is an ADMIN token, or ACTUATOR_TOKEN (a static bearer a
+  // Prometheus scrape config can send).
+  async function operator(request: FastifyRequest): Promise<boolean> {
     if (management) return true;
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) return false;
+    if (actuatorToken && timingSafeEqual(createHash('sha256').update(match[1]!).digest(), actuatorToken)) return true;
     try {
       return isAdmin(await deps.verifier.verify(match[1]!));
     } catch {
       return false;
     }
+  }
+  const showDetails = operator;
+  // Info and metrics tell an attacker the version and the inside of the service (Spring Boot
+  // exposes neither by default): on the API port they need an operator.
+  async function requireOperator(request: FastifyRequest) {
+    if (!(await operator(request))) throw new UnauthenticatedError('The actuator needs an ADMIN token or ACTUATOR_TOKEN (or use MANAGEMENT_PORT)');
   }
 
   app.get('/health', {
@@ -102,24 +120,29 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   // With a management port, what only operators need leaves the API port altogether.
   if (!management && deps.config.MANAGEMENT_PORT !== undefined) return;
   app.get('/info', {
+    onRequest: requireOperator,
     schema: {
       operationId: 'getInfo',
-      security: anonymous,
+      security: management ? anonymous : optionalBearer,
       tags,
-      summary: 'Build and runtime information',
-      response: { 200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }) },
+      summary: 'Build and runtime information (an ADMIN token or ACTUATOR_TOKEN on the API port)',
+      response: {
+        200: z.object({ app: z.object({ name: z.string(), version: z.string(), mode: z.string() }), runtime: z.object({ node: z.string() }) }),
+        ...(management ? {} : problems(401)),
+      },
     },
     handler: async () => ({ app: { name: 'backend-event', version, mode: deps.mode }, runtime: { node: process.version } }),
   });
   if (metrics)
     app.get('/prometheus', {
+      onRequest: requireOperator,
       schema: {
         operationId: 'getPrometheusMetrics',
-        security: anonymous,
+        security: management ? anonymous : optionalBearer,
         tags,
-        summary: 'Prometheus metrics (text exposition format)',
+        summary: 'Prometheus metrics, text exposition format (an ADMIN token or ACTUATOR_TOKEN on the API port)',
         produces: ['text/plain'],
-        response: { 200: z.string() },
+        response: { 200: z.string(), ...(management ? {} : problems(401)) },
       },
       handler: async (_request, reply) => {
         const { contentType, body } = await metrics();

@@ -14,7 +14,7 @@ export const API_PAYMENT_STATUSES = PAYMENT_STATUSES.filter((s): s is Exclude<Pa
 
 export const ParticipantSchema = z
   .object({
-    name: text({ nonBlank: 1 }).trim().min(1).max(200),
+    name: text({ nonBlank: 1 }).min(1).max(200).trim(),
     email: z.email().max(254).optional(),
     phone: z
       .string()

@@ -16,8 +16,8 @@ export const LocationSchema = z
 
 export const CreateLocationBody = z
   .object({
-    name: text({ nonBlank: 1 }).trim().min(1).max(255),
-    address: text({ nonBlank: 1 }).trim().min(1).max(500),
+    name: text({ nonBlank: 1 }).min(1).max(255).trim(),
+    address: text({ nonBlank: 1 }).min(1).max(500).trim(),
     coordinates: CoordinatesSchema.nullish(),
   })
   .strict()
