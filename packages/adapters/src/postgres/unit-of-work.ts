@@ -7,6 +7,8 @@ import { createPgLocationRepository } from './location-repository';
 import { createPgOutbox } from './outbox';
 import { createPgPaymentAttemptRepository } from './payment-attempt-repository';
 import { createPgWaitlistRepository } from './waitlist-repository';
+import { createPgBookingLineRepository, createPgCategoryRepository } from './category-repository';
+import { createPgPromoCodeRepository } from './promo-code-repository';
 
 export function createPgScope(db: Kysely<Database>): TransactionScope {
   return {
@@ -16,6 +18,9 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
     waitlist: createPgWaitlistRepository(db),
     paymentAttempts: createPgPaymentAttemptRepository(db),
     outbox: createPgOutbox(db),
+    categories: createPgCategoryRepository(db),
+    bookingLines: createPgBookingLineRepository(db),
+    promoCodes: createPgPromoCodeRepository(db),
   };
 }
 

@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import {
   createEventCache,
   createPgBookingRepository,
+  createPgCategoryRepository,
+  createPgPromoCodeRepository,
   createPgEventRepository,
   createPgIdempotencyStore,
   createPgLocationRepository,
@@ -51,6 +53,8 @@ export interface Data {
   locations: domain.LocationRepository;
   bookings: domain.BookingRepository;
   waitlist: domain.WaitlistRepository;
+  categories: domain.EventCategoryRepository;
+  promoCodes: domain.PromoCodeRepository;
   /** Reads that refuse a booking on a full event without a transaction (served from the cache). */
   seatReads: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   idempotency: IdempotencyStore;
@@ -96,6 +100,8 @@ export function createData(
     locations: guardMethods(createPgLocationRepository(db), postgres, access.reads),
     bookings,
     waitlist: guardMethods(createPgWaitlistRepository(db), postgres, access.reads),
+    categories: guardMethods(createPgCategoryRepository(db), postgres, access.reads),
+    promoCodes: guardMethods(createPgPromoCodeRepository(db), postgres, access.reads),
     seatReads: eventCache.seatReads,
     idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: access.writes }),
     forgetCached: (rows) => eventCache.invalidate(rows),

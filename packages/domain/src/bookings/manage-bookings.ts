@@ -7,19 +7,10 @@ import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.er
 import { refundableAt, type Event, type Money } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
-import {
-  isActive,
-  normalizeParticipants,
-  priceOf,
-  refundOwed,
-  transitionBooking,
-  validateGroup,
-  type Booking,
-  type BookingStatus,
-  type Participant,
-} from './booking';
+import { isActive, normalizeParticipants, refundOwed, transitionBooking, validateGroup, type Booking, type BookingStatus, type Participant } from './booking';
 import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
+import { reducedBooking } from '../pricing/pricing';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface ManageBookingsDeps extends SeatReleaseDeps {
@@ -116,7 +107,9 @@ export const makeCancelBooking =
  * Gives up some of a PENDING or CONFIRMED booking's seats (by the booker or an admin): `seats` is
  * how many remain (at least 1; cancel to give up all). The seats given up go to the waitlist or back
  * to the event; `participants`, when given, replaces the list (otherwise its first `seats` people
- * stay). The amount becomes seats × the unit price. For a paid booking the difference is refunded
+ * stay). Seats leave from the booking's last line first; the amount becomes what the seats kept cost
+ * (pricing's reduceLines: each seat given up takes back its price less its share of the discount).
+ * For a paid booking the difference is refunded
  * under the event's cancellation policy (in full before its refund deadline, not at all after it),
  * as a partial refund the refund job pays. Not while a payment or an earlier partial refund is in
  * flight. A booker cannot reduce once the event has started; an admin still can.
@@ -142,15 +135,19 @@ export const makeReduceBooking =
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
       const given = booking.seats - input.seats;
-      // The amount is seats × the price fixed at booking time, so the unit price divides it exactly.
-      const amount = booking.amount && priceOf({ amount: booking.amount.amount / booking.seats, currency: booking.amount.currency }, input.seats);
+      // What the seats kept cost, from the booking's lines (their prices and discounts); a booking
+      // release 0.1.0 made has none, and falls back to its rule (legacyReducedAmount).
+      const reduction = reducedBooking(booking, await tx.bookingLines.ofBooking(booking), input.seats);
+      const amount = reduction.amount;
       let reduced: Booking = { ...booking, seats: input.seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
       let refund: Money | null = null;
-      if (booking.amount && amount && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
-        refund = { amount: booking.amount.amount - amount.amount, currency: amount.currency };
+      const owed = booking.amount ? booking.amount.amount - (amount?.amount ?? 0) : 0;
+      if (booking.amount && owed > 0 && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
+        refund = { amount: owed, currency: booking.amount.currency };
         reduced = { ...reduced, partialRefund: { amount: refund, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` }, refundDueAt: null };
       }
       await tx.bookings.update(reduced);
+      if (!reduction.legacy) await tx.bookingLines.update(booking, reduction.lines);
       await tx.outbox.add([
         bookingEvent('booking.seats_reduced', reduced, deps.ids.next(), now, {
           previousSeats: booking.seats,
