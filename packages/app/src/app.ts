@@ -10,6 +10,8 @@ import { tracingPlugin } from './plugins/tracing';
 import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { attendeeRoutes } from './routes/attendees/index';
+import { categoryRoutes } from './routes/categories/index';
+import { promoCodeRoutes } from './routes/promo-codes/index';
 import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
 import { paymentWebhookRoutes } from './routes/bookings/webhook';
 import { deprecationHeaders, eventV1Routes } from './routes/events/v1';
@@ -103,6 +105,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   await app.register(eventV2Routes, { prefix: '/api/v2/events', useCases });
   await app.register(eventBookingRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(attendeeRoutes, { prefix: '/api/v2/events', useCases });
+  await app.register(categoryRoutes, { prefix: '/api/v2/events', useCases });
+  await app.register(promoCodeRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
   await app.register(bookingRoutes, { prefix: '/api/v2/bookings', useCases, idempotency: deps.idempotency, clock: deps.clock });
   await app.register(paymentWebhookRoutes, { prefix: '/api/v2/payments', useCases, secret: deps.config.PAYMENT_WEBHOOK_SECRET });
