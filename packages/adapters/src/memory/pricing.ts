@@ -8,7 +8,7 @@ import type {
   PromoCodeRepository,
   TicketCategory,
 } from '@aquastream/domain';
-import { CategoryConflictError, PromoCodeConflictError } from '@aquastream/domain';
+import { CategoryConflictError, PromoCodeConflictError, linesMatch } from '@aquastream/domain';
 
 /** The in-memory store's categories, booking lines, promo codes and their uses (part of its transactional state). */
 export interface PricingState {
@@ -68,7 +68,8 @@ export function memoryPricing(s: View): { categories: EventCategoryRepository; b
       };
       for (const b of s().bookings.values()) {
         if (b.eventId !== eventId) continue;
-        const lines = s().pricing.lines.get(b.id) ?? [];
+        const stored = s().pricing.lines.get(b.id) ?? [];
+        const lines = linesMatch(b, stored) ? stored : [];
         const counted = new Set<string>();
         if (lines.length === 0)
           add(

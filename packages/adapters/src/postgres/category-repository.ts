@@ -90,7 +90,9 @@ export function createPgCategoryRepository(db: Kysely<Database>): EventCategoryR
       return new Map(rows.map((r) => [r.category_id!, Number(r.seats)]));
     },
     async tally(eventId) {
-      // A booking without lines (release 0.1.0 made it) counts in the implicit category at its amount.
+      // A booking counts by its lines while they describe it (the same seats and amount); one without
+      // (0.1.0 made it) or whose lines 0.1.0's reduction left behind counts in the implicit category
+      // at its own amount, so the sums always equal those of the bookings (the summary's revenue).
       const rows = await sql<{
         category_id: string;
         payment_status: string;
@@ -100,12 +102,21 @@ export function createPgCategoryRepository(db: Kysely<Database>): EventCategoryR
         gross: string;
         discount: string;
       }>`
-        SELECT coalesce(l.category_id, b.event_id) AS category_id, b.payment_status, coalesce(l.currency, b.currency) AS currency,
-               count(DISTINCT b.id) AS bookings, coalesce(sum(coalesce(l.seats, b.seats)), 0) AS seats,
-               coalesce(sum(CASE WHEN l.booking_id IS NULL THEN coalesce(b.amount, 0) ELSE l.unit_price * l.seats END), 0) AS gross,
-               coalesce(sum(coalesce(l.discount, 0)), 0) AS discount
-        FROM bookings b LEFT JOIN booking_lines l ON l.booking_id = b.id
-        WHERE b.event_id = ${eventId}
+        WITH b AS (
+          SELECT b.id, b.event_id, b.payment_status, b.currency, b.seats, coalesce(b.amount, 0) AS amount,
+                 lt.seats = b.seats AND lt.amount = coalesce(b.amount, 0) AS lined
+          FROM bookings b
+          LEFT JOIN (SELECT booking_id, sum(seats) AS seats, sum(unit_price * seats - discount) AS amount FROM booking_lines GROUP BY booking_id) lt
+            ON lt.booking_id = b.id
+          WHERE b.event_id = ${eventId}
+        )
+        SELECT coalesce(l.category_id, b.event_id) AS category_id, b.payment_status,
+               CASE WHEN b.lined THEN coalesce(l.currency, b.currency) ELSE b.currency END AS currency,
+               count(DISTINCT b.id) AS bookings,
+               coalesce(sum(CASE WHEN b.lined THEN l.seats ELSE b.seats END), 0) AS seats,
+               coalesce(sum(CASE WHEN b.lined THEN l.unit_price * l.seats ELSE b.amount END), 0) AS gross,
+               coalesce(sum(CASE WHEN b.lined THEN l.discount ELSE 0 END), 0) AS discount
+        FROM b LEFT JOIN booking_lines l ON l.booking_id = b.id AND b.lined
         GROUP BY 1, 2, 3`.execute(db);
       return rows.rows.map((r) => ({
         categoryId: r.category_id,
