@@ -63,7 +63,7 @@ export function createUseCases(ports: UseCasePorts) {
     createLocation: makeCreateLocation(write),
     getLocation: makeGetLocation({ locations }),
     listLocations: makeListLocations({ locations }),
-    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
+    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings }, pricingReads: { categories, promoCodes } }),
     getBooking: makeGetBooking({ bookings, events }),
     listMyBookings: makeListMyBookings({ bookings }),
     listEventBookings: makeListEventBookings({ bookings, events }),

@@ -132,6 +132,10 @@ export function memoryPricing(s: View): { categories: EventCategoryRepository; b
       const uses = usesOf(codeId);
       return { uses: uses.length, byUser: uses.filter((u) => u.userId === userId).length };
     },
+    async countUses(codeId, userId) {
+      const uses = usesOf(codeId);
+      return { uses: uses.length, byUser: uses.filter((u) => u.userId === userId).length };
+    },
     async recordUse(use) {
       s().pricing.uses.set(use.bookingId, { promoCodeId: use.promoCodeId, userId: use.userId });
     },

@@ -28,6 +28,16 @@ function toPromoCode(r: PromoRow): PromoCode {
 }
 
 export function createPgPromoCodeRepository(db: Kysely<Database>): PromoCodeRepository {
+  async function countUses(codeId: string, userId: string) {
+    const row = await db
+      .selectFrom('promo_code_uses as u')
+      .innerJoin('bookings as b', 'b.id', 'u.booking_id')
+      .select([sql<string>`count(*)`.as('uses'), sql<string>`count(*) FILTER (WHERE u.user_id = ${userId})`.as('by_user')])
+      .where('u.promo_code_id', '=', codeId)
+      .where('b.status', 'not in', GIVEN_BACK)
+      .executeTakeFirstOrThrow();
+    return { uses: Number(row.uses), byUser: Number(row.by_user) };
+  }
   return {
     async insert(c) {
       try {
@@ -89,15 +99,9 @@ export function createPgPromoCodeRepository(db: Kysely<Database>): PromoCodeRepo
         .set({ updated_at: sql`updated_at` })
         .where('id', '=', codeId)
         .execute();
-      const row = await db
-        .selectFrom('promo_code_uses as u')
-        .innerJoin('bookings as b', 'b.id', 'u.booking_id')
-        .select([sql<string>`count(*)`.as('uses'), sql<string>`count(*) FILTER (WHERE u.user_id = ${userId})`.as('by_user')])
-        .where('u.promo_code_id', '=', codeId)
-        .where('b.status', 'not in', GIVEN_BACK)
-        .executeTakeFirstOrThrow();
-      return { uses: Number(row.uses), byUser: Number(row.by_user) };
+      return countUses(codeId, userId);
     },
+    countUses: (codeId, userId) => countUses(codeId, userId),
     async recordUse(use) {
       await db
         .insertInto('promo_code_uses')

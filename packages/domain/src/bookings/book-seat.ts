@@ -10,7 +10,7 @@ import { BookingConflictError, EventFullError, EventNotBookableError } from './b
 import type { EventRepository } from '../events/ports';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
-import { priceBooking, recordPricing, seatsOfLines, validateLines, type LineInput } from '../pricing/price-booking';
+import { priceBooking, recordPricing, refuseWhenUsedUp, seatsOfLines, validateLines, type LineInput, type PricingReads } from '../pricing/price-booking';
 
 export interface BookSeatDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -19,6 +19,8 @@ export interface BookSeatDeps extends SeatReleaseDeps {
   bookingTtlMs: number;
   /** Read side (may be cached), for refusing a full event without opening a transaction. */
   reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
+  /** Reads for refusing a used-up code or a sold-out category without a transaction; without them, only the transaction refuses. */
+  pricingReads?: PricingReads;
 }
 
 /**
@@ -84,7 +86,11 @@ export const makeBookSeat =
     const shape = validateShape(input);
     if (shape.length) throw new ValidationError(shape);
     const asked = input.lines ? seatsOfLines(input.lines) : input.seats;
-    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, asked ?? 1, clock.now());
+    const refuse = async () => {
+      await refuseWhenFull(reads, input.eventId, user.userId, asked ?? 1, clock.now());
+      if (deps.pricingReads && (input.promoCode !== undefined || input.lines))
+        await refuseWhenUsedUp(deps.pricingReads, { eventId: input.eventId, userId: user.userId, lines: input.lines ?? null, promoCode: input.promoCode });
+    };
     await refuse();
     // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(

@@ -64,3 +64,25 @@ describe('bookSeat with ticket categories and promo codes', () => {
     expect((await world.storedEvent(event.id)).available).toBe(10);
   });
 });
+
+describe('a rush on a used-up code or a sold-out category', () => {
+  it('is refused from a read, without opening a transaction', async () => {
+    const store = createMemoryStore();
+    let transactions = 0;
+    const run = store.run.bind(store);
+    store.run = (work, options) => {
+      transactions++;
+      return run(work, options);
+    };
+    const world = buildWorld({ store, clock: fixedClock(START), ids: sequentialIds() });
+    const { event, child } = await trip(world, 1);
+    await world.createPromoCode(organizer(), event.id, { code: 'ONCE', percentOff: 10, maxUses: 1 });
+    await world.bookSeat(user('u1'), { eventId: event.id, promoCode: 'ONCE', lines: [{ categoryId: child.id, seats: 1 }] });
+    const before = transactions;
+    await expect(world.bookSeat(user('u2'), { eventId: event.id, promoCode: 'once' })).rejects.toMatchObject({ code: 'PROMO_CODE.EXHAUSTED' });
+    await expect(world.bookSeat(user('u3'), { eventId: event.id, lines: [{ categoryId: child.id, seats: 1 }] })).rejects.toMatchObject({
+      code: 'CATEGORY.SOLD_OUT',
+    });
+    expect(transactions).toBe(before);
+  });
+});

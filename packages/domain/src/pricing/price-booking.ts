@@ -115,6 +115,40 @@ export async function priceBooking(tx: PricingScope, input: PriceBookingInput): 
   return { lines: priced.lines, amount: amountOfLines(priced.lines), promoCode: code, participants: priced.lines.flatMap((l) => l.participants) };
 }
 
+/** Reads (no lock, may be a moment old) for refusing a rush on a used-up code or a sold-out category before any transaction. */
+export interface PricingReads {
+  categories: Pick<EventCategoryRepository, 'listOfEvent' | 'taken'>;
+  promoCodes: Pick<PromoCodeRepository, 'findByCode' | 'countUses'>;
+}
+
+/**
+ * Most requests of a rush on a code's last uses, or on a category's last seats, are refused: refuse
+ * them from a read, without a transaction. Only a definite refusal happens here (the code used up
+ * and not by the caller, a category's quota short); everything else is decided under the locks in
+ * priceBooking, so a stale read never lets one through, at worst refuses while a use comes back.
+ */
+export async function refuseWhenUsedUp(
+  reads: PricingReads,
+  input: { eventId: string; userId: string; lines: readonly LineInput[] | null; promoCode?: string },
+): Promise<void> {
+  if (input.promoCode !== undefined) {
+    const code = await reads.promoCodes.findByCode(input.eventId, normalizeCode(input.promoCode));
+    if (code && code.maxUses !== null) {
+      const counted = await reads.promoCodes.countUses(code.id, input.userId);
+      if (counted.byUser === 0 && counted.uses >= code.maxUses) throw new PromoCodeExhaustedError(input.eventId, code.code, code.maxUses);
+    }
+  }
+  if (!input.lines) return;
+  const limited = (await reads.categories.listOfEvent(input.eventId)).filter((c) => c.quota !== null && input.lines!.some((l) => l.categoryId === c.id));
+  if (limited.length === 0) return;
+  const taken = await reads.categories.taken(input.eventId);
+  for (const c of limited) {
+    const seats = input.lines.find((l) => l.categoryId === c.id)!.seats;
+    const held = taken.get(c.id) ?? 0;
+    if (held + seats > c.quota!) throw new CategorySoldOutError(input.eventId, c.id, Math.max(0, c.quota! - held), seats);
+  }
+}
+
 /** Stores what priceBooking decided, once the booking row exists: its lines and the code's use. */
 export async function recordPricing(
   tx: PricingScope,
