@@ -987,8 +987,18 @@ export interface components {
             categoryIds?: string[] | null;
         };
         ReduceBookingRequest: {
-            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all) */
-            seats: number;
+            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all); required unless lines are given. Seats leave from its last category first */
+            seats?: number;
+            /** @description The seats each category keeps (a category left out keeps all); each seat given up is refunded its price less its share of the discount */
+            lines?: {
+                /**
+                 * Format: uuid
+                 * @description One of the booking's categories
+                 */
+                categoryId: string;
+                /** @description Seats of this category the booking keeps (0: all given up) */
+                seats: number;
+            }[];
             /** @description The participants who stay, at most `seats`; left out: the first `seats` of the current list */
             participants?: components["schemas"]["ParticipantInput"][];
         };

@@ -315,6 +315,50 @@ describe('refunds and reductions give back what was paid for the seats, discount
     expect(payments.refundCalls.filter((c) => c.paymentId === booking.paymentId).map((c) => c.amount)).toEqual([2700, 4500, 4500]);
   });
 
+  it('gives up the seats of the categories the booker names, refunding those seats', async () => {
+    const { event, adult, child } = await raftingTrip(10);
+    await promoCode(event.id, { code: 'TWENTY', percentOff: 20 });
+    const booker = await user();
+    // 2 × 5000 − 2000 + 2 × 3000 − 1200 = 12800.
+    const booking = await paid(booker, {
+      eventId: event.id,
+      promoCode: 'TWENTY',
+      lines: [
+        { categoryId: adult, seats: 2, participants: [{ name: 'Anna' }, { name: 'Boris' }] },
+        { categoryId: child, seats: 2, participants: [{ name: 'Vera' }, { name: 'Gleb' }] },
+      ],
+    });
+    expect(booking.amount).toEqual(RUB(12800));
+    const reduced = await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, { lines: [{ categoryId: adult, seats: 1 }] });
+    expect(reduced.json()).toMatchObject({
+      seats: 3,
+      amount: RUB(8800),
+      partialRefundAmount: RUB(4000),
+      participants: [{ name: 'Anna' }, { name: 'Vera' }, { name: 'Gleb' }],
+    });
+    expect(await linesOf(booking.id)).toEqual([
+      { categoryId: adult, seats: 1, unitPrice: 5000, discount: 1000 },
+      { categoryId: child, seats: 2, unitPrice: 3000, discount: 1200 },
+    ]);
+    // Bad lines are field errors, and change nothing.
+    const bad = expectProblem(
+      await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, { seats: 1, lines: [{ categoryId: child, seats: 3 }] }),
+      400,
+      'validation-error',
+    );
+    expect(bad.errors).toEqual([{ field: 'lines[0].seats', message: expect.any(String) }]);
+    const mismatch = expectProblem(
+      await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, { seats: 1, lines: [{ categoryId: child, seats: 1 }] }),
+      400,
+    );
+    expect(mismatch.errors).toEqual([{ field: 'seats', message: 'must be 2, the seats the lines keep, or be left out' }]);
+    expectProblem(await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, {}), 400);
+    expect(await linesOf(booking.id)).toEqual([
+      { categoryId: adult, seats: 1, unitPrice: 5000, discount: 1000 },
+      { categoryId: child, seats: 2, unitPrice: 3000, discount: 1200 },
+    ]);
+  });
+
   it('splits a fixed amount off over the seats in whole minor units, the seats given up carrying the smaller shares', async () => {
     const event = await publishedEvent(t.app, owner, { capacity: 10, price: RUB(1000) });
     await promoCode(event.id, { code: 'FIVE-HUNDRED', amountOff: RUB(500) });

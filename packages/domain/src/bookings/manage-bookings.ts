@@ -10,7 +10,7 @@ import { requireOwner } from '../events/access';
 import { isActive, normalizeParticipants, refundOwed, transitionBooking, validateGroup, type Booking, type BookingStatus, type Participant } from './booking';
 import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
-import { reducedBooking } from '../pricing/pricing';
+import { reduceLinesTo, reducedBooking, seatsKept, type KeptLine } from '../pricing/pricing';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface ManageBookingsDeps extends SeatReleaseDeps {
@@ -105,7 +105,7 @@ export const makeCancelBooking =
 
 /**
  * Gives up some of a PENDING or CONFIRMED booking's seats (by the booker or an admin): `seats` is
- * how many remain (at least 1; cancel to give up all). The seats given up go to the waitlist or back
+ * how many remain (at least 1; cancel to give up all), or `lines` the seats each category keeps. The seats given up go to the waitlist or back
  * to the event; `participants`, when given, replaces the list (otherwise its first `seats` people
  * stay). Seats leave from the booking's last line first; the amount becomes what the seats kept cost
  * (pricing's reduceLines: each seat given up takes back its price less its share of the discount).
@@ -117,15 +117,20 @@ export const makeCancelBooking =
  */
 export const makeReduceBooking =
   (deps: ManageBookingsDeps) =>
-  (actor: Actor | null, id: string, input: { seats: number; participants?: Participant[] }): Promise<Booking> =>
+  (actor: Actor | null, id: string, input: { seats?: number; lines?: KeptLine[]; participants?: Participant[] }): Promise<Booking> =>
     deps.uow.run(async (tx) => {
       const booking = await lockVisible(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may reduce a booking');
-      const participants = input.participants ?? booking.participants.slice(0, input.seats);
-      const errors = validateGroup(input.seats, participants, booking.seats);
+      const lines = await tx.bookingLines.ofBooking(booking);
+      const seats = input.lines ? seatsKept(booking, lines, input.lines, input.seats) : (input.seats ?? 0);
+      // What the seats kept cost, from the booking's lines (their prices and discounts); a booking
+      // release 0.1.0 made has none, and falls back to its rule (legacyReducedAmount).
+      const reduction = input.lines ? { ...reduceLinesTo(lines, input.lines), legacy: false } : reducedBooking(booking, lines, seats);
+      const participants = input.participants ?? (input.lines ? reduction.lines.flatMap((l) => l.participants) : booking.participants.slice(0, seats));
+      const errors = validateGroup(seats, participants, booking.seats);
       if (errors.length) throw new ValidationError(errors);
       if (!isActive(booking)) throw new BookingNotReducibleError(id, `it is ${booking.status}`);
-      if (input.seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
+      if (seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
       if (booking.paymentStatus === 'PROCESSING') throw new BookingNotReducibleError(id, 'a payment is in progress');
       // A refund of the whole payment is owed or done: a lower amount would shrink what goes back.
       if (['REFUND_PENDING', 'REFUND_FAILED', 'REFUNDED'].includes(booking.paymentStatus))
@@ -134,12 +139,9 @@ export const makeReduceBooking =
       const now = deps.clock.now();
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
-      const given = booking.seats - input.seats;
-      // What the seats kept cost, from the booking's lines (their prices and discounts); a booking
-      // release 0.1.0 made has none, and falls back to its rule (legacyReducedAmount).
-      const reduction = reducedBooking(booking, await tx.bookingLines.ofBooking(booking), input.seats);
+      const given = booking.seats - seats;
       const amount = reduction.amount;
-      let reduced: Booking = { ...booking, seats: input.seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
+      let reduced: Booking = { ...booking, seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
       let refund: Money | null = null;
       const owed = booking.amount ? booking.amount.amount - (amount?.amount ?? 0) : 0;
       if (booking.amount && owed > 0 && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {

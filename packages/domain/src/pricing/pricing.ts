@@ -1,4 +1,5 @@
 import type { Money } from '../events/event';
+import { ValidationError, type FieldError } from '../shared/domain-error';
 import type { Participant } from '../bookings/booking';
 import type { TicketCategory } from './category';
 
@@ -182,4 +183,45 @@ export function linesMatch(booking: { amount: Money | null; seats: number }, lin
 export function reducedBooking(booking: { amount: Money | null; seats: number }, lines: readonly BookingLine[], keep: number): Reduction & { legacy: boolean } {
   if (linesMatch(booking, lines)) return { ...reduceLines(lines, keep), legacy: false };
   return { lines: [], amount: legacyReducedAmount(booking, keep), legacy: true };
+}
+
+/** Seats a reduction keeps in one category of the booking. */
+export interface KeptLine {
+  categoryId: string;
+  seats: number;
+}
+
+/**
+ * The seats a booking keeps when its booker names them per category (`kept`; a category left out
+ * keeps all its seats). Throws VALIDATION.FAILED when the booking has no lines that describe it
+ * (made by release 0.1.0, or reduced by it: give `seats` then), a category is not one of the
+ * booking's, asks to keep more than it holds, or `seats` is given and disagrees.
+ */
+export function seatsKept(booking: { amount: Money | null; seats: number }, lines: readonly BookingLine[], kept: readonly KeptLine[], seats?: number): number {
+  if (!linesMatch(booking, lines))
+    throw new ValidationError([{ field: 'lines', message: 'this booking has no seats per category (it was booked before them): give seats' }]);
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  kept.forEach((k, i) => {
+    const line = lines.find((l) => l.categoryId === k.categoryId);
+    if (!line || seen.has(k.categoryId))
+      errors.push({ field: `lines[${i}].categoryId`, message: line ? 'names a category of an earlier line' : 'is not a category of this booking' });
+    else if (!Number.isInteger(k.seats) || k.seats < 0 || k.seats > line.seats)
+      errors.push({ field: `lines[${i}].seats`, message: `must be a whole number from 0 to ${line.seats}, the seats of this category the booking holds` });
+    seen.add(k.categoryId);
+  });
+  if (errors.length) throw new ValidationError(errors);
+  const total = lines.reduce((s, l) => s + (kept.find((k) => k.categoryId === l.categoryId)?.seats ?? l.seats), 0);
+  if (seats !== undefined && seats !== total)
+    throw new ValidationError([{ field: 'seats', message: `must be ${total}, the seats the lines keep, or be left out` }]);
+  return total;
+}
+
+/** The booking's lines keeping the seats named per category (see seatsKept); each seat given up takes back its price less its share of the discount. */
+export function reduceLinesTo(lines: readonly BookingLine[], kept: readonly KeptLine[]): Reduction {
+  const reduced = lines.map((l) => {
+    const seats = Math.min(l.seats, kept.find((k) => k.categoryId === l.categoryId)?.seats ?? l.seats);
+    return { ...l, seats, discount: discountKept(l, seats), participants: l.participants.slice(0, seats) };
+  });
+  return { lines: reduced, amount: amountOfLines(reduced) };
 }

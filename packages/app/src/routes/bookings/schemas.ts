@@ -95,7 +95,22 @@ export const CreateBookingBody = z
 
 export const ReduceBookingBody = z
   .object({
-    seats: Seats.describe('Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all)'),
+    seats: Seats.optional().describe(
+      'Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all); required unless lines are given. Seats leave from its last category first',
+    ),
+    lines: z
+      .array(
+        z
+          .object({
+            categoryId: z.uuid().describe("One of the booking's categories"),
+            seats: z.number().int().min(0).max(MAX_SEATS_PER_BOOKING_LIMIT).describe('Seats of this category the booking keeps (0: all given up)'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_CATEGORIES_PER_EVENT)
+      .optional()
+      .describe('The seats each category keeps (a category left out keeps all); each seat given up is refunded its price less its share of the discount'),
     participants: z
       .array(ParticipantSchema)
       .max(MAX_SEATS_PER_BOOKING_LIMIT)
