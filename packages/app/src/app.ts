@@ -11,6 +11,7 @@ import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { attendeeRoutes } from './routes/attendees/index';
 import { categoryRoutes } from './routes/categories/index';
+import { bookingPriceRoutes } from './routes/categories/booking-price';
 import { promoCodeRoutes } from './routes/promo-codes/index';
 import { bookingRoutes, eventBookingRoutes } from './routes/bookings/index';
 import { paymentWebhookRoutes } from './routes/bookings/webhook';
@@ -109,6 +110,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
   await app.register(promoCodeRoutes, { prefix: '/api/v2/events', useCases });
   await app.register(locationRoutes, { prefix: '/api/v2/locations', useCases });
   await app.register(bookingRoutes, { prefix: '/api/v2/bookings', useCases, idempotency: deps.idempotency, clock: deps.clock });
+  await app.register(bookingPriceRoutes, { prefix: '/api/v2/bookings', useCases });
   await app.register(paymentWebhookRoutes, { prefix: '/api/v2/payments', useCases, secret: deps.config.PAYMENT_WEBHOOK_SECRET });
   await app.register(eventV1Routes, { prefix: '/api/v1/events', useCases, sunset: deps.config.API_V1_SUNSET });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

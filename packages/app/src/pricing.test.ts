@@ -222,6 +222,17 @@ describe('promo codes', () => {
       { categoryId: a, seats: 3, unitPrice: 3333, discount: 1000 },
       { categoryId: b, seats: 1, unitPrice: 1005, discount: 101 },
     ]);
+    const price = await inject('GET', `/api/v2/bookings/${res.json().id}/price`, await userOf(res.json().userId));
+    expect(price.json()).toEqual({
+      bookingId: res.json().id,
+      lines: [
+        { categoryId: a, name: 'A', seats: 3, unitPrice: RUB(3333), discount: RUB(1000), amount: RUB(8999), participants: [] },
+        { categoryId: b, name: 'B', seats: 1, unitPrice: RUB(1005), discount: RUB(101), amount: RUB(904), participants: [] },
+      ],
+      promoCode: 'SUMMER-10',
+      legacy: false,
+    });
+    expectProblem(await inject('GET', `/api/v2/bookings/${res.json().id}/price`, await user()), 404, 'booking-not-found');
     const codes = await inject('GET', `/api/v2/events/${event.id}/promo-codes`, owner);
     expect(codes.json().items).toMatchObject([{ code: 'SUMMER-10', percentOff: 10, amountOff: null, uses: 1 }]);
   });
@@ -377,6 +388,7 @@ describe('refunds and reductions give back what was paid for the seats, discount
     await sql`DELETE FROM booking_lines WHERE booking_id = ${booking.id}`.execute(t.deps.database.db);
     const reduced = await inject('POST', `/api/v2/bookings/${booking.id}/reduce`, booker, { seats: 2 });
     expect(reduced.json()).toMatchObject({ amount: RUB(6000), partialRefundAmount: RUB(3000) });
+    expect((await inject('GET', `/api/v2/bookings/${booking.id}/price`, booker)).json()).toMatchObject({ lines: [], promoCode: null, legacy: true });
 
     const other = await user();
     const lined = await paid(other, { eventId: event.id, seats: 4 });

@@ -54,6 +54,7 @@ export * from './pricing/ports';
 export * from './pricing/price-booking';
 export * from './pricing/summary';
 export * from './pricing/manage-categories';
+export * from './pricing/booking-price';
 export * from './promo-codes/promo-code';
 export * from './promo-codes/promo-code.errors';
 export * from './promo-codes/ports';

@@ -17,7 +17,8 @@ import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, ma
 import { makeCheckInBooking } from './bookings/check-in';
 import { makeExportAttendees, makeGetEventSummary, makeListAttendees } from './bookings/attendees';
 import { makeCompleteEvents, makeExpireBookings, makeExpireWaitlistOffers, makeProcessRefunds } from './bookings/jobs';
-import type { EventCategoryRepository } from './pricing/ports';
+import type { BookingLineRepository, EventCategoryRepository } from './pricing/ports';
+import { makeGetBookingPrice } from './pricing/booking-price';
 import type { PromoCodeRepository } from './promo-codes/ports';
 import { makeCreateCategory, makeListCategories } from './pricing/manage-categories';
 import { makeCreatePromoCode, makeListPromoCodes } from './promo-codes/manage-promo-codes';
@@ -33,6 +34,7 @@ export interface UseCasePorts {
   waitlist: WaitlistRepository;
   categories: EventCategoryRepository;
   promoCodes: PromoCodeRepository;
+  bookingLines: BookingLineRepository;
   payments: PaymentGateway;
   weather: WeatherService;
   /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
@@ -78,6 +80,7 @@ export function createUseCases(ports: UseCasePorts) {
     listCategories: makeListCategories({ events, categories }),
     createPromoCode: makeCreatePromoCode(write),
     listPromoCodes: makeListPromoCodes({ events, promoCodes }),
+    getBookingPrice: makeGetBookingPrice({ bookings, events, categories, bookingLines: ports.bookingLines, promoCodes }),
     payBooking: makePayBooking(pay),
     retryPayment: makeRetryPayment(pay),
     reconcilePayments: makeReconcilePayments(pay),

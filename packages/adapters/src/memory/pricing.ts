@@ -132,6 +132,10 @@ export function memoryPricing(s: View): { categories: EventCategoryRepository; b
       const uses = usesOf(codeId);
       return { uses: uses.length, byUser: uses.filter((u) => u.userId === userId).length };
     },
+    async codeOfBooking(bookingId) {
+      const use = s().pricing.uses.get(bookingId);
+      return use ? (s().pricing.promoCodes.get(use.promoCodeId)?.code ?? null) : null;
+    },
     async countUses(codeId, userId) {
       const uses = usesOf(codeId);
       return { uses: uses.length, byUser: uses.filter((u) => u.userId === userId).length };

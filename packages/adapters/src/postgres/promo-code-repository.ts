@@ -102,6 +102,15 @@ export function createPgPromoCodeRepository(db: Kysely<Database>): PromoCodeRepo
       return countUses(codeId, userId);
     },
     countUses: (codeId, userId) => countUses(codeId, userId),
+    async codeOfBooking(bookingId) {
+      const row = await db
+        .selectFrom('promo_code_uses as u')
+        .innerJoin('promo_codes as p', 'p.id', 'u.promo_code_id')
+        .select('p.code')
+        .where('u.booking_id', '=', bookingId)
+        .executeTakeFirst();
+      return row?.code ?? null;
+    },
     async recordUse(use) {
       await db
         .insertInto('promo_code_uses')

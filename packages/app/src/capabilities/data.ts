@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   createEventCache,
   createPgBookingRepository,
+  createPgBookingLineRepository,
   createPgCategoryRepository,
   createPgPromoCodeRepository,
   createPgEventRepository,
@@ -55,6 +56,7 @@ export interface Data {
   waitlist: domain.WaitlistRepository;
   categories: domain.EventCategoryRepository;
   promoCodes: domain.PromoCodeRepository;
+  bookingLines: domain.BookingLineRepository;
   /** Reads that refuse a booking on a full event without a transaction (served from the cache). */
   seatReads: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   idempotency: IdempotencyStore;
@@ -102,6 +104,7 @@ export function createData(
     waitlist: guardMethods(createPgWaitlistRepository(db), postgres, access.reads),
     categories: guardMethods(createPgCategoryRepository(db), postgres, access.reads),
     promoCodes: guardMethods(createPgPromoCodeRepository(db), postgres, access.reads),
+    bookingLines: guardMethods(createPgBookingLineRepository(db), postgres, access.reads),
     seatReads: eventCache.seatReads,
     idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: access.writes }),
     forgetCached: (rows) => eventCache.invalidate(rows),

@@ -18,6 +18,8 @@ export interface PromoCodeRepository {
    * replica), then counts its uses: so a count and the use recorded after it are never raced.
    */
   lockAndCountUses(codeId: string, userId: string): Promise<PromoCodeUses>;
+  /** The code a booking used; null when none. */
+  codeOfBooking(bookingId: string): Promise<string | null>;
   /** The same counts without a lock: for refusing a rush on a used-up code before any transaction. */
   countUses(codeId: string, userId: string): Promise<PromoCodeUses>;
   recordUse(use: { promoCodeId: string; bookingId: string; userId: string; at: Date }): Promise<void>;

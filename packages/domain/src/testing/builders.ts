@@ -92,7 +92,7 @@ export interface WorldOptions {
  * `{ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }`.
  */
 export function buildWorld({ store, clock, ids }: Infrastructure, options: WorldOptions = {}) {
-  const { events, locations, bookings, waitlist, categories, promoCodes } = store;
+  const { events, locations, bookings, waitlist, categories, promoCodes, bookingLines } = store;
   const useCases = promisedAll(
     createUseCases({
       uow: store,
@@ -104,6 +104,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       waitlist,
       categories,
       promoCodes,
+      bookingLines,
       payments: options.payments ?? unusedPayments,
       weather: unusedWeather,
       bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,
