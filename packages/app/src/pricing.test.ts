@@ -1,22 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { startFakePaymentService, type FakePaymentService } from '../../../testing/fake-payment-service';
-import { inDays, organizer, publishedEvent, startTestApp, user, type TestApp, type TestUser } from '../../../testing/app';
+import { inDays, organizer, publishedEvent, startReplicas, user, type TestApp, type TestUser } from '../../../testing/app';
 import { expectProblem } from '../../../testing/problems';
 
-// Ticket categories, promo codes and pricing against real PostgreSQL and the Payment Service fake.
+// Ticket categories, promo codes and pricing against real PostgreSQL, Redis and the Payment Service
+// fake; two replicas on one database share the rushes.
 let payments: FakePaymentService;
 let t: TestApp;
+let t2: TestApp;
 let owner: TestUser;
 
 beforeAll(async () => {
   payments = await startFakePaymentService();
-  t = await startTestApp({ PAYMENT_SERVICE_URL: payments.url });
+  [t, t2] = (await startReplicas(2, 'pricing', { PAYMENT_SERVICE_URL: payments.url })) as [TestApp, TestApp];
   owner = await organizer();
 });
 
 afterAll(async () => {
-  await t?.close();
+  await Promise.all([t?.close(), t2?.close()]);
   await payments?.close();
 });
 
@@ -44,7 +46,8 @@ async function raftingTrip(capacity = 20, childQuota = 4) {
   return { event, adult, child };
 }
 
-const book = (who: TestUser, payload: Record<string, unknown>) => inject('POST', '/api/v2/bookings', who, payload);
+const book = (who: TestUser, payload: Record<string, unknown>, replica: TestApp = t) =>
+  replica.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload });
 
 const linesOf = async (bookingId: string) =>
   (
@@ -166,11 +169,11 @@ describe('ticket categories', () => {
     expect((await inject('GET', `/api/v2/events/${event.id}/categories`)).json().items).toHaveLength(10);
   });
 
-  it('sells exactly a quota of 20 to 500 bookers arriving at once; the event keeps the rest', async () => {
+  it('sells exactly a quota of 20 to 500 bookers arriving at once on two replicas; the event keeps the rest', async () => {
     const event = await publishedEvent(t.app, owner, { capacity: 600, price: RUB(5000) });
     const child = await category(event.id, { name: 'Child', price: RUB(3000), quota: 20 });
     const people = await Promise.all(Array.from({ length: 500 }, () => user()));
-    const answers = await Promise.all(people.map((p) => book(p, { eventId: event.id, lines: [{ categoryId: child, seats: 1 }] })));
+    const answers = await Promise.all(people.map((p, i) => book(p, { eventId: event.id, lines: [{ categoryId: child, seats: 1 }] }, i % 2 ? t2 : t)));
     const codes = answers.map((r) => r.statusCode);
     expect(codes.filter((c) => c === 201)).toHaveLength(20);
     // The others are told the category is sold out (or, on a machine too busy to serve them in time,
@@ -265,11 +268,11 @@ describe('promo codes', () => {
     expect(res.json().amount).toEqual(RUB(5000 + 1500));
   });
 
-  it('never counts past its maximum when 1000 people use the last five at once; a cancelled booking gives its use back', async () => {
+  it('never counts past its maximum when 1000 people on two replicas use the last five at once; a cancelled booking gives its use back', async () => {
     const event = await publishedEvent(t.app, owner, { capacity: 1100, price: RUB(1000) });
     await promoCode(event.id, { code: 'LAST5', amountOff: RUB(300), maxUses: 5 });
     const people = await Promise.all(Array.from({ length: 1000 }, () => user()));
-    const answers = await Promise.all(people.map((p) => book(p, { eventId: event.id, promoCode: 'LAST5' })));
+    const answers = await Promise.all(people.map((p, i) => book(p, { eventId: event.id, promoCode: 'LAST5' }, i % 2 ? t2 : t)));
     const won = answers.filter((r) => r.statusCode === 201);
     expect(won).toHaveLength(5);
     expect(won.every((r) => r.json().amount.amount === 700)).toBe(true);
