@@ -31,7 +31,9 @@ describe('migrations on real PostgreSQL', () => {
     await migrateToLatest(db);
     expect(await pendingMigrations(db)).toBe(0);
     expect(await tables()).toEqual([
+      'booking_lines',
       'bookings',
+      'event_categories',
       'events',
       'events_old',
       'idempotency_keys',
@@ -39,6 +41,8 @@ describe('migrations on real PostgreSQL', () => {
       'outbox',
       'payment_attempts',
       'processed_messages',
+      'promo_code_uses',
+      'promo_codes',
       'waitlist',
     ]);
     await migrateToZero(db);
@@ -50,7 +54,20 @@ describe('migrations on real PostgreSQL', () => {
     expect((await migrationStatus(db)).every((m) => m.executedAt !== null)).toBe(true);
     await migrateToZero(db);
     await migrateToLatest(db, { contract: true });
-    expect(await tables()).toEqual(['bookings', 'events', 'idempotency_keys', 'locations', 'outbox', 'payment_attempts', 'processed_messages', 'waitlist']);
+    expect(await tables()).toEqual([
+      'booking_lines',
+      'bookings',
+      'event_categories',
+      'events',
+      'idempotency_keys',
+      'locations',
+      'outbox',
+      'payment_attempts',
+      'processed_messages',
+      'promo_code_uses',
+      'promo_codes',
+      'waitlist',
+    ]);
     await migrateToZero(db);
     await migrateToLatest(db);
   });

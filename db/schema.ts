@@ -115,6 +115,52 @@ export interface ProcessedMessagesTable {
   processed_at: Timestamp;
 }
 
+export interface EventCategoriesTable {
+  id: string;
+  event_id: string;
+  name: string;
+  price_amount: ColumnType<string | null, number | string | null, number | string | null>;
+  price_currency: string | null;
+  quota: number | null;
+  position: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BookingLinesTable {
+  booking_id: string;
+  line_no: number;
+  /** null: the event's implicit category (an event without categories). */
+  category_id: string | null;
+  seats: number;
+  unit_price: ColumnType<string, number | string, number | string>;
+  discount: ColumnType<string, number | string | undefined, number | string>;
+  currency: string | null;
+  participants: ColumnType<unknown, string | undefined, string>;
+}
+
+export interface PromoCodesTable {
+  id: string;
+  event_id: string;
+  code: string;
+  percent_off: number | null;
+  amount_off: ColumnType<string | null, number | string | null, number | string | null>;
+  currency: string | null;
+  max_uses: number | null;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  category_ids: string[] | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PromoCodeUsesTable {
+  booking_id: string;
+  promo_code_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   events: EventsTable;
   locations: LocationsTable;
@@ -124,4 +170,8 @@ export interface Database {
   payment_attempts: PaymentAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   processed_messages: ProcessedMessagesTable;
+  event_categories: EventCategoriesTable;
+  booking_lines: BookingLinesTable;
+  promo_codes: PromoCodesTable;
+  promo_code_uses: PromoCodeUsesTable;
 }

@@ -12,6 +12,8 @@ import * as m0010 from './0010-contract-locations';
 import * as m0011 from './0011-group-bookings';
 import * as m0012 from './0012-event-version-time-zone';
 import * as m0013 from './0013-booking-check-in';
+import * as m0014 from './0014-ticket-categories';
+import * as m0015 from './0015-promo-codes';
 import * as m0016 from './0016-retention-indexes';
 
 /** Static list (not a folder scan) so the bundled service carries its migrations. Append only. */
@@ -29,6 +31,8 @@ export const migrations: Record<string, Migration> = {
   '0011-group-bookings': m0011,
   '0012-event-version-time-zone': m0012,
   '0013-booking-check-in': m0013,
+  '0014-ticket-categories': m0014,
+  '0015-promo-codes': m0015,
   '0016-retention-indexes': m0016,
 };
 

@@ -268,6 +268,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/events/{id}/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event's ticket categories with the seats left under their quotas (drafts: their organizer, ADMIN) */
+        get: operations["listCategories"];
+        put?: never;
+        /**
+         * Add a ticket category to an event (its organizer, ADMIN): a name, a price, an optional seat quota; at most 10
+         * @description The first category stored replaces the event's implicit one (its own price and capacity): a booking without lines then books the first category. 409 category-limit past 10, category-conflict for a name the event has.
+         */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/events/{id}/promo-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event's promo codes with their uses (its organizer, ADMIN) */
+        get: operations["listPromoCodes"];
+        put?: never;
+        /**
+         * Create a promo code for an event (its organizer, ADMIN): percent or amount off, optional maximum uses, validity, categories
+         * @description Each user may use a code once. 409 promo-code-conflict for a code the event has (in any case).
+         */
+        post: operations["createPromoCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/locations": {
         parameters: {
             query?: never;
@@ -420,6 +462,23 @@ export interface paths {
         put?: never;
         /** Pay a PENDING booking. 202 when the Payment Service is down: the payment is queued and processed later. */
         post: operations["payBooking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/bookings/{id}/price": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A booking's price per ticket category, with the promo code's discount (booker, the event organizer, ADMIN) */
+        get: operations["getBookingPrice"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -579,6 +638,17 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        BookingLineRequest: {
+            /**
+             * Format: uuid
+             * @description A category of the event (GET /api/v2/events/{id}/categories); the event's id for its implicit one
+             */
+            categoryId: string;
+            /** @description Seats of this category */
+            seats: number;
+            /** @description Who these seats are for, at most one per seat */
+            participants?: components["schemas"]["ParticipantInput"][];
+        };
         BookingPage: {
             items: components["schemas"]["Booking"][];
             total: number;
@@ -586,9 +656,38 @@ export interface components {
             size: number;
             totalPages: number;
         };
+        BookingPrice: {
+            /** Format: uuid */
+            bookingId: string;
+            lines: {
+                /**
+                 * Format: uuid
+                 * @description The category (the event's id for its implicit one)
+                 */
+                categoryId: string;
+                name: string;
+                /** @description Seats the booking holds in it now (0 once all were given up) */
+                seats: number;
+                /** @description Price of one seat when booked; null when free */
+                unitPrice: components["schemas"]["Money"] | null;
+                /** @description The promo code's discount on this line; null when free */
+                discount: components["schemas"]["Money"] | null;
+                /** @description What the line costs: seats × unit price − discount; null when free */
+                amount: components["schemas"]["Money"] | null;
+                participants: components["schemas"]["Participant"][];
+            }[];
+            /** @description The promo code the booking used; null when none */
+            promoCode: string | null;
+            /** @description True for a booking made before ticket categories (or reduced by that release since): no lines, only its amount and seats */
+            legacy: boolean;
+        };
         BookingRequest: {
             /** Format: uuid */
             eventId: string;
+            /** @description Seats per ticket category, one line per category, all or none (409 category-sold-out when a category's quota is short). Instead of seats and participants, which book the event's first category */
+            lines?: components["schemas"]["BookingLineRequest"][];
+            /** @description A promo code of the event, any case: 422 promo-code-invalid (unknown, outside its dates, nothing to discount), 409 promo-code-exhausted or promo-code-already-used */
+            promoCode?: string;
             /** @description Seats to book, all or none (default 1; a waitlist offer's holder: the seats offered); at most the event's maxSeatsPerBooking */
             seats?: number;
             /** @description Who the seats are for, at most one per seat */
@@ -701,6 +800,36 @@ export interface components {
             };
             /** @description Amounts of every booking of the event with a price, whatever its status, by payment status and currency: PAID is money taken, REFUND_PENDING owed back, REFUNDED given back, REFUND_FAILED a refund the Payment Service refused (support settles it), UNPAID/PROCESSING/FAILED not taken */
             revenue: {
+                /** @enum {string} */
+                paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED" | "REFUND_FAILED";
+                currency: string;
+                /** @description Minor units */
+                amount: number;
+                bookings: number;
+            }[];
+            /** @description The same money by ticket category (every booking of the event, by payment status), categories in their order */
+            revenueByCategory: {
+                /**
+                 * Format: uuid
+                 * @description The event's id for its implicit category (and for bookings made before categories)
+                 */
+                categoryId: string;
+                name: string;
+                /** @enum {string} */
+                paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED" | "REFUND_FAILED";
+                /** @description null for free seats */
+                currency: string | null;
+                bookings: number;
+                seats: number;
+                /** @description Minor units: seats × unit price */
+                gross: number;
+                /** @description Minor units taken off by promo codes */
+                discount: number;
+                /** @description Minor units charged: gross − discount */
+                amount: number;
+            }[];
+            /** @description Discount given by promo codes, by payment status and currency (PAID: on money taken) */
+            discounts: {
                 /** @enum {string} */
                 paymentStatus: "NOT_REQUIRED" | "UNPAID" | "PROCESSING" | "PAID" | "FAILED" | "REFUND_PENDING" | "REFUNDED" | "REFUND_FAILED";
                 currency: string;
@@ -850,11 +979,102 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        PromoCode: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            eventId: string;
+            /** @description Upper-cased; bookers may type it in any case */
+            code: string;
+            /** @description Whole percent off the seats it applies to (rounded half-up per line); null for an amount off */
+            percentOff: number | null;
+            /** @description Fixed amount off a booking (split over its lines by price); null for a percent off */
+            amountOff: components["schemas"]["Money"] | null;
+            /** @description null: unlimited */
+            maxUses: number | null;
+            /** @description Bookings using it that stand (a cancelled or expired booking gives its use back) */
+            uses: number;
+            /** Format: date-time */
+            validFrom: string | null;
+            /** Format: date-time */
+            validUntil: string | null;
+            /** @description The categories it applies to; null: all */
+            categoryIds: string[] | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        PromoCodeList: {
+            items: components["schemas"]["PromoCode"][];
+        };
+        PromoCodeRequest: {
+            /** @description 3..40 letters, digits, - or _; unique within the event, case-insensitively */
+            code: string;
+            /** @description Give exactly one of percentOff and amountOff */
+            percentOff?: number;
+            /** @description A fixed amount off each booking, in the event's currency */
+            amountOff?: components["schemas"]["MoneyInput"];
+            /** @description At most this many standing bookings may use it (null or left out: unlimited) */
+            maxUses?: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time with offset, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z
+             */
+            validFrom?: string | null;
+            /**
+             * Format: date-time
+             * @description Usable before this instant
+             */
+            validUntil?: string | null;
+            /** @description Only for these categories of the event (left out: all) */
+            categoryIds?: string[] | null;
+        };
         ReduceBookingRequest: {
-            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all) */
-            seats: number;
+            /** @description Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all); required unless lines are given. Seats leave from its last category first */
+            seats?: number;
+            /** @description The seats each category keeps (a category left out keeps all); each seat given up is refunded its price less its share of the discount */
+            lines?: {
+                /**
+                 * Format: uuid
+                 * @description One of the booking's categories
+                 */
+                categoryId: string;
+                /** @description Seats of this category the booking keeps (0: all given up) */
+                seats: number;
+            }[];
             /** @description The participants who stay, at most `seats`; left out: the first `seats` of the current list */
             participants?: components["schemas"]["ParticipantInput"][];
+        };
+        TicketCategory: {
+            /**
+             * Format: uuid
+             * @description The category's id; for the implicit category of an event without categories, the event's id
+             */
+            id: string;
+            /** Format: uuid */
+            eventId: string;
+            name: string;
+            /** @description Price of one seat; null = free */
+            price: components["schemas"]["Money"] | null;
+            /** @description At most this many seats of the category are held by active bookings; null = only the event's capacity */
+            quota: number | null;
+            /** @description Seats left under the quota (null without one); the event may have fewer */
+            available: number | null;
+            /** @description Order of the categories; the first is booked by a request without lines */
+            position: number;
+            /** @description True for the one category of an event that has none stored: the event's price and capacity */
+            implicit: boolean;
+        };
+        TicketCategoryList: {
+            /** @description 1..10 categories, in order */
+            items: components["schemas"]["TicketCategory"][];
+        };
+        TicketCategoryRequest: {
+            /** @description Unique within the event, case-insensitively */
+            name: string;
+            /** @description Price of one seat (null or left out: free); in the currency of the event's price */
+            price?: components["schemas"]["MoneyInput"] | null;
+            /** @description At most this many seats; at most the event's capacity */
+            quota?: number | null;
         };
         WaitlistEntry: {
             /** Format: uuid */
@@ -2515,6 +2735,436 @@ export interface operations {
             };
         };
     };
+    listCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Degraded": components["headers"]["X-Degraded"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketCategoryList"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketCategoryRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketCategory"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type: send application/json */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPromoCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Degraded": components["headers"]["X-Degraded"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromoCodeList"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPromoCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromoCode"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type: send application/json */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listLocations: {
         parameters: {
             query?: {
@@ -2936,7 +3586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different body */
+            /** @description Idempotency-Key reused with a different body; or (booking) a promo code that cannot be used: promo-code-invalid */
             422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -3634,8 +4284,96 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different body */
+            /** @description Idempotency-Key reused with a different body; or (booking) a promo code that cannot be used: promo-code-invalid */
             422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After-RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (read-only mode, overload); see Retry-After */
+            503: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBookingPrice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-Degraded": components["headers"]["X-Degraded"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingPrice"];
+                };
+            };
+            /** @description Invalid input: the problem lists the fields */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

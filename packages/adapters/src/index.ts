@@ -7,6 +7,8 @@ export { createPgEventRepository } from './postgres/event-repository';
 export { createPgLocationRepository } from './postgres/location-repository';
 export { createPgBookingRepository } from './postgres/booking-repository';
 export { createPgWaitlistRepository } from './postgres/waitlist-repository';
+export { createPgBookingLineRepository, createPgCategoryRepository } from './postgres/category-repository';
+export { createPgPromoCodeRepository } from './postgres/promo-code-repository';
 export { createPgPaymentAttemptRepository } from './postgres/payment-attempt-repository';
 export { createPgPaymentStats, type PaymentBacklog } from './postgres/payment-stats';
 export { createPgOutbox, createPgOutboxStore } from './postgres/outbox';

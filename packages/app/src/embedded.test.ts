@@ -67,4 +67,50 @@ describe('embedded mode', () => {
     expect(after.json().paymentStatus).toBe('REFUNDED');
     expect((await app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` })).json().available).toBe(2);
   });
+
+  it('books ticket categories with a promo code limited to one of them on PGlite too', async () => {
+    const organizer = { authorization: `Bearer ${await signToken(deps.devSecret!, { sub: '00000000-0000-4000-8000-0000000000a2', roles: ['ORGANIZER'] })}` };
+    const booker = { authorization: `Bearer ${await signToken(deps.devSecret!, { sub: '00000000-0000-4000-8000-0000000000b2', roles: ['USER'] })}` };
+    const start = new Date(Date.now() + 7 * 86_400_000);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v2/events',
+      headers: organizer,
+      payload: {
+        title: 'Hike',
+        startDate: start.toISOString(),
+        endDate: new Date(start.getTime() + 3_600_000).toISOString(),
+        capacity: 5,
+        price: { amount: 5000, currency: 'RUB' },
+      },
+    });
+    const eventId = created.json().id;
+    await app.inject({ method: 'POST', url: `/api/v2/events/${eventId}/publish`, headers: organizer });
+    const category = (payload: object) => app.inject({ method: 'POST', url: `/api/v2/events/${eventId}/categories`, headers: organizer, payload });
+    const adult = (await category({ name: 'Adult', price: { amount: 5000, currency: 'RUB' } })).json().id;
+    const child = (await category({ name: 'Child', price: { amount: 3000, currency: 'RUB' }, quota: 1 })).json().id;
+    const code = await app.inject({
+      method: 'POST',
+      url: `/api/v2/events/${eventId}/promo-codes`,
+      headers: organizer,
+      payload: { code: 'KIDS', percentOff: 50, categoryIds: [child] },
+    });
+    expect(code.json()).toMatchObject({ categoryIds: [child], maxUses: null });
+    const booked = await app.inject({
+      method: 'POST',
+      url: '/api/v2/bookings',
+      headers: booker,
+      payload: {
+        eventId,
+        promoCode: 'kids',
+        lines: [
+          { categoryId: adult, seats: 1 },
+          { categoryId: child, seats: 1 },
+        ],
+      },
+    });
+    expect(booked.json()).toMatchObject({ seats: 2, amount: { amount: 6500, currency: 'RUB' } });
+    const categories = await app.inject({ method: 'GET', url: `/api/v2/events/${eventId}/categories` });
+    expect(categories.json().items.map((c: { available: number | null }) => c.available)).toEqual([null, 0]);
+  });
 });

@@ -2,6 +2,8 @@ import type { BookingRepository, PaymentAttemptRepository, WaitlistRepository } 
 import type { EventRepository } from './events/ports';
 import type { LocationRepository } from './locations/ports';
 import type { Outbox } from './shared/ports';
+import type { BookingLineRepository, EventCategoryRepository } from './pricing/ports';
+import type { PromoCodeRepository } from './promo-codes/ports';
 
 /** Repositories bound to one database transaction. */
 export interface TransactionScope {
@@ -11,6 +13,9 @@ export interface TransactionScope {
   waitlist: WaitlistRepository;
   paymentAttempts: PaymentAttemptRepository;
   outbox: Outbox;
+  categories: EventCategoryRepository;
+  bookingLines: BookingLineRepository;
+  promoCodes: PromoCodeRepository;
 }
 
 export interface UnitOfWorkOptions {

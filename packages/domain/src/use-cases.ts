@@ -17,6 +17,11 @@ import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, ma
 import { makeCheckInBooking } from './bookings/check-in';
 import { makeExportAttendees, makeGetEventSummary, makeListAttendees } from './bookings/attendees';
 import { makeCompleteEvents, makeExpireBookings, makeExpireWaitlistOffers, makeProcessRefunds } from './bookings/jobs';
+import type { BookingLineRepository, EventCategoryRepository } from './pricing/ports';
+import { makeGetBookingPrice } from './pricing/booking-price';
+import type { PromoCodeRepository } from './promo-codes/ports';
+import { makeCreateCategory, makeListCategories } from './pricing/manage-categories';
+import { makeCreatePromoCode, makeListPromoCodes } from './promo-codes/manage-promo-codes';
 
 /** What the use cases run on: a unit of work, the repositories, the outside services and the timings. */
 export interface UseCasePorts {
@@ -27,6 +32,9 @@ export interface UseCasePorts {
   locations: LocationRepository;
   bookings: BookingRepository;
   waitlist: WaitlistRepository;
+  categories: EventCategoryRepository;
+  promoCodes: PromoCodeRepository;
+  bookingLines: BookingLineRepository;
   payments: PaymentGateway;
   weather: WeatherService;
   /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
@@ -40,7 +48,8 @@ export interface UseCasePorts {
 
 /** Every use case of the service, wired once: the app serves them, the domain's tests drive them. */
 export function createUseCases(ports: UseCasePorts) {
-  const { uow, clock, ids, events, locations, bookings, waitlist, payments, weather, bookingTtlMs, waitlistHoldMs, paymentSchedule } = ports;
+  const { uow, clock, ids, events, locations, bookings, waitlist, categories, promoCodes, payments, weather, bookingTtlMs, waitlistHoldMs, paymentSchedule } =
+    ports;
   const write = { uow, clock, ids };
   const seats = { ...write, waitlistHoldMs };
   const pay = { ...write, payments, schedule: paymentSchedule };
@@ -58,7 +67,7 @@ export function createUseCases(ports: UseCasePorts) {
     createLocation: makeCreateLocation(write),
     getLocation: makeGetLocation({ locations }),
     listLocations: makeListLocations({ locations }),
-    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings } }),
+    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings }, pricingReads: { categories, promoCodes } }),
     getBooking: makeGetBooking({ bookings, events }),
     listMyBookings: makeListMyBookings({ bookings }),
     listEventBookings: makeListEventBookings({ bookings, events }),
@@ -68,7 +77,12 @@ export function createUseCases(ports: UseCasePorts) {
     checkInBooking: makeCheckInBooking(write),
     listAttendees: makeListAttendees({ bookings, events }),
     exportAttendees: makeExportAttendees({ bookings, events }),
-    getEventSummary: makeGetEventSummary({ bookings, events, waitlist }),
+    getEventSummary: makeGetEventSummary({ bookings, events, waitlist, categories }),
+    createCategory: makeCreateCategory(write),
+    listCategories: makeListCategories({ events, categories }),
+    createPromoCode: makeCreatePromoCode(write),
+    listPromoCodes: makeListPromoCodes({ events, promoCodes }),
+    getBookingPrice: makeGetBookingPrice({ bookings, events, categories, bookingLines: ports.bookingLines, promoCodes }),
     payBooking: makePayBooking(pay),
     retryPayment: makeRetryPayment(pay),
     reconcilePayments: makeReconcilePayments(pay),

@@ -17,6 +17,7 @@ import type {
 } from '@aquastream/domain';
 import type { BookingTally } from '@aquastream/domain';
 import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, ATTENDEE_STATUSES, seatsOf } from '@aquastream/domain';
+import { emptyPricingState, memoryPricing, type PricingState } from './pricing';
 
 interface State {
   events: Map<string, Event>;
@@ -25,9 +26,18 @@ interface State {
   waitlist: Map<string, WaitlistEntry>;
   paymentAttempts: Map<string, PaymentAttempt>;
   outbox: DomainEvent[];
+  pricing: PricingState;
 }
 
-const emptyState = (): State => ({ events: new Map(), locations: new Map(), bookings: new Map(), waitlist: new Map(), paymentAttempts: new Map(), outbox: [] });
+const emptyState = (): State => ({
+  events: new Map(),
+  locations: new Map(),
+  bookings: new Map(),
+  waitlist: new Map(),
+  paymentAttempts: new Map(),
+  outbox: [],
+  pricing: emptyPricingState(),
+});
 const cloneState = (s: State): State => structuredClone(s);
 
 const byStart = (a: Event, b: Event) => a.startDate.getTime() - b.startDate.getTime() || a.id.localeCompare(b.id);
@@ -290,7 +300,7 @@ function paymentAttemptRepository(s: () => State): PaymentAttemptRepository {
   };
 }
 
-export interface MemoryStore extends UnitOfWork {
+export interface MemoryStore extends UnitOfWork, Pick<TransactionScope, 'categories' | 'bookingLines' | 'promoCodes'> {
   outbox: Outbox;
   events: EventRepository;
   locations: LocationRepository;
@@ -321,6 +331,7 @@ export function createMemoryStore(): MemoryStore {
     waitlist: waitlistRepository(current),
     paymentAttempts: paymentAttemptRepository(current),
     outbox,
+    ...memoryPricing(current),
   };
   return {
     ...scope,

@@ -8,6 +8,8 @@ import { createPgOutbox } from './outbox';
 import { createPgPaymentAttemptRepository } from './payment-attempt-repository';
 import { retryTransient } from './retry-transient';
 import { createPgWaitlistRepository } from './waitlist-repository';
+import { createPgBookingLineRepository, createPgCategoryRepository } from './category-repository';
+import { createPgPromoCodeRepository } from './promo-code-repository';
 
 export function createPgScope(db: Kysely<Database>): TransactionScope {
   return {
@@ -17,6 +19,9 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
     waitlist: createPgWaitlistRepository(db),
     paymentAttempts: createPgPaymentAttemptRepository(db),
     outbox: createPgOutbox(db),
+    categories: createPgCategoryRepository(db),
+    bookingLines: createPgBookingLineRepository(db),
+    promoCodes: createPgPromoCodeRepository(db),
   };
 }
 

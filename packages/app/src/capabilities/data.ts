@@ -1,6 +1,9 @@
 import {
   createEventCache,
   createPgBookingRepository,
+  createPgBookingLineRepository,
+  createPgCategoryRepository,
+  createPgPromoCodeRepository,
   createPgEventRepository,
   createPgIdempotencyStore,
   createPgLocationRepository,
@@ -55,6 +58,9 @@ export interface Data {
   locations: domain.LocationRepository;
   bookings: domain.BookingRepository;
   waitlist: domain.WaitlistRepository;
+  categories: domain.EventCategoryRepository;
+  promoCodes: domain.PromoCodeRepository;
+  bookingLines: domain.BookingLineRepository;
   /** Reads that refuse a booking on a full event without a transaction (served from the cache). */
   seatReads: { events: Pick<domain.EventRepository, 'findById'>; bookings: Pick<domain.BookingRepository, 'standing'> };
   idempotency: IdempotencyStore;
@@ -175,6 +181,9 @@ export function createData(
     locations: onBoth(createPgLocationRepository, { findById: { kind: 'primary' }, findByName: { kind: 'primary' }, list: { kind: 'primary' } }),
     bookings,
     waitlist: onBoth(createPgWaitlistRepository, { findEntry: { kind: 'primary' }, countOpen: { kind: 'primary' } }),
+    categories: guardMethods(createPgCategoryRepository(db), postgres, access.reads),
+    promoCodes: guardMethods(createPgPromoCodeRepository(db), postgres, access.reads),
+    bookingLines: guardMethods(createPgBookingLineRepository(db), postgres, access.reads),
     seatReads: eventCache.seatReads,
     idempotency: guardMethods(createPgIdempotencyStore(db, { ttlMs: config.IDEMPOTENCY_TTL }), postgres, { idempotent: false, admission: access.writes }),
     forgetCached: (rows) => eventCache.invalidate(rows),

@@ -146,6 +146,11 @@ export const swaggerPlugin = fp<{ version: string; ui: boolean }>(
           { name: 'locations', description: 'Places where events happen, with optional coordinates for the weather forecast' },
           { name: 'bookings', description: 'Seats: a booking holds one seat, PENDING until paid (or CONFIRMED at once when free)' },
           { name: 'attendees', description: "An event's attendee list (JSON or CSV), check-in at the event, and its summary: for its organizer and admins" },
+          { name: 'categories', description: "An event's ticket categories (Adult, Child under 12): a price each and an optional seat quota" },
+          {
+            name: 'promo-codes',
+            description: "An event's discount codes: percent or amount off, counted uses, validity, categories; for its organizer and admins",
+          },
           { name: 'waitlist', description: 'The first-come line of a full event; a freed seat is offered to the next in line' },
           { name: 'payments', description: 'Callbacks from the Payment Service' },
           { name: 'events v1 (deprecated)', description: 'The old events contract, kept unchanged until its Sunset date; use /api/v2/events' },

@@ -26,7 +26,7 @@ const DESCRIPTIONS: Record<Status, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   412: 'If-Match names a version the resource no longer has (someone changed it): nothing changed; read it again',
-  422: 'Idempotency-Key reused with a different body',
+  422: 'Idempotency-Key reused with a different body; or (booking) a promo code that cannot be used: promo-code-invalid',
   429: 'Too many requests',
   503: 'Temporarily unavailable (read-only mode, overload); see Retry-After',
 };

@@ -6,6 +6,8 @@ import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import { BOOKING_STATUSES, type Booking, type BookingStatus, type PaymentStatus } from './booking';
 import type { BookingRepository, BookingTally, WaitlistCounts, WaitlistRepository } from './ports';
+import type { EventCategoryRepository } from '../pricing/ports';
+import { categoryMoney, type CategoryMoney } from '../pricing/summary';
 
 /**
  * The seats one booking holds: every count of seats in the attendee list, its export and the
@@ -132,13 +134,28 @@ export function summarize(
 }
 
 /**
- * Capacity, seats booked and checked in, the waitlist and the money of an event, for its organizer
- * or an admin. Errors: AUTH.*, EVENT.NOT_FOUND.
+ * Capacity, seats booked and checked in, the waitlist and the money of an event (revenue by
+ * category and the promo codes' discount too), for its organizer or an admin. Errors: AUTH.*, EVENT.NOT_FOUND.
  */
 export const makeGetEventSummary =
-  ({ bookings, events, waitlist }: { bookings: BookingRepository; events: EventRepository; waitlist: WaitlistRepository }) =>
-  async (actor: Actor | null, eventId: string): Promise<EventSummary> => {
+  ({
+    bookings,
+    events,
+    waitlist,
+    categories,
+  }: {
+    bookings: BookingRepository;
+    events: EventRepository;
+    waitlist: WaitlistRepository;
+    categories: EventCategoryRepository;
+  }) =>
+  async (actor: Actor | null, eventId: string): Promise<EventSummary & CategoryMoney> => {
     const event = await ownedEvent(events, actor, eventId);
-    const [tallies, line] = await Promise.all([bookings.tally(eventId), waitlist.countOpen(eventId)]);
-    return summarize(event, tallies, line);
+    const [tallies, line, stored, byCategory] = await Promise.all([
+      bookings.tally(eventId),
+      waitlist.countOpen(eventId),
+      categories.listOfEvent(eventId),
+      categories.tally(eventId),
+    ]);
+    return { ...summarize(event, tallies, line), ...categoryMoney(event, stored, byCategory) };
   };

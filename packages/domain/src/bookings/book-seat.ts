@@ -10,6 +10,7 @@ import { BookingConflictError, EventFullError, EventNotBookableError } from './b
 import type { EventRepository } from '../events/ports';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
+import { priceBooking, recordPricing, refuseWhenUsedUp, seatsOfLines, validateLines, type LineInput, type PricingReads } from '../pricing/price-booking';
 
 export interface BookSeatDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -18,6 +19,8 @@ export interface BookSeatDeps extends SeatReleaseDeps {
   bookingTtlMs: number;
   /** Read side (may be cached), for refusing a full event without opening a transaction. */
   reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
+  /** Reads for refusing a used-up code or a sold-out category without a transaction; without them, only the transaction refuses. */
+  pricingReads?: PricingReads;
 }
 
 /**
@@ -40,6 +43,18 @@ export interface BookSeatInput {
   /** How many seats (default 1; a waitlist offer's holder gets the offer's seats by default). */
   seats?: number;
   participants?: Participant[];
+  /** Seats per ticket category (instead of `seats` and `participants`, which book the event's default category). */
+  lines?: LineInput[];
+  /** A promo code of the event, in any case. */
+  promoCode?: string;
+}
+
+/** Field errors of the request's shape: `lines` or `seats`/`participants`, not both. */
+function validateShape(input: BookSeatInput) {
+  if (!input.lines) return validateGroup(input.seats ?? 1, input.participants ?? [], MAX_SEATS_PER_BOOKING_LIMIT);
+  const both = [input.seats !== undefined && 'seats', input.participants !== undefined && 'participants'].filter((f): f is string => Boolean(f));
+  if (both.length) return both.map((field) => ({ field, message: 'must be left out when lines are given (seats and participants go per line)' }));
+  return validateLines(input.lines, MAX_SEATS_PER_BOOKING_LIMIT);
 }
 
 export function requireUser(actor: Actor | null): Actor {
@@ -53,21 +68,29 @@ export function requireUser(actor: Actor | null): Actor {
  * in `participants` (at most one per seat). Seats held for the caller by a waitlist offer are
  * claimed (asking for more takes the rest from the free seats, asking for fewer gives the rest
  * back to the line); otherwise the seats are taken atomically, all or none, so the event is never
- * oversold however many replicas book at once. The price is seats × the event's price. Free
- * events are CONFIRMED at once.
+ * oversold however many replicas book at once. `lines` book seats per ticket category (without
+ * them: `seats` of the event's default category), each category's quota kept as atomically as the
+ * event's capacity; the price is pricing's (lines × their categories' prices, less `promoCode`'s
+ * discount). A booking that costs nothing is CONFIRMED at once.
  * Errors: AUTH.*, VALIDATION.FAILED, EVENT.NOT_FOUND, BOOKING.EVENT_NOT_BOOKABLE, BOOKING.CONFLICT,
- * BOOKING.EVENT_FULL (with `available`).
+ * BOOKING.EVENT_FULL (with `available`), CATEGORY.SOLD_OUT, PROMO_CODE.INVALID, PROMO_CODE.EXHAUSTED,
+ * PROMO_CODE.ALREADY_USED.
  */
 export const makeBookSeat =
   (deps: BookSeatDeps) =>
   async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
     const { uow, clock, ids, bookingTtlMs, reads } = deps;
     const user = requireUser(actor);
-    const participants = input.participants ?? [];
+    const participants = input.lines ? input.lines.flatMap((l) => l.participants ?? []) : (input.participants ?? []);
     // Checked before any read so bad input changes nothing; the event's own limit is checked in the transaction.
-    const shape = validateGroup(input.seats ?? 1, participants, MAX_SEATS_PER_BOOKING_LIMIT);
+    const shape = validateShape(input);
     if (shape.length) throw new ValidationError(shape);
-    const refuse = () => refuseWhenFull(reads, input.eventId, user.userId, input.seats ?? 1, clock.now());
+    const asked = input.lines ? seatsOfLines(input.lines) : input.seats;
+    const refuse = async () => {
+      await refuseWhenFull(reads, input.eventId, user.userId, asked ?? 1, clock.now());
+      if (deps.pricingReads && (input.promoCode !== undefined || input.lines))
+        await refuseWhenUsedUp(deps.pricingReads, { eventId: input.eventId, userId: user.userId, lines: input.lines ?? null, promoCode: input.promoCode });
+    };
     await refuse();
     // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(
@@ -85,9 +108,11 @@ export const makeBookSeat =
         const entry = await tx.waitlist.findEntry(event.id, user.userId);
         const holdsOffer = entry?.status === 'OFFERED' && entry.offerExpiresAt !== null && entry.offerExpiresAt > now;
         const held = holdsOffer ? entry.seats : 0;
-        const seats = input.seats ?? (holdsOffer ? held : 1);
-        const errors = validateGroup(seats, participants, Math.max(event.maxSeatsPerBooking, held));
+        const seats = asked ?? (holdsOffer ? held : 1);
+        const errors = validateGroup(seats, participants, Math.max(event.maxSeatsPerBooking, held), input.lines ? 'lines' : 'seats');
         if (errors.length) throw new ValidationError(errors);
+        // Quotas and the code are locked and counted before the event's seats are taken (one lock order for every booker).
+        const priced = await priceBooking(tx, { event, userId: user.userId, lines: input.lines ?? null, seats, participants, promoCode: input.promoCode, now });
         if (holdsOffer) await tx.waitlist.update({ ...entry, status: 'CLAIMED', offerExpiresAt: null, updatedAt: now });
         if (seats > held && !(await tx.events.takeSeats(event.id, seats - held, now))) {
           const current = await tx.events.findById(event.id);
@@ -99,12 +124,14 @@ export const makeBookSeat =
           eventId: event.id,
           userId: user.userId,
           price: event.price,
+          amount: priced.amount,
           now,
           ttlMs: bookingTtlMs,
           seats,
-          participants: normalizeParticipants(participants),
+          participants: input.lines ? priced.participants : normalizeParticipants(participants),
         });
         await tx.bookings.insert(booking);
+        await recordPricing(tx, booking, priced, now);
         const events: DomainEvent[] = [bookingEvent('booking.created', booking, ids.next(), now, { fromWaitlist: holdsOffer })];
         if (booking.status === 'CONFIRMED') events.push(bookingEvent('booking.confirmed', booking, ids.next(), now));
         await tx.outbox.add(events);

@@ -40,7 +40,10 @@ export interface Booking {
   seats: number;
   /** Who the seats are for, at most `seats` of them; may be empty. */
   participants: Participant[];
-  /** Fixed when the booking is made (seats × the event's price); later price changes of the event do not apply. */
+  /**
+   * Fixed when the booking is made: the total of its lines after discount (pricing/), seats × the
+   * event's price for a booking release 0.1.0 made; later price changes do not apply.
+   */
   amount: Money | null;
   paymentStatus: PaymentStatus;
   paymentId: string | null;
@@ -98,9 +101,11 @@ export function newBooking(input: {
   ttlMs: number;
   seats?: number;
   participants?: Participant[];
+  /** What pricing charged (total of the lines after discount); left out: seats × `price`. */
+  amount?: Money | null;
 }): Booking {
-  const free = input.price === null || input.price.amount === 0;
   const seats = input.seats ?? 1;
+  const free = input.amount !== undefined ? input.amount === null || input.amount.amount === 0 : input.price === null || input.price.amount === 0;
   return {
     id: input.id,
     eventId: input.eventId,
@@ -108,7 +113,7 @@ export function newBooking(input: {
     status: free ? 'CONFIRMED' : 'PENDING',
     seats,
     participants: input.participants ?? [],
-    amount: free ? null : priceOf(input.price!, seats),
+    amount: free ? null : (input.amount ?? priceOf(input.price!, seats)),
     paymentStatus: free ? 'NOT_REQUIRED' : 'UNPAID',
     paymentId: null,
     expiresAt: free ? null : new Date(input.now.getTime() + input.ttlMs),

@@ -7,19 +7,10 @@ import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.er
 import { refundableAt, type Event, type Money } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
-import {
-  isActive,
-  normalizeParticipants,
-  priceOf,
-  refundOwed,
-  transitionBooking,
-  validateGroup,
-  type Booking,
-  type BookingStatus,
-  type Participant,
-} from './booking';
+import { isActive, normalizeParticipants, refundOwed, transitionBooking, validateGroup, type Booking, type BookingStatus, type Participant } from './booking';
 import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
 import type { BookingRepository } from './ports';
+import { reduceLinesTo, reducedBooking, seatsKept, type KeptLine } from '../pricing/pricing';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface ManageBookingsDeps extends SeatReleaseDeps {
@@ -114,9 +105,11 @@ export const makeCancelBooking =
 
 /**
  * Gives up some of a PENDING or CONFIRMED booking's seats (by the booker or an admin): `seats` is
- * how many remain (at least 1; cancel to give up all). The seats given up go to the waitlist or back
+ * how many remain (at least 1; cancel to give up all), or `lines` the seats each category keeps. The seats given up go to the waitlist or back
  * to the event; `participants`, when given, replaces the list (otherwise its first `seats` people
- * stay). The amount becomes seats × the unit price. For a paid booking the difference is refunded
+ * stay). Seats leave from the booking's last line first; the amount becomes what the seats kept cost
+ * (pricing's reduceLines: each seat given up takes back its price less its share of the discount).
+ * For a paid booking the difference is refunded
  * under the event's cancellation policy (in full before its refund deadline, not at all after it),
  * as a partial refund the refund job pays. Not while a payment or an earlier partial refund is in
  * flight. A booker cannot reduce once the event has started; an admin still can.
@@ -124,15 +117,20 @@ export const makeCancelBooking =
  */
 export const makeReduceBooking =
   (deps: ManageBookingsDeps) =>
-  (actor: Actor | null, id: string, input: { seats: number; participants?: Participant[] }): Promise<Booking> =>
+  (actor: Actor | null, id: string, input: { seats?: number; lines?: KeptLine[]; participants?: Participant[] }): Promise<Booking> =>
     deps.uow.run(async (tx) => {
       const booking = await lockVisible(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may reduce a booking');
-      const participants = input.participants ?? booking.participants.slice(0, input.seats);
-      const errors = validateGroup(input.seats, participants, booking.seats);
+      const lines = await tx.bookingLines.ofBooking(booking);
+      const seats = input.lines ? seatsKept(booking, lines, input.lines, input.seats) : (input.seats ?? 0);
+      // What the seats kept cost, from the booking's lines (their prices and discounts); a booking
+      // release 0.1.0 made has none, and falls back to its rule (legacyReducedAmount).
+      const reduction = input.lines ? { ...reduceLinesTo(lines, input.lines), legacy: false } : reducedBooking(booking, lines, seats);
+      const participants = input.participants ?? (input.lines ? reduction.lines.flatMap((l) => l.participants) : booking.participants.slice(0, seats));
+      const errors = validateGroup(seats, participants, booking.seats);
       if (errors.length) throw new ValidationError(errors);
       if (!isActive(booking)) throw new BookingNotReducibleError(id, `it is ${booking.status}`);
-      if (input.seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
+      if (seats >= booking.seats) throw new BookingNotReducibleError(id, `it holds ${booking.seats} seat(s); ask for fewer, or cancel it`);
       if (booking.paymentStatus === 'PROCESSING') throw new BookingNotReducibleError(id, 'a payment is in progress');
       // A refund of the whole payment is owed or done: a lower amount would shrink what goes back.
       if (['REFUND_PENDING', 'REFUND_FAILED', 'REFUNDED'].includes(booking.paymentStatus))
@@ -141,16 +139,17 @@ export const makeReduceBooking =
       const now = deps.clock.now();
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
-      const given = booking.seats - input.seats;
-      // The amount is seats × the price fixed at booking time, so the unit price divides it exactly.
-      const amount = booking.amount && priceOf({ amount: booking.amount.amount / booking.seats, currency: booking.amount.currency }, input.seats);
-      let reduced: Booking = { ...booking, seats: input.seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
+      const given = booking.seats - seats;
+      const amount = reduction.amount;
+      let reduced: Booking = { ...booking, seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
       let refund: Money | null = null;
-      if (booking.amount && amount && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
-        refund = { amount: booking.amount.amount - amount.amount, currency: amount.currency };
+      const owed = booking.amount ? booking.amount.amount - (amount?.amount ?? 0) : 0;
+      if (booking.amount && owed > 0 && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
+        refund = { amount: owed, currency: booking.amount.currency };
         reduced = { ...reduced, partialRefund: { amount: refund, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` }, refundDueAt: null };
       }
       await tx.bookings.update(reduced);
+      if (!reduction.legacy) await tx.bookingLines.update(booking, reduction.lines);
       await tx.outbox.add([
         bookingEvent('booking.seats_reduced', reduced, deps.ids.next(), now, {
           previousSeats: booking.seats,

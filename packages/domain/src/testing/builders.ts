@@ -92,7 +92,7 @@ export interface WorldOptions {
  * `{ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }`.
  */
 export function buildWorld({ store, clock, ids }: Infrastructure, options: WorldOptions = {}) {
-  const { events, locations, bookings, waitlist } = store;
+  const { events, locations, bookings, waitlist, categories, promoCodes, bookingLines } = store;
   const useCases = promisedAll(
     createUseCases({
       uow: store,
@@ -102,6 +102,9 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       locations,
       bookings,
       waitlist,
+      categories,
+      promoCodes,
+      bookingLines,
       payments: options.payments ?? unusedPayments,
       weather: unusedWeather,
       bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,

@@ -357,6 +357,13 @@ describe('GET /api/v2/events/{id}/summary', () => {
         { paymentStatus: 'PAID', currency: 'EUR', amount: 2000, bookings: 1 },
         { paymentStatus: 'UNPAID', currency: 'EUR', amount: 6000, bookings: 2 },
       ],
+      // The event has no categories: everything counts in its implicit one (the group, whose seats
+      // and amount were changed behind its lines' back above, at its own amount).
+      revenueByCategory: [
+        { categoryId: e.id, name: 'Standard', paymentStatus: 'PAID', currency: 'EUR', bookings: 1, seats: 1, gross: 2000, discount: 0, amount: 2000 },
+        { categoryId: e.id, name: 'Standard', paymentStatus: 'UNPAID', currency: 'EUR', bookings: 2, seats: 3, gross: 6000, discount: 0, amount: 6000 },
+      ],
+      discounts: [],
     });
     expect((await summary(e.id, await admin())).statusCode).toBe(200);
   });

@@ -58,5 +58,30 @@ export const SummarySchema = z
       .describe(
         'Amounts of every booking of the event with a price, whatever its status, by payment status and currency: PAID is money taken, REFUND_PENDING owed back, REFUNDED given back, REFUND_FAILED a refund the Payment Service refused (support settles it), UNPAID/PROCESSING/FAILED not taken',
       ),
+    revenueByCategory: z
+      .array(
+        z.object({
+          categoryId: z.uuid().describe("The event's id for its implicit category (and for bookings made before categories)"),
+          name: z.string(),
+          paymentStatus: z.enum(PAYMENT_STATUSES),
+          currency: z.string().nullable().describe('null for free seats'),
+          bookings: z.number().int(),
+          seats: z.number().int(),
+          gross: z.number().int().describe('Minor units: seats × unit price'),
+          discount: z.number().int().describe('Minor units taken off by promo codes'),
+          amount: z.number().int().describe('Minor units charged: gross − discount'),
+        }),
+      )
+      .describe('The same money by ticket category (every booking of the event, by payment status), categories in their order'),
+    discounts: z
+      .array(
+        z.object({
+          paymentStatus: z.enum(PAYMENT_STATUSES),
+          currency: z.string(),
+          amount: z.number().int().describe('Minor units'),
+          bookings: z.number().int(),
+        }),
+      )
+      .describe('Discount given by promo codes, by payment status and currency (PAID: on money taken)'),
   })
   .meta({ id: 'EventSummary' });

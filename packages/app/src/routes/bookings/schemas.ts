@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BOOKING_STATUSES, MAX_SEATS_PER_BOOKING_LIMIT, PAYMENT_STATUSES, type PaymentStatus } from '@aquastream/domain';
+import { BOOKING_STATUSES, MAX_CATEGORIES_PER_EVENT, MAX_SEATS_PER_BOOKING_LIMIT, PAYMENT_STATUSES, type PaymentStatus } from '@aquastream/domain';
 import { MoneySchema } from '../events/schemas';
 import { PagingQuery, pageOf, text } from '../schemas';
 
@@ -57,9 +57,34 @@ export const BookingSchema = z
 
 export const BookingPage = pageOf(BookingSchema).meta({ id: 'BookingPage' });
 
+export const BookingLineRequest = z
+  .object({
+    categoryId: z.uuid().describe("A category of the event (GET /api/v2/events/{id}/categories); the event's id for its implicit one"),
+    seats: Seats.describe('Seats of this category'),
+    participants: z.array(ParticipantSchema).max(MAX_SEATS_PER_BOOKING_LIMIT).optional().describe('Who these seats are for, at most one per seat'),
+  })
+  .strict()
+  .meta({ id: 'BookingLineRequest' });
+
 export const CreateBookingBody = z
   .object({
     eventId: z.uuid(),
+    lines: z
+      .array(BookingLineRequest)
+      .min(1)
+      .max(MAX_CATEGORIES_PER_EVENT)
+      .optional()
+      .describe(
+        "Seats per ticket category, one line per category, all or none (409 category-sold-out when a category's quota is short). Instead of seats and participants, which book the event's first category",
+      ),
+    promoCode: z
+      .string()
+      .min(3)
+      .max(40)
+      .optional()
+      .describe(
+        'A promo code of the event, any case: 422 promo-code-invalid (unknown, outside its dates, nothing to discount), 409 promo-code-exhausted or promo-code-already-used',
+      ),
     seats: Seats.optional().describe(
       "Seats to book, all or none (default 1; a waitlist offer's holder: the seats offered); at most the event's maxSeatsPerBooking",
     ),
@@ -70,7 +95,22 @@ export const CreateBookingBody = z
 
 export const ReduceBookingBody = z
   .object({
-    seats: Seats.describe('Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all)'),
+    seats: Seats.optional().describe(
+      'Seats the booking keeps: fewer than it holds, at least 1 (cancel to give up all); required unless lines are given. Seats leave from its last category first',
+    ),
+    lines: z
+      .array(
+        z
+          .object({
+            categoryId: z.uuid().describe("One of the booking's categories"),
+            seats: z.number().int().min(0).max(MAX_SEATS_PER_BOOKING_LIMIT).describe('Seats of this category the booking keeps (0: all given up)'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_CATEGORIES_PER_EVENT)
+      .optional()
+      .describe('The seats each category keeps (a category left out keeps all); each seat given up is refunded its price less its share of the discount'),
     participants: z
       .array(ParticipantSchema)
       .max(MAX_SEATS_PER_BOOKING_LIMIT)
