@@ -202,9 +202,20 @@ function migratorOf(db: Kysely<any>, provided: Record<string, Migration>): Migra
   return new Migrator({ db, allowUnorderedMigrations: true, provider: { getMigrations: async () => provided } });
 }
 
-/** kysely's Migrator over the project's migrations as they are (no lock_timeout, one transaction per call): tests stepping to a given migration. */
+/**
+ * kysely's Migrator over the project's migrations as they are, for tests stepping to a given
+ * migration: no lock_timeout, and no transaction around a call, since a step may cross a
+ * `transactional = false` migration (CREATE INDEX CONCURRENTLY refuses to run inside one).
+ */
 export function createMigrator(db: Kysely<any>): Migrator {
-  return migratorOf(db, migrations);
+  const migrator = migratorOf(db, migrations);
+  const outside = { disableTransactions: true } as const;
+  return Object.assign(migrator, {
+    migrateToLatest: () => Migrator.prototype.migrateToLatest.call(migrator, outside),
+    migrateTo: (target: Parameters<Migrator['migrateTo']>[0]) => Migrator.prototype.migrateTo.call(migrator, target, outside),
+    migrateUp: () => Migrator.prototype.migrateUp.call(migrator, outside),
+    migrateDown: () => Migrator.prototype.migrateDown.call(migrator, outside),
+  });
 }
 
 const firstPending = (all: readonly MigrationInfo[]) => all.find((m) => m.executedAt === undefined)?.name;
