@@ -47,4 +47,5 @@ export * from './bookings/jobs';
 export * from './bookings/check-in';
 export * from './bookings/attendees';
 export { releaseSeats, bookingEvent } from './bookings/seat-release';
+export * from './payments/payment-state-machine';
 export * from './use-cases';

@@ -4,21 +4,23 @@ import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.errors';
-import { refundableAt, type Event, type Money } from '../events/event';
+import { refundableAt, type Event } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
 import {
+  canTransition,
   isActive,
   normalizeParticipants,
   priceOf,
-  refundOwed,
   transitionBooking,
   validateGroup,
   type Booking,
   type BookingStatus,
+  type PartialRefund,
   type Participant,
 } from './booking';
-import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
+import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, BookingTransitionError, NoShowTooEarlyError } from './booking.errors';
+import { recordPaymentCommand } from '../payments/payment-state-machine';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
@@ -96,18 +98,12 @@ export const makeCancelBooking =
       const booking = await lockVisible(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may cancel a booking');
       const now = deps.clock.now();
-      let cancelled = transitionBooking(booking, 'CANCELLED', now);
+      if (!canTransition(booking.status, 'CANCELLED')) throw new BookingTransitionError(booking.id, booking.status, 'CANCELLED');
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
       if (booking.checkedInAt && !isAdmin(actor)) throw new BookingCheckedInError(booking.id, booking.checkedInAt);
-      let refund: { refund?: 'full' | 'none' } = {};
-      if (refundOwed(cancelled)) {
-        const full = !event || refundableAt(event, now);
-        if (full) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
-        refund = { refund: full ? 'full' : 'none' };
-      }
-      await tx.bookings.update(cancelled);
-      await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, refund)]);
+      const refundable = !event || refundableAt(event, now);
+      const { booking: cancelled } = await recordPaymentCommand(tx, booking, { type: 'booking-cancelled', refundable }, { now, ids: deps.ids });
       await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       return cancelled;
     });
@@ -144,21 +140,13 @@ export const makeReduceBooking =
       const given = booking.seats - input.seats;
       // The amount is seats × the price fixed at booking time, so the unit price divides it exactly.
       const amount = booking.amount && priceOf({ amount: booking.amount.amount / booking.seats, currency: booking.amount.currency }, input.seats);
-      let reduced: Booking = { ...booking, seats: input.seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
-      let refund: Money | null = null;
+      let refund: PartialRefund | null = null;
       if (booking.amount && amount && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
-        refund = { amount: booking.amount.amount - amount.amount, currency: amount.currency };
-        reduced = { ...reduced, partialRefund: { amount: refund, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` }, refundDueAt: null };
+        const owed = { amount: booking.amount.amount - amount.amount, currency: amount.currency };
+        refund = { amount: owed, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` };
       }
-      await tx.bookings.update(reduced);
-      await tx.outbox.add([
-        bookingEvent('booking.seats_reduced', reduced, deps.ids.next(), now, {
-          previousSeats: booking.seats,
-          seatsReleased: given,
-          refund: booking.paymentStatus === 'PAID' ? (refund ? 'partial' : 'none') : 'not-paid',
-          refundAmount: refund,
-        }),
-      ]);
+      const trigger = { type: 'seats-reduced', seats: input.seats, participants: normalizeParticipants(participants), amount, refund } as const;
+      const { booking: reduced } = await recordPaymentCommand(tx, booking, trigger, { now, ids: deps.ids });
       await releaseSeats(tx, deps, booking.eventId, given, now);
       return reduced;
     });
@@ -187,11 +175,8 @@ export const makeMarkNoShow =
 /** Cancels every active booking of a cancelled event; paid ones are marked for refund. */
 export async function cancelBookingsOfEvent(tx: TransactionScope, deps: { ids: IdGenerator }, eventId: string, now: Date): Promise<void> {
   for (const booking of await tx.bookings.lockActiveOfEvent(eventId)) {
-    let cancelled = transitionBooking(booking, 'CANCELLED', now);
     // The organizer called the event off: every payment is refunded, whatever the policy.
-    if (refundOwed(cancelled)) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
-    await tx.bookings.update(cancelled);
-    await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, { reason: 'event-cancelled' })]);
+    await recordPaymentCommand(tx, booking, { type: 'event-cancelled' }, { now, ids: deps.ids });
   }
   await tx.waitlist.closeAll(eventId, now);
 }
