@@ -12,6 +12,7 @@ export { createPgPaymentStats, type PaymentBacklog } from './postgres/payment-st
 export { createPgOutbox, createPgOutboxStore } from './postgres/outbox';
 export { createPgIdempotencyStore, type IdempotencyBegin, type IdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
+export { bearerToken } from './auth/bearer';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
 export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';
 export * from './messaging/index';

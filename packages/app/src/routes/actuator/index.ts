@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { bearerToken } from '@aquastream/adapters';
 import { isAdmin } from '@aquastream/domain';
 import type { AccessTokenVerifier } from '@aquastream/domain';
 import type { HealthChecks, HealthComponent } from '../../capabilities/health';
@@ -44,10 +45,10 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   // simply shows no details.
   async function showDetails(request: FastifyRequest): Promise<boolean> {
     if (management) return true;
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match) return false;
+    const token = bearerToken(request.headers.authorization);
+    if (!token) return false;
     try {
-      return isAdmin(await deps.verifier.verify(match[1]!));
+      return isAdmin(await deps.verifier.verify(token));
     } catch {
       return false;
     }
