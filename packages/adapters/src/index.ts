@@ -1,5 +1,4 @@
-export * from './system/clock';
-export { createMemoryStore, type MemoryStore } from './memory/store';
+export { systemClock, uuidGenerator } from './system/clock';
 export { connectPostgres, type DatabaseHandle, type PoolStats } from './postgres/database';
 export { openPglite } from './pglite/database';
 export { createPgScope, createPgUnitOfWork } from './postgres/unit-of-work';

@@ -1,34 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { Booking, BookingStatus, PaymentStatus } from '../bookings/booking';
 import type { ChargeResult, PaymentGateway, RefundResult } from '../bookings/ports';
 import { DependencyUnavailableError } from '../shared/domain-error';
 import type { DomainEventType } from '../shared/domain-events';
-import { PRICE, START, buildWorld, user, type World } from '../testing/builders';
+import { PRICE, aBooking, buildWorld, freshInfrastructure, user, type World } from '../testing/builders';
 import { PAYMENT_TRANSITIONS, transitionPayment, type PaymentTransition, type PaymentTrigger } from './payment-state-machine';
 
 const NOW = new Date('2030-01-02T00:00:00Z');
 const PAYMENT = 'pay-1';
 const PARTIAL = { amount: { amount: 500, currency: 'EUR' }, idempotencyKey: 'reduce-k1' };
 
-const booking = (status: BookingStatus, paymentStatus: PaymentStatus, over: Partial<Booking> = {}): Booking => ({
-  id: 'b-1',
-  eventId: 'e-1',
-  userId: 'u-1',
-  status,
-  seats: 3,
-  participants: [],
-  amount: { amount: 1500, currency: 'EUR' },
-  paymentStatus,
-  paymentId: paymentStatus === 'UNPAID' || paymentStatus === 'NOT_REQUIRED' ? null : PAYMENT,
-  expiresAt: status === 'PENDING' ? new Date('2030-01-02T00:15:00Z') : null,
-  refundDueAt: new Date('2030-01-02T00:02:00Z'),
-  partialRefund: null,
-  checkedInAt: null,
-  createdAt: new Date(START),
-  updatedAt: new Date(START),
-  ...over,
-});
+/** A booking of three seats in the given state, with a refund lease set so the table shows what clears it. */
+const booking = (status: BookingStatus, paymentStatus: PaymentStatus, over: Partial<Booking> = {}): Booking =>
+  aBooking('e-1', {
+    id: 'b-1',
+    status,
+    seats: 3,
+    amount: { amount: 1500, currency: 'EUR' },
+    paymentStatus,
+    paymentId: paymentStatus === 'UNPAID' || paymentStatus === 'NOT_REQUIRED' ? null : PAYMENT,
+    expiresAt: status === 'PENDING' ? new Date('2030-01-02T00:15:00Z') : null,
+    refundDueAt: new Date('2030-01-02T00:02:00Z'),
+    ...over,
+  });
 
 const started: PaymentTrigger = { type: 'charge-started', paymentId: 'pay-2' };
 const succeeded: PaymentTrigger = { type: 'charge-succeeded', paymentId: PAYMENT, afterGiveUp: false };
@@ -413,7 +407,7 @@ function fakeGateway() {
 
 async function paidEventWorld() {
   const payments = fakeGateway();
-  const world = buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, { payments });
+  const world = buildWorld(freshInfrastructure(), { payments });
   const event = await world.publishedEvent({ capacity: 5, price: PRICE, maxSeatsPerBooking: 3 });
   const pending = await world.bookSeat(user('u1'), { eventId: event.id, seats: 3 });
   return { world, payments, bookingId: pending.id };
