@@ -1,7 +1,7 @@
 export { systemClock, uuidGenerator } from './system/clock';
 export { connectPostgres, type DatabaseHandle, type PoolStats } from './postgres/database';
 export { openPglite } from './pglite/database';
-export { createPgScope, createPgUnitOfWork } from './postgres/unit-of-work';
+export { createPgScope, createPgUnitOfWork, type PgUnitOfWorkOptions } from './postgres/unit-of-work';
 export { createPgEventRepository } from './postgres/event-repository';
 export { createPgLocationRepository } from './postgres/location-repository';
 export { createPgBookingRepository } from './postgres/booking-repository';
@@ -22,7 +22,7 @@ export { createEventCache, type EventCache } from './cache/cached-event-reposito
 export { connectRedis } from './redis/connect';
 export { createRedisInvalidationChannel, type InvalidationChannel, type RedisInvalidationOptions } from './redis/invalidation-channel';
 export { createSharedRateCounter, type SharedRateCounter, type WindowCount } from './redis/rate-limit-counter';
-export { guardMethods, guardUnitOfWork, isConnectionError } from './postgres/guard';
+export { guardMethods, isConnectionError, type PgGuard } from './postgres/guard';
 export * from './resilience/index';
 export { createDegradedTokenVerifier, tokenCacheKey, type AuthServiceOptions } from './auth-service/degraded-token-verifier';
 export { createOpenMeteoWeather, WEATHER_UNAVAILABLE } from './weather/open-meteo-weather';

@@ -13,7 +13,7 @@ import {
 } from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
-import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
+import { countBookingOutcomes, createMetrics, createRecorders, type Metrics } from './metrics';
 import { createAuth } from './capabilities/auth';
 import { createCacheCapability } from './capabilities/cache';
 import { createData, type Data } from './capabilities/data';
@@ -71,17 +71,30 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
   try {
     const messages = createMessagingCapability(config, database, logger);
     closing.push(() => messages.messaging.close());
-    const metrics = createMetrics({ database, outbox: messages.outbox, messaging: messages.messaging, config, payments: createPgPaymentStats(database.db) });
-    const resilience = createResilience(config, metrics, logger);
+    const recorders = createRecorders();
+    const resilience = createResilience(config, logger);
     const { policies } = resilience;
     closing.push(() => policies.dispose());
     const postgres = policies.get('postgres');
-    const access = createDatabaseAccess(config, database, postgres, metrics);
-    const caching = createCacheCapability(config, metrics, logger);
+    const access = createDatabaseAccess(config, database, postgres);
+    const caching = createCacheCapability(config, recorders, logger);
     closing.push(() => caching.close());
-    const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache, metrics }, logger);
-    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, metrics });
+    const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache }, logger);
+    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, recorders });
     closing.push(() => data.close());
+    // Wired once: the gauges read each capability's state at scrape time.
+    const metrics = createMetrics(recorders, {
+      database,
+      outbox: messages.outbox,
+      messaging: messages.messaging,
+      config,
+      payments: createPgPaymentStats(database.db),
+      status: {
+        breakers: resilience.breakers,
+        admission: access.admissionStats,
+        degraded: { read_only: access.readOnly, local_cache: () => caching.cache.usingLocal(), auth_fallback: auth.degraded },
+      },
+    });
     const payments = createPayments(config, policies.get('payment-service'));
     const useCases = countBookingOutcomes(
       createUseCases({

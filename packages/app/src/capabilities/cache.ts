@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { connectRedis, createLayeredCache, type LayeredCache } from '@aquastream/adapters';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { Recorders } from '../metrics';
 import { timed, type HealthChecks } from './health';
 
 export interface CacheCapability {
@@ -14,16 +14,15 @@ export interface CacheCapability {
   close(): void;
 }
 
-export function createCacheCapability(config: Config, metrics: Metrics, logger?: Logger): CacheCapability {
+export function createCacheCapability(config: Config, recorders: Pick<Recorders, 'cacheRequests'>, logger?: Logger): CacheCapability {
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, { password: config.REDIS_PASSWORD }) : undefined;
   const cache = createLayeredCache({
     redis,
     localTtlMs: config.CACHE_LOCAL_TTL,
-    onLookup: (result, layer) => metrics.cacheRequests.inc({ cache: layer, result }),
+    onLookup: (result, layer) => recorders.cacheRequests.inc({ cache: layer, result }),
     onFallback: (active, error) =>
       active ? logger?.warn({ err: error }, 'redis unavailable: in-process cache takes over') : logger?.info('redis is back: shared cache in use again'),
   });
-  metrics.degraded.local_cache = () => cache.usingLocal();
   return {
     cache,
     redis,

@@ -9,7 +9,6 @@ import {
   createPgWaitlistRepository,
   createRedisInvalidationChannel,
   guardMethods,
-  guardUnitOfWork,
   type DatabaseHandle,
   type DependencyPolicy,
   type IdempotencyStore,
@@ -17,32 +16,8 @@ import {
 } from '@aquastream/adapters';
 import type * as domain from '@aquastream/domain';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { Recorders } from '../metrics';
 import type { DatabaseAccess } from './database';
-
-/** Calls `afterCommit` with the domain events of every committed transaction. */
-function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
-  return {
-    async run(work, options) {
-      const written: domain.DomainEvent[] = [];
-      const result = await uow.run(
-        (tx) =>
-          work({
-            ...tx,
-            outbox: {
-              add: async (events) => {
-                await tx.outbox.add(events);
-                written.push(...events);
-              },
-            },
-          }),
-        options,
-      );
-      if (written.length) await afterCommit(written);
-      return result;
-    },
-  };
-}
 
 export interface Data {
   /** Transactions through the postgres breaker and the write lane; commits invalidate cached events. */
@@ -75,10 +50,10 @@ export function createData(
     access: DatabaseAccess;
     cache: LayeredCache;
     redis?: Redis;
-    metrics: Metrics;
+    recorders: Pick<Recorders, 'cacheRequests'>;
   },
 ): Data {
-  const { database, postgres, access, cache, redis, metrics } = deps;
+  const { database, postgres, access, cache, redis, recorders } = deps;
   const { db } = database;
   const bookings = guardMethods(createPgBookingRepository(db), postgres, access.reads);
   const eventCache = createEventCache(guardMethods(createPgEventRepository(db), postgres, access.reads), cache, {
@@ -88,10 +63,10 @@ export function createData(
     // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
     sharedCacheDown: redis || deps.mode === 'embedded' ? () => cache.usingLocal() : () => true,
     standings: bookings,
-    onReplicaHit: () => metrics.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
+    onReplicaHit: () => recorders.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
   });
   return {
-    uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, access.writes), (events) => eventCache.invalidate(events)),
+    uow: createPgUnitOfWork(db, { guard: { policy: postgres, admission: access.writes }, onCommit: (events) => eventCache.invalidate(events) }),
     events: eventCache.repository,
     locations: guardMethods(createPgLocationRepository(db), postgres, access.reads),
     bookings,

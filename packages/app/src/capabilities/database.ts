@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { connectPostgres, createAdmission, openPglite, type Admission, type DatabaseHandle, type DependencyPolicy } from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations } from '@aquastream/db';
 import { databaseUrl, type Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { StatusSources } from '../metrics';
 import { timed, type HealthChecks } from './health';
 
 export interface Database {
@@ -35,12 +35,14 @@ type Admitted = { lane: Admission; connections: Admission };
 export interface DatabaseAccess {
   /** Options of guardMethods for repositories read outside a transaction. */
   reads: { admission: Admitted };
-  /** Admission of guardUnitOfWork and of other writes. */
+  /** Admission of the unit of work (createPgUnitOfWork's guard) and of other writes. */
   writes: Admitted;
   /** Database work admitted per replica, by lane: past a full queue or a long wait, 503 overloaded. */
   admission: { read: Admission; write: Admission };
   /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
   readOnly(): boolean;
+  /** The lanes' and the pool's admission counts, for the metrics. */
+  admissionStats: StatusSources['admission'];
   health: HealthChecks;
 }
 
@@ -49,7 +51,7 @@ export interface DatabaseAccess {
  * pooled connection: the lanes together run at most as many calls as the pool has connections.
  * Writes may hold all of them but two, so reads (cache misses) never queue behind a booking rush.
  */
-export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy, metrics: Metrics): DatabaseAccess {
+export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy): DatabaseAccess {
   const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
   const connections = createAdmission('pool', {
     concurrency: config.DB_POOL_MAX,
@@ -61,13 +63,12 @@ export function createDatabaseAccess(config: Config, database: DatabaseHandle, p
     write: createAdmission('write', { ...admissionConfig, concurrency: Math.max(1, config.DB_POOL_MAX - 2) }),
   };
   const readOnly = () => postgres.state() !== 'closed';
-  metrics.degraded.read_only = readOnly;
-  metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats()];
   return {
     reads: { admission: { lane: admission.read, connections } },
     writes: { lane: admission.write, connections },
     admission,
     readOnly,
+    admissionStats: () => [admission.read.stats(), admission.write.stats(), connections.stats()],
     health: {
       db: {
         // In read-only mode the service still serves reads from the cache: it stays ready.

@@ -1,11 +1,18 @@
 import type { Logger } from 'pino';
 import { createPolicies, isConnectionError, type DependencyPolicies } from '@aquastream/adapters';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { StatusSources } from '../metrics';
 import type { HealthChecks } from './health';
 
 /** One resilience policy per dependency (breaker, timeout, retry), shared by every call to it. */
-export function createResilience(config: Config, metrics: Metrics, logger?: Logger): { policies: DependencyPolicies; health: HealthChecks } {
+export interface Resilience {
+  policies: DependencyPolicies;
+  /** Each breaker's state, for the metrics. */
+  breakers: StatusSources['breakers'];
+  health: HealthChecks;
+}
+
+export function createResilience(config: Config, logger?: Logger): Resilience {
   const breaker = {
     failureRateThreshold: config.BREAKER_FAILURE_RATE,
     slowCallRateThreshold: config.BREAKER_SLOW_CALL_RATE,
@@ -33,9 +40,9 @@ export function createResilience(config: Config, metrics: Metrics, logger?: Logg
     policy.onStateChange((state) =>
       logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`),
     );
-  metrics.breakers = () => policies.all().map((p) => ({ name: p.name, state: p.state() }));
   return {
     policies,
+    breakers: () => policies.all().map((p) => ({ name: p.name, state: p.state() })),
     health: {
       circuitBreakers: {
         critical: false,
