@@ -14,16 +14,17 @@ module.exports = {
     },
     {
       name: 'domain-imports-no-workspace-package',
-      comment: 'The domain stands alone; only its tests may use the in-memory adapters.',
+      comment: 'The domain stands alone, its tests too: they run on its own fakes (src/testing).',
       severity: 'error',
-      from: { path: '^packages/domain/src', pathNot: '\\.test\\.ts$' },
+      from: { path: '^packages/domain/src' },
       to: { path: '^(packages/(adapters|app)|db)/' },
     },
     {
-      name: 'domain-tests-use-only-memory-adapters',
+      name: 'fakes-are-for-tests',
+      comment: 'The in-memory store, the hand-moved clock and the builders never reach production code.',
       severity: 'error',
-      from: { path: '^packages/domain/src/.+\\.test\\.ts$' },
-      to: { path: '^(packages/(adapters|app)|db)/', pathNot: '^packages/adapters/src/(memory|system)/' },
+      from: { path: '^packages/(domain|adapters|app)/src/', pathNot: '(\\.test\\.ts$|^packages/domain/src/testing/|^packages/adapters/src/contract/)' },
+      to: { path: '^packages/domain/src/testing/' },
     },
     {
       name: 'adapters-never-import-app',

@@ -1,31 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// Six projects. `domain` and `unit` (adapters and app code that needs no server: breakers,
-// admission, caches, token checks, the seed contract) run with no server at all: `pnpm test:unit`
-// in seconds. `contracts` runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it
-// builds those Go tools on first use, so it is a step of scripts/test.sh of its own. `integration`
-// gets real PostgreSQL, Redis and Kafka from testing/global-setup.ts (or DATABASE_URL / REDIS_URL /
-// KAFKA_BROKERS when given). `scale` runs replicas of the production bundle under a rush:
-// scripts/test.sh runs it as a step of its own, after the bundle is built, so it has the machine
-// to itself. `topology` (files named *.topology.test.ts) starts replicated servers of its own and
-// fails them over.
-const UNIT = [
-  'packages/adapters/src/auth/**/*.test.ts',
-  'packages/adapters/src/cache/**/*.test.ts',
-  'packages/adapters/src/resilience/**/*.test.ts',
-  'packages/adapters/src/http/**/*.test.ts',
-  'packages/adapters/src/messaging/consumer-supervision.test.ts',
-  'packages/adapters/src/messaging/payment-retry-request.test.ts',
-  'packages/adapters/src/messaging/cloud-events.test.ts',
-  'packages/app/src/grpc/descriptors.test.ts',
-  'packages/app/src/grpc/event-service.test.ts',
-  'tools/contracts/seed.test.ts',
-  'packages/app/src/cli/openapi.test.ts',
-  'packages/app/src/observability/cgroup.test.ts',
-  'packages/app/src/routes/attendees/csv.test.ts',
-  'packages/app/src/routes/events/conditional.test.ts',
-  'packages/app/src/routes/attendees/accept.test.ts',
-];
+// Six projects, picked by file name (no hand-kept lists):
+// - `domain`: every test of packages/domain (no server by construction: it runs on its own fakes).
+// - `unit`: `*.unit.test.ts` anywhere else: adapters and app code that needs no server (breakers,
+//   admission, caches, token checks, the seed contract). `pnpm test:unit` runs both in seconds.
+// - `contracts`: runs scripts/contracts.sh (buf, oasdiff) on planted breaking changes; it builds
+//   those Go tools on first use, so it is a step of scripts/test.sh of its own.
+// - `integration`: every other `*.test.ts`, with real PostgreSQL, Redis and Kafka from
+//   testing/global-setup.ts (or DATABASE_URL / REDIS_URL / KAFKA_BROKERS when given).
+// - `scale`: `*.scale.test.ts`, replicas of the production bundle under a rush: scripts/test.sh runs
+//   it as a step of its own, after the bundle is built, so it has the machine to itself.
+// - `topology`: `*.topology.test.ts`, replicated servers of its own (Redis Sentinel and Cluster,
+//   three Kafka brokers) failed over: a step of scripts/test.sh of its own.
+// A test that starts no server and touches no network is named `*.unit.test.ts`; the others run
+// in `integration`. Every test file runs in exactly one project.
+const UNIT = ['packages/adapters/src/**/*.unit.test.ts', 'packages/app/src/**/*.unit.test.ts', 'tools/**/*.unit.test.ts', 'testing/**/*.unit.test.ts'];
 export default defineConfig({
   test: {
     projects: [
@@ -66,7 +55,7 @@ export default defineConfig({
             'testing/**/*.test.ts',
             'examples/*/src/**/*.test.ts',
           ],
-          exclude: [...UNIT, '**/*.scale.test.ts', '**/*.topology.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.unit.test.ts', '**/*.scale.test.ts', '**/*.topology.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compatibility guard of the public contracts, with the field's tools:
 #   buf breaking   the gRPC API (packages/app/proto) against contracts/baseline/proto
-#   oasdiff        the REST API (openapi.json, kept equal to the code by openapi.test.ts) against
+#   oasdiff        the REST API (openapi.json, kept equal to the code by openapi.unit.test.ts) against
 #                  contracts/baseline/openapi.json
 # Both baselines are the contract clients already have. Adding is allowed; a breaking change fails.
 #

@@ -1,8 +1,7 @@
-export * from './system/clock';
-export { createMemoryStore, type MemoryStore } from './memory/store';
+export { systemClock, uuidGenerator } from './system/clock';
 export { connectPostgres, type DatabaseHandle, type PoolStats } from './postgres/database';
 export { openPglite } from './pglite/database';
-export { createPgScope, createPgUnitOfWork } from './postgres/unit-of-work';
+export { createPgScope, createPgUnitOfWork, type PgUnitOfWorkOptions } from './postgres/unit-of-work';
 export { createPgEventRepository } from './postgres/event-repository';
 export { createPgLocationRepository } from './postgres/location-repository';
 export { createPgBookingRepository } from './postgres/booking-repository';
@@ -15,6 +14,7 @@ export { createPgOutbox, createPgOutboxStore } from './postgres/outbox';
 export { createPgRetention, type RetainedTable, type Retention, type RetentionOptions } from './postgres/retention';
 export { createPgIdempotencyStore, type IdempotencyBegin, type IdempotencyStore } from './postgres/idempotency-store';
 export { createJwtVerifier, signToken, type JwtVerifierOptions } from './auth/jwt-verifier';
+export { bearerToken } from './auth/bearer';
 export { createHttpPaymentGateway, type HttpPaymentGatewayOptions } from './payment-service/http-payment-gateway';
 export { createSandboxPaymentGateway } from './payment-service/sandbox-payment-gateway';
 export * from './messaging/index';
@@ -36,7 +36,7 @@ export {
 } from './redis/connect';
 export { createRedisInvalidationChannel, type InvalidationChannel, type RedisInvalidationOptions } from './redis/invalidation-channel';
 export { createSharedRateCounter, type SharedRateCounter, type WindowCount } from './redis/rate-limit-counter';
-export { guardMethods, guardUnitOfWork, isConnectionError } from './postgres/guard';
+export { guardMethods, isConnectionError, type PgGuard } from './postgres/guard';
 export { createReadRouting, type ReadRouting, type ReadRoutingOptions, type RoutedMethods } from './postgres/read-routing';
 export * from './resilience/index';
 export { createDegradedTokenVerifier, tokenCacheKey, type AuthServiceOptions } from './auth-service/degraded-token-verifier';

@@ -15,7 +15,7 @@ import {
 } from '@aquastream/adapters';
 import { createUseCases, type AccessTokenVerifier, type Clock, type UseCases } from '@aquastream/domain';
 import type { Config } from './config';
-import { countBookingOutcomes, createMetrics, type Metrics } from './metrics';
+import { countBookingOutcomes, createMetrics, createRecorders, type Metrics } from './metrics';
 import { createAuth } from './capabilities/auth';
 import { createCacheCapability } from './capabilities/cache';
 import { createData, type Data } from './capabilities/data';
@@ -81,7 +81,25 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       batch: config.RETENTION_BATCH,
       maxBatches: 20,
     });
-    const metrics = createMetrics({
+    const recorders = createRecorders();
+    const resilience = createResilience(config, logger);
+    const { policies } = resilience;
+    closing.push(
+      () => policies.dispose(),
+      () => resilience.replica?.dispose(),
+    );
+    const postgres = policies.get('postgres');
+    const access = createDatabaseAccess(config, database, postgres);
+    const caching = createCacheCapability(config, recorders, logger);
+    closing.push(() => caching.close());
+    const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache }, logger);
+    const replicaPolicy = resilience.replica;
+    const onReplica = replica && replicaPolicy ? { database: replica, policy: replicaPolicy } : undefined;
+    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, recorders, replica: onReplica });
+    closing.push(() => data.close());
+    const { routing } = data;
+    // Wired once: the gauges read each capability's state at scrape time.
+    const metrics = createMetrics(recorders, {
       database,
       outbox: messages.outbox,
       messaging: messages.messaging,
@@ -89,24 +107,13 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
       payments: createPgPaymentStats(database.db),
       retention,
       clock,
+      status: {
+        breakers: resilience.breakers,
+        admission: access.admissionStats,
+        degraded: { read_only: access.readOnly, local_cache: () => caching.cache.usingLocal(), auth_fallback: auth.degraded },
+        replica: routing && replica ? () => ({ lagSeconds: routing.lagSeconds(), reads: routing.reads(), pool: replica.poolStats() }) : undefined,
+      },
     });
-    const resilience = createResilience(config, metrics, logger);
-    const { policies } = resilience;
-    closing.push(
-      () => policies.dispose(),
-      () => resilience.replica?.dispose(),
-    );
-    const postgres = policies.get('postgres');
-    const access = createDatabaseAccess(config, database, postgres, metrics);
-    const caching = createCacheCapability(config, metrics, logger);
-    closing.push(() => caching.close());
-    const auth = await createAuth(config, { mode, policy: policies.get('auth-service'), cache: caching.cache, metrics }, logger);
-    const replicaPolicy = resilience.replica;
-    const onReplica = replica && replicaPolicy ? { database: replica, policy: replicaPolicy } : undefined;
-    const data = createData(config, { database, mode, postgres, access, cache: caching.cache, redis: caching.redis, metrics, replica: onReplica });
-    closing.push(() => data.close());
-    const { routing } = data;
-    if (routing && replica) metrics.replica = () => ({ lagSeconds: routing.lagSeconds(), reads: routing.reads(), pool: replica.poolStats() });
     const payments = createPayments(config, policies.get('payment-service'));
     const useCases = countBookingOutcomes(
       createUseCases({

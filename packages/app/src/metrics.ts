@@ -12,7 +12,8 @@ import { cpuLimit, memoryLimit } from './observability/cgroup';
 export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';
 export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafka_buffering';
 
-export interface Metrics {
+/** The counters and the histogram the service records into as it works; capabilities record into them. */
+export interface Recorders {
   registry: Registry;
   bookings: Counter<'outcome'>;
   /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
@@ -21,40 +22,18 @@ export interface Metrics {
   /** Rows the retention job deleted, per table. */
   retentionDeleted: Counter<'table'>;
   http: Histogram<'method' | 'route' | 'status'>;
-  /** Status providers read at scrape time. */
-  degraded: Partial<Record<DegradedMode, () => boolean>>;
-  breakers: () => { name: string; state: 'closed' | 'open' | 'half_open' }[];
-  /** Database admission lanes (active, queued, refused so far). */
-  admission: () => { lane: string; active: number; queued: number; rejected: number }[];
-  /** The read replica (DATABASE_READ_URL): its replay lag (undefined while unknown), reads by server, its pool. */
-  replica: () => { lagSeconds: number | undefined; reads: { primary: number; replica: number }; pool: ReturnType<DatabaseHandle['poolStats']> } | undefined;
+}
+
+export interface Metrics extends Recorders {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-/**
- * Every metric of the service, under the names the alert rules and the dashboard use
- * (deploy/observability/README.md). Gauges that mirror other components are read at scrape time.
- */
-/** What the gauges read at scrape time. */
-export interface MetricSources {
-  database: Pick<DatabaseHandle, 'poolStats'>;
-  outbox: Pick<OutboxStore, 'backlog'>;
-  messaging: { kafka?: Pick<KafkaClient, 'lag' | 'consumers'> };
-  config: Pick<Config, 'KAFKA_CONSUMER_GROUP'>;
-  payments?: { backlog(now: Date): Promise<PaymentBacklog> };
-  retention?: Pick<Retention, 'overdue' | 'tableSizes'>;
-  clock?: { now(): Date };
-}
-
-export function createMetrics(deps: MetricSources): Metrics {
+/** The recorders, on a registry of their own with Node's default metrics. */
+export function createRecorders(): Recorders {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const metrics: Metrics = {
+  return {
     registry,
-    degraded: {},
-    breakers: () => [],
-    admission: () => [],
-    replica: () => undefined,
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
     refunds: new Counter({
       name: 'payment_refunds_total',
@@ -81,6 +60,42 @@ export function createMetrics(deps: MetricSources): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+  };
+}
+
+/** The state of the capabilities, read at scrape time; each capability offers its own, the composition root hands them over once. */
+export interface StatusSources {
+  breakers: () => { name: string; state: 'closed' | 'open' | 'half_open' }[];
+  /** Database admission lanes (active, queued, refused so far). */
+  admission: () => { lane: string; active: number; queued: number; rejected: number }[];
+  /** Degraded modes other than kafka_buffering (which the outbox backlog tells). */
+  degraded: Record<Exclude<DegradedMode, 'kafka_buffering'>, () => boolean>;
+  /** The read replica (DATABASE_READ_URL): its replay lag (undefined while unknown), reads by server, its pool. */
+  replica?: () => { lagSeconds: number | undefined; reads: { primary: number; replica: number }; pool: ReturnType<DatabaseHandle['poolStats']> } | undefined;
+}
+
+/** What the gauges read at scrape time. */
+export interface MetricSources {
+  database: Pick<DatabaseHandle, 'poolStats'>;
+  outbox: Pick<OutboxStore, 'backlog'>;
+  messaging: { kafka?: Pick<KafkaClient, 'lag' | 'consumers'> };
+  config: Pick<Config, 'KAFKA_CONSUMER_GROUP'>;
+  payments?: { backlog(now: Date): Promise<PaymentBacklog> };
+  retention?: Pick<Retention, 'overdue' | 'tableSizes'>;
+  clock?: { now(): Date };
+  status: StatusSources;
+}
+
+/**
+ * Every metric of the service, under the names the alert rules and the dashboard use
+ * (deploy/observability/README.md): the recorders, and gauges that mirror other components, read
+ * at scrape time from `deps`.
+ */
+export function createMetrics(recorders: Recorders, deps: MetricSources): Metrics {
+  const { registry } = recorders;
+  const { status } = deps;
+  const metrics: Metrics = {
+    ...recorders,
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -119,7 +134,7 @@ export function createMetrics(deps: MetricSources): Metrics {
       registers: [registry],
       collect() {
         this.set({ pool: 'main' }, pick(deps.database.poolStats()));
-        const replica = metrics.replica();
+        const replica = status.replica?.();
         if (replica) this.set({ pool: 'replica' }, pick(replica.pool));
       },
     });
@@ -134,7 +149,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     labelNames: ['pool'],
     registers: [registry],
     collect() {
-      const pools = { main: deps.database.poolStats(), replica: metrics.replica()?.pool };
+      const pools = { main: deps.database.poolStats(), replica: status.replica?.()?.pool };
       for (const pool of ['main', 'replica'] as const) {
         const errors = pools[pool]?.errors;
         if (errors === undefined) continue;
@@ -149,7 +164,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      const lag = metrics.replica()?.lagSeconds;
+      const lag = status.replica?.()?.lagSeconds;
       if (lag !== undefined) this.set(lag);
     },
   });
@@ -160,7 +175,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     labelNames: ['server'],
     registers: [registry],
     collect() {
-      const reads = metrics.replica()?.reads;
+      const reads = status.replica?.()?.reads;
       if (!reads) return;
       for (const server of ['primary', 'replica'] as const) {
         this.inc({ server }, reads[server] - readsSeen[server]);
@@ -175,7 +190,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     labelNames: ['lane', 'state'],
     registers: [registry],
     collect() {
-      for (const { lane, active, queued } of metrics.admission()) {
+      for (const { lane, active, queued } of status.admission()) {
         this.set({ lane, state: 'active' }, active);
         this.set({ lane, state: 'queued' }, queued);
       }
@@ -188,7 +203,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     labelNames: ['lane'],
     registers: [registry],
     collect() {
-      for (const { lane, rejected } of metrics.admission()) {
+      for (const { lane, rejected } of status.admission()) {
         this.inc({ lane }, rejected - (refused.get(lane) ?? 0));
         refused.set(lane, rejected);
       }
@@ -375,7 +390,7 @@ export function createMetrics(deps: MetricSources): Metrics {
     labelNames: ['name', 'state'],
     registers: [registry],
     collect() {
-      for (const { name, state } of metrics.breakers())
+      for (const { name, state } of status.breakers())
         for (const s of ['closed', 'open', 'half_open'] as const) this.set({ name, state: s }, s === state ? 1 : 0);
     },
   });
@@ -386,10 +401,10 @@ export function createMetrics(deps: MetricSources): Metrics {
     registers: [registry],
     async collect() {
       await readBacklog();
-      for (const mode of ['read_only', 'local_cache', 'auth_fallback', 'kafka_buffering'] as const) this.set({ mode }, metrics.degraded[mode]?.() ? 1 : 0);
+      const degraded: Record<DegradedMode, () => boolean> = { ...status.degraded, kafka_buffering: () => backlog.oldestAgeSeconds > 5 };
+      for (const mode of ['read_only', 'local_cache', 'auth_fallback', 'kafka_buffering'] as const) this.set({ mode }, degraded[mode]() ? 1 : 0);
     },
   });
-  metrics.degraded.kafka_buffering = () => backlog.oldestAgeSeconds > 5;
   // Present from the start, so increase() in the alert rules sees the first refusal.
   for (const outcome of ['refunded', 'refused', 'deferred']) metrics.refunds.inc({ outcome }, 0);
   return metrics;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { fixedClock } from '@aquastream/adapters/memory';
+import { fixedClock } from '@aquastream/domain/testing';
 import { startFakePaymentService, type FakePaymentService } from '../../../testing/fake-payment-service';
 import { organizer, publishedEvent, startTestApp, user, type TestApp } from '../../../testing/app';
 

@@ -59,4 +59,5 @@ export * from './promo-codes/promo-code';
 export * from './promo-codes/promo-code.errors';
 export * from './promo-codes/ports';
 export * from './promo-codes/manage-promo-codes';
+export * from './payments/payment-state-machine';
 export * from './use-cases';

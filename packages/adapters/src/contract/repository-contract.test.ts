@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
 import { migrateToLatest } from '@aquastream/db';
 import { freshDatabase } from '../../../../testing/database';
-import { createMemoryStore } from '../memory/store';
+import { createMemoryStore } from '@aquastream/domain/testing';
 import { connectPostgres, type DatabaseHandle } from '../postgres/database';
 import { createPgScope, createPgUnitOfWork } from '../postgres/unit-of-work';
 import { openPglite } from '../pglite/database';

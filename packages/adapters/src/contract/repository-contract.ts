@@ -5,12 +5,11 @@ import {
   BookingConflictError,
   type Booking,
   type Event,
-  type Location,
   type PaymentAttempt,
   type TransactionScope,
   type UnitOfWork,
-  type WaitlistEntry,
 } from '@aquastream/domain';
+import { aBooking, aLocation, anEntry, anEvent, anId as id } from '@aquastream/domain/testing';
 
 /** What each backend under test provides: repositories outside a transaction, and a unit of work. */
 export interface ContractSubject {
@@ -20,76 +19,8 @@ export interface ContractSubject {
   outboxTypes(): Promise<string[]>;
 }
 
-let n = 0;
-const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
-
-export const aLocation = (over: Partial<Location> = {}): Location => ({
-  id: id(),
-  name: 'Katun river base',
-  address: 'Altai, Chemal',
-  coordinates: { lat: 51.41, lon: 86.0 },
-  createdAt: T0,
-  ...over,
-});
-
-/** locationText is the location's name, as every adapter derives it. */
-export const anEvent = (over: Partial<Event> = {}): Event => ({
-  locationText: over.location?.name ?? null,
-  id: id(),
-  organizerId: '10000000-0000-4000-8000-000000000001',
-  title: 'Rafting on the Katun',
-  description: 'Three rapids',
-  startDate: at(60 * 24),
-  endDate: at(60 * 30),
-  location: null,
-  capacity: 3,
-  available: 3,
-  price: { amount: 5000, currency: 'EUR' },
-  cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
-  timeZone: 'UTC',
-  maxSeatsPerBooking: 10,
-  waitlistAllowsPassing: false,
-  waitlistHeld: 0,
-  status: 'PUBLISHED',
-  version: 1,
-  createdAt: T0,
-  updatedAt: T0,
-  ...over,
-});
-
-export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking => ({
-  id: id(),
-  eventId,
-  userId: id(),
-  status: 'PENDING',
-  seats: 1,
-  participants: [],
-  amount: { amount: 5000, currency: 'EUR' },
-  paymentStatus: 'UNPAID',
-  paymentId: null,
-  expiresAt: at(30),
-  refundDueAt: null,
-  partialRefund: null,
-  checkedInAt: null,
-  createdAt: T0,
-  updatedAt: T0,
-  ...over,
-});
-
-export const anEntry = (eventId: string, over: Partial<WaitlistEntry> = {}): WaitlistEntry => ({
-  id: id(),
-  eventId,
-  userId: id(),
-  status: 'WAITING',
-  seats: 1,
-  position: null,
-  offerExpiresAt: null,
-  createdAt: T0,
-  updatedAt: T0,
-  ...over,
-});
 
 /**
  * One behavioural contract for every implementation of the repository ports, run against the

@@ -1,5 +1,5 @@
 import { isTaskCancelledError } from 'cockatiel';
-import { OverloadedError, ReadOnlyModeError, type UnitOfWork } from '@aquastream/domain';
+import { OverloadedError, ReadOnlyModeError } from '@aquastream/domain';
 import { AdmissionRejectedError, isBrokenCircuit, type Admission, type DependencyPolicy } from '../resilience/index';
 
 const CONNECTION_CODES = new Set([
@@ -68,26 +68,25 @@ function admitted<T>(policy: DependencyPolicy, admission: Admitted | undefined, 
   });
 }
 
-/** Every write transaction goes through the admission limit and the postgres breaker; when it is open, writes are refused at once. */
-export function guardUnitOfWork(uow: UnitOfWork, policy: DependencyPolicy, admission?: Admitted): UnitOfWork {
-  return {
-    run: (work, options) =>
-      admitted(
-        policy,
-        admission,
-        () =>
-          policy.execute((signal) =>
-            uow.run(async (tx) => {
-              const result = await work(tx);
-              // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
-              signal.throwIfAborted();
-              return result;
-            }),
-          ),
-        // Its turn has come: refusals that became certain while it queued cost no transaction.
-        options?.precheck,
-      ).catch((error: unknown) => Promise.reject(translate(policy, error))),
-  };
+/** The postgres breaker and the admission lanes a unit of work's transactions go through. */
+export interface PgGuard {
+  policy: DependencyPolicy;
+  admission?: Admitted;
+}
+
+/**
+ * Runs a write transaction through the admission limit and the postgres breaker; when it is open,
+ * writes are refused at once. `transaction` gets the policy's signal: it must roll back, never
+ * commit, once the signal has fired.
+ */
+export function guarded<T>({ policy, admission }: PgGuard, transaction: (signal: AbortSignal) => Promise<T>, precheck?: () => Promise<void>): Promise<T> {
+  return admitted(
+    policy,
+    admission,
+    () => policy.execute((signal) => transaction(signal)),
+    // Its turn has come: refusals that became certain while it queued cost no transaction.
+    precheck,
+  ).catch((error: unknown) => Promise.reject(translate(policy, error)));
 }
 
 /**

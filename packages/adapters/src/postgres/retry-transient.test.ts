@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { isDomainError, type TransactionScope } from '@aquastream/domain';
 import { migrateToLatest } from '@aquastream/db';
 import { freshDatabase } from '../../../../testing/database';
-import { anEvent } from '../contract/repository-contract';
+import { anEvent } from '@aquastream/domain/testing';
 import { connectPostgres, type DatabaseHandle } from './database';
 import { createPgUnitOfWork } from './unit-of-work';
 

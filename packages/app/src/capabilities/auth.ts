@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import { createDegradedTokenVerifier, createJwtVerifier, type DependencyPolicy, type LayeredCache } from '@aquastream/adapters';
 import type { AccessTokenVerifier } from '@aquastream/domain';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
 
 /** The embedded mode's signing secret, kept in DATA_DIR so dev tokens survive restarts. */
 function readOrCreateDevSecret(dataDir: string): string {
@@ -21,6 +20,8 @@ export interface AuthCapability {
   verifier: AccessTokenVerifier;
   /** Embedded mode without AUTH_JWT_SECRET: the generated secret that signs the printed dev token. */
   devSecret?: string;
+  /** True while tokens are accepted without the Auth Service (its breaker not closed, or a fallback answered). */
+  degraded(): boolean;
 }
 
 /**
@@ -29,7 +30,7 @@ export interface AuthCapability {
  */
 export async function createAuth(
   config: Config,
-  deps: { mode: 'embedded' | 'real'; policy: DependencyPolicy; cache: LayeredCache; metrics: Metrics },
+  deps: { mode: 'embedded' | 'real'; policy: DependencyPolicy; cache: LayeredCache },
   logger?: Logger,
 ): Promise<AuthCapability> {
   const secret = config.AUTH_JWT_SECRET ?? (deps.mode === 'real' ? undefined : readOrCreateDevSecret(config.DATA_DIR));
@@ -46,8 +47,7 @@ export async function createAuth(
   const devSecret = config.AUTH_JWT_SECRET ? undefined : secret;
   if (!config.AUTH_SERVICE_URL) {
     if (!local) throw new Error('No way to verify tokens: set AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_PUBLIC_KEY or AUTH_SERVICE_URL');
-    deps.metrics.degraded.auth_fallback = () => false;
-    return { verifier: local, devSecret };
+    return { verifier: local, devSecret, degraded: () => false };
   }
   let degraded = false;
   const verifier = createDegradedTokenVerifier({
@@ -62,6 +62,5 @@ export async function createAuth(
     },
   });
   deps.policy.onStateChange((state) => (degraded = state !== 'closed'));
-  deps.metrics.degraded.auth_fallback = () => degraded;
-  return { verifier, devSecret };
+  return { verifier, devSecret, degraded: () => degraded };
 }

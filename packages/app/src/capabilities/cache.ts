@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { connectRedis, createLayeredCache, parseRedisAddresses, type LayeredCache, type RedisClient, type RedisTarget } from '@aquastream/adapters';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { Recorders } from '../metrics';
 import { timed, type HealthChecks } from './health';
 
 export interface CacheCapability {
@@ -27,17 +27,16 @@ export function redisTarget(config: Config): RedisTarget | undefined {
   return undefined;
 }
 
-export function createCacheCapability(config: Config, metrics: Metrics, logger?: Logger): CacheCapability {
+export function createCacheCapability(config: Config, recorders: Pick<Recorders, 'cacheRequests'>, logger?: Logger): CacheCapability {
   const target = redisTarget(config);
   const redis = target ? connectRedis(target, { password: config.REDIS_PASSWORD }) : undefined;
   const cache = createLayeredCache({
     redis,
     localTtlMs: config.CACHE_LOCAL_TTL,
-    onLookup: (result, layer) => metrics.cacheRequests.inc({ cache: layer, result }),
+    onLookup: (result, layer) => recorders.cacheRequests.inc({ cache: layer, result }),
     onFallback: (active, error) =>
       active ? logger?.warn({ err: error }, 'redis unavailable: in-process cache takes over') : logger?.info('redis is back: shared cache in use again'),
   });
-  metrics.degraded.local_cache = () => cache.usingLocal();
   return {
     cache,
     redis,

@@ -12,7 +12,6 @@ import {
   createReadRouting,
   createRedisInvalidationChannel,
   guardMethods,
-  guardUnitOfWork,
   type DatabaseHandle,
   type DependencyPolicy,
   type IdempotencyStore,
@@ -24,32 +23,8 @@ import {
 } from '@aquastream/adapters';
 import type * as domain from '@aquastream/domain';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { Recorders } from '../metrics';
 import type { DatabaseAccess } from './database';
-
-/** Calls `afterCommit` with the domain events of every committed transaction. */
-function observeCommits(uow: domain.UnitOfWork, afterCommit: (events: domain.DomainEvent[]) => Promise<void>): domain.UnitOfWork {
-  return {
-    async run(work, options) {
-      const written: domain.DomainEvent[] = [];
-      const result = await uow.run(
-        (tx) =>
-          work({
-            ...tx,
-            outbox: {
-              add: async (events) => {
-                await tx.outbox.add(events);
-                written.push(...events);
-              },
-            },
-          }),
-        options,
-      );
-      if (written.length) await afterCommit(written);
-      return result;
-    },
-  };
-}
 
 export interface Data {
   /** Transactions through the postgres breaker and the write lane; commits invalidate cached events. */
@@ -101,11 +76,11 @@ export function createData(
     access: DatabaseAccess;
     cache: LayeredCache;
     redis?: RedisClient;
-    metrics: Metrics;
+    recorders: Pick<Recorders, 'cacheRequests'>;
     replica?: { database: DatabaseHandle; policy: DependencyPolicy };
   },
 ): Data {
-  const { database, postgres, access, cache, redis, metrics, replica } = deps;
+  const { database, postgres, access, cache, redis, recorders, replica } = deps;
   const { db } = database;
   const sharedCacheDown = redis || deps.mode === 'embedded' ? () => cache.usingLocal() : () => true;
   const announced = redis ? createRedisInvalidationChannel(redis) : undefined;
@@ -158,7 +133,7 @@ export function createData(
     // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
     sharedCacheDown,
     standings: bookings,
-    onReplicaHit: () => metrics.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
+    onReplicaHit: () => recorders.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
   });
   // Lists the cache does not keep (past its first pages, drafts) go to the replica.
   const uncachedList = onBoth(createPgEventRepository, { list: { kind: 'replica', keys: () => ['events'] } }).list;
@@ -172,10 +147,13 @@ export function createData(
       }
     : eventCache.repository;
   return {
-    uow: observeCommits(guardUnitOfWork(createPgUnitOfWork(db), postgres, access.writes), (committed) => {
-      // Before the cache forgets its copies: a read that refills one must go to the primary.
-      routing?.changed(eventKeys(changedEvents(committed)));
-      return eventCache.invalidate(committed);
+    uow: createPgUnitOfWork(db, {
+      guard: { policy: postgres, admission: access.writes },
+      onCommit: (committed) => {
+        // Before the cache forgets its copies: a read that refills one must go to the primary.
+        routing?.changed(eventKeys(changedEvents(committed)));
+        return eventCache.invalidate(committed);
+      },
     }),
     events: eventReads,
     locations: onBoth(createPgLocationRepository, { findById: { kind: 'primary' }, findByName: { kind: 'primary' }, list: { kind: 'primary' } }),

@@ -11,7 +11,7 @@ import {
 } from '@aquastream/adapters';
 import { migrateToLatest, pendingMigrations, type MigrationOptions } from '@aquastream/db';
 import { databaseUrl, type Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { StatusSources } from '../metrics';
 import { timed, type HealthChecks } from './health';
 
 export interface Database {
@@ -69,12 +69,14 @@ export interface DatabaseAccess {
   reads: { admission: Admitted };
   /** The same for the read replica's repositories (its own lane; its pool is its own). */
   replicaReads: { admission: { lane: Admission } };
-  /** Admission of guardUnitOfWork and of other writes. */
+  /** Admission of the unit of work (createPgUnitOfWork's guard) and of other writes. */
   writes: Admitted;
   /** Database work admitted per replica, by lane: past a full queue or a long wait, 503 overloaded. */
   admission: { read: Admission; write: Admission };
   /** True while the postgres breaker is not closed: writes are refused, reads come from the cache. */
   readOnly(): boolean;
+  /** The lanes' and the pool's admission counts, for the metrics. */
+  admissionStats: StatusSources['admission'];
   health: HealthChecks;
 }
 
@@ -83,7 +85,7 @@ export interface DatabaseAccess {
  * pooled connection: the lanes together run at most as many calls as the pool has connections.
  * Writes may hold all of them but two, so reads (cache misses) never queue behind a booking rush.
  */
-export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy, metrics: Metrics): DatabaseAccess {
+export function createDatabaseAccess(config: Config, database: DatabaseHandle, postgres: DependencyPolicy): DatabaseAccess {
   const admissionConfig = { queue: config.DB_ADMISSION_QUEUE, maxWaitMs: config.DB_ADMISSION_TIMEOUT };
   const connections = createAdmission('pool', {
     concurrency: config.DB_POOL_MAX,
@@ -96,14 +98,13 @@ export function createDatabaseAccess(config: Config, database: DatabaseHandle, p
   };
   const replicaLane = createAdmission('replica', { ...admissionConfig, concurrency: config.DB_POOL_MAX });
   const readOnly = () => postgres.state() !== 'closed';
-  metrics.degraded.read_only = readOnly;
-  metrics.admission = () => [admission.read.stats(), admission.write.stats(), connections.stats(), ...(config.DATABASE_READ_URL ? [replicaLane.stats()] : [])];
   return {
     reads: { admission: { lane: admission.read, connections } },
     replicaReads: { admission: { lane: replicaLane } },
     writes: { lane: admission.write, connections },
     admission,
     readOnly,
+    admissionStats: () => [admission.read.stats(), admission.write.stats(), connections.stats(), ...(config.DATABASE_READ_URL ? [replicaLane.stats()] : [])],
     health: {
       db: {
         // In read-only mode the service still serves reads from the cache: it stays ready.

@@ -1,15 +1,20 @@
 import type { Logger } from 'pino';
 import { createDependencyPolicy, createPolicies, isConnectionError, type DependencyPolicies, type DependencyPolicy } from '@aquastream/adapters';
 import type { Config } from '../config';
-import type { Metrics } from '../metrics';
+import type { StatusSources } from '../metrics';
 import type { HealthChecks } from './health';
 
 /** One resilience policy per dependency (breaker, timeout, retry), shared by every call to it. */
-export function createResilience(
-  config: Config,
-  metrics: Metrics,
-  logger?: Logger,
-): { policies: DependencyPolicies; health: HealthChecks; /** The read replica's own breaker, with DATABASE_READ_URL. */ replica?: DependencyPolicy } {
+export interface Resilience {
+  policies: DependencyPolicies;
+  /** Each breaker's state, for the metrics. */
+  breakers: StatusSources['breakers'];
+  /** The read replica's own breaker, with DATABASE_READ_URL. */
+  replica?: DependencyPolicy;
+  health: HealthChecks;
+}
+
+export function createResilience(config: Config, logger?: Logger): Resilience {
   const breaker = {
     failureRateThreshold: config.BREAKER_FAILURE_RATE,
     slowCallRateThreshold: config.BREAKER_SLOW_CALL_RATE,
@@ -47,10 +52,10 @@ export function createResilience(
     policy.onStateChange((state) =>
       logger?.[state === 'closed' ? 'info' : 'warn']({ breaker: policy.name, state }, `circuit breaker ${policy.name} is ${state}`),
     );
-  metrics.breakers = () => all.map((p) => ({ name: p.name, state: p.state() }));
   return {
     policies,
     replica,
+    breakers: () => all.map((p) => ({ name: p.name, state: p.state() })),
     health: {
       circuitBreakers: {
         critical: false,

@@ -1,7 +1,7 @@
 import { buildApp } from '../app';
 import type { Deps } from '../composition-root';
 import { loadConfig } from '../config';
-import { createMetrics } from '../metrics';
+import { createMetrics, createRecorders } from '../metrics';
 
 const unused = () => {
   throw new Error('not used while rendering the OpenAPI document');
@@ -18,7 +18,7 @@ export async function renderOpenApi(): Promise<string> {
     health: {},
     mode: 'embedded',
     readOnly: () => false,
-    metrics: createMetrics({
+    metrics: createMetrics(createRecorders(), {
       database: { poolStats: unused },
       outbox: { backlog: unused },
       messaging: { kind: 'in-process' },

@@ -1,6 +1,7 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { bearerToken } from '@aquastream/adapters';
 import { UnauthenticatedError, ValidationError, type AccessTokenVerifier, type Actor } from '@aquastream/domain';
 import type { UseCases } from '@aquastream/domain';
 import { toGrpcError, type GrpcError } from './errors';
@@ -37,9 +38,9 @@ async function actorOf(metadata: Metadata, deps: EventServiceDeps): Promise<Acto
     if (deps.requireAuth) throw new UnauthenticatedError('This server requires authorization: Bearer <token> in the call metadata');
     return null;
   }
-  const match = values.length === 1 ? /^Bearer\s+(\S+)$/i.exec(String(values[0])) : null;
-  if (!match) throw new UnauthenticatedError('Use one authorization: Bearer <token> metadata entry');
-  return deps.verifier.verify(match[1]!);
+  const token = values.length === 1 ? bearerToken(values[0]) : null;
+  if (!token) throw new UnauthenticatedError('Use one authorization: Bearer <token> metadata entry');
+  return deps.verifier.verify(token);
 }
 
 /** The call ended (deadline or client cancel) before the use case started. */

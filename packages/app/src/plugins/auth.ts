@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { bearerToken } from '@aquastream/adapters';
 import { UnauthenticatedError, type AccessTokenVerifier, type Actor } from '@aquastream/domain';
 
 declare module 'fastify' {
@@ -18,9 +19,9 @@ export const authPlugin = fp<{ verifier: AccessTokenVerifier }>(
     app.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       if (!header || request.url.startsWith('/actuator') || request.url.startsWith('/docs')) return;
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new UnauthenticatedError('Use Authorization: Bearer <token>');
-      request.actor = await verifier.verify(match[1]!);
+      const token = bearerToken(header);
+      if (!token) throw new UnauthenticatedError('Use Authorization: Bearer <token>');
+      request.actor = await verifier.verify(token);
     });
   },
   { name: 'auth' },

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IdempotencyStore } from '@aquastream/adapters';
 import type { Clock } from '@aquastream/domain';
 import { isDomainError } from '@aquastream/domain';
-import { PROBLEM_BASE, problemOf, sendProblem } from './problem';
+import { problem, problemOf, sendProblem } from './problem';
 
 /**
  * Runs `handler` once per Idempotency-Key: a retry with the same key and body gets the stored
@@ -37,21 +37,14 @@ export async function idempotent(
     return;
   }
   if (begun.state === 'mismatch') {
-    sendProblem(reply, {
-      type: PROBLEM_BASE + 'idempotency-key-reused',
-      title: 'Idempotency-Key reused',
-      status: 422,
-      detail: 'This Idempotency-Key was used with a different request body',
-    });
+    sendProblem(reply, problem('HTTP.IDEMPOTENCY_KEY_REUSED', { detail: 'This Idempotency-Key was used with a different request body' }));
     return;
   }
   if (begun.state === 'in-progress') {
-    sendProblem(reply.header('retry-after', '1'), {
-      type: PROBLEM_BASE + 'request-in-progress',
-      title: 'Request in progress',
-      status: 409,
-      detail: 'A request with this Idempotency-Key is still being processed',
-    });
+    sendProblem(
+      reply.header('retry-after', '1'),
+      problem('HTTP.REQUEST_IN_PROGRESS', { detail: 'A request with this Idempotency-Key is still being processed' }),
+    );
     return;
   }
   try {
@@ -61,10 +54,10 @@ export async function idempotent(
   } catch (error) {
     // A refusal (full, conflict...) is an answer too: replaying it keeps retries consistent.
     if (isDomainError(error)) {
-      const problem = problemOf(error, request.url);
-      if (problem.status < 500) {
-        await store.complete(scope, key, { status: problem.status, body: problem });
-        sendProblem(reply, problem);
+      const refusal = problemOf(error, request.url);
+      if (refusal.status < 500) {
+        await store.complete(scope, key, { status: refusal.status, body: refusal });
+        sendProblem(reply, refusal);
         return;
       }
     }

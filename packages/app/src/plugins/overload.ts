@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { createSharedRateCounter, type RedisClient, type SharedRateCounter } from '@aquastream/adapters';
-import { PROBLEM_BASE } from './problem';
+import { problem, sendProblem } from './problem';
 
 // The local store is a plain CommonJS file of the plugin; it does not export it by name.
 const require = createRequire(import.meta.url);
@@ -66,13 +66,13 @@ export const overloadPlugin = fp<OverloadOptions>(
       store: fallbackStore(options.redis, counter) as never,
       keyGenerator: (request) => (request.actor ? `user:${request.actor.userId}` : `ip:${request.ip}`),
       allowList: (request) => request.url.startsWith('/actuator'),
+      // Thrown by the plugin as the error; the error handler sends the problem as made.
       errorResponseBuilder: (request, context) => ({
-        type: PROBLEM_BASE + 'too-many-requests',
-        title: 'Too many requests',
-        status: 429,
+        ...problem('HTTP.TOO_MANY_REQUESTS', {
+          detail: `At most ${context.max} requests per ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s`,
+          instance: request.url,
+        }),
         statusCode: 429,
-        detail: `At most ${context.max} requests per ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s`,
-        instance: request.url,
       }),
     });
 
@@ -85,17 +85,10 @@ export const overloadPlugin = fp<OverloadOptions>(
         if (!isLowPriority(request)) return undefined;
         request.log.warn({ type, route: request.routeOptions.url }, 'shedding a low-priority request');
         // Fastify stops the request once a hook has sent the reply.
-        void reply
-          .code(503)
-          .header('retry-after', '5')
-          .type('application/problem+json')
-          .send({
-            type: PROBLEM_BASE + 'overloaded',
-            title: 'Overloaded',
-            status: 503,
-            detail: `The service sheds low-priority requests under load (${type})`,
-            instance: request.url,
-          });
+        void sendProblem(
+          reply.header('retry-after', '5'),
+          problem('HTTP.LOAD_SHED', { detail: `The service sheds low-priority requests under load (${type})`, instance: request.url }),
+        );
         return undefined;
       },
     });

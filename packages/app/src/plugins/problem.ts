@@ -3,12 +3,44 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isDomainError, type DomainError, type ErrorKind } from '@aquastream/domain';
+import { isDomainError, type DomainError, type ErrorCode } from '@aquastream/domain';
 
 export const PROBLEM_BASE = 'https://aquastream.org/problems/';
 
-/** Stable problem types per domain error code; clients switch on `type`, never on `detail`. */
-const BY_CODE: Record<string, { status: number; slug: string; title: string }> = {
+interface ProblemType {
+  status: number;
+  slug: string;
+  title: string;
+}
+
+/** Problems the HTTP layer answers itself, with no domain error behind them. */
+export type HttpProblemCode =
+  | 'HTTP.BAD_REQUEST'
+  | 'HTTP.NOT_FOUND'
+  | 'HTTP.METHOD_NOT_ALLOWED'
+  | 'HTTP.NOT_ACCEPTABLE'
+  | 'HTTP.REQUEST_TIMEOUT'
+  | 'HTTP.PAYLOAD_TOO_LARGE'
+  | 'HTTP.URI_TOO_LONG'
+  | 'HTTP.UNSUPPORTED_MEDIA_TYPE'
+  | 'HTTP.TOO_MANY_REQUESTS'
+  | 'HTTP.HEADER_FIELDS_TOO_LARGE'
+  | 'HTTP.INVALID_SIGNATURE'
+  | 'HTTP.IDEMPOTENCY_KEY_REUSED'
+  | 'HTTP.REQUEST_IN_PROGRESS'
+  | 'HTTP.LOAD_SHED'
+  | 'HTTP.SHUTTING_DOWN'
+  | 'HTTP.INTERNAL_ERROR';
+
+/** What a problem can be about: a domain error code (a closed union) or one of the HTTP layer's own. */
+export type ProblemCode = ErrorCode | HttpProblemCode;
+
+/**
+ * Every problem the service sends, by code: its stable type (clients switch on `type`, never on
+ * `detail`), status and title. Keyed by the closed unions, so a new domain error without a line
+ * here does not compile.
+ */
+const PROBLEMS: Record<ProblemCode, ProblemType> = {
   'VALIDATION.FAILED': { status: 400, slug: 'validation-error', title: 'Your request is not valid' },
   'AUTH.UNAUTHENTICATED': { status: 401, slug: 'unauthenticated', title: 'Authentication required' },
   'AUTH.FORBIDDEN': { status: 403, slug: 'forbidden', title: 'Not allowed' },
@@ -42,15 +74,37 @@ const BY_CODE: Record<string, { status: number; slug: string; title: string }> =
   'SERVICE.OVERLOADED': { status: 503, slug: 'overloaded', title: 'Overloaded' },
   'SERVICE.CONTENTION': { status: 503, slug: 'database-contention', title: 'Conflicting changes, retry' },
   'DEPENDENCY.UNAVAILABLE': { status: 503, slug: 'dependency-unavailable', title: 'A dependency is unavailable' },
+  'HTTP.BAD_REQUEST': { status: 400, slug: 'bad-request', title: 'Bad request' },
+  'HTTP.NOT_FOUND': { status: 404, slug: 'not-found', title: 'Not found' },
+  'HTTP.METHOD_NOT_ALLOWED': { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
+  'HTTP.NOT_ACCEPTABLE': { status: 406, slug: 'not-acceptable', title: 'Not acceptable' },
+  'HTTP.REQUEST_TIMEOUT': { status: 408, slug: 'request-timeout', title: 'Request timeout' },
+  'HTTP.PAYLOAD_TOO_LARGE': { status: 413, slug: 'payload-too-large', title: 'Payload too large' },
+  'HTTP.URI_TOO_LONG': { status: 414, slug: 'uri-too-long', title: 'URI too long' },
+  'HTTP.UNSUPPORTED_MEDIA_TYPE': { status: 415, slug: 'unsupported-media-type', title: 'Unsupported media type' },
+  'HTTP.TOO_MANY_REQUESTS': { status: 429, slug: 'too-many-requests', title: 'Too many requests' },
+  'HTTP.HEADER_FIELDS_TOO_LARGE': { status: 431, slug: 'request-header-fields-too-large', title: 'Request header fields too large' },
+  'HTTP.INVALID_SIGNATURE': { status: 401, slug: 'invalid-signature', title: 'Invalid signature' },
+  'HTTP.IDEMPOTENCY_KEY_REUSED': { status: 422, slug: 'idempotency-key-reused', title: 'Idempotency-Key reused' },
+  'HTTP.REQUEST_IN_PROGRESS': { status: 409, slug: 'request-in-progress', title: 'Request in progress' },
+  // Low-priority requests shed under load: the same type as an admission refusal (SERVICE.OVERLOADED).
+  'HTTP.LOAD_SHED': { status: 503, slug: 'overloaded', title: 'Overloaded' },
+  'HTTP.SHUTTING_DOWN': { status: 503, slug: 'shutting-down', title: 'Shutting down' },
+  'HTTP.INTERNAL_ERROR': { status: 500, slug: 'internal-error', title: 'Internal error' },
 };
 
-const BY_KIND: Record<ErrorKind, { status: number; slug: string; title: string }> = {
-  validation: BY_CODE['VALIDATION.FAILED']!,
-  unauthenticated: BY_CODE['AUTH.UNAUTHENTICATED']!,
-  forbidden: BY_CODE['AUTH.FORBIDDEN']!,
-  'not-found': { status: 404, slug: 'not-found', title: 'Not found' },
-  conflict: { status: 409, slug: 'conflict', title: 'Conflict' },
-  unavailable: BY_CODE['DEPENDENCY.UNAVAILABLE']!,
+/** The HTTP problem of a 4xx error Fastify or a plugin raised with only a status code. */
+const BY_STATUS: Partial<Record<number, HttpProblemCode>> = {
+  400: 'HTTP.BAD_REQUEST',
+  404: 'HTTP.NOT_FOUND',
+  405: 'HTTP.METHOD_NOT_ALLOWED',
+  406: 'HTTP.NOT_ACCEPTABLE',
+  408: 'HTTP.REQUEST_TIMEOUT',
+  413: 'HTTP.PAYLOAD_TOO_LARGE',
+  414: 'HTTP.URI_TOO_LONG',
+  415: 'HTTP.UNSUPPORTED_MEDIA_TYPE',
+  429: 'HTTP.TOO_MANY_REQUESTS',
+  431: 'HTTP.HEADER_FIELDS_TOO_LARGE',
 };
 
 export interface Problem {
@@ -62,6 +116,19 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/** What one occurrence adds to its problem type: the detail, where, and extension members. */
+export interface ProblemFields {
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** The problem of `code` from the table; the only way a problem is made. */
+export function problem(code: ProblemCode, fields: ProblemFields): Problem {
+  const { status, slug, title } = PROBLEMS[code];
+  return { type: PROBLEM_BASE + slug, title, status, ...fields };
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
@@ -69,7 +136,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 /** What Fastify rejects before a route is found (a path it cannot decode, a parameter too long), as a 400 problem. */
 export function frameworkProblem(error: FastifyError, instance: string): Problem {
   const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL path cannot be decoded';
-  return { type: PROBLEM_BASE + 'bad-request', title: 'Bad request', status: 400, detail, instance, code: error.code };
+  return problem('HTTP.BAD_REQUEST', { detail, instance, code: error.code });
 }
 
 /**
@@ -79,13 +146,14 @@ export function frameworkProblem(error: FastifyError, instance: string): Problem
  */
 export function clientErrorProblem(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, slug, detail] =
+  const answer =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request-timeout', 'The request did not arrive in time']
+      ? problem('HTTP.REQUEST_TIMEOUT', { detail: 'The request did not arrive in time' })
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'request-header-fields-too-large', 'The request line and headers are over the size limit']
-        : [400, 'bad-request', 'The request is not valid HTTP'];
-  const body = JSON.stringify({ type: PROBLEM_BASE + slug, title: STATUS_CODES[status], status, detail });
+        ? problem('HTTP.HEADER_FIELDS_TOO_LARGE', { detail: 'The request line and headers are over the size limit' })
+        : problem('HTTP.BAD_REQUEST', { detail: 'The request is not valid HTTP' });
+  const { status } = answer;
+  const body = JSON.stringify(answer);
   // A response already started on this socket cannot be replaced by another one.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (socket.writable && !started)
@@ -96,22 +164,8 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Dup
 }
 
 export function problemOf(error: DomainError, instance?: string): Problem {
-  const entry = BY_CODE[error.code] ?? BY_KIND[error.kind];
-  return { type: PROBLEM_BASE + entry.slug, title: entry.title, status: entry.status, detail: error.message, instance, code: error.code, ...error.details };
+  return problem(error.code, { detail: error.message, instance, code: error.code, ...error.details });
 }
-
-const GENERIC_BY_STATUS: Record<number, string> = {
-  400: 'bad-request',
-  404: 'not-found',
-  405: 'method-not-allowed',
-  406: 'not-acceptable',
-  408: 'request-timeout',
-  413: 'payload-too-large',
-  414: 'uri-too-long',
-  415: 'unsupported-media-type',
-  429: 'too-many-requests',
-  431: 'request-header-fields-too-large',
-};
 
 function fieldOf(path: string): string {
   return path.replace(/^\//, '').replace(/\//g, '.');
@@ -139,24 +193,18 @@ export const problemPlugin = fp(
     app.addHook('onRequest', async (request, reply) => {
       if (!closing) return;
       reply.header('connection', 'close').header('retry-after', '1');
-      return sendProblem(reply, {
-        type: PROBLEM_BASE + 'shutting-down',
-        title: 'Shutting down',
-        status: 503,
-        detail: 'This instance is shutting down; retry on another one',
-        instance: request.url,
-      });
+      return sendProblem(reply, problem('HTTP.SHUTTING_DOWN', { detail: 'This instance is shutting down; retry on another one', instance: request.url }));
     });
 
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (isDomainError(error)) {
-        const problem = problemOf(error, request.url);
+        const answer = problemOf(error, request.url);
         if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
         // Overload refusals come by the thousand and are counted (db_admission_rejected_total): one
         // log line (with its stack) each would add to the very load being shed.
         if (error.code === 'SERVICE.OVERLOADED') request.log.debug({ code: error.code }, 'request refused: overloaded');
-        else if (problem.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
-        return sendProblem(reply, problem);
+        else if (answer.status >= 500) request.log.warn({ err: error }, 'request refused: dependency unavailable');
+        return sendProblem(reply, answer);
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
         const context = error.validationContext ?? 'body';
@@ -164,62 +212,42 @@ export const problemPlugin = fp(
           const field = fieldOf(v.instancePath ?? '') || (v.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') || context;
           return { field: context === 'body' ? field : `${context}.${field}`.replace(/\.$/, ''), message: v.message ?? 'is not valid' };
         });
-        return sendProblem(reply, {
-          type: PROBLEM_BASE + 'validation-error',
-          title: 'Your request is not valid',
-          status: 400,
-          detail: `The ${context} has ${errors.length} invalid field(s)`,
-          instance: request.url,
-          code: 'VALIDATION.FAILED',
-          errors,
-        });
+        return sendProblem(
+          reply,
+          problem('VALIDATION.FAILED', {
+            detail: `The ${context} has ${errors.length} invalid field(s)`,
+            instance: request.url,
+            code: 'VALIDATION.FAILED',
+            errors,
+          }),
+        );
       }
-      // Plugins that build their own problem (rate limiting) throw it as the error: send it as built.
+      // Plugins that answer through an error (rate limiting) throw a problem made by `problem`: send it as made.
       const built = error as unknown as Partial<Problem> & { statusCode?: number };
       if (typeof built.type === 'string' && built.type.startsWith(PROBLEM_BASE) && typeof built.status === 'number') {
-        const { statusCode: _statusCode, ...problem } = built;
-        return sendProblem(reply, problem as Problem);
+        const { statusCode: _statusCode, ...made } = built;
+        return sendProblem(reply, made as Problem);
       }
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       if (status === 500) {
         request.log.error({ err: error }, 'unhandled error');
-        return sendProblem(reply, {
-          type: PROBLEM_BASE + 'internal-error',
-          title: 'Internal error',
-          status,
-          detail: 'Something went wrong on our side',
-          instance: request.url,
-        });
+        return sendProblem(reply, problem('HTTP.INTERNAL_ERROR', { detail: 'Something went wrong on our side', instance: request.url }));
       }
       const headers = (error as { headers?: Record<string, string> }).headers;
       if (headers) reply.headers(headers);
-      return sendProblem(reply, {
-        type: PROBLEM_BASE + (GENERIC_BY_STATUS[status] ?? 'bad-request'),
-        title: GENERIC_BY_STATUS[status]?.replace(/-/g, ' ') ?? 'Bad request',
-        status,
-        detail: error.message,
-        instance: request.url,
-      });
+      // A 4xx the table does not name (411, 416...) keeps its status under the generic bad-request type.
+      return sendProblem(reply, { ...problem(BY_STATUS[status] ?? 'HTTP.BAD_REQUEST', { detail: error.message, instance: request.url }), status });
     });
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!;
       const allowed = allowedMethods(path);
       if (allowed.length > 0)
-        return sendProblem(reply.header('allow', allowed.join(', ')), {
-          type: PROBLEM_BASE + 'method-not-allowed',
-          title: 'Method not allowed',
-          status: 405,
-          detail: `${request.method} is not supported on ${path}; use ${allowed.join(', ')}`,
-          instance: request.url,
-        });
-      return sendProblem(reply, {
-        type: PROBLEM_BASE + 'not-found',
-        title: 'Not found',
-        status: 404,
-        detail: `No route ${request.method} ${path}`,
-        instance: request.url,
-      });
+        return sendProblem(
+          reply.header('allow', allowed.join(', ')),
+          problem('HTTP.METHOD_NOT_ALLOWED', { detail: `${request.method} is not supported on ${path}; use ${allowed.join(', ')}`, instance: request.url }),
+        );
+      return sendProblem(reply, problem('HTTP.NOT_FOUND', { detail: `No route ${request.method} ${path}`, instance: request.url }));
     });
   },
   { name: 'problem' },

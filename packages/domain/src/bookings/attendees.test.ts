@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { Booking } from './booking';
 import type { BookingRepository, PaymentGateway } from './ports';
-import { PRICE, admin, buildWorld, organizer, user, START, type World } from '../testing/builders';
+import { PRICE, admin, buildWorld, organizer, user, START, type World, freshInfrastructure } from '../testing/builders';
 import { EXPORT_PAGE_SIZE, makeExportAttendees, summarize } from './attendees';
 
-const createWorld = (payments?: PaymentGateway): World =>
-  buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, { payments });
+const createWorld = (payments?: PaymentGateway): World => buildWorld(freshInfrastructure(), { payments });
 
 const approvingPayments: PaymentGateway = {
   charge: async () => ({ status: 'SUCCEEDED' }),

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { Actor } from '../shared/actor';
-import { BOOKING_TTL_MS, EVENT_START, PRICE, admin, eventInput, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import {
+  BOOKING_TTL_MS,
+  EVENT_START,
+  PRICE,
+  admin,
+  eventInput,
+  organizer,
+  user,
+  buildWorld,
+  type World,
+  type WorldOptions,
+  freshInfrastructure,
+} from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 describe('bookSeat: who may book', () => {
   it('refuses an ORGANIZER-only token with AUTH.FORBIDDEN', async () => {

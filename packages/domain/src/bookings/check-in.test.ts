@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
-import { PRICE, admin, buildWorld, organizer, user, EVENT_END, EVENT_START, START, type World } from '../testing/builders';
+import { PRICE, admin, buildWorld, organizer, user, EVENT_END, EVENT_START, type World, freshInfrastructure } from '../testing/builders';
 import { checkInWindow } from './check-in';
 
-const createWorld = (): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() });
+const createWorld = (): World => buildWorld(freshInfrastructure());
 const d = (iso: string) => new Date(iso);
 
 describe('checkInWindow', () => {

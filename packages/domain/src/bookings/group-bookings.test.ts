@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { Money } from '../events/event';
 import { DependencyUnavailableError } from '../shared/domain-error';
 import type { PaymentGateway } from './ports';
 import { makeBookSeat } from './book-seat';
-import { BOOKING_TTL_MS, EVENT_START, PRICE, WAITLIST_HOLD_MS, admin, organizer, user, START, buildWorld, eventInput, type World } from '../testing/builders';
+import {
+  BOOKING_TTL_MS,
+  EVENT_START,
+  PRICE,
+  WAITLIST_HOLD_MS,
+  admin,
+  organizer,
+  user,
+  START,
+  buildWorld,
+  eventInput,
+  type World,
+  freshInfrastructure,
+} from '../testing/builders';
+import { createMemoryStore, fixedClock, sequentialIds } from '../testing';
 
 /** Charges succeed; refunds are recorded and succeed. */
 function fakePayments() {
@@ -21,7 +34,7 @@ function fakePayments() {
   return gateway;
 }
 
-const createWorld = (payments = fakePayments()) => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, { payments });
+const createWorld = (payments = fakePayments()) => buildWorld(freshInfrastructure(), { payments });
 
 const seatsOf = async (world: World, eventId: string) => {
   const e = await world.storedEvent(eventId);

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { DependencyUnavailableError } from '../shared/domain-error';
 import type { Money } from '../events/event';
 import type { PaymentGateway } from './ports';
-import { BOOKING_TTL_MS, EVENT_END, PRICE, WAITLIST_HOLD_MS, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import {
+  BOOKING_TTL_MS,
+  EVENT_END,
+  PRICE,
+  WAITLIST_HOLD_MS,
+  organizer,
+  user,
+  buildWorld,
+  type World,
+  type WorldOptions,
+  freshInfrastructure,
+} from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 /** Charges succeed unless `down`; refunds are recorded, fail while `down` and are refused while `refuse`. */
 function fakePayments() {

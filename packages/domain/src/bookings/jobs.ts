@@ -6,6 +6,7 @@ import { transitionBooking, type Booking } from './booking';
 import { isDomainError } from '../shared/domain-error';
 import type { PaymentSchedule } from './payment-attempt';
 import type { PaymentGateway, RefundResult } from './ports';
+import { recordPayment, type PaymentTrigger } from '../payments/payment-state-machine';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 
 export interface JobDeps extends SeatReleaseDeps {
@@ -138,31 +139,12 @@ export const makeProcessRefunds =
       }
       await deps.uow.run(async (tx) => {
         const booking = await tx.bookings.findByIdForUpdate(claimed.id);
-        const now = deps.clock.now();
-        if (partial) {
-          if (booking?.partialRefund?.idempotencyKey !== partial.idempotencyKey) return;
-          // Refused or not, this refund is settled: the booking keeps its remaining seats and payment.
-          const next: Booking = { ...booking, partialRefund: null, refundDueAt: null, updatedAt: now };
-          await tx.bookings.update(next);
-          const facts = { partial: true as const, refundAmount: partial.amount };
-          await tx.outbox.add([
-            result.status === 'REFUNDED'
-              ? bookingEvent('payment.refunded', next, deps.ids.next(), now, facts)
-              : bookingEvent('payment.refund_failed', next, deps.ids.next(), now, { ...facts, reason: result.reason }),
-          ]);
-          return;
-        }
-        // A webhook may have reported the refund meanwhile.
-        if (booking?.paymentStatus !== 'REFUND_PENDING') return;
-        if (result.status === 'REFUNDED') {
-          const next: Booking = { ...booking, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: now };
-          await tx.bookings.update(next);
-          await tx.outbox.add([bookingEvent('payment.refunded', next, deps.ids.next(), now)]);
-        } else {
-          const next: Booking = { ...booking, paymentStatus: 'REFUND_FAILED', refundDueAt: null, updatedAt: now };
-          await tx.bookings.update(next);
-          await tx.outbox.add([bookingEvent('payment.refund_failed', next, deps.ids.next(), now, { reason: result.reason })]);
-        }
+        if (!booking) return;
+        // A partial refund (seats given up) is named by its key; a webhook may have settled either meanwhile.
+        const idempotencyKey = partial?.idempotencyKey ?? null;
+        const trigger: PaymentTrigger =
+          result.status === 'REFUNDED' ? { type: 'refund-succeeded', idempotencyKey } : { type: 'refund-refused', idempotencyKey, reason: result.reason };
+        await recordPayment(tx, booking, trigger, { now: deps.clock.now(), ids: deps.ids });
       });
       if (result.status === 'REFUNDED') run.refunded++;
       else run.refused++;

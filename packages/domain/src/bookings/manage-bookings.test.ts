@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { PaymentGateway } from './ports';
-import { PRICE, admin, organizer, user, EVENT_START, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { PRICE, admin, organizer, user, EVENT_START, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 const approvingPayments: PaymentGateway = {
   charge: async () => ({ status: 'SUCCEEDED' }),

@@ -4,11 +4,22 @@ import { pageRequest, type Page } from '../shared/paging';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import { EventAlreadyStartedError, EventNotFoundError } from '../events/event.errors';
-import { refundableAt, type Event, type Money } from '../events/event';
+import { refundableAt, type Event } from '../events/event';
 import type { EventRepository } from '../events/ports';
 import { requireOwner } from '../events/access';
-import { isActive, normalizeParticipants, refundOwed, transitionBooking, validateGroup, type Booking, type BookingStatus, type Participant } from './booking';
-import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, NoShowTooEarlyError } from './booking.errors';
+import {
+  canTransition,
+  isActive,
+  normalizeParticipants,
+  transitionBooking,
+  validateGroup,
+  type Booking,
+  type BookingStatus,
+  type PartialRefund,
+  type Participant,
+} from './booking';
+import { BookingCheckedInError, BookingNotFoundError, BookingNotReducibleError, BookingTransitionError, NoShowTooEarlyError } from './booking.errors';
+import { recordPaymentCommand } from '../payments/payment-state-machine';
 import type { BookingRepository } from './ports';
 import { reduceLinesTo, reducedBooking, seatsKept, type KeptLine } from '../pricing/pricing';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
@@ -87,18 +98,12 @@ export const makeCancelBooking =
       const booking = await lockVisible(tx, actor, id);
       if (booking.userId !== actor!.userId && !isAdmin(actor)) throw new ForbiddenError('Only the booker or an admin may cancel a booking');
       const now = deps.clock.now();
-      let cancelled = transitionBooking(booking, 'CANCELLED', now);
+      if (!canTransition(booking.status, 'CANCELLED')) throw new BookingTransitionError(booking.id, booking.status, 'CANCELLED');
       const event = await tx.events.findById(booking.eventId);
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
       if (booking.checkedInAt && !isAdmin(actor)) throw new BookingCheckedInError(booking.id, booking.checkedInAt);
-      let refund: { refund?: 'full' | 'none' } = {};
-      if (refundOwed(cancelled)) {
-        const full = !event || refundableAt(event, now);
-        if (full) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
-        refund = { refund: full ? 'full' : 'none' };
-      }
-      await tx.bookings.update(cancelled);
-      await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, refund)]);
+      const refundable = !event || refundableAt(event, now);
+      const { booking: cancelled } = await recordPaymentCommand(tx, booking, { type: 'booking-cancelled', refundable }, { now, ids: deps.ids });
       await releaseSeats(tx, deps, booking.eventId, booking.seats, now);
       return cancelled;
     });
@@ -141,23 +146,14 @@ export const makeReduceBooking =
       if (event && event.startDate <= now && !isAdmin(actor)) throw new EventAlreadyStartedError(event.id);
       const given = booking.seats - seats;
       const amount = reduction.amount;
-      let reduced: Booking = { ...booking, seats, participants: normalizeParticipants(participants), amount, updatedAt: now };
-      let refund: Money | null = null;
+      let refund: PartialRefund | null = null;
       const owed = booking.amount ? booking.amount.amount - (amount?.amount ?? 0) : 0;
       if (booking.amount && owed > 0 && booking.paymentStatus === 'PAID' && (!event || refundableAt(event, now))) {
-        refund = { amount: owed, currency: booking.amount.currency };
-        reduced = { ...reduced, partialRefund: { amount: refund, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` }, refundDueAt: null };
+        refund = { amount: { amount: owed, currency: booking.amount.currency }, idempotencyKey: `reduce-${booking.id}-${deps.ids.next()}` };
       }
-      await tx.bookings.update(reduced);
+      const trigger = { type: 'seats-reduced', seats, participants: normalizeParticipants(participants), amount, refund } as const;
+      const { booking: reduced } = await recordPaymentCommand(tx, booking, trigger, { now, ids: deps.ids });
       if (!reduction.legacy) await tx.bookingLines.update(booking, reduction.lines);
-      await tx.outbox.add([
-        bookingEvent('booking.seats_reduced', reduced, deps.ids.next(), now, {
-          previousSeats: booking.seats,
-          seatsReleased: given,
-          refund: booking.paymentStatus === 'PAID' ? (refund ? 'partial' : 'none') : 'not-paid',
-          refundAmount: refund,
-        }),
-      ]);
       await releaseSeats(tx, deps, booking.eventId, given, now);
       return reduced;
     });
@@ -186,11 +182,8 @@ export const makeMarkNoShow =
 /** Cancels every active booking of a cancelled event; paid ones are marked for refund. */
 export async function cancelBookingsOfEvent(tx: TransactionScope, deps: { ids: IdGenerator }, eventId: string, now: Date): Promise<void> {
   for (const booking of await tx.bookings.lockActiveOfEvent(eventId)) {
-    let cancelled = transitionBooking(booking, 'CANCELLED', now);
     // The organizer called the event off: every payment is refunded, whatever the policy.
-    if (refundOwed(cancelled)) cancelled = { ...cancelled, paymentStatus: 'REFUND_PENDING', refundDueAt: null };
-    await tx.bookings.update(cancelled);
-    await tx.outbox.add([bookingEvent('booking.cancelled', cancelled, deps.ids.next(), now, { reason: 'event-cancelled' })]);
+    await recordPaymentCommand(tx, booking, { type: 'event-cancelled' }, { now, ids: deps.ids });
   }
   await tx.waitlist.closeAll(eventId, now);
 }

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import { DependencyUnavailableError } from '../shared/domain-error';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from './ports';
 import type { PaymentRetryRequest } from '../shared/domain-events';
 import { PAYMENT_QUEUED_MESSAGE } from './payments';
-import { BOOKING_TTL_MS, PRICE, admin, eventInput, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { BOOKING_TTL_MS, PRICE, admin, eventInput, organizer, user, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 type Answer = 'SUCCEEDED' | 'DECLINED' | 'DOWN';
 

@@ -4,11 +4,10 @@ import type { PaymentRetryRequest } from '../shared/domain-events';
 import type { Clock, IdGenerator } from '../shared/ports';
 import type { TransactionScope, UnitOfWork } from '../unit-of-work';
 import type { Booking } from './booking';
-import { isActive, transitionBooking } from './booking';
 import { BookingNotFoundError, PaymentDeclinedError, PaymentNotAllowedError } from './booking.errors';
 import { newPaymentAttempt, retryDelay, type PaymentAttempt, type PaymentAttemptStatus, type PaymentSchedule } from './payment-attempt';
 import type { ChargeResult, PaymentGateway } from './ports';
-import { bookingEvent } from './seat-release';
+import { recordPayment, type PaymentTrigger } from '../payments/payment-state-machine';
 
 export interface PaymentDeps {
   uow: UnitOfWork;
@@ -36,9 +35,8 @@ const isUnavailable = (error: unknown) => !isDomainError(error) || error.kind ==
 const later = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
 /**
- * Records the charge's answer, in the caller's transaction, on the attempt and its booking.
- * Success confirms the booking, or marks a refund when the booking was cancelled meanwhile or its
- * payment already given up; a decline leaves it PENDING so the booker may pay again before expiry.
+ * Records the charge's answer, in the caller's transaction, on the attempt and its booking (the
+ * payment state machine says what it makes of the booking: confirmed, owed back, or failed).
  */
 async function settleIn(
   tx: TransactionScope,
@@ -54,24 +52,14 @@ async function settleIn(
   if (attempt?.status === 'PENDING') await tx.paymentAttempts.update({ ...attempt, status: outcome, lastError: succeeded ? null : reason, updatedAt: now });
   const booking = await tx.bookings.findByIdForUpdate(bookingId);
   if (!booking) throw new BookingNotFoundError(bookingId);
-  if (booking.paymentId !== paymentId) return booking;
-  // Money arrived for a payment given up at the retry horizon (a late webhook): it is owed back.
-  // A charge the service itself declined stays declined.
-  const lateSuccess = succeeded && booking.paymentStatus === 'FAILED' && attempt?.status === 'FAILED';
-  if (booking.paymentStatus !== 'PROCESSING' && !lateSuccess) return booking;
-  let next: Booking;
-  if (succeeded && booking.status === 'PENDING' && !lateSuccess) {
-    next = transitionBooking(booking, 'CONFIRMED', now, { paymentStatus: 'PAID' });
-    await tx.outbox.add([bookingEvent('booking.confirmed', next, deps.ids.next(), now)]);
-  } else if (succeeded) {
-    next = { ...booking, paymentStatus: 'REFUND_PENDING', updatedAt: now };
-    await tx.outbox.add([bookingEvent('payment.refund_requested', next, deps.ids.next(), now)]);
-  } else {
-    next = { ...booking, paymentStatus: 'FAILED', updatedAt: now };
-    await tx.outbox.add([bookingEvent('payment.failed', next, deps.ids.next(), now, { reason })]);
-  }
-  await tx.bookings.update(next);
-  return next;
+  const trigger: PaymentTrigger = succeeded
+    ? { type: 'charge-succeeded', paymentId, afterGiveUp: attempt?.status === 'FAILED' }
+    : outcome === 'DECLINED'
+      ? { type: 'charge-declined', paymentId, reason }
+      : { type: 'charge-given-up', paymentId, reason };
+  // An answer about an earlier payment, or one settled already, changes nothing.
+  const step = await recordPayment(tx, booking, trigger, { now, ids: deps.ids });
+  return step?.booking ?? booking;
 }
 
 const settle = (deps: PaymentDeps, bookingId: string, paymentId: string, outcome: Exclude<PaymentAttemptStatus, 'PENDING'>, reason = '') =>
@@ -170,8 +158,8 @@ export const makePayBooking =
       if (booking.paymentStatus === 'REFUND_PENDING') throw new PaymentNotAllowedError(bookingId, 'an earlier payment is being refunded');
       if (booking.expiresAt && booking.expiresAt <= now) throw new PaymentNotAllowedError(bookingId, 'its hold has expired');
       const paymentId = deps.ids.next();
-      const next: Booking = { ...booking, paymentId, paymentStatus: 'PROCESSING', updatedAt: now };
-      await tx.bookings.update(next);
+      const started = await recordPayment(tx, booking, { type: 'charge-started', paymentId }, { now, ids: deps.ids });
+      if (!started) throw new PaymentNotAllowedError(bookingId, `its payment is ${booking.paymentStatus}`);
       // Its first turn is a lease: if this process dies mid-charge the reconciler takes over after it.
       const created = newPaymentAttempt({ paymentId, bookingId, amount: booking.amount!, now, schedule: deps.schedule });
       await tx.paymentAttempts.insert(created);
@@ -255,16 +243,9 @@ export const makeApplyPaymentNotification =
     if (notification.status === 'REFUNDED') {
       return deps.uow.run(async (tx) => {
         const locked = (await tx.bookings.findByIdForUpdate(booking.id))!;
-        if (locked.paymentStatus === 'REFUNDED') return locked;
-        // The refund of seats given up: the booking still stands and its payment is not refunded as a whole.
-        if (locked.partialRefund && locked.paymentStatus === 'PAID' && isActive(locked)) {
-          const next: Booking = { ...locked, partialRefund: null, refundDueAt: null, updatedAt: deps.clock.now() };
-          await tx.bookings.update(next);
-          return next;
-        }
-        const next: Booking = { ...locked, paymentStatus: 'REFUNDED', refundDueAt: null, updatedAt: deps.clock.now() };
-        await tx.bookings.update(next);
-        return next;
+        // The same payment.refunded the refund job writes; a repeated notification changes nothing.
+        const step = await recordPayment(tx, locked, { type: 'refund-reported' }, { now: deps.clock.now(), ids: deps.ids });
+        return step?.booking ?? locked;
       });
     }
     return settle(deps, booking.id, notification.paymentId, notification.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'DECLINED', 'declined by the payment service');

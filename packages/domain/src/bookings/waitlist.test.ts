@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
-import { WAITLIST_HOLD_MS, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { WAITLIST_HOLD_MS, organizer, user, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 /** A full one-seat event: `holder` booked it, w1, w2 and w3 wait in that order. */
 async function fullEventWithLine() {

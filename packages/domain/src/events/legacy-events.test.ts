@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { UnitOfWork } from '../unit-of-work';
 import { makeReplaceLegacyEvent } from './legacy-events';
-import { EVENT_END, EVENT_START, PRICE, START, buildWorld, organizer, user, type World } from '../testing/builders';
+import { EVENT_END, EVENT_START, PRICE, buildWorld, organizer, user, type World, freshInfrastructure } from '../testing/builders';
 
 const DAY_MS = 86_400_000;
-const createWorld = (): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() });
+const createWorld = (): World => buildWorld(freshInfrastructure());
 const legacy = (over: Record<string, unknown> = {}) => ({ title: 'Old tour', description: null, startDate: EVENT_START, locationText: null, ...over });
 
 describe('createLegacyEvent (the v1 POST)', () => {

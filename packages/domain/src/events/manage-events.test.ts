@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
 import type { PaymentGateway } from '../bookings/ports';
 import type { UnitOfWork } from '../unit-of-work';
 import { makeCancelEvent } from './manage-events';
-import { PRICE, admin, eventInput, organizer, user, EVENT_START, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { PRICE, admin, eventInput, organizer, user, EVENT_START, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 const allEvents = async (world: World) => (await world.store.events.list({ allDrafts: true }, { page: 1, size: 100 })).items;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
-import { admin, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { admin, organizer, user, START, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
+import { createMemoryStore, fixedClock, sequentialIds } from '../testing/index';
 import { makeListEvents } from './read-events';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 const at = (iso: string) => new Date(iso);
 const day = (d: number) => ({

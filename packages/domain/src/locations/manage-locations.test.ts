@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
-import { admin, organizer, user, START, buildWorld, type World, type WorldOptions } from '../testing/builders';
+import { admin, organizer, user, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 
-const createWorld = (options: WorldOptions = {}): World => buildWorld({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }, options);
+const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
 const river = { name: 'Katun river base', address: 'Chemal, Altai', coordinates: { lat: 51.41, lon: 86.0 } };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, fixedClock, sequentialIds } from '@aquastream/adapters/memory';
+import { createMemoryStore, fixedClock, sequentialIds } from '../testing/index';
 import { BOOKING_TTL_MS, START, buildWorld, organizer, user, type World } from '../testing/builders';
 
 const RUB = (amount: number) => ({ amount, currency: 'RUB' });

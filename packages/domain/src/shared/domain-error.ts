@@ -9,12 +9,54 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * Every domain error code: a closed list. A new error adds its code here; the HTTP problem table
+ * (app plugins/problem.ts) and every other table keyed by `ErrorCode` then fail to compile until
+ * they say what the code means to their callers.
+ */
+export const ERROR_CODES = [
+  'VALIDATION.FAILED',
+  'AUTH.UNAUTHENTICATED',
+  'AUTH.FORBIDDEN',
+  'EVENT.NOT_FOUND',
+  'EVENT.ILLEGAL_TRANSITION',
+  'EVENT.ALREADY_STARTED',
+  'EVENT.PRECONDITION_FAILED',
+  'LOCATION.NOT_FOUND',
+  'BOOKING.NOT_FOUND',
+  'BOOKING.EVENT_FULL',
+  'BOOKING.CONFLICT',
+  'BOOKING.EVENT_NOT_BOOKABLE',
+  'BOOKING.ILLEGAL_TRANSITION',
+  'BOOKING.NO_SHOW_TOO_EARLY',
+  'BOOKING.NOT_REDUCIBLE',
+  'BOOKING.CHECKED_IN',
+  'BOOKING.CHECK_IN_NOT_ALLOWED',
+  'BOOKING.CHECK_IN_CLOSED',
+  'PAYMENT.NOT_ALLOWED',
+  'PAYMENT.DECLINED',
+  'WAITLIST.NOT_FOUND',
+  'WAITLIST.CONFLICT',
+  'CATEGORY.SOLD_OUT',
+  'CATEGORY.LIMIT',
+  'CATEGORY.CONFLICT',
+  'PROMO_CODE.INVALID',
+  'PROMO_CODE.EXHAUSTED',
+  'PROMO_CODE.ALREADY_USED',
+  'PROMO_CODE.CONFLICT',
+  'SERVICE.READ_ONLY',
+  'SERVICE.OVERLOADED',
+  'SERVICE.CONTENTION',
+  'DEPENDENCY.UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 const BRAND = Symbol.for('aquastream.domain-error');
 
 export class DomainError extends Error {
   readonly [BRAND] = true;
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly kind: ErrorKind,
     message: string,
     readonly details: Record<string, unknown> = {},

@@ -1,15 +1,18 @@
-// Test-only helpers: the domain wired over test infrastructure, actors and event inputs.
-// The domain may not import adapters outside *.test.ts files (see .dependency-cruiser.cjs), so the
-// tests pass the in-memory store, clock and ids in: see `buildWorld`.
+// Test-only helpers: the domain wired over its fakes (the in-memory store, a clock moved by hand,
+// sequential ids), actors, event inputs, and entities as the repositories store them.
 import type { Actor } from '../shared/actor';
 import type { DomainEvent, DomainEventOf, DomainEventType } from '../shared/domain-events';
-import type { Clock, IdGenerator } from '../shared/ports';
-import type { TransactionScope, UnitOfWork } from '../unit-of-work';
+import type { IdGenerator } from '../shared/ports';
+import type { Booking, WaitlistEntry } from '../bookings/booking';
 import type { PaymentGateway } from '../bookings/ports';
 import type { PaymentSchedule } from '../bookings/payment-attempt';
+import type { Event } from '../events/event';
 import type { EventInput } from '../events/manage-events';
 import type { WeatherService } from '../events/weather';
+import type { Location } from '../locations/location';
 import { createUseCases, type UseCases } from '../use-cases';
+import { fixedClock, sequentialIds, type ManualClock } from './fakes';
+import { createMemoryStore, type MemoryStore } from './memory-store';
 
 export const START = '2030-01-01T00:00:00Z';
 export const BOOKING_TTL_MS = 15 * 60_000;
@@ -54,22 +57,15 @@ const promised =
 const promisedAll = (useCases: UseCases): UseCases =>
   Object.fromEntries(Object.entries(useCases).map(([name, fn]) => [name, promised(fn as (...args: unknown[]) => Promise<unknown>)])) as UseCases;
 
-/** A clock tests move by hand (the shape of fixedClock from the memory adapters). */
-export interface ManualClock extends Clock {
-  set(at: Date | string): void;
-  advance(ms: number): void;
-}
-
-/** A transactional store whose outbox tests can read (the shape of the in-memory store). */
-export interface TestStore extends UnitOfWork, TransactionScope {
-  outboxRows(): DomainEvent[];
-}
-
+/** What a test world runs on: the in-memory store, a clock moved by hand and sequential ids. */
 export interface Infrastructure {
-  store: TestStore;
+  store: MemoryStore;
   clock: ManualClock;
   ids: IdGenerator;
 }
+
+/** A fresh store, a clock at START and ids from 1. */
+export const freshInfrastructure = (): Infrastructure => ({ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() });
 
 /** Payment timings of the domain tests: reconcile after 2 min, give up after 24 h, retry 1 s..60 s. */
 export const PAYMENT_SCHEDULE: PaymentSchedule = {
@@ -88,8 +84,8 @@ export interface WorldOptions {
 }
 
 /**
- * The domain wired by the app's catalogue (createUseCases) over test infrastructure. Test files call it with
- * `{ store: createMemoryStore(), clock: fixedClock(START), ids: sequentialIds() }`.
+ * The domain wired by the app's catalogue (createUseCases) over test infrastructure: usually
+ * `freshInfrastructure()`, or another world's to see the same store from a second "replica".
  */
 export function buildWorld({ store, clock, ids }: Infrastructure, options: WorldOptions = {}) {
   const { events, locations, bookings, waitlist, categories, promoCodes, bookingLines } = store;
@@ -146,3 +142,80 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
 }
 
 export type World = ReturnType<typeof buildWorld>;
+
+/** A fresh world on fresh infrastructure. */
+export const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
+
+// Entities as the repositories store them, for the port contract suite and state-machine tests.
+let n = 0;
+/** A fresh id, unique in the test process (the entity builders draw theirs from it too). */
+export const anId = (): string => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+const id = anId;
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+export const aLocation = (over: Partial<Location> = {}): Location => ({
+  id: id(),
+  name: 'Katun river base',
+  address: 'Altai, Chemal',
+  coordinates: { lat: 51.41, lon: 86.0 },
+  createdAt: T0,
+  ...over,
+});
+
+/** locationText is the location's name, as every adapter derives it. */
+export const anEvent = (over: Partial<Event> = {}): Event => ({
+  locationText: over.location?.name ?? null,
+  id: id(),
+  organizerId: '10000000-0000-4000-8000-000000000001',
+  title: 'Rafting on the Katun',
+  description: 'Three rapids',
+  startDate: at(60 * 24),
+  endDate: at(60 * 30),
+  location: null,
+  capacity: 3,
+  available: 3,
+  price: { amount: 5000, currency: 'EUR' },
+  cancellationPolicy: { refundUntilHoursBeforeStart: 24 },
+  timeZone: 'UTC',
+  maxSeatsPerBooking: 10,
+  waitlistAllowsPassing: false,
+  waitlistHeld: 0,
+  status: 'PUBLISHED',
+  version: 1,
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});
+
+export const aBooking = (eventId: string, over: Partial<Booking> = {}): Booking => ({
+  id: id(),
+  eventId,
+  userId: id(),
+  status: 'PENDING',
+  seats: 1,
+  participants: [],
+  amount: { amount: 5000, currency: 'EUR' },
+  paymentStatus: 'UNPAID',
+  paymentId: null,
+  expiresAt: at(30),
+  refundDueAt: null,
+  partialRefund: null,
+  checkedInAt: null,
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});
+
+export const anEntry = (eventId: string, over: Partial<WaitlistEntry> = {}): WaitlistEntry => ({
+  id: id(),
+  eventId,
+  userId: id(),
+  status: 'WAITING',
+  seats: 1,
+  position: null,
+  offerExpiresAt: null,
+  createdAt: T0,
+  updatedAt: T0,
+  ...over,
+});

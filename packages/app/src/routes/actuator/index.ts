@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { bearerToken } from '@aquastream/adapters';
 import { isAdmin, UnauthenticatedError } from '@aquastream/domain';
 import type { AccessTokenVerifier } from '@aquastream/domain';
 import type { HealthChecks, HealthComponent } from '../../capabilities/health';
@@ -55,11 +56,11 @@ export const actuatorRoutes: FastifyPluginAsyncZod<ActuatorOptions> = async (app
   // Prometheus scrape config can send).
   async function operator(request: FastifyRequest): Promise<boolean> {
     if (management) return true;
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match) return false;
-    if (actuatorToken && timingSafeEqual(createHash('sha256').update(match[1]!).digest(), actuatorToken)) return true;
+    const token = bearerToken(request.headers.authorization);
+    if (!token) return false;
+    if (actuatorToken && timingSafeEqual(createHash('sha256').update(token).digest(), actuatorToken)) return true;
     try {
-      return isAdmin(await deps.verifier.verify(match[1]!));
+      return isAdmin(await deps.verifier.verify(token));
     } catch {
       return false;
     }

@@ -28,7 +28,7 @@ const notify = (notification: { paymentId: string; status: string }, secret = SE
   return postRaw(raw, signatureOf(secret, raw));
 };
 
-async function pendingBooking(amount = 2500): Promise<{ booking: Json; booker: TestUser; eventId: string }> {
+async function pendingBooking(amount = 2500, seats = 1): Promise<{ booking: Json; booker: TestUser; eventId: string }> {
   const owner = await organizer();
   const created = await t.app.inject({
     method: 'POST',
@@ -40,7 +40,7 @@ async function pendingBooking(amount = 2500): Promise<{ booking: Json; booker: T
   const eventId = created.json().id;
   expect((await t.app.inject({ method: 'POST', url: `/api/v2/events/${eventId}/publish`, headers: owner.auth })).statusCode).toBe(200);
   const booker = await user();
-  const res = await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: booker.auth, payload: { eventId } });
+  const res = await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: booker.auth, payload: { eventId, seats } });
   expect(res.statusCode).toBe(201);
   expect(res.json().status).toBe('PENDING');
   return { booking: res.json(), booker, eventId };
@@ -54,6 +54,9 @@ async function processingBooking(): Promise<{ booking: Json; booker: TestUser; p
   expect(read).toMatchObject({ status: 'PENDING', paymentStatus: 'PROCESSING', paymentId });
   return { booking: read, booker, paymentId, eventId };
 }
+/** The outbox rows of one type about one booking, as committed. */
+const outboxOf = (type: string, aggregateId: string) =>
+  t.deps.database.db.selectFrom('outbox').select(['type', 'payload']).where('type', '=', type).where('aggregate_id', '=', aggregateId).execute();
 const readBooking = async (id: string, who: TestUser): Promise<Json> => {
   const res = await t.app.inject({ method: 'GET', url: `/api/v2/bookings/${id}`, headers: who.auth });
   expect(res.statusCode).toBe(200);
@@ -144,6 +147,35 @@ describe('POST /api/v2/payments/webhook', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ bookingId: booking.id, bookingStatus: 'CANCELLED', paymentStatus: 'REFUNDED' });
     }
+    // The same payment.refunded the refund job writes, once, committed with the change.
+    expect(await outboxOf('payment.refunded', booking.id)).toEqual([
+      { type: 'payment.refunded', payload: expect.objectContaining({ bookingId: booking.id, paymentId, status: 'CANCELLED', paymentStatus: 'REFUNDED' }) },
+    ]);
+  });
+
+  it('a valid REFUNDED after a group gave up seats settles that partial refund with payment.refunded; the booking stays paid', async () => {
+    const { booking, booker } = await pendingBooking(3000, 3);
+    const paid = await t.app.inject({ method: 'POST', url: `/api/v2/bookings/${booking.id}/pay`, headers: booker.auth });
+    expect(paid.statusCode).toBe(200);
+    const paymentId = paid.json().paymentId;
+    const reduced = await t.app.inject({ method: 'POST', url: `/api/v2/bookings/${booking.id}/reduce`, headers: booker.auth, payload: { seats: 2 } });
+    expect(reduced.statusCode, reduced.body).toBe(200);
+
+    const res = await notify({ paymentId, status: 'REFUNDED' });
+
+    expect(res.json()).toEqual({ bookingId: booking.id, bookingStatus: 'CONFIRMED', paymentStatus: 'PAID' });
+    expect(await outboxOf('payment.refunded', booking.id)).toEqual([
+      {
+        type: 'payment.refunded',
+        payload: expect.objectContaining({
+          bookingId: booking.id,
+          seats: 2,
+          paymentStatus: 'PAID',
+          partial: true,
+          refundAmount: { amount: 3000, currency: 'EUR' },
+        }),
+      },
+    ]);
   });
 
   it('404 for an unknown paymentId (signed)', async () => {

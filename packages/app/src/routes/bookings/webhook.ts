@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UseCases } from '@aquastream/domain';
-import { PROBLEM_BASE, sendProblem } from '../../plugins/problem';
+import { problem, sendProblem } from '../../plugins/problem';
 import { anonymous, problems } from '../schemas';
 import { PaymentWebhookBody } from './schemas';
 
@@ -43,13 +43,7 @@ export const paymentWebhookRoutes: FastifyPluginAsyncZod<{ useCases: UseCases; s
     },
     handler: async (request, reply) => {
       if (!verify(secret, (request as { rawBody?: string }).rawBody ?? '', request.headers['x-signature']))
-        return sendProblem(reply, {
-          type: PROBLEM_BASE + 'invalid-signature',
-          title: 'Invalid signature',
-          status: 401,
-          detail: 'X-Signature does not match the body',
-          instance: request.url,
-        });
+        return sendProblem(reply, problem('HTTP.INVALID_SIGNATURE', { detail: 'X-Signature does not match the body', instance: request.url }));
       const booking = await useCases.applyPaymentNotification(request.body);
       return { bookingId: booking.id, bookingStatus: booking.status, paymentStatus: booking.paymentStatus };
     },

@@ -14,9 +14,9 @@ import type {
   UnitOfWork,
   WaitlistEntry,
   WaitlistRepository,
-} from '@aquastream/domain';
-import type { BookingTally } from '@aquastream/domain';
-import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, ATTENDEE_STATUSES, seatsOf } from '@aquastream/domain';
+} from '../index';
+import type { BookingTally } from '../index';
+import { BookingConflictError, WaitlistConflictError, toPage, ACTIVE_STATUSES, ATTENDEE_STATUSES, seatsOf } from '../index';
 import { emptyPricingState, memoryPricing, type PricingState } from './pricing';
 
 interface State {

@@ -7,8 +7,8 @@ import type {
   PromoCode,
   PromoCodeRepository,
   TicketCategory,
-} from '@aquastream/domain';
-import { CategoryConflictError, PromoCodeConflictError, linesMatch } from '@aquastream/domain';
+} from '../index';
+import { CategoryConflictError, PromoCodeConflictError, linesMatch } from '../index';
 
 /** The in-memory store's categories, booking lines, promo codes and their uses (part of its transactional state). */
 export interface PricingState {
