@@ -8,6 +8,10 @@ import { loadConfig } from '../packages/app/src/config';
 import { freshDatabase } from './database';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+/** The replicas' ACTUATOR_TOKEN: without a management port the metrics need it (or an ADMIN token). */
+export const TEST_ACTUATOR_TOKEN = 'test-actuator-token-0123456789abcdef';
+/** Headers that may read /actuator/prometheus and /actuator/info of a test replica. */
+export const actuatorAuth = { authorization: `Bearer ${TEST_ACTUATOR_TOKEN}` };
 
 export interface TestApp {
   app: App;
@@ -21,6 +25,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
   const databaseUrl = env.DATABASE_URL ?? (await freshDatabase());
   const config = loadConfig({
     AUTH_JWT_SECRET: TEST_SECRET,
+    ACTUATOR_TOKEN: TEST_ACTUATOR_TOKEN,
     LOG_LEVEL: 'silent',
     JOBS_ENABLED: 'false',
     PAYMENT_WEBHOOK_SECRET: 'webhook-secret',

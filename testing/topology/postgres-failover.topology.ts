@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inDays, organizer, TEST_SECRET, user, type TestUser } from '../app';
+import { actuatorAuth, inDays, organizer, TEST_ACTUATOR_TOKEN, TEST_SECRET, user, type TestUser } from '../app';
 import { ensureBundle, startReplica, type Replica } from '../bundle';
 import { startFakePaymentService, type FakePaymentService } from '../fake-payment-service';
 import { startPostgres, startStandby, type PostgresServer } from '../services/postgres';
@@ -57,6 +57,7 @@ beforeAll(async () => {
     DATABASE_READ_URL: readUrl,
     REDIS_URL: redis.url,
     AUTH_JWT_SECRET: TEST_SECRET,
+    ACTUATOR_TOKEN: TEST_ACTUATOR_TOKEN,
     PAYMENT_SERVICE_URL: payments.url,
     RATE_LIMIT_MAX: '1000000',
     LOG_LEVEL: 'warn',
@@ -219,7 +220,7 @@ describe('PostgreSQL failover behind the primary Service, under a booking rush w
 
     // The read URL served reads on both replicas.
     for (const r of replicas) {
-      const metrics = await (await fetch(`${r.url}/actuator/prometheus`)).text();
+      const metrics = await (await fetch(`${r.url}/actuator/prometheus`, { headers: actuatorAuth })).text();
       expect(Number(/^db_reads_total\{server="replica"\} (\d+)/m.exec(metrics)?.[1] ?? 0), `${r.name}: reads served by the replica`).toBeGreaterThan(0);
     }
 

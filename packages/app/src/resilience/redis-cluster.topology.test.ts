@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizer, publishedEvent, redisConnected, startTestApp, user, type TestApp } from '../../../../testing/app';
+import { actuatorAuth, organizer, publishedEvent, redisConnected, startTestApp, user, type TestApp } from '../../../../testing/app';
 import { parseMetrics } from '../../../../testing/prometheus';
 import { startPostgres, type PostgresServer } from '../../../../testing/services/postgres';
 import { startRedisCluster, type RedisCluster } from '../../../../testing/services/redis';
@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 async function localCacheInUse(t: TestApp): Promise<boolean> {
-  const samples = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus' })).body);
+  const samples = parseMetrics((await t.app.inject({ method: 'GET', url: '/actuator/prometheus', headers: actuatorAuth })).body);
   return samples.get('degraded_mode{mode="local_cache"}') === 1;
 }
 
