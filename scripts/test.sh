@@ -47,7 +47,7 @@ step "migrations under live traffic (Squawk on the SQL each migration runs; scri
 step "OpenAPI lint (@redocly/cli, recommended ruleset, redocly.yaml)" bash scripts/openapi-lint.sh
 # Node 20 is what `npm start` runs on this kind of machine (and the oldest supported): everything.
 step "tests (vitest: domain, unit, integration)" pnpm exec vitest run --project domain --project unit --project integration --reporter=default --reporter=json --outputFile.json=build/vitest.json
-step "topology (vitest --project topology: replicated servers failed over: Redis Sentinel and Cluster, three Kafka brokers)" pnpm exec vitest run --project topology --reporter=default --reporter=json --outputFile.json=build/vitest-topology.json
+step "topology (vitest --project topology: replicated servers failed over: PostgreSQL primary and synchronous standby under two bundle replicas, Redis Sentinel and Cluster, three Kafka brokers)" pnpm exec vitest run --project topology --reporter=default --reporter=json --outputFile.json=build/vitest-topology.json
 step "public contracts (buf breaking on the proto, oasdiff breaking on openapi.json, against contracts/baseline)" with_go_tools bash scripts/contracts.sh check
 step "contract guard catches planted breaking changes (vitest --project contracts)" with_go_tools pnpm exec vitest run --project contracts --reporter=default --reporter=json --outputFile.json=build/vitest-contracts.json
 # Production runs the bundle on Node 24: the server-free tests on it, then the bundle itself on it,
@@ -56,7 +56,6 @@ NODE24=$(bash scripts/node24.sh)
 step "tests on Node 24 (vitest: domain, unit)" "$NODE24" node_modules/vitest/vitest.mjs run --project domain --project unit --reporter=dot
 step "production bundle (pnpm bundle)" pnpm bundle
 step "flash sale on Node 24: three replicas of the production bundle, 3,000 bookers (vitest --project scale)" "$NODE24" node_modules/vitest/vitest.mjs run --project scale --reporter=default --reporter=json --outputFile.json=build/vitest-scale.json
-step "topology on Node 24: PostgreSQL primary + synchronous standby, primary SIGKILLed mid-rush under two bundle replicas, standby promoted (vitest testing/topology)" "$NODE24" node_modules/vitest/vitest.mjs run --config testing/topology/vitest.config.ts
 step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
 step "API contract fuzzing (Schemathesis, every v1 and v2 operation, every role)" bash scripts/schemathesis.sh
 step "gRPC from grpcurl and grpc_health_probe (reflection, every EventService method, health)" with_go_tools bash scripts/grpc-tools.sh
