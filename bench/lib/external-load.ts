@@ -226,8 +226,10 @@ export async function openLoop(opts: {
     return JSON.stringify({ method: r.method, url: `${opts.url}${r.path}`, header, ...(r.body ? { body: Buffer.from(r.body).toString('base64') } : {}) });
   });
   writeFileSync(`${base}.targets`, `${targets.join('\n')}\n`);
-  // -connections/-max-connections: up to `connections` idle and open connections per host;
-  // -workers = connections: enough senders that the schedule is kept while answers are slow.
+  // -connections/-max-connections: up to `connections` open connections to the server, as a client
+  // pool would have. No -max-workers: vegeta starts a sender per request the schedule calls for
+  // while the others wait, so the rate is kept (open loop) and a request that waits for a free
+  // connection counts that wait in its latency, as a real client's would.
   const args = [
     'attack',
     '-format=json',
@@ -236,8 +238,7 @@ export async function openLoop(opts: {
     `-duration=${opts.seconds}s`,
     `-connections=${opts.connections}`,
     `-max-connections=${opts.connections}`,
-    `-workers=${opts.connections}`,
-    `-max-workers=${opts.connections}`,
+    `-workers=${Math.min(opts.connections, 100)}`,
     '-timeout=10s',
     `-output=${base}.bin`,
   ];
