@@ -35,6 +35,25 @@ describe('shared rate counter (Redis)', () => {
     await counter.close();
   });
 
+  it('counts locally through incrLocal with one object per key (no allocation per request), and leaves the counts near the limit to Redis', async () => {
+    const counter = createSharedRateCounter(redis, { prefix, flushMs: 20 });
+    const first = counter.incrLocal('local', 60_000, 10);
+    expect(first).toMatchObject({ current: 1 });
+    expect(first!.ttl).toBeGreaterThan(50_000);
+    const counts = [first!.current];
+    for (let i = 0; i < 4; i++) {
+      const count = counter.incrLocal('local', 60_000, 10);
+      expect(count).toBe(first); // the key's own object, updated in place
+      counts.push(count!.current);
+    }
+    expect(counts).toEqual([1, 2, 3, 4, 5]);
+    expect(counter.incrLocal('local', 60_000, 10)).toBeUndefined(); // 6 > half of 10: Redis decides, nothing counted here
+    expect((await incr(counter, 'local', 10)).current).toBe(6);
+    await counter.flush();
+    expect(await redis.get(prefix + 'local')).toBe('6');
+    await counter.close();
+  });
+
   it('enforces the limit on the count shared by two replicas', async () => {
     const a = createSharedRateCounter(redis, { prefix, flushMs: 20 });
     const b = createSharedRateCounter(redis, { prefix, flushMs: 20 });

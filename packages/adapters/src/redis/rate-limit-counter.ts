@@ -10,6 +10,12 @@ export interface WindowCount {
 export interface SharedRateCounter {
   /** Counts one request for `key`; `callback` gets the count (synchronously while far below `max`). */
   incr(key: string, windowMs: number, max: number, callback: (error: Error | null, count?: WindowCount) => void): void;
+  /**
+   * Counts one request for `key` locally when it is far below `max` (at most half), and returns the
+   * count without allocating: the object returned is the key's own, updated by its next request, so
+   * read it before that. Returns undefined (nothing counted) when the count must come from Redis: call `incr`.
+   */
+  incrLocal(key: string, windowMs: number, max: number): Readonly<WindowCount> | undefined;
   /** Sends the counts not yet in Redis. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -30,6 +36,9 @@ interface Entry {
   /** Counted here, not sent yet. */
   pending: number;
   windowEnd: number;
+  /** The last answer of the local path (incrLocal), reused so that counting allocates nothing. */
+  current: number;
+  ttl: number;
 }
 
 // INCRBY the batch; the first increment of a window sets its expiry. Returns the count and the window's TTL.
@@ -113,19 +122,36 @@ export function createSharedRateCounter(redis: Redis, options: SharedRateCounter
     timer ??= setTimeout(() => void flush(), flushMs).unref();
   }
 
+  const entryOf = (key: string, windowMs: number, now: number): Entry => {
+    let entry = entries.get(key);
+    if (!entry || (now >= entry.windowEnd && entry.inFlight === 0)) {
+      entry = { shared: 0, inFlight: 0, pending: 0, windowEnd: now + windowMs, current: 0, ttl: 0 };
+      entries.set(key, entry);
+    }
+    return entry;
+  };
+  // The local path: far below the limit, count here (one entry per key and window, nothing per request).
+  const countLocally = (key: string, entry: Entry, windowMs: number, max: number, now: number): Entry | undefined => {
+    const estimate = entry.shared + entry.inFlight + entry.pending + 1;
+    if (estimate * 2 > max) return undefined;
+    entry.pending++;
+    markDirty(key, windowMs); // a Map.set of a key already there and a timer already set: no allocation
+    entry.current = estimate;
+    entry.ttl = Math.max(0, entry.windowEnd - now);
+    return entry;
+  };
+
   return {
+    incrLocal(key, windowMs, max) {
+      const now = Date.now();
+      return countLocally(key, entryOf(key, windowMs, now), windowMs, max, now);
+    },
     incr(key, windowMs, max, callback) {
       const now = Date.now();
-      let entry = entries.get(key);
-      if (!entry || (now >= entry.windowEnd && entry.inFlight === 0)) {
-        entry = { shared: 0, inFlight: 0, pending: 0, windowEnd: now + windowMs };
-        entries.set(key, entry);
-      }
-      const estimate = entry.shared + entry.inFlight + entry.pending + 1;
-      if (estimate * 2 <= max) {
-        entry.pending++;
-        markDirty(key, windowMs);
-        callback(null, { current: estimate, ttl: Math.max(0, entry.windowEnd - now) });
+      const entry = entryOf(key, windowMs, now);
+      const local = countLocally(key, entry, windowMs, max, now);
+      if (local) {
+        callback(null, { current: local.current, ttl: local.ttl });
         return;
       }
       const n = entry.pending + 1;
