@@ -654,6 +654,38 @@ async function main(): Promise<void> {
 
   if (settings.scenarios === 'ratio') {
     await baseline.stop();
+    // The refused booking under --cpu-prof, loaded by wrk as above (a second service instance).
+    const ratioProfiles: Results['profiles'] = {};
+    if (settings.profile) {
+      try {
+        log('profiling: refused booking (node --cpu-prof, wrk)');
+        const profDir = path.join(workDir, 'prof-refusal');
+        mkdirSync(profDir, { recursive: true });
+        const p = await startService('real', { ...realEnv, CONSUMERS_ENABLED: 'false' }, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+        serviceLogs.push(p.child.log);
+        const common = { url: p.base, serverPid: p.child.pid, connections: settings.connections, requests: refusals, workDir, name: 'refusal-profiled' };
+        if (settings.warmup > 0) await saturate({ ...common, seconds: settings.warmup });
+        const run = await saturate({ ...common, seconds: settings.duration });
+        await p.child.stop(30_000);
+        const file = readdirSync(profDir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => path.join(profDir, f))
+          .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+        if (!file) throw new Error(`no .cpuprofile written in ${profDir}`);
+        mkdirSync(settings.outDir, { recursive: true });
+        copyFileSync(file, path.join(settings.outDir, 'latest-refusal.cpuprofile'));
+        ratioProfiles['refused booking'] = {
+          ...summarizeProfile(file, ROOT),
+          title: 'POST /api/v2/bookings on a sold-out event (409), wrk',
+          file: path.relative(ROOT, path.join(settings.outDir, 'latest-refusal.cpuprofile')),
+          rps: run.rps,
+          p99: run.latencyMs.p99,
+        };
+      } catch (error) {
+        ratioProfiles['refused booking'] = { error: (error as Error).message };
+        log(`profile of the refusal failed: ${(error as Error).message}`);
+      }
+    }
     const checks = await bookingChecks(databaseUrl, { 'open-loop flash sale event': openFlashId, 'refusal event': refusalId });
     const alive = !svc.child.exited();
     const shutdownMs = alive ? await svc.child.stop() : undefined;
@@ -715,7 +747,7 @@ async function main(): Promise<void> {
       },
       explain: {},
       targets,
-      profiles: {},
+      profiles: ratioProfiles,
       saturated,
       openLoop: openLoopRuns,
     };
