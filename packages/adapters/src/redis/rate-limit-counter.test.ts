@@ -54,6 +54,22 @@ describe('shared rate counter (Redis)', () => {
     await counter.close();
   });
 
+  it('adds the counts of many keys in one flush (more keys than one script call takes), each with its own window', async () => {
+    const counter = createSharedRateCounter(redis, { prefix, flushMs: 20 });
+    const keys = Array.from({ length: 1_203 }, (_, i) => `many-${i}`);
+    for (const key of keys) await incr(counter, key, 1_000, key.endsWith('7') ? 30_000 : 60_000);
+    await incr(counter, 'many-0', 1_000);
+    await counter.flush();
+    const counts = await redis.mget(...keys.map((k) => prefix + k));
+    expect(counts[0]).toBe('2');
+    expect(counts.slice(1).every((c) => c === '1')).toBe(true);
+    expect(await redis.pttl(prefix + 'many-7')).toBeLessThanOrEqual(30_000);
+    expect(await redis.pttl(prefix + 'many-8')).toBeGreaterThan(30_000);
+    // The shared count came back: the next request of the key counts on from it.
+    expect((await incr(counter, 'many-0', 1_000)).current).toBe(3);
+    await counter.close();
+  });
+
   it('enforces the limit on the count shared by two replicas', async () => {
     const a = createSharedRateCounter(redis, { prefix, flushMs: 20 });
     const b = createSharedRateCounter(redis, { prefix, flushMs: 20 });

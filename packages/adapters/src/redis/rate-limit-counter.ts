@@ -51,12 +51,34 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
-type WithAdd = Redis & { rateLimitAdd(key: string, n: number, windowMs: number): Promise<[number, number]> };
+// The same for many keys in one call (the periodic flush): ARGV holds n and the window per key, in
+// KEYS' order; returns count and TTL per key, flat.
+const ADD_MANY_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCRBY', key, ARGV[2 * i - 1])
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[2 * i])
+    ttl = tonumber(ARGV[2 * i])
+  end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
+end
+return out`;
+
+/** Keys per flush call: bounds the time one script holds Redis (a few hundred INCRBY, well under a millisecond). */
+const FLUSH_BATCH = 500;
+
+type WithAdd = Redis & {
+  rateLimitAdd(key: string, n: number, windowMs: number): Promise<[number, number]>;
+  rateLimitAddMany(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
+};
 
 /**
  * A fixed-window request counter shared by every replica through Redis, with one Redis round trip
  * per request only near the limit. While a key is at or below half its limit, requests are counted
- * here and added to Redis in one INCRBY per key every `flushMs`; past half, every request waits for
+ * here and added to Redis every `flushMs`, all keys in one script call; past half, every request waits for
  * Redis' own count, so the limit itself is enforced on the shared number. What another replica
  * counted in its last `flushMs` is seen late, which matters only in the first half of a window.
  * Rejects (the caller counts locally) when Redis cannot answer.
@@ -65,6 +87,7 @@ export function createSharedRateCounter(redis: Redis, options: SharedRateCounter
   const flushMs = options.flushMs ?? 100;
   const client = redis as WithAdd;
   if (typeof client.rateLimitAdd !== 'function') redis.defineCommand('rateLimitAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });
+  if (typeof client.rateLimitAddMany !== 'function') redis.defineCommand('rateLimitAddMany', { lua: ADD_MANY_SCRIPT });
   const entries = new Map<string, Entry>();
   const dirty = new Map<string, number>(); // key -> window length
   let timer: NodeJS.Timeout | undefined;
@@ -97,17 +120,58 @@ export function createSharedRateCounter(redis: Redis, options: SharedRateCounter
     }
   };
 
+  const track = (sent: Promise<unknown>): Promise<unknown> => {
+    const settled = sent.catch(() => undefined);
+    sending.add(settled);
+    void settled.then(() => sending.delete(settled));
+    return sent;
+  };
+  const addMany = async (batch: { key: string; entry: Entry; n: number; windowMs: number }[]): Promise<void> => {
+    const args: (string | number)[] = batch.map((b) => options.prefix + b.key);
+    for (const b of batch) {
+      b.entry.inFlight += b.n;
+      args.push(b.n, b.windowMs);
+    }
+    try {
+      const out = await client.rateLimitAddMany(batch.length, ...args);
+      const now = Date.now();
+      batch.forEach((b, i) => {
+        b.entry.inFlight -= b.n;
+        b.entry.shared = Number(out[2 * i]);
+        b.entry.windowEnd = now + Number(out[2 * i + 1]);
+      });
+    } catch (error) {
+      // Keep the requests counted here for the next flush, while their window lasts.
+      for (const b of batch) {
+        b.entry.inFlight -= b.n;
+        if (Date.now() < b.entry.windowEnd) {
+          b.entry.pending += b.n;
+          markDirty(b.key, b.windowMs);
+        }
+      }
+      throw error;
+    }
+  };
+
   const flush = async () => {
     timer = undefined;
     const now = Date.now();
     const work: Promise<unknown>[] = [];
+    // Every key counted since the last flush goes in one script call (per FLUSH_BATCH keys), not one
+    // command per key: in a rush of distinct users nearly every request is its own key.
+    let batch: { key: string; entry: Entry; n: number; windowMs: number }[] = [];
     for (const [key, windowMs] of dirty) {
       const entry = entries.get(key);
       if (!entry || entry.pending === 0) continue;
       const n = entry.pending;
       entry.pending = 0;
-      work.push(send(key, entry, n, windowMs));
+      batch.push({ key, entry, n, windowMs });
+      if (batch.length === FLUSH_BATCH) {
+        work.push(track(addMany(batch)));
+        batch = [];
+      }
     }
+    if (batch.length > 0) work.push(track(addMany(batch)));
     dirty.clear();
     if (now - lastSweep >= 1_000) {
       lastSweep = now;
