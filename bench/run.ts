@@ -609,6 +609,87 @@ async function main(): Promise<void> {
       result,
     });
   }
+  // ---- A big event at the speed of its hot row (#26 item 4): 20,000 seats, 2,000 bookers of 10 seats
+  // each over three replicas (this one and two more), closed loop over 2,000 connections; against
+  // pgbench running the same single-row UPDATE ... WHERE available >= n on another event's row.
+  let bigEvent: Results['bigEvent'];
+  if (settings.bigEvent) {
+    try {
+      const seatsEach = 10;
+      const bookers = rushUsers.slice(0, 2_000);
+      const bigId = await createPublished({
+        title: 'Big event: festival',
+        startDate: day('2030-07-07', 8),
+        endDate: day('2030-07-07', 18),
+        capacity: bookers.length * seatsEach,
+        maxSeatsPerBooking: seatsEach,
+      });
+      const extraReplicas = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await startService('real', { ...realEnv, JOBS_ENABLED: 'false', CONSUMERS_ENABLED: 'false' });
+        serviceLogs.push(r.child.log);
+        extraReplicas.push(r);
+      }
+      const bases = [svc.base, ...extraReplicas.map((r) => r.base)];
+      const targets: HttpRequest[] = bookers.map((u, i) => ({
+        kind: 'booking',
+        base: bases[i % bases.length],
+        method: 'POST',
+        path: '/api/v2/bookings',
+        headers: { authorization: `Bearer ${u.token}` },
+        body: JSON.stringify({ eventId: bigId, seats: seatsEach }),
+      }));
+      log(
+        `big event: ${bookers.length * seatsEach} seats, ${bookers.length} bookers of ${seatsEach} seats over ${bases.length} replicas (vegeta, closed loop, ${bookers.length} connections)`,
+      );
+      const result = await openLoop({
+        vegeta,
+        url: svc.base,
+        serverPid: svc.child.pid,
+        rate: 0,
+        seconds: settings.duration,
+        connections: bookers.length,
+        requests: targets,
+        workDir,
+        name: 'big-event',
+      });
+      const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
+      for (const r of extraReplicas) await r.child.stop();
+      // pgbench: the same UPDATE on another event's row, as many clients as the service's three pools.
+      const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000_000 });
+      const script = path.join(workDir, 'hot-row.sql');
+      writeFileSync(script, `UPDATE events SET available = available - ${seatsEach} WHERE id = '${rowId}' AND available >= ${seatsEach};\n`);
+      const pgbenchBin = readdirSync('/usr/lib/postgresql')
+        .map((v) => path.join('/usr/lib/postgresql', v, 'bin', 'pgbench'))
+        .find((f) => existsSync(f));
+      if (!pgbenchBin) throw new Error('pgbench not found under /usr/lib/postgresql/*/bin');
+      const clients = 30;
+      const pgArgs = ['-n', '-c', String(clients), '-j', '2', '-T', String(settings.duration), '-f', script, databaseUrl];
+      const out = execFileSync(pgbenchBin, pgArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+      bigEvent = {
+        result,
+        seatsSold: sold,
+        seatsPerSecond: sold / result.lastSuccessAfterSeconds,
+        pgbench: {
+          command: `pgbench ${pgArgs
+            .slice(0, -1)
+            .join(' ')
+            .replace(workDir + '/', '')} <database>  # ${readFileSync(script, 'utf8').trim().replace(rowId, '<id>')}`,
+          tps,
+          seatsPerSecond: tps * seatsEach,
+        },
+        capacity: bookers.length * seatsEach,
+        eventId: bigId,
+      };
+      log(
+        `big event: ${sold} seats sold in ${result.lastSuccessAfterSeconds.toFixed(1)} s = ${Math.round(bigEvent.seatsPerSecond)} seats/s (${JSON.stringify(result.statusCodes)}, 201 p99 ${result.byStatus['201']?.latencyMs.p99.toFixed(1)} ms); pgbench ${Math.round(tps)} UPDATEs/s = ${Math.round(tps * seatsEach)} seats/s`,
+      );
+    } catch (error) {
+      log(`big event failed: ${(error as Error).message}`);
+    }
+  }
+
   const ratioTargets = (): TargetResult[] => {
     const bare = saturated.filter((x) => x.target === 'baseline').map((x) => x.result.serverCpuMicrosPerRequest);
     const bareMicros = bare.reduce((a, b) => a + b, 0) / bare.length;
@@ -649,6 +730,22 @@ async function main(): Promise<void> {
         pass: fl.count5xx === 0 && fl.errors === 0,
       },
       { target: 'open-loop flash sale RSS', threshold: '<= 150 MB', measured: `${Math.round(fl.serverRssMaxMb)} MB`, pass: fl.serverRssMaxMb <= 150 },
+      ...(bigEvent
+        ? [
+            {
+              target: 'big event: seats sold per second vs pgbench on the same row',
+              threshold: '>= 50 % of pgbench',
+              measured: `${Math.round(bigEvent.seatsPerSecond)} seats/s vs ${Math.round(bigEvent.pgbench.seatsPerSecond)} (${((100 * bigEvent.seatsPerSecond) / bigEvent.pgbench.seatsPerSecond).toFixed(0)} %); ${bigEvent.seatsSold} of ${bigEvent.capacity} sold`,
+              pass: bigEvent.seatsPerSecond >= 0.5 * bigEvent.pgbench.seatsPerSecond,
+            },
+            {
+              target: 'big event: 201 p99',
+              threshold: '<= 500 ms',
+              measured: `${bigEvent.result.byStatus['201']?.latencyMs.p99.toFixed(1) ?? '?'} ms`,
+              pass: (bigEvent.result.byStatus['201']?.latencyMs.p99 ?? Infinity) <= 500,
+            },
+          ]
+        : []),
     ];
   };
 
@@ -686,7 +783,11 @@ async function main(): Promise<void> {
         log(`profile of the refusal failed: ${(error as Error).message}`);
       }
     }
-    const checks = await bookingChecks(databaseUrl, { 'open-loop flash sale event': openFlashId, 'refusal event': refusalId });
+    const checks = await bookingChecks(databaseUrl, {
+      'open-loop flash sale event': openFlashId,
+      'refusal event': refusalId,
+      ...(bigEvent ? { 'big event': bigEvent.eventId } : {}),
+    });
     const alive = !svc.child.exited();
     const shutdownMs = alive ? await svc.child.stop() : undefined;
     const targets = [
@@ -750,6 +851,7 @@ async function main(): Promise<void> {
       profiles: ratioProfiles,
       saturated,
       openLoop: openLoopRuns,
+      bigEvent,
     };
     writeResults(results, started);
     if (!alive) throw new Error('the service died during the load; see the results');
@@ -1096,6 +1198,7 @@ async function main(): Promise<void> {
     profiles,
     saturated,
     openLoop: openLoopRuns,
+    bigEvent,
   };
 
   writeResults(results, started);

@@ -14,6 +14,8 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 export interface HttpRequest {
   kind: string;
+  /** Another server than the run's (vegeta only). */
+  base?: string;
   method: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
@@ -174,6 +176,8 @@ export interface OpenLoopResult {
   serverCpuPercent: number;
   generatorCpuPercent: number;
   serverRssMaxMb: number;
+  /** Seconds from the first request sent to the last 2xx answer received (NaN without any). */
+  lastSuccessAfterSeconds: number;
 }
 
 function pct(sorted: Float64Array, p: number): number {
@@ -208,6 +212,7 @@ function rssMb(pid: number): number | undefined {
  */
 export async function openLoop(opts: {
   vegeta: string;
+  /** Base URL of the server; a request with its own `base` goes there instead (several replicas). */
   url: string;
   serverPid: number;
   rate: number;
@@ -220,10 +225,11 @@ export async function openLoop(opts: {
   const base = path.join(opts.workDir, `vegeta-${opts.name.replace(/\W+/g, '-')}`);
   const kindOf = new Map<string, string>();
   const targets = opts.requests.map((r) => {
-    kindOf.set(`${r.method} ${opts.url}${r.path}`, r.kind);
+    const url = `${r.base ?? opts.url}${r.path}`;
+    kindOf.set(`${r.method} ${url}`, r.kind);
     const header: Record<string, string[]> = {};
     for (const [k, v] of Object.entries({ ...(r.body ? { 'content-type': 'application/json' } : {}), ...(r.headers ?? {}) })) header[k] = [v];
-    return JSON.stringify({ method: r.method, url: `${opts.url}${r.path}`, header, ...(r.body ? { body: Buffer.from(r.body).toString('base64') } : {}) });
+    return JSON.stringify({ method: r.method, url, header, ...(r.body ? { body: Buffer.from(r.body).toString('base64') } : {}) });
   });
   writeFileSync(`${base}.targets`, `${targets.join('\n')}\n`);
   // -connections/-max-connections: up to `connections` open connections to the server, as a client
@@ -234,11 +240,12 @@ export async function openLoop(opts: {
     'attack',
     '-format=json',
     `-targets=${base}.targets`,
-    `-rate=${opts.rate}/s`,
+    // rate 0: as fast as `connections` senders get answers (closed loop), for a throughput run.
+    ...(opts.rate > 0 ? [`-rate=${opts.rate}/s`] : ['-rate=0', `-max-workers=${opts.connections}`]),
     `-duration=${opts.seconds}s`,
     `-connections=${opts.connections}`,
     `-max-connections=${opts.connections}`,
-    `-workers=${Math.min(opts.connections, 100)}`,
+    `-workers=${opts.rate > 0 ? Math.min(opts.connections, 100) : opts.connections}`,
     '-timeout=10s',
     `-output=${base}.bin`,
   ];
@@ -261,10 +268,15 @@ export async function openLoop(opts: {
   if (code !== 0) throw new Error(`vegeta ${args.join(' ')} exited ${code}: ${err}`);
   const encoded = execFileSync(opts.vegeta, ['encode', '--to', 'json', `${base}.bin`], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const rows: { kind: string; code: string; ms: number; error: string }[] = [];
+  let firstSent = Infinity;
+  let lastSuccess = -Infinity;
   for (const line of encoded.split('\n')) {
     if (!line) continue;
-    const r = JSON.parse(line) as { code: number; latency: number; error: string; method: string; url: string };
+    const r = JSON.parse(line) as { code: number; latency: number; error: string; method: string; url: string; timestamp: string };
     rows.push({ kind: kindOf.get(`${r.method} ${r.url}`) ?? 'other', code: String(r.code), ms: r.latency / 1e6, error: r.error });
+    const sent = Date.parse(r.timestamp);
+    firstSent = Math.min(firstSent, sent);
+    if (r.code >= 200 && r.code < 300) lastSuccess = Math.max(lastSuccess, sent + r.latency / 1e6);
   }
   const group = (key: (r: (typeof rows)[number]) => string) => {
     const m = new Map<string, typeof rows>();
@@ -292,5 +304,6 @@ export async function openLoop(opts: {
     serverCpuPercent: (100 * serverSeconds) / seconds,
     generatorCpuPercent: (100 * generatorSeconds) / Math.max(0.2, seconds - 0.2),
     serverRssMaxMb: rssMax,
+    lastSuccessAfterSeconds: lastSuccess > firstSent ? (lastSuccess - firstSent) / 1000 : Number.NaN,
   };
 }

@@ -68,6 +68,15 @@ export interface Results {
   saturated?: { name: string; description: string; target: 'baseline' | 'service'; result: SaturatedResult; problems?: Record<string, number> }[];
   /** Open-loop runs (vegeta, its own process) at a fixed offered rate. */
   openLoop?: { name: string; description: string; result: OpenLoopResult }[];
+  /** #26 item 4: a 20,000-seat event over three replicas against pgbench on the same single-row UPDATE. */
+  bigEvent?: {
+    result: OpenLoopResult;
+    seatsSold: number;
+    seatsPerSecond: number;
+    capacity: number;
+    eventId: string;
+    pgbench: { command: string; tps: number; seatsPerSecond: number };
+  };
 }
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -182,6 +191,24 @@ export function renderMarkdown(r: Results): string {
     );
   }
   if (r.openLoop?.length) out.push('## Open loop at a fixed rate (vegeta, its own process)', '', openLoopSection(r.openLoop), '');
+  if (r.bigEvent) {
+    const b = r.bigEvent;
+    out.push(
+      '## Big event: the hot row (vegeta closed loop over three replicas, and pgbench)',
+      '',
+      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Answers: ${codes(b.result.statusCodes)}; the first replica's CPU ${f0(b.result.serverCpuPercent)} % of a core, vegeta ${f0(b.result.generatorCpuPercent)} %.`,
+      '',
+      `Commands: \`${b.result.command}\`; \`${b.pgbench.command}\``,
+      '',
+      '| Requests | count | status codes | p50 ms | p95 ms | p99 ms | max ms |',
+      '|---|---:|---|---:|---:|---:|---:|',
+      ...Object.entries(b.result.byStatus).map(
+        ([k, v]) =>
+          `| status: ${k} | ${f0(v.requests)} | ${codes(v.statusCodes)} | ${f1(v.latencyMs.p50)} | ${f1(v.latencyMs.p95)} | ${f1(v.latencyMs.p99)} | ${f1(v.latencyMs.max)} |`,
+      ),
+      '',
+    );
+  }
   if (r.scenarios.length) {
     out.push('## Throughput and latency (autocannon, in the bench process)', '');
     out.push(scenarioTable(r.scenarios), '');

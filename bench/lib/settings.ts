@@ -74,6 +74,8 @@ export interface Settings {
    * (wrk) and the open-loop runs (vegeta) only, no autocannon scenarios and no profiles (about 2 min).
    */
   scenarios: 'all' | 'ratio';
+  /** BENCH_BIG_EVENT=0 skips the big event (two more replicas, 2,000 connections, pgbench). */
+  bigEvent: boolean;
   outDir: string;
   external: { databaseUrl?: string; redisUrl?: string; kafkaBrokers?: string };
 }
@@ -131,6 +133,7 @@ export function loadSettings(): Settings {
     jobsEnabled: flag('BENCH_JOBS_ENABLED', true),
     redis: flag('BENCH_REDIS', true),
     scenarios: process.env.BENCH_SCENARIOS?.trim() === 'ratio' ? 'ratio' : 'all',
+    bigEvent: flag('BENCH_BIG_EVENT', true),
     ...nodeOptions(),
     node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
