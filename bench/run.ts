@@ -656,7 +656,7 @@ async function main(): Promise<void> {
       const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
       for (const r of extraReplicas) await r.child.stop();
       // pgbench: the same UPDATE on another event's row, as many clients as the service's three pools.
-      const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000_000 });
+      const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000 });
       const script = path.join(workDir, 'hot-row.sql');
       writeFileSync(script, `UPDATE events SET available = available - ${seatsEach} WHERE id = '${rowId}' AND available >= ${seatsEach};\n`);
       const pgbenchBin = readdirSync('/usr/lib/postgresql')
