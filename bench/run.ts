@@ -239,7 +239,7 @@ async function bookingChecks(databaseUrl: string, events: Record<string, string>
     for (const [event, id] of Object.entries(events)) {
       const { rows } = await client.query(
         `SELECT e.capacity, e.available,
-                (SELECT count(*)::int FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) AS active
+                (SELECT coalesce(sum(b.seats), 0)::int FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) AS active
          FROM events e WHERE e.id = $1`,
         [id],
       );
@@ -255,7 +255,7 @@ async function bookingChecks(databaseUrl: string, events: Record<string, string>
     }
     const over = await client.query(
       `SELECT count(*)::int AS n FROM events e
-       WHERE (SELECT count(*) FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) > e.capacity`,
+       WHERE (SELECT coalesce(sum(b.seats), 0) FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) > e.capacity`,
     );
     return { oversold, overCapacity: (over.rows[0] as { n: number }).n };
   } finally {
@@ -655,6 +655,16 @@ async function main(): Promise<void> {
       });
       const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
       for (const r of extraReplicas) await r.child.stop();
+      const soldInDb = await (async () => {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          const { rows } = await client.query('SELECT capacity - available AS sold FROM events WHERE id = $1', [bigId]);
+          return Number((rows[0] as { sold: number }).sold);
+        } finally {
+          await client.end();
+        }
+      })();
       // pgbench: the same UPDATE on another event's row, as many clients as the service's three pools.
       const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000 });
       const script = path.join(workDir, 'hot-row.sql');
@@ -671,6 +681,7 @@ async function main(): Promise<void> {
         result,
         seatsSold: sold,
         seatsPerSecond: sold / result.lastSuccessAfterSeconds,
+        seatsSoldInDatabase: soldInDb,
         pgbench: {
           command: `pgbench ${pgArgs
             .slice(0, -1)

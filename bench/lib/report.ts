@@ -73,6 +73,8 @@ export interface Results {
     result: OpenLoopResult;
     seatsSold: number;
     seatsPerSecond: number;
+    /** Seats the database shows sold once the replicas drained (answers the client gave up on included). */
+    seatsSoldInDatabase?: number;
     capacity: number;
     eventId: string;
     pgbench: { command: string; tps: number; seatsPerSecond: number };
@@ -196,7 +198,7 @@ export function renderMarkdown(r: Results): string {
     out.push(
       '## Big event: the hot row (vegeta closed loop over three replicas, and pgbench)',
       '',
-      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Answers: ${codes(b.result.statusCodes)}; the first replica's CPU ${f0(b.result.serverCpuPercent)} % of a core, vegeta ${f0(b.result.generatorCpuPercent)} %.`,
+      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Seats sold in the database once the replicas drained (including bookings whose answer came after vegeta's 10 s timeout): ${f0(b.seatsSoldInDatabase)}. Answers: ${codes(b.result.statusCodes)}; the first replica's CPU ${f0(b.result.serverCpuPercent)} % of a core, vegeta ${f0(b.result.generatorCpuPercent)} %.`,
       '',
       `Commands: \`${b.result.command}\`; \`${b.pgbench.command}\``,
       '',
@@ -291,9 +293,9 @@ export function renderMarkdown(r: Results): string {
   out.push('## Correctness', '');
   for (const o of r.checks.oversold)
     out.push(
-      `- ${o.event}: capacity ${o.capacity}, active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`,
+      `- ${o.event}: capacity ${o.capacity}, seats of active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`,
     );
-  out.push(`- Events with more active bookings than capacity (whole database): ${r.checks.eventsOverCapacity}`);
+  out.push(`- Events with more seats in active bookings than capacity (whole database): ${r.checks.eventsOverCapacity}`);
   out.push(`- 5xx answers over all service scenarios: ${r.checks.total5xx}`);
   out.push(
     `- Service log (LOG_LEVEL=warn): ${r.checks.serviceLog.errorLines} error lines, ${r.checks.serviceLog.warnLines} warn lines${r.checks.shutdownMs !== undefined ? `; graceful shutdown after load took ${f0(r.checks.shutdownMs)} ms` : ''}`,
