@@ -126,7 +126,13 @@ export function createSharedRateCounter(redis: Redis, options: SharedRateCounter
     void settled.then(() => sending.delete(settled));
     return sent;
   };
+  // A Redis Cluster refuses a script over keys of several slots: there, one call per key as before.
+  const cluster = (redis as { isCluster?: boolean }).isCluster === true;
   const addMany = async (batch: { key: string; entry: Entry; n: number; windowMs: number }[]): Promise<void> => {
+    if (cluster) {
+      await Promise.all(batch.map((b) => add(b.key, b.entry, b.n, b.windowMs)));
+      return;
+    }
     const args: (string | number)[] = batch.map((b) => options.prefix + b.key);
     for (const b of batch) {
       b.entry.inFlight += b.n;
