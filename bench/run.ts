@@ -15,6 +15,7 @@ import { startKafka, type KafkaServer } from '../testing/services/kafka';
 import { startPostgres, startStandby, type PostgresServer } from '../testing/services/postgres';
 import { startRedis, type RedisServer } from '../testing/services/redis';
 import { runLoad, type RequestSpec } from './lib/load';
+import { openLoop, saturate, type HttpRequest } from './lib/external-load';
 import { readMemory, sampleProcess, startChild, waitReady } from './lib/processes';
 import { sampleCpuGroups, type CpuGroups } from './lib/cpu';
 import { BENCH_ACTUATOR_TOKEN, scrape, summarize, type Samples } from './lib/metrics';
@@ -24,6 +25,7 @@ import { buildWorkspaceBundle } from './lib/workspace-bundle';
 import { bundleStaleness } from '../testing/bundle';
 import {
   cpuMicrosPerRequest,
+  saturatedTable,
   renderMarkdown,
   scenarioTable,
   type OversoldCheck,
@@ -239,7 +241,7 @@ async function bookingChecks(databaseUrl: string, events: Record<string, string>
     for (const [event, id] of Object.entries(events)) {
       const { rows } = await client.query(
         `SELECT e.capacity, e.available,
-                (SELECT count(*)::int FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) AS active
+                (SELECT coalesce(sum(b.seats), 0)::int FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) AS active
          FROM events e WHERE e.id = $1`,
         [id],
       );
@@ -255,7 +257,7 @@ async function bookingChecks(databaseUrl: string, events: Record<string, string>
     }
     const over = await client.query(
       `SELECT count(*)::int AS n FROM events e
-       WHERE (SELECT count(*) FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) > e.capacity`,
+       WHERE (SELECT coalesce(sum(b.seats), 0) FROM bookings b WHERE b.event_id = e.id AND b.status IN ('PENDING', 'CONFIRMED')) > e.capacity`,
     );
     return { oversold, overCapacity: (over.rows[0] as { n: number }).n };
   } finally {
@@ -292,6 +294,19 @@ function serviceLogStats(files: string[]): Results['checks']['serviceLog'] {
   return { errorLines, warnLines, sample };
 }
 
+function writeResults(results: Results, started: Date): void {
+  mkdirSync(settings.outDir, { recursive: true });
+  const md = renderMarkdown(results);
+  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  for (const name of ['latest', stamp]) {
+    writeFileSync(path.join(settings.outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(path.join(settings.outDir, `${name}.md`), `${md}\n`);
+  }
+  if (results.scenarios.length) process.stdout.write(`\n${scenarioTable(results.scenarios)}\n\n`);
+  process.stdout.write(`${md.slice(md.indexOf('## Targets'), md.indexOf('## Start-up'))}`);
+  log(`results: ${path.relative(ROOT, path.join(settings.outDir, 'latest.md'))} (and .json, ${stamp}.*); ${Math.round(Number(results.meta.totalSeconds))} s`);
+}
+
 // ---------------------------------------------------------------- the run
 async function main(): Promise<void> {
   const started = new Date();
@@ -303,6 +318,8 @@ async function main(): Promise<void> {
   if (loadAtStart[0]! > 0.5)
     log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the start: other work on this machine makes the numbers noisy`);
   ensureBundle(settings);
+  // wrk and vegeta, the generators that run in their own processes (bench/load-tools.sh).
+  const vegeta = execFileSync('bash', [path.join(BENCH_DIR, 'load-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', process.stderr] }).trim();
   const stale = bundleStaleness();
   if (stale) log(`warning: ${stale}`);
 
@@ -369,7 +386,7 @@ async function main(): Promise<void> {
   const startup: StartupResult[] = [];
   const embeddedDir = path.join(workDir, 'embedded-data');
   let bundleError: string | undefined;
-  for (const label of ['fresh DATA_DIR (creates PGlite, runs migrations)', 'existing DATA_DIR']) {
+  for (const label of settings.scenarios === 'all' ? ['fresh DATA_DIR (creates PGlite, runs migrations)', 'existing DATA_DIR'] : []) {
     log(`start-up, embedded, ${label}`);
     let s;
     try {
@@ -470,6 +487,389 @@ async function main(): Promise<void> {
   const scenarios: ScenarioResult[] = [];
   const extra: ScenarioResult[] = [];
   const get = (p: string) => (): RequestSpec => ({ kind: 'read', method: 'GET', path: p });
+
+  // ---- Item 1 of #26: CPU per request with each server saturated by wrk in its own process; the
+  // bare route before and after the service, so a drift of the machine during the run shows.
+  const saturated: NonNullable<Results['saturated']> = [];
+  const refusalId = await createPublished({ title: 'Refusal: sold out', startDate: day('2030-07-05', 8), endDate: day('2030-07-05', 18), capacity: 1 });
+  const [firstBooker] = await userTokens(SECRET, settings.seed, 4, 1);
+  await api(svc.base, 'POST', '/api/v2/bookings', firstBooker!.token, { eventId: refusalId });
+  const refusals: HttpRequest[] = rushUsers.map((u) => ({
+    kind: 'booking',
+    method: 'POST',
+    path: '/api/v2/bookings',
+    headers: { authorization: `Bearer ${u.token}` },
+    body: JSON.stringify({ eventId: refusalId }),
+  }));
+  const sampleAnswers = async (base: string, reqs: HttpRequest[]) => {
+    const out: Record<string, number> = {};
+    for (const r of reqs.slice(0, 20)) {
+      const res = await fetch(base + r.path, {
+        method: r.method,
+        headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers },
+        body: r.body,
+      });
+      const text = await res.text();
+      let slug = '';
+      try {
+        const type = (JSON.parse(text) as { type?: string }).type;
+        if (typeof type === 'string') slug = ` ${type.slice(type.lastIndexOf('/') + 1)}`;
+      } catch {
+        // not JSON
+      }
+      const key = `${res.status}${slug}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  };
+  const saturatedRuns: { name: string; description: string; target: 'baseline' | 'service'; base: string; pid: number; requests: HttpRequest[] }[] = [
+    {
+      name: 'bare route (before)',
+      description: `GET /event on a bare Fastify, the same ${hotBody.length}-byte JSON`,
+      target: 'baseline',
+      base: baseUrl,
+      pid: baseline.pid,
+      requests: [{ kind: 'read', method: 'GET', path: '/event' }],
+    },
+    {
+      name: 'hot read v2',
+      description: 'GET /api/v2/events/:id, one published event, warm cache',
+      target: 'service',
+      base: svc.base,
+      pid: svc.child.pid,
+      requests: [{ kind: 'read', method: 'GET', path: `/api/v2/events/${hotId}` }],
+    },
+    {
+      name: 'refused booking',
+      description: `POST /api/v2/bookings on a sold-out event, ${refusals.length} authenticated bookers in rotation (409 event-full)`,
+      target: 'service',
+      base: svc.base,
+      pid: svc.child.pid,
+      requests: refusals,
+    },
+    {
+      name: 'bare route (after)',
+      description: 'as before, after the service',
+      target: 'baseline',
+      base: baseUrl,
+      pid: baseline.pid,
+      requests: [{ kind: 'read', method: 'GET', path: '/event' }],
+    },
+  ];
+  for (const run of saturatedRuns) {
+    const problems = run.requests[0]!.method === 'POST' ? await sampleAnswers(run.base, run.requests) : undefined;
+    const common = { url: run.base, serverPid: run.pid, connections: settings.connections, requests: run.requests, workDir, name: run.name };
+    if (settings.warmup > 0) await saturate({ ...common, seconds: settings.warmup });
+    const result = await saturate({ ...common, seconds: settings.duration });
+    log(
+      `${run.name} (wrk): ${result.serverCpuMicrosPerRequest.toFixed(1)} µs CPU / request, ${Math.round(result.rps)} req/s, server ${Math.round(result.serverCpuPercent)} % of a core, wrk ${Math.round(result.generatorCpuPercent)} %, machine ${Math.round(result.machineBusyPercent)} % busy, non-2xx ${result.non2xx}${result.serverBound ? '' : ' — NOT server-bound'}${problems ? `, sampled answers ${JSON.stringify(problems)}` : ''}`,
+    );
+    saturated.push({ name: run.name, description: run.description, target: run.target, result, problems });
+  }
+  process.stdout.write(`\n${saturatedTable(saturated)}\n\n`);
+
+  // ---- Open loop (vegeta): the flash sale offered at 3,750 req/s over 1,000 connections.
+  const openLoopRuns: NonNullable<Results['openLoop']> = [];
+  const openFlashId = await createPublished({
+    title: 'Open-loop flash sale',
+    startDate: day('2030-07-06', 8),
+    endDate: day('2030-07-06', 18),
+    capacity: settings.rushCapacity,
+    price: { amount: 4_500, currency: 'EUR' },
+  });
+  {
+    const r = prng(settings.seed + 19);
+    const targets: HttpRequest[] = rushUsers.map((u) =>
+      r() < 0.2
+        ? { kind: 'read', method: 'GET', path: `/api/v2/events/${openFlashId}` }
+        : {
+            kind: 'booking',
+            method: 'POST',
+            path: '/api/v2/bookings',
+            headers: { authorization: `Bearer ${u.token}` },
+            body: JSON.stringify({ eventId: openFlashId }),
+          },
+    );
+    log(`open-loop flash sale (vegeta): ${FLASH_RATE} req/s over ${FLASH_CONNECTIONS} connections, ${settings.duration} s`);
+    const result = await openLoop({
+      vegeta,
+      url: svc.base,
+      serverPid: svc.child.pid,
+      rate: FLASH_RATE,
+      seconds: settings.duration,
+      connections: FLASH_CONNECTIONS,
+      requests: targets,
+      workDir,
+      name: 'flash',
+    });
+    log(
+      `open-loop flash sale: ${JSON.stringify(result.statusCodes)}, booking p99 ${result.byKind.booking?.latencyMs.p99.toFixed(1)} ms, 409 p99 ${result.byStatus['409']?.latencyMs.p99.toFixed(1)} ms, read p99 ${result.byKind.read?.latencyMs.p99.toFixed(1)} ms, server ${Math.round(result.serverCpuPercent)} %, vegeta ${Math.round(result.generatorCpuPercent)} %, RSS max ${Math.round(result.serverRssMaxMb)} MB`,
+    );
+    openLoopRuns.push({
+      name: 'flash sale at 3,750 req/s, open loop',
+      description: `${rushUsers.length} targets in rotation: 80 % POST /api/v2/bookings by distinct users for a ${settings.rushCapacity}-seat event, 20 % GET of that event; ${FLASH_CONNECTIONS} connections`,
+      result,
+    });
+  }
+  // ---- A big event at the speed of its hot row (#26 item 4): 20,000 seats, 2,000 bookers of 10 seats
+  // each over three replicas (this one and two more), closed loop over 2,000 connections; against
+  // pgbench running the same single-row UPDATE ... WHERE available >= n on another event's row.
+  let bigEvent: Results['bigEvent'];
+  if (settings.bigEvent) {
+    try {
+      const seatsEach = 10;
+      const bookers = rushUsers.slice(0, 2_000);
+      const bigId = await createPublished({
+        title: 'Big event: festival',
+        startDate: day('2030-07-07', 8),
+        endDate: day('2030-07-07', 18),
+        capacity: bookers.length * seatsEach,
+        maxSeatsPerBooking: seatsEach,
+      });
+      const extraReplicas = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await startService('real', { ...realEnv, JOBS_ENABLED: 'false', CONSUMERS_ENABLED: 'false' });
+        serviceLogs.push(r.child.log);
+        extraReplicas.push(r);
+      }
+      const bases = [svc.base, ...extraReplicas.map((r) => r.base)];
+      const targets: HttpRequest[] = bookers.map((u, i) => ({
+        kind: 'booking',
+        base: bases[i % bases.length],
+        method: 'POST',
+        path: '/api/v2/bookings',
+        headers: { authorization: `Bearer ${u.token}` },
+        body: JSON.stringify({ eventId: bigId, seats: seatsEach }),
+      }));
+      log(
+        `big event: ${bookers.length * seatsEach} seats, ${bookers.length} bookers of ${seatsEach} seats over ${bases.length} replicas (vegeta, closed loop, ${bookers.length} connections)`,
+      );
+      const result = await openLoop({
+        vegeta,
+        url: svc.base,
+        serverPid: svc.child.pid,
+        rate: 0,
+        seconds: settings.duration,
+        connections: bookers.length,
+        requests: targets,
+        workDir,
+        name: 'big-event',
+      });
+      const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
+      for (const r of extraReplicas) await r.child.stop();
+      const soldInDb = await (async () => {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          const { rows } = await client.query('SELECT capacity - available AS sold FROM events WHERE id = $1', [bigId]);
+          return Number((rows[0] as { sold: number }).sold);
+        } finally {
+          await client.end();
+        }
+      })();
+      // pgbench: the same UPDATE on another event's row, as many clients as the service's three pools.
+      const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000 });
+      const script = path.join(workDir, 'hot-row.sql');
+      writeFileSync(script, `UPDATE events SET available = available - ${seatsEach} WHERE id = '${rowId}' AND available >= ${seatsEach};\n`);
+      const pgbenchBin = readdirSync('/usr/lib/postgresql')
+        .map((v) => path.join('/usr/lib/postgresql', v, 'bin', 'pgbench'))
+        .find((f) => existsSync(f));
+      if (!pgbenchBin) throw new Error('pgbench not found under /usr/lib/postgresql/*/bin');
+      const clients = 30;
+      const pgArgs = ['-n', '-c', String(clients), '-j', '2', '-T', String(settings.duration), '-f', script, databaseUrl];
+      const out = execFileSync(pgbenchBin, pgArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+      bigEvent = {
+        result,
+        seatsSold: sold,
+        seatsPerSecond: sold / result.lastSuccessAfterSeconds,
+        seatsSoldInDatabase: soldInDb,
+        pgbench: {
+          command: `pgbench ${pgArgs
+            .slice(0, -1)
+            .join(' ')
+            .replace(workDir + '/', '')} <database>  # ${readFileSync(script, 'utf8').trim().replace(rowId, '<id>')}`,
+          tps,
+          seatsPerSecond: tps * seatsEach,
+        },
+        capacity: bookers.length * seatsEach,
+        eventId: bigId,
+      };
+      log(
+        `big event: ${sold} seats sold in ${result.lastSuccessAfterSeconds.toFixed(1)} s = ${Math.round(bigEvent.seatsPerSecond)} seats/s (${JSON.stringify(result.statusCodes)}, 201 p99 ${result.byStatus['201']?.latencyMs.p99.toFixed(1)} ms); pgbench ${Math.round(tps)} UPDATEs/s = ${Math.round(tps * seatsEach)} seats/s`,
+      );
+    } catch (error) {
+      log(`big event failed: ${(error as Error).message}`);
+    }
+  }
+
+  const ratioTargets = (): TargetResult[] => {
+    const bare = saturated.filter((x) => x.target === 'baseline').map((x) => x.result.serverCpuMicrosPerRequest);
+    const bareMicros = bare.reduce((a, b) => a + b, 0) / bare.length;
+    const row = (n: string) => saturated.find((x) => x.name === n)!.result;
+    const hot = row('hot read v2');
+    const refused = row('refused booking');
+    const flag = saturated.every((x) => x.result.serverBound) ? '' : ' (a row was not server-bound: see the table)';
+    const fl = openLoopRuns[0]!.result;
+    return [
+      {
+        target: 'hot read efficiency (bare CPU/request ÷ hot read CPU/request)',
+        threshold: '>= 60 %',
+        measured: `${(100 * (bareMicros / hot.serverCpuMicrosPerRequest)).toFixed(0)} % (${hot.serverCpuMicrosPerRequest.toFixed(1)} µs vs ${bareMicros.toFixed(1)} µs)${flag}`,
+        pass: bareMicros / hot.serverCpuMicrosPerRequest >= 0.6,
+      },
+      {
+        target: 'refused booking cost (CPU/request ÷ bare)',
+        threshold: '<= 4×',
+        measured: `${(refused.serverCpuMicrosPerRequest / bareMicros).toFixed(2)}× (${refused.serverCpuMicrosPerRequest.toFixed(1)} µs vs ${bareMicros.toFixed(1)} µs)${flag}`,
+        pass: refused.serverCpuMicrosPerRequest / bareMicros <= 4,
+      },
+      {
+        target: 'open-loop flash sale refusal p99 (409)',
+        threshold: '<= 50 ms',
+        measured: `${fl.byStatus['409']?.latencyMs.p99.toFixed(1) ?? '?'} ms`,
+        pass: (fl.byStatus['409']?.latencyMs.p99 ?? Infinity) <= 50,
+      },
+      {
+        target: 'open-loop flash sale read p99',
+        threshold: '<= 25 ms',
+        measured: `${fl.byKind.read?.latencyMs.p99.toFixed(1) ?? '?'} ms`,
+        pass: (fl.byKind.read?.latencyMs.p99 ?? Infinity) <= 25,
+      },
+      {
+        target: 'open-loop flash sale 5xx and unanswered',
+        threshold: '0',
+        measured: `${fl.count5xx} 5xx, ${fl.errors} unanswered`,
+        pass: fl.count5xx === 0 && fl.errors === 0,
+      },
+      { target: 'open-loop flash sale RSS', threshold: '<= 150 MB', measured: `${Math.round(fl.serverRssMaxMb)} MB`, pass: fl.serverRssMaxMb <= 150 },
+      ...(bigEvent
+        ? [
+            {
+              target: 'big event: seats sold per second vs pgbench on the same row',
+              threshold: '>= 50 % of pgbench',
+              measured: `${Math.round(bigEvent.seatsPerSecond)} seats/s vs ${Math.round(bigEvent.pgbench.seatsPerSecond)} (${((100 * bigEvent.seatsPerSecond) / bigEvent.pgbench.seatsPerSecond).toFixed(0)} %); ${bigEvent.seatsSold} of ${bigEvent.capacity} sold`,
+              pass: bigEvent.seatsPerSecond >= 0.5 * bigEvent.pgbench.seatsPerSecond,
+            },
+            {
+              target: 'big event: 201 p99',
+              threshold: '<= 500 ms',
+              measured: `${bigEvent.result.byStatus['201']?.latencyMs.p99.toFixed(1) ?? '?'} ms`,
+              pass: (bigEvent.result.byStatus['201']?.latencyMs.p99 ?? Infinity) <= 500,
+            },
+          ]
+        : []),
+    ];
+  };
+
+  if (settings.scenarios === 'ratio') {
+    await baseline.stop();
+    // The refused booking under --cpu-prof, loaded by wrk as above (a second service instance).
+    const ratioProfiles: Results['profiles'] = {};
+    if (settings.profile) {
+      try {
+        log('profiling: refused booking (node --cpu-prof, wrk)');
+        const profDir = path.join(workDir, 'prof-refusal');
+        mkdirSync(profDir, { recursive: true });
+        const p = await startService('real', { ...realEnv, CONSUMERS_ENABLED: 'false' }, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+        serviceLogs.push(p.child.log);
+        const common = { url: p.base, serverPid: p.child.pid, connections: settings.connections, requests: refusals, workDir, name: 'refusal-profiled' };
+        if (settings.warmup > 0) await saturate({ ...common, seconds: settings.warmup });
+        const run = await saturate({ ...common, seconds: settings.duration });
+        await p.child.stop(30_000);
+        const file = readdirSync(profDir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => path.join(profDir, f))
+          .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+        if (!file) throw new Error(`no .cpuprofile written in ${profDir}`);
+        mkdirSync(settings.outDir, { recursive: true });
+        copyFileSync(file, path.join(settings.outDir, 'latest-refusal.cpuprofile'));
+        ratioProfiles['refused booking'] = {
+          ...summarizeProfile(file, ROOT),
+          title: 'POST /api/v2/bookings on a sold-out event (409), wrk',
+          file: path.relative(ROOT, path.join(settings.outDir, 'latest-refusal.cpuprofile')),
+          rps: run.rps,
+          p99: run.latencyMs.p99,
+        };
+      } catch (error) {
+        ratioProfiles['refused booking'] = { error: (error as Error).message };
+        log(`profile of the refusal failed: ${(error as Error).message}`);
+      }
+    }
+    const checks = await bookingChecks(databaseUrl, {
+      'open-loop flash sale event': openFlashId,
+      'refusal event': refusalId,
+      ...(bigEvent ? { 'big event': bigEvent.eventId } : {}),
+    });
+    const alive = !svc.child.exited();
+    const shutdownMs = alive ? await svc.child.stop() : undefined;
+    const targets = [
+      ...ratioTargets(),
+      {
+        target: 'open-loop flash sale: oversold seats',
+        threshold: '0',
+        measured: `${checks.oversold.filter((o) => !o.ok).length} bad events; ${checks.overCapacity} over capacity`,
+        pass: checks.oversold.every((o) => o.ok) && checks.overCapacity === 0,
+      },
+    ];
+    const results: Results = {
+      meta: {
+        startedAt: started.toISOString(),
+        totalSeconds: (performance.now() - t0) / 1000,
+        node: `${process.version} (bench); service and bare route: ${settings.node.binary}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memTotalMb: os.totalmem() / 1024 / 1024,
+        gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+        gitDirty: git(['status', '--porcelain']).length > 0,
+        bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
+        bundleStale: stale,
+        settings: { ...settings, external: undefined },
+        infra: {
+          postgres: postgres ? 'started by the bench (fsync off)' : 'given',
+          redis: redis ? 'started by the bench' : 'given or none',
+          kafka: kafka ? 'started by the bench' : 'given',
+          startMs: infraMs,
+        },
+        serviceEnv: serviceEnvShown,
+        serviceRunAs: {
+          bundle: 'node build/bundle/server.mjs',
+          'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs',
+          source: 'node --import tsx packages/app/src/main.ts',
+        }[serviceMode],
+        bundleError,
+        serviceAliveAfterLoad: alive,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: os.loadavg(),
+      },
+      seed: {
+        ...seeded,
+        publishedIds: seeded.publishedIds.length,
+        organizerIds: seeded.organizerIds.length,
+        hotEventId: hotId,
+        hotEventBodyBytes: hotBody.length,
+      },
+      startup,
+      scenarios: [],
+      extra: [],
+      checks: {
+        oversold: checks.oversold,
+        eventsOverCapacity: checks.overCapacity,
+        total5xx: openLoopRuns[0]!.result.count5xx,
+        serviceLog: serviceLogStats(serviceLogs),
+        shutdownMs,
+      },
+      explain: {},
+      targets,
+      profiles: ratioProfiles,
+      saturated,
+      openLoop: openLoopRuns,
+      bigEvent,
+    };
+    writeResults(results, started);
+    if (!alive) throw new Error('the service died during the load; see the results');
+    return;
+  }
   scenarios.push(
     await scenario(
       'baseline: bare Fastify, same JSON',
@@ -853,20 +1253,14 @@ async function main(): Promise<void> {
     extra,
     checks: { oversold: checks.oversold, eventsOverCapacity: checks.overCapacity, total5xx, serviceLog: serviceLogStats(serviceLogs), shutdownMs },
     explain: explained,
-    targets,
+    targets: [...ratioTargets(), ...targets],
     profiles,
+    saturated,
+    openLoop: openLoopRuns,
+    bigEvent,
   };
 
-  mkdirSync(settings.outDir, { recursive: true });
-  const md = renderMarkdown(results);
-  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  for (const name of ['latest', stamp]) {
-    writeFileSync(path.join(settings.outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(path.join(settings.outDir, `${name}.md`), `${md}\n`);
-  }
-  process.stdout.write(`\n${scenarioTable(scenarios)}\n\n`);
-  process.stdout.write(`${md.slice(md.indexOf('## Targets'), md.indexOf('## Correctness'))}`);
-  log(`results: ${path.relative(ROOT, path.join(settings.outDir, 'latest.md'))} (and .json, ${stamp}.*); ${Math.round(totalSeconds)} s`);
+  writeResults(results, started);
   if (!alive) throw new Error('the service died during the load; see the results');
 }
 

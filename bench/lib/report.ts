@@ -5,6 +5,8 @@ import type { PgActivity } from './pg-activity';
 import type { MemoryStats } from './processes';
 import type { ProfileSummary } from './profile';
 
+import type { OpenLoopResult, SaturatedResult } from './external-load';
+
 export interface ScenarioResult {
   name: string;
   description: string;
@@ -62,6 +64,21 @@ export interface Results {
   explain: Record<string, { executionMs: number; plan: string }>;
   targets: TargetResult[];
   profiles: Record<string, (ProfileSummary & { title: string; rps: number; p99: number }) | { error: string }>;
+  /** Item 1 of #26: CPU per request with each server saturated by wrk in its own process. */
+  saturated?: { name: string; description: string; target: 'baseline' | 'service'; result: SaturatedResult; problems?: Record<string, number> }[];
+  /** Open-loop runs (vegeta, its own process) at a fixed offered rate. */
+  openLoop?: { name: string; description: string; result: OpenLoopResult }[];
+  /** #26 item 4: a 20,000-seat event over three replicas against pgbench on the same single-row UPDATE. */
+  bigEvent?: {
+    result: OpenLoopResult;
+    seatsSold: number;
+    seatsPerSecond: number;
+    /** Seats the database shows sold once the replicas drained (answers the client gave up on included). */
+    seatsSoldInDatabase?: number;
+    capacity: number;
+    eventId: string;
+    pgbench: { command: string; tps: number; seatsPerSecond: number };
+  };
 }
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -93,6 +110,54 @@ export function scenarioTable(scenarios: ScenarioResult[]): string {
   return rows.join('\n');
 }
 
+/**
+ * The primary ratio: the bare route's CPU per request divided by the scenario's (1 = as cheap as
+ * the bare route; the hot read's target is >= 0.6), and its inverse for the refusal (target <= 4×).
+ * The bare route is measured before and after the service in the same run; the ratio uses their mean.
+ */
+export function saturatedTable(rows: NonNullable<Results['saturated']>): string {
+  const bare = rows.filter((r) => r.target === 'baseline').map((r) => r.result.serverCpuMicrosPerRequest);
+  const bareMicros = bare.reduce((a, b) => a + b, 0) / Math.max(1, bare.length);
+  const bareRps = rows.filter((r) => r.target === 'baseline').reduce((a, r, _i, all) => a + r.result.rps / all.length, 0);
+  const out = [
+    '| Scenario | server CPU µs / request | bare ÷ this (efficiency) | this ÷ bare (cost) | req/s | req/s vs bare | p50 ms | p99 ms | requests | non-2xx | socket errors | server CPU % (1 core) | wrk CPU % | machine busy % (2 cores) | server-bound? |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const { name, result: x } of rows) {
+    const m = x.serverCpuMicrosPerRequest;
+    out.push(
+      `| ${name} | ${f1(m)} | ${(100 * (bareMicros / m)).toFixed(0)} % | ${(m / bareMicros).toFixed(2)}× | ${f0(x.rps)} | ${(100 * (x.rps / bareRps)).toFixed(0)} % | ${f1(x.latencyMs.p50)} | ${f1(x.latencyMs.p99)} | ${f0(x.requests)} | ${f0(x.non2xx)} | ${f0(x.socketErrors)} | ${f0(x.serverCpuPercent)} | ${f0(x.generatorCpuPercent)} | ${f0(x.machineBusyPercent)} | ${x.serverBound ? 'yes' : '**NO: not saturated, figure suspect**'} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+export function openLoopSection(rows: NonNullable<Results['openLoop']>): string {
+  const out: string[] = [];
+  for (const { name, description, result: x } of rows) {
+    out.push(
+      `### ${name}`,
+      '',
+      `${description}. Offered ${f0(x.rate)} req/s for ${f1(x.seconds)} s: ${f0(x.requests)} requests (${codes(x.statusCodes)}), ${x.count5xx} 5xx, ${x.errors} without an answer${x.errorSample.length ? ` (${x.errorSample.join('; ')})` : ''}; server CPU ${f0(x.serverCpuPercent)} % of a core, vegeta ${f0(x.generatorCpuPercent)} %, server RSS max ${f0(x.serverRssMaxMb)} MB.`,
+      '',
+      `Command: \`${x.command}\``,
+      '',
+      '| Requests | count | status codes | p50 ms | p95 ms | p99 ms | max ms |',
+      '|---|---:|---|---:|---:|---:|---:|',
+      ...Object.entries(x.byKind).map(
+        ([k, v]) =>
+          `| kind: ${k} | ${f0(v.requests)} | ${codes(v.statusCodes)} | ${f1(v.latencyMs.p50)} | ${f1(v.latencyMs.p95)} | ${f1(v.latencyMs.p99)} | ${f1(v.latencyMs.max)} |`,
+      ),
+      ...Object.entries(x.byStatus).map(
+        ([k, v]) =>
+          `| status: ${k} | ${f0(v.requests)} | ${codes(v.statusCodes)} | ${f1(v.latencyMs.p50)} | ${f1(v.latencyMs.p95)} | ${f1(v.latencyMs.p99)} | ${f1(v.latencyMs.max)} |`,
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
 export function renderMarkdown(r: Results): string {
   const m = r.meta as Record<string, any>;
   const out: string[] = [];
@@ -113,8 +178,43 @@ export function renderMarkdown(r: Results): string {
       `> **The production bundle did not start** (\`${m.bundleError}\`): a package the bundled code imports is not in build/bundle/node_modules. The bench measured the same esbuild bundle of packages/app/src/main.ts with the workspace's packages linked next to it instead (bench/lib/workspace-bundle.ts): same code and runtime, only package resolution differs.`,
       '',
     );
-  out.push('## Throughput and latency', '');
-  out.push(scenarioTable(r.scenarios), '');
+  if (r.saturated?.length) {
+    out.push(
+      '## CPU per request, each server saturated (the primary ratio)',
+      '',
+      saturatedTable(r.saturated),
+      '',
+      `wrk (Debian's package, one thread) runs as its own process and keeps ${m.settings.connections} connections busy; the server's CPU is utime + stime of its process from /proc over wrk's run, divided by the answered requests. "bare ÷ this" is the primary ratio (the bare route's CPU per request over the scenario's: 100 % = as cheap as the bare route); the bare route is measured before and after the service, and the ratio uses the mean of both. A row is server-bound when the server used at least 85 % of a core and wrk less than the server; otherwise the generator or the machine (other work on its 2 cores) limited it and the figure is flagged. req/s depends on how much CPU the machine leaves the server, so it is the second column only. ${m.settings.duration} s per row after ${m.settings.warmup} s of warm-up.`,
+      '',
+      'Commands (the URL is the server under test):',
+      '',
+      ...r.saturated.map((x) => `- ${x.name} (${x.description}): \`${x.result.command}\`${x.problems ? `; sampled answers: ${codes(x.problems)}` : ''}`),
+      '',
+    );
+  }
+  if (r.openLoop?.length) out.push('## Open loop at a fixed rate (vegeta, its own process)', '', openLoopSection(r.openLoop), '');
+  if (r.bigEvent) {
+    const b = r.bigEvent;
+    out.push(
+      '## Big event: the hot row (vegeta closed loop over three replicas, and pgbench)',
+      '',
+      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Seats sold in the database once the replicas drained (including bookings whose answer came after vegeta's 10 s timeout): ${f0(b.seatsSoldInDatabase)}. Answers: ${codes(b.result.statusCodes)}; the first replica's CPU ${f0(b.result.serverCpuPercent)} % of a core, vegeta ${f0(b.result.generatorCpuPercent)} %.`,
+      '',
+      `Commands: \`${b.result.command}\`; \`${b.pgbench.command}\``,
+      '',
+      '| Requests | count | status codes | p50 ms | p95 ms | p99 ms | max ms |',
+      '|---|---:|---|---:|---:|---:|---:|',
+      ...Object.entries(b.result.byStatus).map(
+        ([k, v]) =>
+          `| status: ${k} | ${f0(v.requests)} | ${codes(v.statusCodes)} | ${f1(v.latencyMs.p50)} | ${f1(v.latencyMs.p95)} | ${f1(v.latencyMs.p99)} | ${f1(v.latencyMs.max)} |`,
+      ),
+      '',
+    );
+  }
+  if (r.scenarios.length) {
+    out.push('## Throughput and latency (autocannon, in the bench process)', '');
+    out.push(scenarioTable(r.scenarios), '');
+  }
   out.push(
     "Latency percentiles are over every response (2xx and non-2xx). \"vs baseline\" is requests/s divided by the baseline's. RSS is the measured process's VmRSS sampled every 100 ms during the measured window (heap: see the next table). CPU % is the measured process's CPU time over the window (100 = one core), and CPU µs / request that time divided by the requests: the process's own cost per request, which other load on the machine barely changes (unlike req/s); machine busy % covers both cores (autocannon, PostgreSQL, Kafka and anything else running).",
     '',
@@ -193,9 +293,9 @@ export function renderMarkdown(r: Results): string {
   out.push('## Correctness', '');
   for (const o of r.checks.oversold)
     out.push(
-      `- ${o.event}: capacity ${o.capacity}, active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`,
+      `- ${o.event}: capacity ${o.capacity}, seats of active bookings ${o.activeBookings}, available ${o.available} — ${o.ok ? 'not oversold, counts consistent' : '**OVERSOLD or inconsistent**'}`,
     );
-  out.push(`- Events with more active bookings than capacity (whole database): ${r.checks.eventsOverCapacity}`);
+  out.push(`- Events with more seats in active bookings than capacity (whole database): ${r.checks.eventsOverCapacity}`);
   out.push(`- 5xx answers over all service scenarios: ${r.checks.total5xx}`);
   out.push(
     `- Service log (LOG_LEVEL=warn): ${r.checks.serviceLog.errorLines} error lines, ${r.checks.serviceLog.warnLines} warn lines${r.checks.shutdownMs !== undefined ? `; graceful shutdown after load took ${f0(r.checks.shutdownMs)} ms` : ''}`,

@@ -69,6 +69,13 @@ export interface Settings {
   node: { binary: string; source: 'image' | 'current' | 'BENCH_NODE' };
   /** Experiment knob: BENCH_REDIS=0 runs the service without REDIS_URL (in-process cache and rate-limit counts). */
   redis: boolean;
+  /**
+   * 'all' (default): every scenario; 'ratio': start-up in real mode, the CPU-per-request ratio
+   * (wrk) and the open-loop runs (vegeta) only, no autocannon scenarios and no profiles (about 2 min).
+   */
+  scenarios: 'all' | 'ratio';
+  /** BENCH_BIG_EVENT=0 skips the big event (two more replicas, 2,000 connections, pgbench). */
+  bigEvent: boolean;
   outDir: string;
   external: { databaseUrl?: string; redisUrl?: string; kafkaBrokers?: string };
 }
@@ -125,6 +132,8 @@ export function loadSettings(): Settings {
     dbPoolMax: pool && pool.trim() !== '' ? int('BENCH_DB_POOL_MAX', 10, 1) : undefined,
     jobsEnabled: flag('BENCH_JOBS_ENABLED', true),
     redis: flag('BENCH_REDIS', true),
+    scenarios: process.env.BENCH_SCENARIOS?.trim() === 'ratio' ? 'ratio' : 'all',
+    bigEvent: flag('BENCH_BIG_EVENT', true),
     ...nodeOptions(),
     node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),

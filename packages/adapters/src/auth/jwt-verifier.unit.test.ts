@@ -21,6 +21,24 @@ describe('local token verification', () => {
     );
   });
 
+  it('does not decode a verified token again within its lifetime, and never past its expiry', async () => {
+    const verifier = await createJwtVerifier({ secret: SECRET });
+    const token = await signToken(SECRET, { sub, roles: ['USER'] });
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toBe(first); // the same actor, from the cache
+    expect(Object.isFrozen(first)).toBe(true);
+    // A token that expires in 1 s is remembered for at most that long.
+    const key = new TextEncoder().encode(SECRET);
+    const shortLived = await sign(key, 'HS256', {}, Math.floor(Date.now() / 1000) + 1);
+    expect((await verifier.verify(shortLived)).userId).toBe(sub);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await expect(verifier.verify(shortLived)).rejects.toThrow('The token has expired');
+    // A token that fails verification is never remembered.
+    const forged = await signToken('another-secret-of-thirty-two-characters!!', { sub, roles: ['USER'] });
+    await expect(verifier.verify(forged)).rejects.toThrow('not valid');
+    await expect(verifier.verify(forged)).rejects.toThrow('not valid');
+  });
+
   it('checks issuer and audience when they are configured', async () => {
     const verifier = await createJwtVerifier({ secret: SECRET, issuer: 'https://auth.aquastream.org', audience: 'backend-event' });
     const key = new TextEncoder().encode(SECRET);

@@ -40,6 +40,42 @@ export function describeSharedRateCounter(topology: string, target: () => string
       await counter.close();
     });
 
+    it('counts locally through incrLocal with one object per key (no allocation per request), and leaves the counts near the limit to Redis', async () => {
+      const counter = createSharedRateCounter(redis, { prefix, flushMs: 20 });
+      const first = counter.incrLocal('local', 60_000, 10);
+      expect(first).toMatchObject({ current: 1 });
+      expect(first!.ttl).toBeGreaterThan(50_000);
+      const counts = [first!.current];
+      for (let i = 0; i < 4; i++) {
+        const count = counter.incrLocal('local', 60_000, 10);
+        expect(count).toBe(first); // the key's own object, updated in place
+        counts.push(count!.current);
+      }
+      expect(counts).toEqual([1, 2, 3, 4, 5]);
+      expect(counter.incrLocal('local', 60_000, 10)).toBeUndefined(); // 6 > half of 10: Redis decides, nothing counted here
+      expect((await incr(counter, 'local', 10)).current).toBe(6);
+      await counter.flush();
+      expect(await redis.get(prefix + 'local')).toBe('6');
+      await counter.close();
+    });
+
+    it('adds the counts of many keys in one flush (more keys than one script call takes), each with its own window', async () => {
+      const counter = createSharedRateCounter(redis, { prefix, flushMs: 20 });
+      const keys = Array.from({ length: 1_203 }, (_, i) => `many-${i}`);
+      for (const key of keys) await incr(counter, key, 1_000, key.endsWith('7') ? 30_000 : 60_000);
+      await incr(counter, 'many-0', 1_000);
+      await counter.flush();
+      // One GET per key: on a cluster the keys live on several masters.
+      const counts = await Promise.all(keys.map((k) => redis.get(prefix + k)));
+      expect(counts[0]).toBe('2');
+      expect(counts.slice(1).every((c) => c === '1')).toBe(true);
+      expect(await redis.pttl(prefix + 'many-7')).toBeLessThanOrEqual(30_000);
+      expect(await redis.pttl(prefix + 'many-8')).toBeGreaterThan(30_000);
+      // The shared count came back: the next request of the key counts on from it.
+      expect((await incr(counter, 'many-0', 1_000)).current).toBe(3);
+      await counter.close();
+    });
+
     it('enforces the limit on the count shared by two replicas', async () => {
       const a = createSharedRateCounter(redis, { prefix, flushMs: 20 });
       const b = createSharedRateCounter(redis, { prefix, flushMs: 20 });

@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { createSharedRateCounter, type RedisClient, type SharedRateCounter } from '@aquastream/adapters';
 import { problem, sendProblem } from './problem';
+import type { Actor } from '@aquastream/domain';
 
 // The local store is a plain CommonJS file of the plugin; it does not export it by name.
 const require = createRequire(import.meta.url);
@@ -30,7 +31,13 @@ function fallbackStore(redis: RedisClient | undefined, counter: SharedRateCounte
     }
     incr(key: string, cb: Callback, timeWindow: number, max: number) {
       if (!counter || redis?.status !== 'ready') return this.local.incr(key, cb, timeWindow, max);
-      counter.incr(this.prefix + key, timeWindow, max, (error, result) => (error ? this.local.incr(key, cb, timeWindow, max) : cb(null, result)));
+      const storeKey = this.prefix === '' ? key : this.prefix + key;
+      // Far below the limit (every request of an ordinary client), counted without an allocation;
+      // @fastify/rate-limit reads the count as soon as its await resumes, and a later request of the
+      // same key can only raise it within the local path, which never decides a refusal.
+      const local = counter.incrLocal(storeKey, timeWindow, max);
+      if (local) return cb(null, local);
+      counter.incr(storeKey, timeWindow, max, (error, result) => (error ? this.local.incr(key, cb, timeWindow, max) : cb(null, result)));
     }
     child(routeOptions: Partial<StoreParams> & { routeInfo: { method: string; url: string } }) {
       return new FallbackStore({ ...this.params, ...routeOptions }, `${this.prefix}${routeOptions.routeInfo.method}${routeOptions.routeInfo.url}-`);
@@ -45,6 +52,17 @@ export interface OverloadOptions {
   maxEventLoopDelayMs: number;
   maxHeapUsedBytes: number;
   maxRssBytes: number;
+}
+
+/**
+ * The rate-limit key of an actor, built once per actor: a verified token's actor is kept for the
+ * token's lifetime (createJwtVerifier), so its requests reuse one key string (and its hash).
+ */
+const userKeys = new WeakMap<Actor, string>();
+function userKey(actor: Actor): string {
+  let key = userKeys.get(actor);
+  if (key === undefined) userKeys.set(actor, (key = `user:${actor.userId}`));
+  return key;
 }
 
 /** Routes shed first under pressure: lists, search and the weather view. Bookings, payments,
@@ -64,7 +82,7 @@ export const overloadPlugin = fp<OverloadOptions>(
       max: options.rateLimitMax,
       timeWindow: options.rateLimitWindowMs,
       store: fallbackStore(options.redis, counter) as never,
-      keyGenerator: (request) => (request.actor ? `user:${request.actor.userId}` : `ip:${request.ip}`),
+      keyGenerator: (request) => (request.actor ? userKey(request.actor) : `ip:${request.ip}`),
       allowList: (request) => request.url.startsWith('/actuator'),
       // Thrown by the plugin as the error; the error handler sends the problem as made.
       errorResponseBuilder: (request, context) => ({

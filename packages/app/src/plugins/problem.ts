@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import fastJson from 'fast-json-stringify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDomainError, type DomainError, type ErrorCode } from '@aquastream/domain';
 
@@ -129,8 +130,31 @@ export function problem(code: ProblemCode, fields: ProblemFields): Problem {
   return { type: PROBLEM_BASE + slug, title, status, ...fields };
 }
 
+/**
+ * Every problem, whatever route (or none) it answers, goes out through this one serializer compiled
+ * at start-up: refusals come by the thousand in a flash sale, and a route without a problem schema
+ * for the status would otherwise fall back to JSON.stringify. Extensions (`available`, `retryAfterSeconds`...) pass as they are.
+ */
+const serializeProblem = fastJson({
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } }, additionalProperties: true },
+    },
+  },
+  required: ['type', 'title', 'status'],
+  additionalProperties: true,
+});
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+  return reply.code(problem.status).type('application/problem+json').serializer(serializeProblem).send(problem);
 }
 
 /** What Fastify rejects before a route is found (a path it cannot decode, a parameter too long), as a 400 problem. */

@@ -61,7 +61,13 @@ export class DomainError extends Error {
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
+    // An expected outcome (a refusal, a missing resource, bad input) is an answer, not a fault: it
+    // captures no stack trace, which was the largest single cost of a refused booking in a flash
+    // sale. 'unavailable' (a dependency is down) keeps its stack: it is logged and investigated.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (kind !== 'unavailable') Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
   }
 }
