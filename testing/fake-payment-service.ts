@@ -18,7 +18,7 @@ export type ChargeMode = 'succeed' | 'decline' | 'lose' | 'hold';
 export interface FakePaymentService {
   url: string;
   /** Charges that took money, in arrival order, with the trace context they carried. */
-  charges: { paymentId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
+  charges: { paymentId: string; bookingId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
   /** Status look-ups received (GET /payments?idempotencyKey=). */
   lookups: string[];
   /** Payment ids refunded. */
@@ -34,6 +34,8 @@ export interface FakePaymentService {
   refundCalls: { paymentId: string; idempotencyKey: string; amount: number; currency: string }[];
   /** Charges taken per idempotency key. */
   chargesPerKey(): Map<string, number>;
+  /** Refunds made per payment id (a booking's payment), whatever idempotency key each carried. */
+  refundsPerPayment(): Map<string, number>;
   /** Resolves when the next charge request has arrived (before it is answered). */
   nextCharge(): Promise<{ idempotencyKey: string }>;
   /** Resolves once an answer to a charge has been written out to the client. */
@@ -87,6 +89,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       if (outcome.status === 'SUCCEEDED')
         charges.push({
           paymentId: String(payload.paymentId),
+          bookingId: String(payload.bookingId),
           idempotencyKey: key,
           amount: Number(payload.amount),
           ...(typeof traceparent === 'string' ? { traceparent } : {}),
@@ -140,6 +143,11 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     chargesPerKey() {
       const counts = new Map<string, number>();
       for (const c of charges) counts.set(c.idempotencyKey, (counts.get(c.idempotencyKey) ?? 0) + 1);
+      return counts;
+    },
+    refundsPerPayment() {
+      const counts = new Map<string, number>();
+      for (const r of refundCalls) counts.set(r.paymentId, (counts.get(r.paymentId) ?? 0) + 1);
       return counts;
     },
     nextCharge: () => new Promise((resolve) => chargeWaiters.push(resolve)),
