@@ -65,7 +65,7 @@ export default defineConfig({
             'testing/**/*.test.ts',
             'examples/*/src/**/*.test.ts',
           ],
-          exclude: [...UNIT, '**/*.scale.test.ts', '**/node_modules/**'],
+          exclude: [...UNIT, '**/*.scale.test.ts', '**/*.upgrade.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,
@@ -83,6 +83,18 @@ export default defineConfig({
           hookTimeout: 240_000,
           pool: 'forks',
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // pnpm test:upgrade: the previous release's bundle beside this checkout's (issue #22).
+          name: 'upgrade',
+          include: ['packages/app/src/**/*.upgrade.test.ts'],
+          environment: 'node',
+          globalSetup: ['testing/global-setup.ts'],
+          testTimeout: 400_000,
+          hookTimeout: 600_000,
+          pool: 'forks',
         },
       },
     ],

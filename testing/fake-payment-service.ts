@@ -42,7 +42,8 @@ export interface FakePaymentService {
   nextAnswer(): Promise<{ idempotencyKey: string }>;
   /** Answers the charges held so far (mode `hold`). */
   releaseHeld(): void;
-  off(): Promise<void>;
+  /** See SwitchableServer.off: `cut` loses the answers in flight, `refuse` only refuses new connections. */
+  off(mode?: 'cut' | 'refuse'): Promise<void>;
   on(): Promise<void>;
   close(): Promise<void>;
 }
@@ -155,7 +156,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
     releaseHeld() {
       for (const answer of held.splice(0)) answer();
     },
-    off: () => server.off(),
+    off: (mode) => server.off(mode),
     on: () => server.on(),
     close: () => {
       chargeWaiters = [];
