@@ -82,7 +82,6 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           pool: 'forks',
-          fileParallelism: false,
         },
       },
       {
@@ -91,7 +90,7 @@ export default defineConfig({
           name: 'upgrade',
           include: ['packages/app/src/**/*.upgrade.test.ts'],
           environment: 'node',
-          globalSetup: ['testing/global-setup.ts'],
+          globalSetup: ['testing/upgrade-setup.ts'],
           testTimeout: 400_000,
           hookTimeout: 600_000,
           pool: 'forks',

@@ -3,11 +3,11 @@
  * history (cached per commit under build/releases/), and a patched copy of this checkout's sources
  * (the upgrade test's planted breaks), built outside the tree.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUNDLE_DIR, ROOT } from './bundle';
+import { runCommand } from './services/process';
 
 export interface Release {
   version: string;
@@ -38,22 +38,26 @@ export function previousRelease(): Release {
   return releases.reduce((a, b) => (newer(b, a) ? b : a));
 }
 
-function run(command: string, args: string[], cwd: string): { ok: boolean; output: string } {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+async function run(command: string, args: string[], cwd: string): Promise<{ ok: boolean; output: string }> {
+  const r = await runCommand(command, args, { cwd, env: { ...process.env, CI: 'true' } }).catch((error: Error) => ({
+    code: -1,
+    stdout: '',
+    stderr: String(error),
+  }));
+  return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
 }
 
-function must(command: string, args: string[], cwd: string, what: string): void {
-  const r = run(command, args, cwd);
+async function must(command: string, args: string[], cwd: string, what: string): Promise<void> {
+  const r = await run(command, args, cwd);
   if (!r.ok) throw new Error(`${what} failed (\`${command} ${args.join(' ')}\` in ${cwd}):\n${r.output.slice(-4_000)}`);
 }
 
 /** The full commit id of `release`, fetching history when this clone lacks it (a shallow CI clone). */
-function commitOf(release: Release): string {
+async function commitOf(release: Release): Promise<string> {
   const resolve = () => run('git', ['rev-parse', '--verify', '--quiet', `${release.commit}^{commit}`], ROOT);
-  let found = resolve();
+  let found = await resolve();
   if (!found.ok) {
-    const shallow = run('git', ['rev-parse', '--is-shallow-repository'], ROOT).output.trim() === 'true';
+    const shallow = (await run('git', ['rev-parse', '--is-shallow-repository'], ROOT)).output.trim() === 'true';
     const tries = shallow
       ? [
           ['fetch', '--unshallow', '--quiet'],
@@ -61,7 +65,7 @@ function commitOf(release: Release): string {
         ]
       : [['fetch', '--quiet', 'origin', release.commit]];
     for (const args of tries) {
-      if (run('git', args, ROOT).ok && (found = resolve()).ok) break;
+      if ((await run('git', args, ROOT)).ok && (found = await resolve()).ok) break;
     }
   }
   if (!found.ok)
@@ -77,8 +81,8 @@ function commitOf(release: Release): string {
  * The production bundle of `release`, built from its commit (git archive, pnpm install, pnpm
  * bundle) on first use and kept in build/releases/<version>-<commit>/bundle: reruns reuse it.
  */
-export function releaseBundle(release: Release, log: (line: string) => void = () => undefined): string {
-  const commit = commitOf(release);
+export async function releaseBundle(release: Release, log: (line: string) => void = () => undefined): Promise<string> {
+  const commit = await commitOf(release);
   const home = path.join(ROOT, 'build', 'releases', `${release.version}-${commit.slice(0, 12)}`);
   const bundle = path.join(home, 'bundle');
   const done = path.join(home, 'COMMIT');
@@ -87,10 +91,11 @@ export function releaseBundle(release: Release, log: (line: string) => void = ()
   rmSync(home, { recursive: true, force: true });
   const source = path.join(home, 'source');
   mkdirSync(source, { recursive: true });
-  must('sh', ['-c', `git -C "${ROOT}" archive --format=tar ${commit} | tar -x -C "${source}"`], ROOT, `extracting ${commit}`);
+  await must('sh', ['-c', `git -C "${ROOT}" archive --format=tar ${commit} | tar -x -C "${source}"`], ROOT, `extracting ${commit}`);
   // The shared pnpm store usually has every package already; a fresh machine downloads them.
-  if (!run('pnpm', ['install', '--frozen-lockfile', '--offline'], source).ok) must('pnpm', ['install', '--frozen-lockfile'], source, 'pnpm install');
-  must('pnpm', ['bundle'], source, `pnpm bundle of release ${release.version}`);
+  if (!(await run('pnpm', ['install', '--frozen-lockfile', '--offline'], source)).ok)
+    await must('pnpm', ['install', '--frozen-lockfile'], source, 'pnpm install');
+  await must('pnpm', ['bundle'], source, `pnpm bundle of release ${release.version}`);
   renameSync(path.join(source, 'build', 'bundle'), bundle);
   rmSync(source, { recursive: true, force: true });
   writeFileSync(done, `${commit}\n`);
@@ -111,7 +116,7 @@ export interface SourceEdit {
  * builds its production bundle beside them, with the dependencies of build/bundle (which must be
  * built). The real tree is never touched. Returns the bundle folder and a cleanup.
  */
-export function patchedBundle(name: string, edits: SourceEdit[]): { dir: string; remove(): void } {
+export async function patchedBundle(name: string, edits: SourceEdit[]): Promise<{ dir: string; remove(): void }> {
   const tmp = mkdtempSync(path.join(tmpdir(), `upgrade-${name}-`));
   for (const entry of ['packages', 'db', 'package.json', 'pnpm-workspace.yaml'])
     cpSync(path.join(ROOT, entry), path.join(tmp, entry), { recursive: true, verbatimSymlinks: true });

@@ -20,7 +20,7 @@ const replicas: Replica[] = [];
 let db: pg.Pool;
 
 beforeAll(async () => {
-  ensureBundle();
+  await ensureBundle();
   databaseUrl = await freshDatabase('flash');
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const env = {

@@ -43,7 +43,8 @@ export type Check =
   | 'DLQ empty'
   | 'outbox drained'
   | 'cache read across versions'
-  | 'rollback replica serves';
+  | 'rollback replica serves'
+  | 'writes never wait for an index build';
 
 export interface Failure {
   check: Check;
@@ -78,7 +79,22 @@ interface BookingFacts {
 
 const ACTIVE = ['PENDING', 'CONFIRMED'];
 const bearer = async (roles: string[], sub = randomUUID()) => `Bearer ${await signToken(TEST_SECRET, { sub, roles: roles as never })}`;
-const short = (text: string) => text.replace(/\s+/g, ' ').slice(0, 300);
+/** The messages of a replica's error-level log lines (ECS JSON), newest last. */
+const errorsIn = (output: string) =>
+  output
+    .split('\n')
+    .filter((l) => l.includes('"log.level":"error"') || l.includes('"log.level":"fatal"'))
+    .map((l) => {
+      try {
+        const entry = JSON.parse(l) as { message?: string; error?: { message?: string } };
+        return `${entry.message ?? ''}${entry.error?.message ? `: ${entry.error.message}` : ''}`;
+      } catch {
+        return l.slice(0, 200);
+      }
+    })
+    .slice(-3)
+    .join(' | ') || '(none logged)';
+const short = (text: string) => text.replace(/\s+/g, ' ').slice(0, 600);
 
 export interface ScenarioOptions {
   services: Services;
@@ -268,7 +284,10 @@ export async function startScenario(options: ScenarioOptions) {
       log(`${phase}: ${name} (${version.name}) ready`);
       return true;
     } catch (error) {
-      fail('replica starts', startedIn, `${name} (${version.name}): ${(error as Error).message.slice(-1_500)}`);
+      // The first line says how it ended; the log lines naming an error say why (a migration's message).
+      const [headline, ...lines] = (error as Error).message.split('\n');
+      const why = lines.filter((l) => /error|fail|refus|lock/i.test(l) && !/^\s+at /.test(l)).slice(0, 3);
+      fail('replica starts', startedIn, `${name} (${version.name}): ${headline} ${why.join(' | ') || lines.slice(-3).join(' | ')}`);
       return false;
     }
   }
@@ -280,13 +299,14 @@ export async function startScenario(options: ScenarioOptions) {
     member.inRotation = false;
     const until = Date.now() + 30_000;
     while (member.inFlight > 0 && Date.now() < until) await sleep(20);
+    const t0 = Date.now();
     await member.replica.stop('SIGTERM');
     const code = member.replica.process.exitCode;
     if (code !== 0)
       fail(
         'replica stops gracefully',
         phase,
-        `${name} (${member.version.name}) exited with ${code ?? member.replica.process.signalCode} after SIGTERM: ${member.replica.output().slice(-800)}`,
+        `${name} (${member.version.name}) exited with ${code ?? member.replica.process.signalCode} ${Date.now() - t0} ms after SIGTERM; its errors: ${errorsIn(member.replica.output())}`,
       );
     members.delete(name);
     log(`${phase}: ${name} stopped`);
@@ -305,19 +325,65 @@ export async function startScenario(options: ScenarioOptions) {
     await payments.on();
   }
 
-  /** A transaction holding row locks on `bookings` and `events` (a slow job, a stuck client) for `ms`. */
+  /**
+   * A transaction (a slow job, a stuck client) holding row locks on `bookings` and `events`: held
+   * for `ms`, counted from the moment another session first waits for it (a migration asking for a
+   * table lock), so that a migration without a short lock_timeout keeps everything queued behind
+   * it waiting longer than a statement may (DB_STATEMENT_TIMEOUT, 10 s).
+   */
   async function holdLocks(ms: number, bookingId: string, eventId: string): Promise<void> {
     const client = await db.connect();
     try {
       await client.query('BEGIN');
       await client.query('UPDATE bookings SET updated_at = updated_at WHERE id = $1', [bookingId]);
       await client.query('UPDATE events SET updated_at = updated_at WHERE id = $1', [eventId]);
-      await sleep(ms);
+      const began = Date.now();
+      let until = began + ms;
+      let waitedFor = false;
+      while (Date.now() < until) {
+        if (!waitedFor) {
+          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+            (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid,
+          ]);
+          if (rows[0]!.n > 0) {
+            waitedFor = true;
+            until = Date.now() + ms;
+            log(`${phase}: a session waits for the held lock; holding it ${ms} ms more`);
+          }
+        }
+        await sleep(100);
+      }
       await client.query('COMMIT');
     } finally {
       client.release();
     }
   }
+
+  // Only CREATE INDEX without CONCURRENTLY takes a relation's SHARE lock: writers wait for all of
+  // its build (and, while it queues behind a held lock, for its turn). Sampled all along the run.
+  const shareLocks = new Set<string>();
+  const lockWatch = (async () => {
+    while (!closed) {
+      const { rows } = await db
+        .query<{ relname: string; granted: boolean; query: string; pid: number }>(
+          `SELECT c.relname, l.granted, a.query, a.pid FROM pg_locks l
+             JOIN pg_class c ON c.oid = l.relation JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'relation' AND l.mode = 'ShareLock' AND c.relkind IN ('r', 'p') AND a.datname = current_database()`,
+        )
+        .catch(() => ({ rows: [] }));
+      for (const r of rows) {
+        const key = `${r.relname} ${r.query}`;
+        if (shareLocks.has(key)) continue;
+        shareLocks.add(key);
+        fail(
+          'writes never wait for an index build',
+          phase,
+          `pid ${r.pid} ${r.granted ? 'holds' : 'waits for'} a SHARE lock on ${r.relname} (writes to it wait): ${r.query}`,
+        );
+      }
+      await sleep(100);
+    }
+  })();
 
   return {
     payments,
@@ -555,6 +621,7 @@ export async function startScenario(options: ScenarioOptions) {
       await Promise.allSettled([...members.values()].map((m) => m.replica.stop('SIGTERM')));
       members.clear();
       await flapper.catch(() => undefined);
+      await lockWatch;
       await payments.close();
       await db.end();
     },

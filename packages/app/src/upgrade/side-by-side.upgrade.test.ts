@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureBundle, BUNDLE_DIR } from '../../../../testing/bundle';
+import { BUNDLE_DIR } from '../../../../testing/bundle';
 import { freshDatabase } from '../../../../testing/database';
-import { previousRelease, releaseBundle } from '../../../../testing/release-bundles';
 import { startScenario, type Scenario, type Version } from './scenario';
 
 // Issue #22 item 7: the previous release and this checkout side by side on one PostgreSQL, Redis
@@ -15,9 +14,8 @@ let next: Version;
 let s: Scenario | undefined;
 
 beforeAll(async () => {
-  const release = previousRelease();
-  previous = { label: 'previous', bundleDir: releaseBundle(release, log), name: `${release.version} (${release.commit.slice(0, 7)})` };
-  ensureBundle(log);
+  const release = inject('upgradeFrom');
+  previous = { label: 'previous', bundleDir: release.bundleDir, name: `${release.version} (${release.commit.slice(0, 7)})` };
   next = { label: 'new', bundleDir: BUNDLE_DIR, name: 'this checkout' };
 }, 600_000);
 
