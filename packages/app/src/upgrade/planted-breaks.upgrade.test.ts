@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase } from '../../../../testing/database';
 import { patchedBundle, type SourceEdit } from '../../../../testing/release-bundles';
 import { startScenario, type Check, type Scenario, type Version } from './scenario';
@@ -25,20 +25,15 @@ function extraMigration(name: string, up: string, down: string): SourceEdit[] {
   ];
 }
 
-let previous: Version;
+const release = inject('upgradeFrom');
+const previous: Version = { label: 'previous', bundleDir: release.bundleDir, name: `${release.version} (${release.commit.slice(0, 7)})` };
 const removals: (() => void)[] = [];
-let s: Scenario | undefined;
+const runs = new Set<Scenario>();
 
-beforeAll(async () => {
-  const release = inject('upgradeFrom');
-  previous = { label: 'previous', bundleDir: release.bundleDir, name: `${release.version} (${release.commit.slice(0, 7)})` };
-}, 600_000);
-
-afterEach(async () => {
-  await s?.close();
-  s = undefined;
+afterAll(async () => {
+  await Promise.allSettled([...runs].map((run) => run.close()));
+  removals.forEach((remove) => remove());
 });
-afterAll(() => removals.forEach((remove) => remove()));
 
 async function planted(name: string, edits: SourceEdit[]): Promise<Version> {
   // Built from a copy of the sources with the dependencies of build/bundle (the global setup built it).
@@ -47,30 +42,46 @@ async function planted(name: string, edits: SourceEdit[]): Promise<Version> {
   return { label: 'new', bundleDir: bundle.dir, name: `this checkout + planted ${name}` };
 }
 
-async function scenario(options: { cancelAfterPay?: number } = {}): Promise<Scenario> {
-  s = await startScenario({
+/** A scenario of its own (database, Payment Service, consumer group): the plants run at once. */
+async function scenario(name: string, options: { cancelAfterPay?: number } = {}): Promise<Scenario> {
+  const run = await startScenario({
     services: { databaseUrl: await freshDatabase('planted'), redisUrl: inject('redisUrl'), kafkaBrokers: inject('kafkaBrokers') },
-    log,
+    log: (line) => log(`${name}: ${line}`),
     ...options,
   });
-  return s;
+  runs.add(run);
+  return run;
+}
+
+/** A scenario with the previous release migrated (its cli.mjs) and serving on one replica. */
+async function previousServing(name: string, options: { cancelAfterPay?: number } = {}): Promise<Scenario> {
+  const run = await scenario(name, options);
+  run.enter('previous');
+  await run.migrate(previous);
+  await run.start('previous-1', previous);
+  return run;
 }
 
 function expectCaught(run: Scenario, check: Check, phase: string, detail: RegExp) {
-  log(`${check} caught:\n${run.report()}`);
+  log(`${check} caught:\n${run.report(5)}`);
   const caught = run.failures.filter((f) => f.check === check && f.phase === phase && detail.test(f.detail));
   expect(caught.length, `expected [${check}] in phase ${phase} matching ${detail}; the checks reported:\n${run.report() || '(nothing)'}`).toBeGreaterThan(0);
 }
 
-describe('upgrade test: planted breaks fail it', () => {
+// Concurrently: most of each is waiting (a held lock, jobs' intervals), not work.
+describe.concurrent('upgrade test: planted breaks fail it', () => {
   it('(a) a migration that drops a column the previous release reads: its replicas answer 5xx while the new version migrates', async () => {
-    const next = await planted(
-      'drop-column',
-      extraMigration('9901-planted-drop-column', 'ALTER TABLE bookings DROP COLUMN checked_in_at', 'ALTER TABLE bookings ADD COLUMN checked_in_at TIMESTAMPTZ'),
-    );
-    const run = await scenario();
-    run.enter('previous');
-    await run.start('previous-1', previous, { RUN_MIGRATIONS: 'true' });
+    const [next, run] = await Promise.all([
+      planted(
+        'drop-column',
+        extraMigration(
+          '9901-planted-drop-column',
+          'ALTER TABLE bookings DROP COLUMN checked_in_at',
+          'ALTER TABLE bookings ADD COLUMN checked_in_at TIMESTAMPTZ',
+        ),
+      ),
+      previousServing('(a)'),
+    ]);
     await run.beginTraffic(2);
     await run.serve(2_000);
     run.enter('migrate');
@@ -79,57 +90,59 @@ describe('upgrade test: planted breaks fail it', () => {
     await run.endTraffic();
     run.verifyAnswers();
     expectCaught(run, 'no 5xx', 'migrate', /on previous-1 \(previous\).* answered 5\d\d/);
-  }, 120_000);
+  }, 240_000);
 
   it('(b) an index built without CONCURRENTLY while a transaction holds a lock: writes to the table wait for it', async () => {
-    const next = await planted(
-      'blocking-index',
-      extraMigration(
-        '9902-planted-blocking-index',
-        'CREATE INDEX idx_planted_bookings_user ON bookings(user_id, created_at)',
-        'DROP INDEX idx_planted_bookings_user',
+    const [next, run] = await Promise.all([
+      planted(
+        'blocking-index',
+        extraMigration(
+          '9902-planted-blocking-index',
+          'CREATE INDEX idx_planted_bookings_user ON bookings(user_id, created_at)',
+          'DROP INDEX idx_planted_bookings_user',
+        ),
       ),
-    );
-    const run = await scenario();
-    run.enter('previous');
-    await run.start('previous-1', previous, { RUN_MIGRATIONS: 'true' });
+      previousServing('(b)'),
+    ]);
     const lockEvent = await run.createEvent('Lock holder', 5);
     const holder = await run.call('book', 'POST', '/api/v2/bookings', { token: await run.bearer(['USER']), body: { eventId: lockEvent } });
     await run.beginTraffic(2);
     await run.serve(2_000);
     run.enter('migrate');
-    const held = run.holdLocks(HOLD_MS, holder!.body.id as string, lockEvent);
-    await run.start('new-1', next, { RUN_MIGRATIONS: 'true' }, false);
-    await held;
+    const migrating = run.start('new-1', next, { RUN_MIGRATIONS: 'true' }, false);
+    await run.holdLocks(HOLD_MS, holder!.body.id as string, lockEvent, migrating);
+    await migrating;
     await run.serve(1_000);
     await run.endTraffic();
     run.verifyAnswers();
     // Without a lock_timeout the bookings queued behind it also run into the statement timeout
     // (5xx); with one they wait at most that long per try, and the SHARE lock itself is the tell.
     expectCaught(run, 'writes never wait for an index build', 'migrate', /SHARE lock on bookings .*CREATE INDEX idx_planted_bookings_user/);
-  }, 120_000);
+  }, 240_000);
 
   it('(c) a refund claim the previous release does not see: cancelled paid bookings are refunded twice', async () => {
     // The new refund job keeps its claim where 0.1.0 does not look: it no longer leases the row
     // through refund_due_at (as a job moved to an advisory lock or a column of its own would).
-    const next = await planted('invisible-refund-claim', [
-      {
-        file: 'packages/domain/src/bookings/jobs.ts',
-        find: 'const leased: Booking = { ...booking, refundDueAt: new Date(now.getTime() + deps.schedule.reconcileAfterMs) };',
-        replace: 'const leased: Booking = { ...booking };',
-      },
+    const [next, run] = await Promise.all([
+      planted('invisible-refund-claim', [
+        {
+          file: 'packages/domain/src/bookings/jobs.ts',
+          find: 'const leased: Booking = { ...booking, refundDueAt: new Date(now.getTime() + deps.schedule.reconcileAfterMs) };',
+          replace: 'const leased: Booking = { ...booking };',
+        },
+      ]),
+      previousServing('(c)', { cancelAfterPay: 0 }),
     ]);
-    const run = await scenario({ cancelAfterPay: 0.9 });
-    run.enter('previous');
-    await run.start('previous-1', previous, { RUN_MIGRATIONS: 'true' });
-    await run.start('new-1', next);
+    await run.start('new-1', next, { RUN_MIGRATIONS: 'true' });
     run.enter('canary');
     await run.beginTraffic(2);
-    await run.serve(8_000);
-    run.enter('settle');
+    await run.serveUntil(() => [...run.bookings.values()].filter((b) => b.paidIn).length >= 24, 60_000);
     await run.endTraffic();
-    await run.settle(30_000);
+    // The bookers cancel their paid bookings all at once: both versions' refund jobs find them owed.
+    log(`(c): ${await run.cancelPaid()} paid bookings cancelled at once`);
+    run.enter('settle');
+    await run.settle(40_000);
     await run.verifyState();
     expectCaught(run, 'refunded exactly once', 'canary', /refunded [2-9] times, owed 1/);
-  }, 120_000);
+  }, 240_000);
 });

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { signToken } from '@aquastream/adapters';
 import { startReplica, type Replica } from '../../../../testing/bundle';
+import { runCommand } from '../../../../testing/services/process';
 import { TEST_SECRET } from '../../../../testing/app';
 import { startFakePaymentService, type FakePaymentService } from '../../../../testing/fake-payment-service';
 
@@ -71,6 +72,7 @@ interface Member {
 
 interface BookingFacts {
   eventId: string;
+  token: string;
   createdIn: string;
   /** The phase whose pay answer was 200 or 202 (accepted or queued). */
   paidIn?: string;
@@ -120,6 +122,7 @@ export async function startScenario(options: ScenarioOptions) {
   const db = new pg.Pool({ connectionString: services.databaseUrl, max: 3 });
   const group = `upgrade-${randomUUID()}`;
   let phase = 'setup';
+  let phaseStarted = Date.now();
   let traffic: Promise<void>[] = [];
   let serving = false;
 
@@ -248,7 +251,7 @@ export async function startScenario(options: ScenarioOptions) {
       const booked = await call('book', 'POST', '/api/v2/bookings', { token, body: { eventId }, headers: { 'idempotency-key': randomUUID() } });
       const bookingId = booked?.status === 201 ? (booked.body.id as string) : undefined;
       if (bookingId) {
-        bookings.set(bookingId, { eventId, createdIn: phase });
+        bookings.set(bookingId, { eventId, token, createdIn: phase });
         await call('read booking', 'GET', `/api/v2/bookings/${bookingId}`, { token, bookingId });
         if (Math.random() < 0.15) {
           const cancelled = await call('cancel', 'POST', `/api/v2/bookings/${bookingId}/cancel`, { token, bookingId });
@@ -275,6 +278,38 @@ export async function startScenario(options: ScenarioOptions) {
   }
 
   // ---- replicas --------------------------------------------------------------------------------
+  /**
+   * The chart's preStop sleep (10 s) keeps a pod running after it left the endpoints, which also
+   * lets the consumer-group rebalance its surge pod started finish before SIGTERM: kafkajs cannot
+   * leave a group in the middle of a rebalance (tulios/kafkajs#1462), and a replica that gets
+   * SIGTERM then overruns its drain and exits 1. The test waits for the payment-retry group to be
+   * Stable with every running replica in it instead, at most those 10 s.
+   */
+  async function groupSettled(): Promise<void> {
+    const admin = new Kafka({ brokers: services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    const until = Date.now() + 10_000;
+    try {
+      await admin.connect();
+      while (Date.now() < until) {
+        const [described] = (await admin.describeGroups([`${group}.payment-retry`])).groups;
+        if (described?.state === 'Stable' && described.members.length >= members.size) return;
+        await sleep(200);
+      }
+      log(`${phase}: the consumer group is not Stable after 10 s; SIGTERM anyway`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** The schema of `version` (its cli.mjs migrate, as the chart's migration Job runs it). */
+  async function migrate(version: Version): Promise<void> {
+    const run = await runCommand(process.execPath, ['cli.mjs', 'migrate'], {
+      cwd: version.bundleDir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
+    });
+    if (run.code !== 0) throw new Error(`${version.name}: cli.mjs migrate exited with ${run.code}: ${run.stdout}${run.stderr}`);
+  }
+
   /** Starts a replica of `version`; it joins the rotation once ready unless `admit` is false (then `admit(name)`). */
   async function start(name: string, version: Version, extra: Record<string, string> = {}, admit = true): Promise<boolean> {
     const startedIn = phase;
@@ -299,6 +334,7 @@ export async function startScenario(options: ScenarioOptions) {
     member.inRotation = false;
     const until = Date.now() + 30_000;
     while (member.inFlight > 0 && Date.now() < until) await sleep(20);
+    await groupSettled();
     const t0 = Date.now();
     await member.replica.stop('SIGTERM');
     const code = member.replica.process.exitCode;
@@ -309,7 +345,7 @@ export async function startScenario(options: ScenarioOptions) {
         `${name} (${member.version.name}) exited with ${code ?? member.replica.process.signalCode} ${Date.now() - t0} ms after SIGTERM; its errors: ${errorsIn(member.replica.output())}`,
       );
     members.delete(name);
-    log(`${phase}: ${name} stopped`);
+    log(`${phase}: ${name} stopped ${Date.now() - t0} ms after SIGTERM`);
   }
 
   function beginTraffic() {
@@ -326,27 +362,28 @@ export async function startScenario(options: ScenarioOptions) {
   }
 
   /**
-   * A transaction (a slow job, a stuck client) holding row locks on `bookings` and `events`: held
-   * for `ms`, counted from the moment another session first waits for it (a migration asking for a
-   * table lock), so that a migration without a short lock_timeout keeps everything queued behind
-   * it waiting longer than a statement may (DB_STATEMENT_TIMEOUT, 10 s).
+   * A transaction (a slow job, a stuck client) holding row locks on `bookings` and `events` while
+   * `during` runs (a replica migrating at start-up). When another session waits for it (a migration
+   * asking for a table lock), it is held `ms` from then on, so that a migration without a short
+   * lock_timeout keeps everything queued behind it waiting longer than a statement may
+   * (DB_STATEMENT_TIMEOUT, 10 s); a migration that waits no longer than its lock_timeout per try
+   * gets its lock once the transaction ends.
    */
-  async function holdLocks(ms: number, bookingId: string, eventId: string): Promise<void> {
+  async function holdLocks(ms: number, bookingId: string, eventId: string, during: Promise<unknown>): Promise<void> {
+    let done = false;
+    void during.finally(() => (done = true));
     const client = await db.connect();
     try {
       await client.query('BEGIN');
       await client.query('UPDATE bookings SET updated_at = updated_at WHERE id = $1', [bookingId]);
       await client.query('UPDATE events SET updated_at = updated_at WHERE id = $1', [eventId]);
-      const began = Date.now();
-      let until = began + ms;
-      let waitedFor = false;
-      while (Date.now() < until) {
-        if (!waitedFor) {
-          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
-            (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid,
-          ]);
+      const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const cap = Date.now() + 180_000;
+      let until: number | undefined;
+      while (until === undefined ? !done && Date.now() < cap : Date.now() < until) {
+        if (until === undefined) {
+          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
           if (rows[0]!.n > 0) {
-            waitedFor = true;
             until = Date.now() + ms;
             log(`${phase}: a session waits for the held lock; holding it ${ms} ms more`);
           }
@@ -396,9 +433,11 @@ export async function startScenario(options: ScenarioOptions) {
     },
     /** Names the phase the following requests and failures belong to. */
     enter(name: string) {
+      log(`phase ${phase} took ${Date.now() - phaseStarted} ms; phase ${name}`);
       phase = name;
-      log(`phase ${name}`);
+      phaseStarted = Date.now();
     },
+    migrate,
     start,
     admit(name: string) {
       const member = members.get(name);
@@ -412,12 +451,27 @@ export async function startScenario(options: ScenarioOptions) {
     holdLocks,
     /** Creates the events the bookers book (through the replicas in rotation) and starts them. */
     async beginTraffic(eventCount = 4, capacity = 60) {
-      events = [];
-      for (let i = 0; i < eventCount; i++) events.push(await createEvent(`Upgrade rafting ${i + 1}`, capacity));
+      events = await Promise.all(Array.from({ length: eventCount }, (_, i) => createEvent(`Upgrade rafting ${i + 1}`, capacity)));
       beginTraffic();
+    },
+    /** Every paid booking not cancelled yet is cancelled at once, through the replicas in rotation: refunds owed all together. */
+    async cancelPaid(): Promise<number> {
+      const due = [...bookings].filter(([, b]) => b.paidIn && !b.cancelledIn);
+      await Promise.all(
+        due.map(async ([bookingId, b]) => {
+          const cancelled = await call('cancel', 'POST', `/api/v2/bookings/${bookingId}/cancel`, { token: b.token, bookingId });
+          if (cancelled?.status === 200) b.cancelledIn = phase;
+        }),
+      );
+      return due.length;
     },
     /** Traffic keeps flowing for `ms` (in the current phase). */
     serve: (ms: number) => sleep(ms),
+    /** Traffic keeps flowing until `done()` (checked every 250 ms), at most `ms`. */
+    async serveUntil(done: () => boolean, ms: number) {
+      const until = Date.now() + ms;
+      while (!done() && Date.now() < until) await sleep(250);
+    },
     endTraffic,
     /** The versions' checks of what the traffic saw, by phase: 5xx and dropped connections. */
     verifyAnswers() {
@@ -558,7 +612,12 @@ export async function startScenario(options: ScenarioOptions) {
         const token = await bearer(['USER']);
         const first = await call('read event v2 (cache writer)', 'GET', `/api/v2/events/${eventId}`, { token, to: writer });
         await redis.connect();
-        const keys = await redis.keys(`*event:${eventId}`);
+        // The writer may store the entry just after it answered.
+        let keys: string[] = [];
+        for (let i = 0; i < 20 && keys.length === 0; i++) {
+          keys = await redis.keys(`*event:${eventId}`);
+          if (keys.length === 0) await sleep(100);
+        }
         const second = await call('read event v2 (cache reader)', 'GET', `/api/v2/events/${eventId}`, { token, to: reader });
         const conditional = first?.etag
           ? await call('read event v2 (cache reader, If-None-Match)', 'GET', `/api/v2/events/${eventId}`, {
@@ -610,8 +669,17 @@ export async function startScenario(options: ScenarioOptions) {
       return lines.join('\n');
     },
     /** The failures, one line each, for the assertion message. */
-    report(): string {
-      return failures.map((f) => `[${f.check}] phase ${f.phase}: ${f.detail}`).join('\n');
+    report(perCheck = 20): string {
+      const shown = new Map<string, number>();
+      const lines: string[] = [];
+      for (const f of failures) {
+        const key = `[${f.check}] phase ${f.phase}`;
+        const n = (shown.get(key) ?? 0) + 1;
+        shown.set(key, n);
+        if (n <= perCheck) lines.push(`${key}: ${f.detail}`);
+      }
+      for (const [key, n] of shown) if (n > perCheck) lines.push(`${key}: ... ${n - perCheck} more`);
+      return lines.join('\n');
     },
     async close() {
       serving = false;

@@ -33,8 +33,8 @@ describe('upgrade: the previous release and this checkout side by side', () => {
 
     // The previous release, as it runs today: its schema, two replicas, bookers.
     s.enter('previous');
-    await s.start('previous-1', previous, { RUN_MIGRATIONS: 'true' });
-    await s.start('previous-2', previous);
+    await s.migrate(previous);
+    await Promise.all([s.start('previous-1', previous), s.start('previous-2', previous)]);
     // An event nobody books (its version stays put) for the cache check, and a booking whose rows a
     // long transaction locks while the migrations run.
     const probe = await s.createEvent('Cache probe', 5);
@@ -46,9 +46,9 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     // This version's migrations while the previous serves, against a transaction that holds row
     // locks on bookings and events for longer than a statement may wait.
     s.enter('migrate');
-    const held = s.holdLocks(HOLD_MS, holder!.body.id as string, lockEvent);
-    await s.start('new-1', next, { RUN_MIGRATIONS: 'true' }, false);
-    await held;
+    const migrating = s.start('new-1', next, { RUN_MIGRATIONS: 'true' }, false);
+    await s.holdLocks(HOLD_MS, holder!.body.id as string, lockEvent, migrating);
+    await migrating;
 
     s.enter('canary');
     s.admit('new-1');
