@@ -41,7 +41,7 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     const lockEvent = await s.createEvent('Lock holder', 5);
     const holder = await s.call('book', 'POST', '/api/v2/bookings', { token: await s.bearer(['USER']), body: { eventId: lockEvent } });
     await s.beginTraffic();
-    await s.serve(4_000);
+    await s.serve(3_000);
 
     // This version's migrations while the previous serves, against a transaction that holds row
     // locks on bookings and events for longer than a statement may wait.
@@ -53,7 +53,7 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     s.enter('canary');
     s.admit('new-1');
     await s.verifyCacheAcross(probe, 'previous-1', 'new-1');
-    await s.serve(4_000);
+    await s.serve(3_000);
 
     s.enter('roll');
     await s.start('new-2', next);
@@ -62,13 +62,13 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     await s.retire('previous-2');
 
     s.enter('new only');
-    await s.serve(4_000);
+    await s.serve(3_000);
 
     // The previous release back on the new schema, beside the new.
     s.enter('rollback');
     await s.start('previous-3', previous);
     await s.verifyCacheAcross(await s.createEvent('Cache probe (new)', 5, 'new-1'), 'new-1', 'previous-3');
-    await s.serve(4_000);
+    await s.serve(3_000);
     s.verifyServes('previous-3', 'rollback');
 
     s.enter('settle');
