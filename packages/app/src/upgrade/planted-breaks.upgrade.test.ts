@@ -43,7 +43,7 @@ async function planted(name: string, edits: SourceEdit[]): Promise<Version> {
 }
 
 /** A scenario of its own (database, Payment Service, consumer group): the plants run at once. */
-async function scenario(name: string, options: { cancelAfterPay?: number } = {}): Promise<Scenario> {
+async function scenario(name: string, options: { cancelAfterPay?: number; refundDelayMs?: number } = {}): Promise<Scenario> {
   const run = await startScenario({
     services: { databaseUrl: await freshDatabase('planted'), redisUrl: inject('redisUrl'), kafkaBrokers: inject('kafkaBrokers') },
     log: (line) => log(`${name}: ${line}`),
@@ -54,7 +54,7 @@ async function scenario(name: string, options: { cancelAfterPay?: number } = {})
 }
 
 /** A scenario with the previous release migrated (its cli.mjs) and serving on one replica. */
-async function previousServing(name: string, options: { cancelAfterPay?: number } = {}): Promise<Scenario> {
+async function previousServing(name: string, options: { cancelAfterPay?: number; refundDelayMs?: number } = {}): Promise<Scenario> {
   const run = await scenario(name, options);
   run.enter('previous');
   await run.migrate(previous);
@@ -131,7 +131,9 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
           replace: 'const leased: Booking = { ...booking };',
         },
       ]),
-      previousServing('(c)', { cancelAfterPay: 0 }),
+      // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
+      // 5 s) are then surely at work on the same cancellations at once.
+      previousServing('(c)', { cancelAfterPay: 0, refundDelayMs: 1_000 }),
     ]);
     await run.start('new-1', next, { RUN_MIGRATIONS: 'true' });
     run.enter('canary');
@@ -141,7 +143,7 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
     // The bookers cancel their paid bookings all at once: both versions' refund jobs find them owed.
     log(`(c): ${await run.cancelPaid()} paid bookings cancelled at once`);
     run.enter('settle');
-    await run.settle(40_000);
+    await run.settle(60_000);
     await run.verifyState();
     expectCaught(run, 'refunded exactly once', 'canary', /refunded [2-9] times, owed 1/);
   }, 240_000);

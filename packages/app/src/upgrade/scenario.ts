@@ -104,6 +104,8 @@ export interface ScenarioOptions {
   bookers?: number;
   /** Chance a booking that was paid is then cancelled (a refund is owed). */
   cancelAfterPay?: number;
+  /** How long the Payment Service takes to answer a refund (default 200 ms). */
+  refundDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -133,7 +135,7 @@ export async function startScenario(options: ScenarioOptions) {
   // or refunded it and a retry only follows a call that never arrived. Refunds take 200 ms, as a
   // provider's do, which is what lets two workers race for one if their claims do not see each other.
   const payments: FakePaymentService = await startFakePaymentService();
-  payments.refundDelayMs = 200;
+  payments.refundDelayMs = options.refundDelayMs ?? 200;
   let flapping = false;
   let closed = false;
   const flapper = (async () => {

@@ -67,7 +67,8 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     // The previous release back on the new schema, beside the new.
     s.enter('rollback');
     await s.start('previous-3', previous);
-    await s.verifyCacheAcross(await s.createEvent('Cache probe (new)', 5, 'new-1'), 'new-1', 'previous-3');
+    // Created through new-2, first read (and cached in Redis) by new-1, then read by the previous release.
+    await s.verifyCacheAcross(await s.createEvent('Cache probe (new)', 5, 'new-2'), 'new-1', 'previous-3');
     await s.serve(3_000);
     s.verifyServes('previous-3', 'rollback');
 
