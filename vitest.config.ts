@@ -86,7 +86,8 @@ export default defineConfig({
       },
       {
         test: {
-          // pnpm test:upgrade: the previous release's bundle beside this checkout's (issue #22).
+          // pnpm test:upgrade: the previous release's bundle beside this checkout's (issue #22). Its
+          // two files run at once (--maxWorkers=2): most of each is waiting for replicas and jobs.
           name: 'upgrade',
           include: ['packages/app/src/**/*.upgrade.test.ts'],
           environment: 'node',

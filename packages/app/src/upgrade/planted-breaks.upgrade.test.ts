@@ -123,22 +123,22 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
   it('(c) a refund claim the previous release does not see: cancelled paid bookings are refunded twice', async () => {
     // The new refund job keeps its claim where 0.1.0 does not look: it no longer leases the row
     // through refund_due_at (as a job moved to an advisory lock or a column of its own would).
-    const [next, run] = await Promise.all([
-      planted('invisible-refund-claim', [
-        {
-          file: 'packages/domain/src/bookings/jobs.ts',
-          find: 'const leased: Booking = { ...booking, refundDueAt: new Date(now.getTime() + deps.schedule.reconcileAfterMs) };',
-          replace: 'const leased: Booking = { ...booking };',
-        },
-      ]),
-      // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
-      // 5 s) are then surely at work on the same cancellations at once.
-      previousServing('(c)', { cancelAfterPay: 0, refundDelayMs: 1_000 }),
+    // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
+    // 5 s) are then surely at work on the same cancellations at once.
+    const plant = planted('invisible-refund-claim', [
+      {
+        file: 'packages/domain/src/bookings/jobs.ts',
+        find: 'const leased: Booking = { ...booking, refundDueAt: new Date(now.getTime() + deps.schedule.reconcileAfterMs) };',
+        replace: 'const leased: Booking = { ...booking };',
+      },
     ]);
-    await run.start('new-1', next, { RUN_MIGRATIONS: 'true' });
+    const run = await scenario('(c)', { cancelAfterPay: 0, refundDelayMs: 1_000 });
+    run.enter('previous');
+    await run.migrate(previous);
+    await Promise.all([run.start('previous-1', previous), plant.then((next) => run.start('new-1', next, { RUN_MIGRATIONS: 'true' }))]);
     run.enter('canary');
     await run.beginTraffic(2);
-    await run.serveUntil(() => [...run.bookings.values()].filter((b) => b.paidIn).length >= 24, 60_000);
+    await run.serveUntil(() => [...run.bookings.values()].filter((b) => b.paidIn).length >= 16, 60_000);
     await run.endTraffic();
     // The bookers cancel their paid bookings all at once: both versions' refund jobs find them owed.
     log(`(c): ${await run.cancelPaid()} paid bookings cancelled at once`);
