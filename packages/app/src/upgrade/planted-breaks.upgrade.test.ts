@@ -123,8 +123,6 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
   it('(c) a refund claim the previous release does not see: cancelled paid bookings are refunded twice', async () => {
     // The new refund job keeps its claim where 0.1.0 does not look: it no longer leases the row
     // through refund_due_at (as a job moved to an advisory lock or a column of its own would).
-    // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
-    // 5 s) are then surely at work on the same cancellations at once.
     const plant = planted('invisible-refund-claim', [
       {
         file: 'packages/domain/src/bookings/jobs.ts',
@@ -132,6 +130,8 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
         replace: 'const leased: Booking = { ...booking };',
       },
     ]);
+    // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
+    // 5 s) are then surely at work on the same cancellations at once.
     const run = await scenario('(c)', { cancelAfterPay: 0, refundDelayMs: 1_000 });
     run.enter('previous');
     await run.migrate(previous);
