@@ -1,11 +1,11 @@
 /** The production bundle (build/bundle, what the image ships), built when stale and run as replicas. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './services/free-port';
-import { hasExited, lastLines, onProcessExit, runCommand, stopProcess } from './services/process';
+import { hasExited, onProcessExit, stopProcess } from './services/process';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_DIR = path.join(ROOT, 'build', 'bundle');
@@ -34,13 +34,12 @@ export function bundleStaleness(): string | undefined {
 }
 
 /** Builds build/bundle (pnpm bundle) when it is missing or older than a source file. */
-export async function ensureBundle(log: (line: string) => void = () => undefined): Promise<void> {
+export function ensureBundle(log: (line: string) => void = () => undefined): void {
   const missing = !existsSync(SERVER_ENTRY);
   const stale = missing ? undefined : bundleStaleness();
   if (!missing && !stale) return;
   log(`building the production bundle (pnpm bundle)${stale ? `: ${stale}` : ''}`);
-  const built = await runCommand('pnpm', ['bundle'], { cwd: ROOT });
-  if (built.code !== 0) throw new Error(`pnpm bundle failed (${built.code}):\n${lastLines(built.stdout + built.stderr, 40)}`);
+  execFileSync('pnpm', ['bundle'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** The image's NODE_OPTIONS (heap caps), read from the Dockerfile so replicas run as deployed. */

@@ -11,14 +11,17 @@ declare module 'vitest' {
 }
 
 /**
- * Global setup of the `upgrade` project: the servers of every integration test (global-setup.ts)
- * and, at the same time, the previous release's bundle (built from git history once per commit)
- * and this checkout's (pnpm bundle, when stale).
+ * Global setup of the `upgrade` project: this checkout's bundle (pnpm bundle, when stale), then
+ * the servers of every integration test (global-setup.ts) and, at the same time, the previous
+ * release's bundle (built from git history once per commit).
  */
 export default async function setup(project: TestProject) {
   const log = (line: string) => console.log(`[upgrade] ${line}`);
   const release = previousRelease();
-  const [teardown, bundleDir] = await Promise.all([servers(project), releaseBundle(release, log), ensureBundle(log)]);
+  // This checkout's bundle first (a no-op when fresh, as after scripts/test.sh's bundle step): the
+  // planted breaks link its dependencies.
+  ensureBundle(log);
+  const [teardown, bundleDir] = await Promise.all([servers(project), releaseBundle(release, log)]);
   project.provide('upgradeFrom', { ...release, bundleDir });
   return teardown;
 }

@@ -20,7 +20,7 @@ const replicas: Replica[] = [];
 let db: pg.Pool;
 
 beforeAll(async () => {
-  await ensureBundle();
+  ensureBundle();
   databaseUrl = await freshDatabase('flash');
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const env = {
