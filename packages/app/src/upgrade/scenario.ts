@@ -181,7 +181,7 @@ export async function startScenario(options: ScenarioOptions) {
     url: string,
     init: { token?: string; body?: unknown; headers?: Record<string, string>; bookingId?: string; to?: string; shedBefore?: boolean } = {},
   ): Promise<Answer | undefined> {
-    const target = init.to ? ([init.to, members.get(init.to)!] as [string, Member]) : pick();
+    const target = init.to ? (members.has(init.to) ? ([init.to, members.get(init.to)!] as [string, Member]) : undefined) : pick();
     if (!target) return undefined;
     const [name, member] = target;
     member.inFlight++;
@@ -304,7 +304,7 @@ export async function startScenario(options: ScenarioOptions) {
       await admin.connect();
       while (Date.now() < until) {
         const [described] = (await admin.describeGroups([`${group}.payment-retry`])).groups;
-        if (described?.state === 'Stable' && described.members.length >= members.size) return;
+        if (described?.state === 'Stable' && described.members.length === members.size) return;
         await sleep(200);
       }
       log(`${phase}: the consumer group is not Stable after 10 s; SIGTERM anyway`);
@@ -325,8 +325,14 @@ export async function startScenario(options: ScenarioOptions) {
   /** Starts a replica of `version`; it joins the rotation once ready unless `admit` is false (then `admit(name)`). */
   async function start(name: string, version: Version, extra: Record<string, string> = {}, admit = true): Promise<boolean> {
     const startedIn = phase;
+    // A container that exits during start-up is restarted by the kubelet: once here (on a starved
+    // machine a replica's first connection to Redis may time out); a second exit is a failure.
+    const launch = () => startReplica(`${name} (${version.name})`, env(extra), { bundleDir: version.bundleDir, readyWithinMs: 90_000 });
     try {
-      const replica = await startReplica(`${name} (${version.name})`, env(extra), { bundleDir: version.bundleDir, readyWithinMs: 90_000 });
+      const replica = await launch().catch((error: Error) => {
+        log(`${phase}: ${name} exited during start-up, restarted once: ${error.message.split('\n')[0]}`);
+        return launch();
+      });
       members.set(name, { replica, version, inRotation: admit, inFlight: 0 });
       log(`${phase}: ${name} (${version.name}) ready`);
       return true;
