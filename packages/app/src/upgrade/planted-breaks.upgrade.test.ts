@@ -89,6 +89,7 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
     await run.serve(3_000);
     await run.endTraffic();
     run.verifyAnswers();
+    await run.verifyIndexBuilds();
     expectCaught(run, 'no 5xx', 'migrate', /on previous-1 \(previous\).* answered 5\d\d/);
   }, 240_000);
 
@@ -115,6 +116,7 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
     await run.serve(1_000);
     await run.endTraffic();
     run.verifyAnswers();
+    await run.verifyIndexBuilds();
     // Without a lock_timeout the bookings queued behind it also run into the statement timeout
     // (5xx); with one they wait at most that long per try, and the SHARE lock itself is the tell.
     expectCaught(run, 'writes never wait for an index build', 'migrate', /SHARE lock on bookings .*CREATE INDEX idx_planted_bookings_user/);

@@ -127,6 +127,8 @@ export async function startScenario(options: ScenarioOptions) {
   const group = `upgrade-${randomUUID()}`;
   let phase = 'setup';
   let phaseStarted = Date.now();
+  const timeline: [string, number][] = [['setup', phaseStarted]];
+  const phaseAt = (ms: number) => timeline.filter(([, t]) => t <= ms).at(-1)?.[0] ?? 'setup';
   let traffic: Promise<void>[] = [];
   let serving = false;
 
@@ -313,13 +315,33 @@ export async function startScenario(options: ScenarioOptions) {
     }
   }
 
-  /** The schema of `version` (its cli.mjs migrate, as the chart's migration Job runs it). */
+  /**
+   * The schema of `version` (its cli.mjs migrate, as the chart's migration Job runs it). Once the
+   * previous release's schema is there, every later CREATE INDEX is recorded (an event trigger):
+   * one without CONCURRENTLY on a table that already existed blocks its writes while it builds.
+   */
   async function migrate(version: Version): Promise<void> {
     const run = await runCommand(process.execPath, ['cli.mjs', 'migrate'], {
       cwd: version.bundleDir,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env() },
     });
     if (run.code !== 0) throw new Error(`${version.name}: cli.mjs migrate exited with ${run.code}: ${run.stdout}${run.stderr}`);
+    if (version.label === 'previous' && existingTables.size === 0) await recordIndexBuilds();
+  }
+
+  const existingTables = new Set<string>();
+  async function recordIndexBuilds(): Promise<void> {
+    const tables = await db.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace");
+    for (const t of tables.rows) existingTables.add(t.relname);
+    await db.query(`
+      CREATE TABLE upgrade_test_index_builds (at timestamptz NOT NULL DEFAULT clock_timestamp(), query text, tables text[]);
+      CREATE FUNCTION upgrade_test_record_index_build() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO upgrade_test_index_builds (query, tables)
+        SELECT current_query(), array_agg(DISTINCT c.relname::text)
+          FROM pg_event_trigger_ddl_commands() d JOIN pg_index i ON i.indexrelid = d.objid JOIN pg_class c ON c.oid = i.indrelid;
+      END $$;
+      CREATE EVENT TRIGGER upgrade_test_index_builds ON ddl_command_end WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION upgrade_test_record_index_build();`);
   }
 
   /** Starts a replica of `version`; it joins the rotation once ready unless `admit` is false (then `admit(name)`). */
@@ -454,6 +476,7 @@ export async function startScenario(options: ScenarioOptions) {
       log(`phase ${phase} took ${Date.now() - phaseStarted} ms; phase ${name}`);
       phase = name;
       phaseStarted = Date.now();
+      timeline.push([name, phaseStarted]);
     },
     migrate,
     start,
@@ -491,6 +514,22 @@ export async function startScenario(options: ScenarioOptions) {
       while (!done() && Date.now() < until) await sleep(250);
     },
     endTraffic,
+    /** Index builds without CONCURRENTLY on tables the previous release already had (recorded since its migrate). */
+    async verifyIndexBuilds() {
+      if (existingTables.size === 0) return;
+      const { rows } = await db.query<{ at: Date; query: string; tables: string[] | null }>(
+        'SELECT at, query, tables FROM upgrade_test_index_builds ORDER BY at',
+      );
+      for (const r of rows) {
+        const hit = (r.tables ?? []).filter((t) => existingTables.has(t));
+        if (hit.length > 0 && !/\bconcurrently\b/i.test(r.query))
+          fail(
+            'writes never wait for an index build',
+            phaseAt(r.at.getTime()),
+            `an index was built on ${hit.join(', ')} without CONCURRENTLY (writes wait for all of it): ${r.query}`,
+          );
+      }
+    },
     /** The versions' checks of what the traffic saw, by phase: 5xx and dropped connections. */
     verifyAnswers() {
       for (const r of requests) {

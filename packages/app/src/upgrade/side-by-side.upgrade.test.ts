@@ -76,6 +76,7 @@ describe('upgrade: the previous release and this checkout side by side', () => {
     await s.endTraffic();
     await s.settle();
     s.verifyAnswers();
+    await s.verifyIndexBuilds();
     await s.verifyState();
     await s.verifyKafka();
     log(`scenario took ${Math.round((Date.now() - t0) / 1000)} s\n${s.summary()}`);
