@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Six projects, picked by file name (no hand-kept lists):
+// Seven projects, picked by file name (no hand-kept lists):
 // - `domain`: every test of packages/domain (no server by construction: it runs on its own fakes).
 // - `unit`: `*.unit.test.ts` anywhere else: adapters and app code that needs no server (breakers,
 //   admission, caches, token checks, the seed contract). `pnpm test:unit` runs both in seconds.
@@ -11,7 +11,8 @@ import { defineConfig } from 'vitest/config';
 // - `scale`: `*.scale.test.ts`, replicas of the production bundle under a rush: scripts/test.sh runs
 //   it as a step of its own, after the bundle is built, so it has the machine to itself.
 // - `topology`: `*.topology.test.ts`, replicated servers of its own (Redis Sentinel and Cluster,
-//   three Kafka brokers) failed over: a step of scripts/test.sh of its own.
+//   three Kafka brokers, a PostgreSQL standby promoted) failed over: a step of its own.
+// - `upgrade`: `*.upgrade.test.ts`, the previous release beside this checkout (`pnpm test:upgrade`).
 // A test that starts no server and touches no network is named `*.unit.test.ts`; the others run
 // in `integration`. Every test file runs in exactly one project.
 const UNIT = ['packages/adapters/src/**/*.unit.test.ts', 'packages/app/src/**/*.unit.test.ts', 'tools/**/*.unit.test.ts', 'testing/**/*.unit.test.ts'];
@@ -55,7 +56,7 @@ export default defineConfig({
             'testing/**/*.test.ts',
             'examples/*/src/**/*.test.ts',
           ],
-          exclude: ['**/*.unit.test.ts', '**/*.scale.test.ts', '**/*.topology.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.unit.test.ts', '**/*.scale.test.ts', '**/*.topology.test.ts', '**/*.upgrade.test.ts', '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['testing/global-setup.ts'],
           testTimeout: 60_000,
@@ -87,7 +88,19 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           pool: 'forks',
-          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // pnpm test:upgrade: the previous release's bundle beside this checkout's (issue #22). Its
+          // two files run at once (--maxWorkers=2): most of each is waiting for replicas and jobs.
+          name: 'upgrade',
+          include: ['packages/app/src/**/*.upgrade.test.ts'],
+          environment: 'node',
+          globalSetup: ['testing/upgrade-setup.ts'],
+          testTimeout: 400_000,
+          hookTimeout: 600_000,
+          pool: 'forks',
         },
       },
     ],

@@ -57,6 +57,7 @@ step "tests on Node 24 (vitest: domain, unit)" "$NODE24" node_modules/vitest/vit
 step "production bundle (pnpm bundle)" pnpm bundle
 step "flash sale on Node 24: three replicas of the production bundle, 3,000 bookers (vitest --project scale)" "$NODE24" node_modules/vitest/vitest.mjs run --project scale --reporter=default --reporter=json --outputFile.json=build/vitest-scale.json
 step "production bundle runs alone against PostgreSQL, Redis and Kafka (Node 24)" pnpm exec tsx scripts/bundle-smoke.ts --node "$NODE24"
+step "upgrade: the previous release (releases.json) beside this checkout's bundle, and planted breaks (pnpm test:upgrade, Node 24)" "$NODE24" node_modules/vitest/vitest.mjs run --project upgrade --maxWorkers=2 --reporter=default --reporter=json --outputFile.json=build/vitest-upgrade.json
 step "API contract fuzzing (Schemathesis, every v1 and v2 operation, every role)" bash scripts/schemathesis.sh
 step "gRPC from grpcurl and grpc_health_probe (reflection, every EventService method, health)" with_go_tools bash scripts/grpc-tools.sh
 step "alert rules (promtool)" bash deploy/observability/test.sh
@@ -66,7 +67,7 @@ step "deployment (helm lint/template, kubeconform, compose, actionlint, hadolint
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json", "build/vitest-topology.json"]) {
+  for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json", "build/vitest-topology.json", "build/vitest-upgrade.json"]) {
     try { const r = JSON.parse(fs.readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed += 1; }
   }
   const stepFailures = Number(process.argv[1]);

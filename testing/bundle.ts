@@ -58,12 +58,20 @@ export interface Replica {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts node build/bundle/server.mjs with `env` on free ports and waits for readiness UP. */
-export async function startReplica(name: string, env: Record<string, string>, options: { readyWithinMs?: number; nodeArgs?: string[] } = {}): Promise<Replica> {
+/**
+ * Starts node build/bundle/server.mjs (or the server.mjs of `bundleDir`, e.g. an earlier release's
+ * bundle) with `env` on free ports and waits for readiness UP.
+ */
+export async function startReplica(
+  name: string,
+  env: Record<string, string>,
+  options: { readyWithinMs?: number; nodeArgs?: string[]; bundleDir?: string } = {},
+): Promise<Replica> {
   const readyWithinMs = options.readyWithinMs ?? 60_000;
+  const bundleDir = options.bundleDir ?? BUNDLE_DIR;
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
-    cwd: BUNDLE_DIR,
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(bundleDir, 'server.mjs')], {
+    cwd: bundleDir,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -18,7 +18,7 @@ export type ChargeMode = 'succeed' | 'decline' | 'lose' | 'hold';
 export interface FakePaymentService {
   url: string;
   /** Charges that took money, in arrival order, with the trace context they carried. */
-  charges: { paymentId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
+  charges: { paymentId: string; bookingId: string; idempotencyKey: string; amount: number; traceparent?: string }[];
   /** Status look-ups received (GET /payments?idempotencyKey=). */
   lookups: string[];
   /** Payment ids refunded. */
@@ -34,13 +34,16 @@ export interface FakePaymentService {
   refundCalls: { paymentId: string; idempotencyKey: string; amount: number; currency: string }[];
   /** Charges taken per idempotency key. */
   chargesPerKey(): Map<string, number>;
+  /** Refunds made per payment id (a booking's payment), whatever idempotency key each carried. */
+  refundsPerPayment(): Map<string, number>;
   /** Resolves when the next charge request has arrived (before it is answered). */
   nextCharge(): Promise<{ idempotencyKey: string }>;
   /** Resolves once an answer to a charge has been written out to the client. */
   nextAnswer(): Promise<{ idempotencyKey: string }>;
   /** Answers the charges held so far (mode `hold`). */
   releaseHeld(): void;
-  off(): Promise<void>;
+  /** See SwitchableServer.off: `cut` loses the answers in flight, `refuse` only refuses new connections. */
+  off(mode?: 'cut' | 'refuse'): Promise<void>;
   on(): Promise<void>;
   close(): Promise<void>;
 }
@@ -87,6 +90,7 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       if (outcome.status === 'SUCCEEDED')
         charges.push({
           paymentId: String(payload.paymentId),
+          bookingId: String(payload.bookingId),
           idempotencyKey: key,
           amount: Number(payload.amount),
           ...(typeof traceparent === 'string' ? { traceparent } : {}),
@@ -142,12 +146,17 @@ export async function startFakePaymentService(): Promise<FakePaymentService> {
       for (const c of charges) counts.set(c.idempotencyKey, (counts.get(c.idempotencyKey) ?? 0) + 1);
       return counts;
     },
+    refundsPerPayment() {
+      const counts = new Map<string, number>();
+      for (const r of refundCalls) counts.set(r.paymentId, (counts.get(r.paymentId) ?? 0) + 1);
+      return counts;
+    },
     nextCharge: () => new Promise((resolve) => chargeWaiters.push(resolve)),
     nextAnswer: () => new Promise((resolve) => answerWaiters.push(resolve)),
     releaseHeld() {
       for (const answer of held.splice(0)) answer();
     },
-    off: () => server.off(),
+    off: (mode) => server.off(mode),
     on: () => server.on(),
     close: () => {
       chargeWaiters = [];

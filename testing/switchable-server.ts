@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
  */
 export interface SwitchableServer {
   readonly url: string;
-  off(): Promise<void>;
+  /**
+   * `cut` (default): connections refused and open ones cut, answers in flight lost. `refuse`: new
+   * connections refused, requests already in flight still answered (a service going away cleanly).
+   */
+  off(mode?: 'cut' | 'refuse'): Promise<void>;
   on(): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,11 +30,16 @@ export async function startSwitchableServer(handler: RequestListener): Promise<S
         resolve();
       });
     });
-  const stop = () =>
+  const stop = (mode: 'cut' | 'refuse' = 'cut') =>
     new Promise<void>((resolve) => {
       const s = server;
       server = undefined;
       if (!s) return resolve();
+      if (mode === 'refuse') {
+        s.close();
+        s.closeIdleConnections();
+        return resolve();
+      }
       s.close(() => resolve());
       s.closeAllConnections();
     });
@@ -41,6 +50,6 @@ export async function startSwitchableServer(handler: RequestListener): Promise<S
     },
     off: stop,
     on: () => (server ? Promise.resolve() : listen()),
-    close: stop,
+    close: () => stop(),
   };
 }
