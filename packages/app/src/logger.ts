@@ -31,12 +31,14 @@ export const REDACT_PATHS = [
  * (k8s.pod.name, k8s.node.name, deployment.track, ...) under the same names.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false, serviceVersion: VERSION });
+  // The deployment's declared version (OTEL_RESOURCE_ATTRIBUTES) wins over the code's, as on spans.
+  const declared = environmentAttributes();
+  const ecs = ecsFormat({ convertReqRes: false, apmIntegration: false, serviceVersion: declared['service.version'] ?? VERSION });
   return pino(
     {
       ...ecs,
       level,
-      base: { pid: process.pid, hostname: hostname(), ...environmentAttributes() },
+      base: { pid: process.pid, hostname: hostname(), ...declared },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       mixin() {
         const span = trace.getActiveSpan()?.spanContext();
