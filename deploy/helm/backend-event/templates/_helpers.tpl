@@ -272,6 +272,11 @@ track: {{ .track }}
 # Resource attributes of every span and log line (the SDK's environment detector reads them).
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),{{ if ne $component "migrations" }}k8s.node.name=$(NODE_NAME),k8s.deployment.name={{ include "backend-event.trackName" . }},{{ end }}service.version={{ include "backend-event.imageTag" . }},deployment.track=$(DEPLOYMENT_TRACK)"
+{{- if $root.Values.syntheticFlow.enabled }}
+# The synthetic flow's organizer: its hidden test events stay off the public lists.
+- name: SYNTHETIC_ORGANIZER_IDS
+  value: {{ $root.Values.syntheticFlow.organizerId | quote }}
+{{- end }}
 {{- with $root.Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
