@@ -336,8 +336,15 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
       running.delete(stop);
       const consumer = current;
       current = undefined;
-      // Leaves the group, so the other replicas take the partitions without waiting for the session to end.
-      await consumer?.disconnect().catch(() => undefined);
+      // Leaves the group, so the other replicas take the partitions without waiting for the session to
+      // end. During a rebalance kafkajs may not leave in time (tulios/kafkajs#1462): past a session
+      // timeout the broker drops the member anyway, so the stop goes on instead of outliving the
+      // shutdown grace.
+      if (consumer) {
+        let giveUp: NodeJS.Timeout | undefined;
+        const sessionOver = new Promise<void>((resolve) => (giveUp = setTimeout(resolve, timings.sessionTimeoutMs)));
+        await Promise.race([consumer.disconnect().catch(() => undefined), sessionOver]).finally(() => clearTimeout(giveUp));
+      }
     }
     running.add(stop);
     void launch();
