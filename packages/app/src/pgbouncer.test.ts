@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -37,6 +38,9 @@ beforeAll(async () => {
   database = new URL(direct).pathname.slice(1);
   // Migrate directly (the chart's Job bypasses PgBouncer), then serve through it only.
   await (await startTestApp({ DATABASE_URL: direct })).close();
+  // Its backends end asynchronously after the close: wait, so that every server connection counted
+  // below is one PgBouncer opened.
+  for (const deadline = Date.now() + 10_000; (await serverConnections()) > 0 && Date.now() < deadline;) await sleep(50);
   bouncer = await startPgBouncer(inject('postgresUrl'), { poolSize: POOL });
   const env = {
     DATABASE_URL: bouncer.urlFor(direct),
