@@ -386,6 +386,30 @@ async function main(): Promise<void> {
   const startup: StartupResult[] = [];
   const embeddedDir = path.join(workDir, 'embedded-data');
   let bundleError: string | undefined;
+  /** What both result paths (the ratio run and the full run) say of how this run was set up. */
+  const runSetup = (alive: boolean) => ({
+    gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    gitDirty: git(['status', '--porcelain']).length > 0,
+    bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
+    bundleStale: stale,
+    settings: { ...settings, external: undefined },
+    infra: {
+      postgres: postgres ? 'started by the bench (fsync off)' : 'given by DATABASE_URL',
+      redis: !settings.redis ? 'not used (BENCH_REDIS=0)' : redis ? 'started by the bench' : 'given by REDIS_URL',
+      kafka: kafka ? 'started by the bench' : 'given by KAFKA_BROKERS',
+      startMs: infraMs,
+    },
+    serviceEnv: serviceEnvShown,
+    serviceRunAs: {
+      bundle: 'node build/bundle/server.mjs',
+      'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs',
+      source: 'node --import tsx packages/app/src/main.ts',
+    }[serviceMode],
+    bundleError,
+    serviceAliveAfterLoad: alive,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: os.loadavg(),
+  });
   for (const label of settings.scenarios === 'all' ? ['fresh DATA_DIR (creates PGlite, runs migrations)', 'existing DATA_DIR'] : []) {
     log(`start-up, embedded, ${label}`);
     let s;
@@ -820,27 +844,7 @@ async function main(): Promise<void> {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',
         memTotalMb: os.totalmem() / 1024 / 1024,
-        gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-        gitDirty: git(['status', '--porcelain']).length > 0,
-        bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
-        bundleStale: stale,
-        settings: { ...settings, external: undefined },
-        infra: {
-          postgres: postgres ? 'started by the bench (fsync off)' : 'given',
-          redis: redis ? 'started by the bench' : 'given or none',
-          kafka: kafka ? 'started by the bench' : 'given',
-          startMs: infraMs,
-        },
-        serviceEnv: serviceEnvShown,
-        serviceRunAs: {
-          bundle: 'node build/bundle/server.mjs',
-          'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs',
-          source: 'node --import tsx packages/app/src/main.ts',
-        }[serviceMode],
-        bundleError,
-        serviceAliveAfterLoad: alive,
-        loadAverageAtStart: loadAtStart,
-        loadAverageAtEnd: os.loadavg(),
+        ...runSetup(alive),
       },
       seed: {
         ...seeded,
@@ -1217,27 +1221,7 @@ async function main(): Promise<void> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       memTotalMb: os.totalmem() / 1024 / 1024,
-      gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-      gitDirty: git(['status', '--porcelain']).length > 0,
-      bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
-      bundleStale: stale,
-      settings: { ...settings, external: undefined },
-      infra: {
-        postgres: postgres ? 'started by the bench (fsync off)' : 'given by DATABASE_URL',
-        redis: !settings.redis ? 'not used (BENCH_REDIS=0)' : redis ? 'started by the bench' : 'given by REDIS_URL',
-        kafka: kafka ? 'started by the bench' : 'given by KAFKA_BROKERS',
-        startMs: infraMs,
-      },
-      serviceEnv: serviceEnvShown,
-      serviceRunAs: {
-        bundle: 'node build/bundle/server.mjs',
-        'workspace-bundle': 'node <tmp>/workspace-bundle/server.mjs',
-        source: 'node --import tsx packages/app/src/main.ts',
-      }[serviceMode],
-      bundleError,
-      serviceAliveAfterLoad: alive,
-      loadAverageAtStart: loadAtStart,
-      loadAverageAtEnd: os.loadavg(),
+      ...runSetup(alive),
     },
     seed: {
       ...seeded,
