@@ -123,6 +123,7 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         payments,
         weather: createWeather(config, policies.get('weather'), logger),
         bookingTtlMs: config.BOOKING_TTL,
+        bookingBatchMax: config.BOOKING_BATCH_MAX,
         hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,
         paymentSchedule: {

@@ -178,6 +178,9 @@ const schema = z.object({
   PAYMENT_WEBHOOK_SECRET: optionalString,
   WEATHER_API_URL: optionalUrl,
   BOOKING_TTL: duration('30m'),
+  // Plain bookings of one event arriving together share one transaction and one lock of the
+  // event's row, up to this many; 0: one transaction per booking (as release 0.1.0 does).
+  BOOKING_BATCH_MAX: z.coerce.number().int().min(0).max(1000).default(200),
   WAITLIST_HOLD: duration('30m'),
   IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),

@@ -40,6 +40,8 @@ export interface UseCasePorts {
   /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
   seatReads?: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   bookingTtlMs: number;
+  /** Plain bookings of one event decided in one transaction, at most (0 or unset: one each). */
+  bookingBatchMax?: number;
   waitlistHoldMs: number;
   paymentSchedule: PaymentSchedule;
   /** Organizers whose events public lists leave out (the synthetic flow's). */
@@ -67,7 +69,7 @@ export function createUseCases(ports: UseCasePorts) {
     createLocation: makeCreateLocation(write),
     getLocation: makeGetLocation({ locations }),
     listLocations: makeListLocations({ locations }),
-    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings }, pricingReads: { categories, promoCodes } }),
+    bookSeat: makeBookSeat({ ...seats, bookingTtlMs, reads: ports.seatReads ?? { events, bookings }, pricingReads: { categories, promoCodes }, batchMax: ports.bookingBatchMax }),
     getBooking: makeGetBooking({ bookings, events }),
     listMyBookings: makeListMyBookings({ bookings }),
     listEventBookings: makeListEventBookings({ bookings, events }),

@@ -79,6 +79,33 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
         .executeTakeFirstOrThrow();
       return { activeBookingId: row.booking_id ?? null, offered: Boolean(row.offered) };
     },
+    async standingsOf(eventId, userIds) {
+      const byUser = new Map<string, { activeBookingId: string | null; offered: boolean }>();
+      if (userIds.length === 0) return byUser;
+      // One round trip for a whole batch of bookers: their active bookings and their offers.
+      const rows = await db
+        .selectFrom('bookings')
+        .select(['user_id', sql<string | null>`id`.as('booking_id'), sql<boolean>`false`.as('offered')])
+        .where('event_id', '=', eventId)
+        .where('user_id', 'in', [...userIds])
+        .where('status', 'in', ACTIVE)
+        .unionAll(
+          db
+            .selectFrom('waitlist')
+            .select(['user_id', sql<string | null>`null`.as('booking_id'), sql<boolean>`true`.as('offered')])
+            .where('event_id', '=', eventId)
+            .where('user_id', 'in', [...userIds])
+            .where('status', '=', 'OFFERED'),
+        )
+        .execute();
+      for (const row of rows) {
+        const standing = byUser.get(row.user_id) ?? { activeBookingId: null, offered: false };
+        if (row.booking_id) standing.activeBookingId = row.booking_id;
+        if (row.offered) standing.offered = true;
+        byUser.set(row.user_id, standing);
+      }
+      return byUser;
+    },
     async standings(eventId) {
       // Read when an event is full: who may still get past the refusal (a conflict to report, an offer to claim).
       const [booked, offered] = await Promise.all([
@@ -144,6 +171,15 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       } catch (error) {
         // A concurrent request of the same user won the race for the unique active booking.
         if (isUniqueViolation(error, 'uq_bookings_active')) throw new BookingConflictError(booking.eventId, null);
+        throw error;
+      }
+    },
+    async insertMany(many) {
+      if (many.length === 0) return;
+      try {
+        await db.insertInto('bookings').values(many.map(fromBooking)).execute();
+      } catch (error) {
+        if (isUniqueViolation(error, 'uq_bookings_active')) throw new BookingConflictError(many[0]!.eventId, null);
         throw error;
       }
     },

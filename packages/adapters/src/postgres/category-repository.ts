@@ -138,25 +138,24 @@ const toParticipants = (value: unknown): Participant[] => (typeof value === 'str
 const categoryColumn = (eventId: string, categoryId: string) => (categoryId === eventId ? null : categoryId);
 
 export function createPgBookingLineRepository(db: Kysely<Database>): BookingLineRepository {
+  const insertMany: BookingLineRepository['insertMany'] = async (entries) => {
+    const rows = entries.flatMap(({ booking, lines }) =>
+      lines.map((l, i) => ({
+        booking_id: booking.id,
+        line_no: i,
+        category_id: categoryColumn(booking.eventId, l.categoryId),
+        seats: l.seats,
+        unit_price: l.unitPrice,
+        discount: l.discount,
+        currency: l.currency,
+        participants: JSON.stringify(l.participants),
+      })),
+    );
+    if (rows.length) await db.insertInto('booking_lines').values(rows).execute();
+  };
   return {
-    async insert(booking, lines) {
-      if (lines.length === 0) return;
-      await db
-        .insertInto('booking_lines')
-        .values(
-          lines.map((l, i) => ({
-            booking_id: booking.id,
-            line_no: i,
-            category_id: categoryColumn(booking.eventId, l.categoryId),
-            seats: l.seats,
-            unit_price: l.unitPrice,
-            discount: l.discount,
-            currency: l.currency,
-            participants: JSON.stringify(l.participants),
-          })),
-        )
-        .execute();
-    },
+    insert: (booking, lines) => insertMany([{ booking, lines }]),
+    insertMany,
     async ofBooking(booking) {
       const rows = await db.selectFrom('booking_lines').selectAll().where('booking_id', '=', booking.id).orderBy('line_no').execute();
       return rows.map((r): BookingLine => ({

@@ -11,6 +11,9 @@ import type { EventRepository } from '../events/ports';
 import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 import { priceBooking, recordPricing, refuseWhenUsedUp, seatsOfLines, validateLines, type LineInput, type PricingReads } from '../pricing/price-booking';
+import { createKeyedBatcher } from '../shared/batching';
+import { DomainError } from '../shared/domain-error';
+import { allocateSeats, type BatchOutcome, type PlainBookingRequest } from './book-together';
 
 export interface BookSeatDeps extends SeatReleaseDeps {
   uow: UnitOfWork;
@@ -21,6 +24,11 @@ export interface BookSeatDeps extends SeatReleaseDeps {
   reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   /** Reads for refusing a used-up code or a sold-out category without a transaction; without them, only the transaction refuses. */
   pricingReads?: PricingReads;
+  /**
+   * At most this many plain bookings (the default category, no code) of one event are decided in
+   * one transaction (see bookTogether); 0 or unset: every booking has its own.
+   */
+  batchMax?: number;
 }
 
 /**
@@ -64,6 +72,68 @@ export function requireUser(actor: Actor | null): Actor {
 }
 
 /**
+ * Decides plain bookings of one event that arrive together in one transaction: the bookers'
+ * standings and the event's categories are read, then the event's row is locked once, seats are
+ * given out in arrival order (allocateSeats) and every booking, line and outbox event is written in
+ * one statement per table. In a rush every booker of an event queues on that row on every replica;
+ * a batch holds it once for all of its bookers. A booking that loses a race the batch could not
+ * see (the booker's own booking made meanwhile elsewhere) rolls the batch back, and each of its
+ * requests then runs alone.
+ */
+function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request: PlainBookingRequest) => Promise<void>) {
+  const { uow, clock, ids, bookingTtlMs } = deps;
+  return async (eventId: string, requests: PlainBookingRequest[]): Promise<BatchOutcome[]> => {
+    const outcomes = new Array<BatchOutcome | undefined>(requests.length);
+    // When the batch's turn comes, what became certain while it waited is refused without it.
+    const precheck = async () => {
+      await Promise.all(
+        requests.map((request, i) =>
+          refuse(eventId, request).catch((error: unknown) => {
+            if (!(error instanceof DomainError)) throw error;
+            outcomes[i] = { kind: 'REFUSED', error };
+          }),
+        ),
+      );
+      if (outcomes.every(Boolean)) throw new AllRefused();
+    };
+    try {
+      const decided = await uow.run(
+        async (tx) => {
+          const open = requests.filter((_, i) => !outcomes[i]);
+          const standings = await tx.bookings.standingsOf(
+            eventId,
+            open.map((r) => r.userId),
+          );
+          const categories = await tx.categories.listOfEvent(eventId);
+          const event = await tx.events.findByIdForUpdate(eventId);
+          const now = clock.now();
+          const allocation = allocateSeats({ eventId, event, categories, requests: open, standings, now, nextId: () => ids.next(), bookingTtlMs });
+          if (allocation.booked.length) {
+            await tx.bookings.insertMany(allocation.booked.map((b) => b.booking));
+            await tx.bookingLines.insertMany(allocation.booked);
+            await tx.outbox.add(allocation.events);
+            // Under the row's lock the seats counted are there; a refusal here is a broken invariant.
+            if (!(await tx.events.takeSeats(eventId, allocation.seats, now))) throw new Error(`event ${eventId} lost seats under its batch's lock`);
+          }
+          return allocation.outcomes;
+        },
+        { precheck },
+      );
+      let k = 0;
+      return outcomes.map((o) => o ?? decided[k++]!);
+    } catch (error) {
+      if (error instanceof AllRefused) return outcomes as BatchOutcome[];
+      // The batch lost a race for a booker's one active booking: each request decides alone.
+      if (error instanceof BookingConflictError && requests.length > 1) return outcomes.map((o) => o ?? { kind: 'ALONE' });
+      throw error;
+    }
+  };
+}
+
+/** Every request of a batch was refused before its transaction: there is nothing to write. */
+class AllRefused extends Error {}
+
+/**
  * Books `seats` seats (default 1) of a published event that has not started, for the people named
  * in `participants` (at most one per seat). Seats held for the caller by a waitlist offer are
  * claimed (asking for more takes the rest from the free seats, asking for fewer gives the rest
@@ -76,9 +146,10 @@ export function requireUser(actor: Actor | null): Actor {
  * BOOKING.EVENT_FULL (with `available`), CATEGORY.SOLD_OUT, PROMO_CODE.INVALID, PROMO_CODE.EXHAUSTED,
  * PROMO_CODE.ALREADY_USED.
  */
-export const makeBookSeat =
-  (deps: BookSeatDeps) =>
-  async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
+export const makeBookSeat = (deps: BookSeatDeps) => {
+  const refusePlain = (eventId: string, request: PlainBookingRequest) => refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
+  const together = deps.batchMax ? createKeyedBatcher(makeBookTogether(deps, refusePlain), deps.batchMax) : null;
+  return async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
     const { uow, clock, ids, bookingTtlMs, reads } = deps;
     const user = requireUser(actor);
     const participants = input.lines ? input.lines.flatMap((l) => l.participants ?? []) : (input.participants ?? []);
@@ -92,6 +163,11 @@ export const makeBookSeat =
         await refuseWhenUsedUp(deps.pricingReads, { eventId: input.eventId, userId: user.userId, lines: input.lines ?? null, promoCode: input.promoCode });
     };
     await refuse();
+    if (together && input.lines === undefined && input.promoCode === undefined) {
+      const outcome = await together.submit(input.eventId, { userId: user.userId, seats: input.seats, participants: input.participants ?? [] });
+      if (outcome.kind === 'BOOKED') return outcome.booking;
+      if (outcome.kind === 'REFUSED') throw outcome.error;
+    }
     // Again when its turn comes: in a rush the event may have filled up while this request waited.
     return uow.run(
       async (tx) => {
@@ -142,3 +218,4 @@ export const makeBookSeat =
       { precheck: refuse },
     );
   };
+};

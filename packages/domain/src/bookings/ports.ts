@@ -48,6 +48,8 @@ export interface BookingRepository {
   findActive(eventId: string, userId: string): Promise<Booking | null>;
   /** The user's active booking and waitlist offer for the event, in one read. */
   standing(eventId: string, userId: string): Promise<SeatStanding>;
+  /** The standings of these users on the event, in one read; a user with neither is left out. */
+  standingsOf(eventId: string, userIds: readonly string[]): Promise<Map<string, SeatStanding>>;
   /** Every user holding an active booking or a waitlist offer for the event, in one read. */
   standings(eventId: string): Promise<UserStanding[]>;
   list(filter: { userId?: string; eventId?: string; status?: BookingStatus }, page: PageRequest): Promise<Page<Booking>>;
@@ -59,6 +61,8 @@ export interface BookingRepository {
   tally(eventId: string): Promise<BookingTally[]>;
   /** Throws BookingConflictError when the user already holds an active booking for the event. */
   insert(booking: Booking): Promise<void>;
+  /** Inserts the bookings in one statement, all or none; BookingConflictError as `insert`. */
+  insertMany(bookings: readonly Booking[]): Promise<void>;
   update(booking: Booking): Promise<void>;
   /** PENDING bookings past their hold, locked with SKIP LOCKED so replicas share the work. */
   lockExpired(now: Date, limit: number): Promise<Booking[]>;

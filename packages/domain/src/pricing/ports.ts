@@ -36,6 +36,8 @@ export interface EventCategoryRepository {
 /** The lines of bookings (see BookingLine). A booking made by release 0.1.0 has none. */
 export interface BookingLineRepository {
   insert(booking: { id: string; eventId: string }, lines: readonly BookingLine[]): Promise<void>;
+  /** The lines of several bookings, in one statement. */
+  insertMany(entries: readonly { booking: { id: string; eventId: string }; lines: readonly BookingLine[] }[]): Promise<void>;
   /** In line order; [] for a booking without lines. */
   ofBooking(booking: { id: string; eventId: string }): Promise<BookingLine[]>;
   /** Stores the lines' seats, discount and participants after a reduction (same lines, same order). */

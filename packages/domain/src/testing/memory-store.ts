@@ -137,6 +137,14 @@ function bookingRepository(s: () => State): BookingRepository {
       const offered = [...s().waitlist.values()].some((w) => w.eventId === eventId && w.userId === userId && w.status === 'OFFERED');
       return { activeBookingId: booking?.id ?? null, offered };
     },
+    async standingsOf(eventId, userIds) {
+      const wanted = new Set(userIds);
+      const byUser = new Map<string, { activeBookingId: string | null; offered: boolean }>();
+      const of = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { activeBookingId: null, offered: false }).get(userId)!;
+      for (const b of all()) if (b.eventId === eventId && wanted.has(b.userId) && active(b)) of(b.userId).activeBookingId = b.id;
+      for (const w of s().waitlist.values()) if (w.eventId === eventId && wanted.has(w.userId) && w.status === 'OFFERED') of(w.userId).offered = true;
+      return byUser;
+    },
     async standings(eventId) {
       const byUser = new Map<string, { userId: string; activeBookingId: string | null; offered: boolean }>();
       const of = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { userId, activeBookingId: null, offered: false }).get(userId)!;
@@ -193,6 +201,13 @@ function bookingRepository(s: () => State): BookingRepository {
       const clash = all().find((b) => b.eventId === booking.eventId && b.userId === booking.userId && active(b));
       if (clash) throw new BookingConflictError(booking.eventId, clash.id);
       s().bookings.set(booking.id, structuredClone(booking));
+    },
+    async insertMany(bookings) {
+      for (const booking of bookings) {
+        const clash = all().find((b) => b.eventId === booking.eventId && b.userId === booking.userId && active(b));
+        if (clash) throw new BookingConflictError(booking.eventId, clash.id);
+      }
+      for (const booking of bookings) s().bookings.set(booking.id, structuredClone(booking));
     },
     async update(booking) {
       s().bookings.set(booking.id, structuredClone(booking));

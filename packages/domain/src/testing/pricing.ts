@@ -105,6 +105,9 @@ export function memoryPricing(s: View): { categories: EventCategoryRepository; b
     async insert(booking, lines) {
       if (lines.length) s().pricing.lines.set(booking.id, structuredClone([...lines]));
     },
+    async insertMany(entries) {
+      for (const { booking, lines } of entries) if (lines.length) s().pricing.lines.set(booking.id, structuredClone([...lines]));
+    },
     async ofBooking(booking) {
       return structuredClone(s().pricing.lines.get(booking.id) ?? []);
     },
