@@ -26,7 +26,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
   const config = loadConfig({
     AUTH_JWT_SECRET: TEST_SECRET,
     ACTUATOR_TOKEN: TEST_ACTUATOR_TOKEN,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JOBS_ENABLED: 'false',
     PAYMENT_WEBHOOK_SECRET: 'webhook-secret',
     ...env,

@@ -83,7 +83,7 @@ export function requireUser(actor: Actor | null): Actor {
 function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request: PlainBookingRequest) => Promise<void>) {
   const { uow, clock, ids, bookingTtlMs } = deps;
   return async (eventId: string, requests: PlainBookingRequest[]): Promise<BatchOutcome[]> => {
-    const outcomes = new Array<BatchOutcome | undefined>(requests.length);
+    const outcomes: (BatchOutcome | undefined)[] = requests.map(() => undefined);
     // When the batch's turn comes, what became certain while it waited is refused without it.
     const precheck = async () => {
       await Promise.all(
