@@ -187,7 +187,9 @@ describe('overload is not an outage', () => {
     expect(await active(event.id)).toBe(burst);
     const seats = await sql<{ available: number }>`SELECT available FROM events WHERE id = ${event.id}`.execute(a.deps.database.db);
     expect(seats.rows[0]!.available).toBe(10);
-    const outbox = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.created' AND payload->>'eventId' = ${event.id}`.execute(a.deps.database.db);
+    const outbox = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox WHERE type = 'booking.created' AND payload->>'eventId' = ${event.id}`.execute(
+      a.deps.database.db,
+    );
     expect(outbox.rows[0]!.n).toBe(burst);
   });
 });

@@ -147,7 +147,8 @@ class AllRefused extends Error {}
  * PROMO_CODE.ALREADY_USED.
  */
 export const makeBookSeat = (deps: BookSeatDeps) => {
-  const refusePlain = (eventId: string, request: PlainBookingRequest) => refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
+  const refusePlain = (eventId: string, request: PlainBookingRequest) =>
+    refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
   const together = deps.batchMax ? createKeyedBatcher(makeBookTogether(deps, refusePlain), deps.batchMax) : null;
   return async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
     const { uow, clock, ids, bookingTtlMs, reads } = deps;

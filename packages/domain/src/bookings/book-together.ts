@@ -69,7 +69,8 @@ export function allocateSeats(input: AllocateInput): SeatAllocation {
   const { event, eventId, requests, now } = input;
   const reason = event && whyNotBookable(event, now);
   if (!event || reason === 'NOT_PUBLISHED') return everyone(requests, { kind: 'REFUSED', error: new EventNotFoundError(eventId) });
-  if (reason === 'CANCELLED' || reason === 'COMPLETED') return everyone(requests, { kind: 'REFUSED', error: new EventNotBookableError(event.id, `it is ${event.status}`) });
+  if (reason === 'CANCELLED' || reason === 'COMPLETED')
+    return everyone(requests, { kind: 'REFUSED', error: new EventNotBookableError(event.id, `it is ${event.status}`) });
   if (reason === 'ALREADY_STARTED') return everyone(requests, { kind: 'REFUSED', error: new EventNotBookableError(event.id, 'it has already started') });
   const category = categoriesOf(event, input.categories)[0]!;
   // A quota is counted under its category's lock, which the one-at-a-time path takes.
@@ -90,13 +91,14 @@ export function allocateSeats(input: AllocateInput): SeatAllocation {
       continue;
     }
     const seats = request.seats ?? 1;
+    // Too few seats first, as alone: its request is refused from the (cached) event before its transaction.
+    if (seats > left) {
+      result.outcomes.push({ kind: 'REFUSED', error: new EventFullError(event.id, left, seats) });
+      continue;
+    }
     const errors = validateGroup(seats, [...request.participants], event.maxSeatsPerBooking, 'seats');
     if (errors.length) {
       result.outcomes.push({ kind: 'REFUSED', error: new ValidationError(errors) });
-      continue;
-    }
-    if (seats > left) {
-      result.outcomes.push({ kind: 'REFUSED', error: new EventFullError(event.id, left, seats) });
       continue;
     }
     const participants = normalizeParticipants([...request.participants]);

@@ -81,6 +81,8 @@ export interface WorldOptions {
   paymentSchedule?: Partial<PaymentSchedule>;
   bookingTtlMs?: number;
   waitlistHoldMs?: number;
+  /** Plain bookings of one event decided together, at most (unset: one transaction each). */
+  bookingBatchMax?: number;
 }
 
 /**
@@ -104,6 +106,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       payments: options.payments ?? unusedPayments,
       weather: unusedWeather,
       bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,
+      bookingBatchMax: options.bookingBatchMax,
       waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS,
       paymentSchedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule },
     }),

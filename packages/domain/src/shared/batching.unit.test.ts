@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyedBatcher } from './batching';
+
+/** A batch runner that records its batches and ends each one when told. */
+function recorder() {
+  const batches: { key: string; items: number[]; end: () => void; fail: (e: unknown) => void }[] = [];
+  const run = (key: string, items: number[]) =>
+    new Promise<string[]>((resolve, reject) => {
+      batches.push({ key, items, end: () => resolve(items.map((i) => `${key}:${i}`)), fail: reject });
+    });
+  return { batches, run };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('createKeyedBatcher', () => {
+  it('runs a lone call at once, as a batch of one', async () => {
+    const { batches, run } = recorder();
+    const batcher = createKeyedBatcher(run, 10);
+    const answer = batcher.submit('e1', 1);
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1]]);
+    batches[0]!.end();
+    await expect(answer).resolves.toBe('e1:1');
+  });
+
+  it('gathers the calls that arrive while a batch runs into the next batch, in order, at most maxBatch each', async () => {
+    const { batches, run } = recorder();
+    const batcher = createKeyedBatcher(run, 3);
+    const answers = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit('e1', i));
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1]]);
+    batches[0]!.end();
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3, 4]]);
+    batches[1]!.end();
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3, 4], [5, 6]]);
+    batches[2]!.end();
+    await expect(Promise.all(answers)).resolves.toEqual(['e1:1', 'e1:2', 'e1:3', 'e1:4', 'e1:5', 'e1:6']);
+  });
+
+  it('runs different keys independently', async () => {
+    const { batches, run } = recorder();
+    const batcher = createKeyedBatcher(run, 10);
+    const a = batcher.submit('e1', 1);
+    const b = batcher.submit('e2', 2);
+    await tick();
+    expect(batches.map((x) => [x.key, x.items])).toEqual([
+      ['e1', [1]],
+      ['e2', [2]],
+    ]);
+    batches[1]!.end();
+    await expect(b).resolves.toBe('e2:2');
+    batches[0]!.end();
+    await expect(a).resolves.toBe('e1:1');
+  });
+
+  it('fails every call of a failed batch and only those; the key keeps working', async () => {
+    const { batches, run } = recorder();
+    const batcher = createKeyedBatcher(run, 10);
+    const first = batcher.submit('e1', 1);
+    const second = [batcher.submit('e1', 2), batcher.submit('e1', 3)];
+    await tick();
+    batches[0]!.fail(new Error('database down'));
+    await expect(first).rejects.toThrow('database down');
+    await tick();
+    expect(batches[1]!.items).toEqual([2, 3]);
+    batches[1]!.end();
+    await expect(Promise.all(second)).resolves.toEqual(['e1:2', 'e1:3']);
+    const later = batcher.submit('e1', 4);
+    await tick();
+    expect(batches[2]!.items).toEqual([4]);
+    batches[2]!.end();
+    await expect(later).resolves.toBe('e1:4');
+  });
+});
