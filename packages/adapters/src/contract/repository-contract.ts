@@ -502,6 +502,35 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         );
         expect(await s.scope.bookings.standings(other.id)).toEqual([{ userId: waiting.userId, activeBookingId: elsewhere.id, offered: false }]);
       });
+
+      it('reads the standings of a batch of users at once: only those asked, with a booking or an offer on this event', async () => {
+        const other = anEvent();
+        await s.scope.events.insert(other);
+        const offered = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) });
+        const waiting = anEntry(event.id);
+        for (const e of [offered, waiting]) await s.scope.waitlist.insert(e);
+        const booked = aBooking(event.id);
+        const bookedAndOffered = aBooking(event.id, { userId: offered.userId });
+        const notAsked = aBooking(event.id);
+        const elsewhere = aBooking(other.id, { userId: waiting.userId });
+        for (const b of [booked, bookedAndOffered, notAsked, elsewhere]) await s.scope.bookings.insert(b);
+
+        const standings = await s.scope.bookings.standingsOf(event.id, [booked.userId, offered.userId, waiting.userId, id()]);
+        expect(Object.fromEntries(standings)).toEqual({
+          [booked.userId]: { activeBookingId: booked.id, offered: false },
+          [offered.userId]: { activeBookingId: bookedAndOffered.id, offered: true },
+        });
+        expect((await s.scope.bookings.standingsOf(event.id, [])).size).toBe(0);
+      });
+
+      it('inserts many bookings at once, or none of them when one clashes with an active booking', async () => {
+        const many = [aBooking(event.id), aBooking(event.id, { status: 'CONFIRMED', amount: null, paymentStatus: 'NOT_REQUIRED', expiresAt: null })];
+        await s.scope.bookings.insertMany(many);
+        for (const b of many) expect(await s.scope.bookings.findById(b.id)).toEqual(b);
+        const fresh = aBooking(event.id);
+        await expect(s.scope.bookings.insertMany([fresh, aBooking(event.id, { userId: many[0]!.userId })])).rejects.toBeInstanceOf(BookingConflictError);
+        expect(await s.scope.bookings.findById(fresh.id)).toBeNull();
+      });
     });
 
     describe('unit of work', () => {
