@@ -123,7 +123,9 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         payments,
         weather: createWeather(config, policies.get('weather'), logger),
         bookingTtlMs: config.BOOKING_TTL,
-        bookingBatchMax: config.BOOKING_BATCH_MAX,
+        // As many batches of one event at once as the pool has connections: up to that many
+        // concurrent bookings of an event run exactly as they would alone; past it they gather.
+        bookingBatching: { max: config.BOOKING_BATCH_MAX, inFlight: config.DB_POOL_MAX },
         hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,
         paymentSchedule: {

@@ -40,8 +40,8 @@ export interface UseCasePorts {
   /** Reads that refuse a booking on a full event without a transaction (default: events and bookings). */
   seatReads?: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   bookingTtlMs: number;
-  /** Plain bookings of one event decided in one transaction, at most (0 or unset: one each). */
-  bookingBatchMax?: number;
+  /** Plain bookings of one event decided together (see BookSeatDeps.batching; unset: one transaction each). */
+  bookingBatching?: { max: number; inFlight?: number };
   waitlistHoldMs: number;
   paymentSchedule: PaymentSchedule;
   /** Organizers whose events public lists leave out (the synthetic flow's). */
@@ -74,7 +74,7 @@ export function createUseCases(ports: UseCasePorts) {
       bookingTtlMs,
       reads: ports.seatReads ?? { events, bookings },
       pricingReads: { categories, promoCodes },
-      batchMax: ports.bookingBatchMax,
+      batching: ports.bookingBatching,
     }),
     getBooking: makeGetBooking({ bookings, events }),
     listMyBookings: makeListMyBookings({ bookings }),

@@ -25,10 +25,12 @@ export interface BookSeatDeps extends SeatReleaseDeps {
   /** Reads for refusing a used-up code or a sold-out category without a transaction; without them, only the transaction refuses. */
   pricingReads?: PricingReads;
   /**
-   * At most this many plain bookings (the default category, no code) of one event are decided in
-   * one transaction (see bookTogether); 0 or unset: every booking has its own.
+   * Plain bookings (the default category, no code) of one event decided in one transaction (see
+   * makeBookTogether): at most `max` per transaction (0 or unset: every booking has its own), and at
+   * most `inFlight` such transactions per event at once (default 1); a booking that finds one of
+   * them free starts at once.
    */
-  batchMax?: number;
+  batching?: { max: number; inFlight?: number };
 }
 
 /**
@@ -149,7 +151,9 @@ class AllRefused extends Error {}
 export const makeBookSeat = (deps: BookSeatDeps) => {
   const refusePlain = (eventId: string, request: PlainBookingRequest) =>
     refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
-  const together = deps.batchMax ? createKeyedBatcher(makeBookTogether(deps, refusePlain), deps.batchMax) : null;
+  const together = deps.batching?.max
+    ? createKeyedBatcher(makeBookTogether(deps, refusePlain), { maxBatch: deps.batching.max, maxInFlight: deps.batching.inFlight })
+    : null;
   return async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
     const { uow, clock, ids, bookingTtlMs, reads } = deps;
     const user = requireUser(actor);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PRICE, anEvent, organizer, user, buildWorld, freshInfrastructure, type World } from '../testing/builders';
 import { allocateSeats } from './book-together';
 
-const batched = (): World => buildWorld(freshInfrastructure(), { bookingBatchMax: 50 });
+const batched = (): World => buildWorld(freshInfrastructure(), { bookingBatching: { max: 50 } });
 const alone = (): World => buildWorld(freshInfrastructure());
 
 /** What a booking call came to, without ids and times: comparable between two worlds. */

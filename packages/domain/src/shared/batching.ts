@@ -1,9 +1,9 @@
 /**
- * Runs calls of one key in batches: a call arriving while none of its key runs starts a batch of
- * one at once (no timer, so a lone call waits for nothing); calls arriving while a batch of their
- * key runs wait for it and then go together as the next batch, at most `maxBatch` at a time. Under
- * load the batches grow by themselves, and the work shared by a batch (a row lock, a round trip)
- * is paid once per batch instead of once per call.
+ * Runs calls of one key in batches: while fewer than `maxInFlight` batches of its key run, a call
+ * starts a batch at once (no timer, so a call that finds room waits for nothing); calls arriving
+ * while every slot of their key is busy wait, and go together, at most `maxBatch` at a time, as the
+ * batch of the next slot that frees. Under load the batches grow by themselves, and the work shared
+ * by a batch (a row lock, a round trip) is paid once per batch instead of once per call.
  */
 export interface KeyedBatcher<I, O> {
   submit(key: string, item: I): Promise<O>;
@@ -15,13 +15,23 @@ interface Waiting<I, O> {
   reject: (error: unknown) => void;
 }
 
-/** `run` answers a batch in order, one result per item; a throw fails every item of the batch. */
-export function createKeyedBatcher<I, O>(run: (key: string, items: I[]) => Promise<O[]>, maxBatch: number): KeyedBatcher<I, O> {
-  const queues = new Map<string, Waiting<I, O>[]>();
+interface KeyState<I, O> {
+  queue: Waiting<I, O>[];
+  running: number;
+}
 
-  async function drain(key: string, queue: Waiting<I, O>[]): Promise<void> {
-    while (queue.length) {
-      const batch = queue.splice(0, maxBatch);
+/** `run` answers a batch in order, one result per item; a throw fails every item of the batch. */
+export function createKeyedBatcher<I, O>(
+  run: (key: string, items: I[]) => Promise<O[]>,
+  options: { maxBatch: number; maxInFlight?: number },
+): KeyedBatcher<I, O> {
+  const { maxBatch, maxInFlight = 1 } = options;
+  const keys = new Map<string, KeyState<I, O>>();
+
+  // One slot: runs batches while calls wait, then gives the slot back.
+  async function drain(key: string, state: KeyState<I, O>): Promise<void> {
+    while (state.queue.length) {
+      const batch = state.queue.splice(0, maxBatch);
       try {
         const results = await run(
           key,
@@ -32,20 +42,20 @@ export function createKeyedBatcher<I, O>(run: (key: string, items: I[]) => Promi
         for (const w of batch) w.reject(error);
       }
     }
-    queues.delete(key);
+    state.running -= 1;
+    if (state.running === 0) keys.delete(key);
   }
 
   return {
     submit(key, item) {
       return new Promise<O>((resolve, reject) => {
-        const queue = queues.get(key);
-        if (queue) {
-          queue.push({ item, resolve, reject });
-          return;
+        const state = keys.get(key) ?? { queue: [], running: 0 };
+        keys.set(key, state);
+        state.queue.push({ item, resolve, reject });
+        if (state.running < maxInFlight) {
+          state.running += 1;
+          void drain(key, state);
         }
-        const fresh = [{ item, resolve, reject }];
-        queues.set(key, fresh);
-        void drain(key, fresh);
       });
     },
   };

@@ -16,7 +16,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe('createKeyedBatcher', () => {
   it('runs a lone call at once, as a batch of one', async () => {
     const { batches, run } = recorder();
-    const batcher = createKeyedBatcher(run, 10);
+    const batcher = createKeyedBatcher(run, { maxBatch: 10 });
     const answer = batcher.submit('e1', 1);
     await tick();
     expect(batches.map((b) => b.items)).toEqual([[1]]);
@@ -26,7 +26,7 @@ describe('createKeyedBatcher', () => {
 
   it('gathers the calls that arrive while a batch runs into the next batch, in order, at most maxBatch each', async () => {
     const { batches, run } = recorder();
-    const batcher = createKeyedBatcher(run, 3);
+    const batcher = createKeyedBatcher(run, { maxBatch: 3 });
     const answers = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit('e1', i));
     await tick();
     expect(batches.map((b) => b.items)).toEqual([[1]]);
@@ -42,7 +42,7 @@ describe('createKeyedBatcher', () => {
 
   it('runs different keys independently', async () => {
     const { batches, run } = recorder();
-    const batcher = createKeyedBatcher(run, 10);
+    const batcher = createKeyedBatcher(run, { maxBatch: 10 });
     const a = batcher.submit('e1', 1);
     const b = batcher.submit('e2', 2);
     await tick();
@@ -58,7 +58,7 @@ describe('createKeyedBatcher', () => {
 
   it('fails every call of a failed batch and only those; the key keeps working', async () => {
     const { batches, run } = recorder();
-    const batcher = createKeyedBatcher(run, 10);
+    const batcher = createKeyedBatcher(run, { maxBatch: 10 });
     const first = batcher.submit('e1', 1);
     const second = [batcher.submit('e1', 2), batcher.submit('e1', 3)];
     await tick();
@@ -73,5 +73,24 @@ describe('createKeyedBatcher', () => {
     expect(batches[2]!.items).toEqual([4]);
     batches[2]!.end();
     await expect(later).resolves.toBe('e1:4');
+  });
+
+  it('runs up to maxInFlight batches of one key at once; the calls past them gather for the first slot that frees', async () => {
+    const { batches, run } = recorder();
+    const batcher = createKeyedBatcher(run, { maxBatch: 10, maxInFlight: 2 });
+    const answers = [1, 2, 3, 4, 5].map((i) => batcher.submit('e1', i));
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1], [2]]);
+    batches[1]!.end();
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1], [2], [3, 4, 5]]);
+    batches[0]!.end();
+    batches[2]!.end();
+    await expect(Promise.all(answers)).resolves.toEqual(['e1:1', 'e1:2', 'e1:3', 'e1:4', 'e1:5']);
+    const later = batcher.submit('e1', 6);
+    await tick();
+    expect(batches.map((b) => b.items).at(-1)).toEqual([6]);
+    batches.at(-1)!.end();
+    await expect(later).resolves.toBe('e1:6');
   });
 });

@@ -81,8 +81,8 @@ export interface WorldOptions {
   paymentSchedule?: Partial<PaymentSchedule>;
   bookingTtlMs?: number;
   waitlistHoldMs?: number;
-  /** Plain bookings of one event decided together, at most (unset: one transaction each). */
-  bookingBatchMax?: number;
+  /** Plain bookings of one event decided together (unset: one transaction each). */
+  bookingBatching?: { max: number; inFlight?: number };
 }
 
 /**
@@ -106,7 +106,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       payments: options.payments ?? unusedPayments,
       weather: unusedWeather,
       bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,
-      bookingBatchMax: options.bookingBatchMax,
+      bookingBatching: options.bookingBatching,
       waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS,
       paymentSchedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule },
     }),
