@@ -127,6 +127,8 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
       if (error instanceof AllRefused) return outcomes as BatchOutcome[];
       // The batch lost a race for a booker's one active booking: each request decides alone.
       if (error instanceof BookingConflictError && requests.length > 1) return outcomes.map((o) => o ?? { kind: 'ALONE' });
+      // Read-only, overloaded, contention: every request still open gets it; a refusal already decided stays.
+      if (error instanceof DomainError) return outcomes.map((o) => o ?? { kind: 'REFUSED', error });
       throw error;
     }
   };

@@ -3,7 +3,7 @@ import { PRICE, anEvent, organizer, user, buildWorld, freshInfrastructure, type 
 import { allocateSeats } from './book-together';
 
 const batched = (): World => buildWorld(freshInfrastructure(), { bookingBatching: { max: 50 } });
-const alone = (): World => buildWorld(freshInfrastructure());
+const alone = (): World => buildWorld(freshInfrastructure(), { bookingBatching: { max: 0 } });
 
 /** What a booking call came to, without ids and times: comparable between two worlds. */
 const settle = (calls: Promise<{ userId: string; seats: number; status: string; amount: unknown }>[]) =>

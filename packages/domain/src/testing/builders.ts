@@ -81,7 +81,7 @@ export interface WorldOptions {
   paymentSchedule?: Partial<PaymentSchedule>;
   bookingTtlMs?: number;
   waitlistHoldMs?: number;
-  /** Plain bookings of one event decided together (unset: one transaction each). */
+  /** Plain bookings of one event decided together; unset: as the app does by default, `{ max: 0 }`: one transaction each. */
   bookingBatching?: { max: number; inFlight?: number };
 }
 
@@ -106,7 +106,7 @@ export function buildWorld({ store, clock, ids }: Infrastructure, options: World
       payments: options.payments ?? unusedPayments,
       weather: unusedWeather,
       bookingTtlMs: options.bookingTtlMs ?? BOOKING_TTL_MS,
-      bookingBatching: options.bookingBatching,
+      bookingBatching: options.bookingBatching ?? { max: 200, inFlight: 1 },
       waitlistHoldMs: options.waitlistHoldMs ?? WAITLIST_HOLD_MS,
       paymentSchedule: { ...PAYMENT_SCHEDULE, ...options.paymentSchedule },
     }),
