@@ -134,6 +134,13 @@ describe('a replica that dies between its commit and its announcement', () => {
   });
 });
 
+/** booking_batch_size so far: how many batches, and how many bookings they decided. */
+const batchSizes = async () => {
+  const { values } = await a.deps.metrics.bookingBatchSize.get();
+  const of = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+  return { count: of('booking_batch_size_count'), sum: of('booking_batch_size_sum') };
+};
+
 /** A booking that names its category (here the implicit one, whose id is the event's): it has a transaction of its own. */
 const bookByLine = (t: TestApp, who: TestUser, eventId: string) =>
   t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId, lines: [{ categoryId: eventId, seats: 1 }] } });
@@ -180,6 +187,7 @@ describe('overload is not an outage', () => {
     const event = await publishedEvent(a.app, owner, { capacity: burst + 10, price: { amount: 1000, currency: 'EUR' } });
     const people = await Promise.all(Array.from({ length: burst }, () => user()));
 
+    const before = await batchSizes();
     const answers = await Promise.all(people.map((p) => book(a, p, event.id)));
 
     expect(answers.filter((r) => r.statusCode !== 201).map((r) => r.body)).toEqual([]);
@@ -191,5 +199,9 @@ describe('overload is not an outage', () => {
       a.deps.database.db,
     );
     expect(outbox.rows[0]!.n).toBe(burst);
+    // They were decided together: far fewer transactions than bookings.
+    const after = await batchSizes();
+    expect(after.sum - before.sum).toBe(burst);
+    expect(after.count - before.count).toBeLessThan(burst / 4);
   });
 });

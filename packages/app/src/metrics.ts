@@ -22,6 +22,8 @@ export interface Recorders {
   /** Rows the retention job deleted, per table. */
   retentionDeleted: Counter<'table'>;
   http: Histogram<'method' | 'route' | 'status'>;
+  /** Plain bookings decided per transaction (1 when bookings of an event do not gather). */
+  bookingBatchSize: Histogram;
 }
 
 export interface Metrics extends Recorders {
@@ -58,6 +60,12 @@ export function createRecorders(): Recorders {
       help: 'HTTP request latency',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    bookingBatchSize: new Histogram({
+      name: 'booking_batch_size',
+      help: 'Plain bookings of one event decided in one transaction',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers: [registry],
     }),
   };

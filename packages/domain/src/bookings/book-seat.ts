@@ -30,7 +30,7 @@ export interface BookSeatDeps extends SeatReleaseDeps {
    * most `inFlight` such transactions per event at once (default 1); a booking that finds one of
    * them free starts at once.
    */
-  batching?: { max: number; inFlight?: number };
+  batching?: { max: number; inFlight?: number; onBatch?: (size: number) => void };
 }
 
 /**
@@ -110,6 +110,7 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
           const event = await tx.events.findByIdForUpdate(eventId);
           const now = clock.now();
           const allocation = allocateSeats({ eventId, event, categories, requests: open, standings, now, nextId: () => ids.next(), bookingTtlMs });
+          deps.batching?.onBatch?.(open.length);
           if (allocation.booked.length) {
             await tx.bookings.insertMany(allocation.booked.map((b) => b.booking));
             await tx.bookingLines.insertMany(allocation.booked);
