@@ -643,54 +643,60 @@ async function main(): Promise<void> {
     try {
       const seatsEach = 10;
       const bookers = rushUsers.slice(0, 2_000);
-      const bigId = await createPublished({
-        title: 'Big event: festival',
-        startDate: day('2030-07-07', 8),
-        endDate: day('2030-07-07', 18),
-        capacity: bookers.length * seatsEach,
-        maxSeatsPerBooking: seatsEach,
-      });
-      const extraReplicas = [];
-      for (let i = 0; i < 2; i++) {
-        const r = await startService('real', { ...realEnv, JOBS_ENABLED: 'false', CONSUMERS_ENABLED: 'false' });
-        serviceLogs.push(r.child.log);
-        extraReplicas.push(r);
-      }
-      const bases = [svc.base, ...extraReplicas.map((r) => r.base)];
-      const targets: HttpRequest[] = bookers.map((u, i) => ({
-        kind: 'booking',
-        base: bases[i % bases.length],
-        method: 'POST',
-        path: '/api/v2/bookings',
-        headers: { authorization: `Bearer ${u.token}` },
-        body: JSON.stringify({ eventId: bigId, seats: seatsEach }),
-      }));
-      log(
-        `big event: ${bookers.length * seatsEach} seats, ${bookers.length} bookers of ${seatsEach} seats over ${bases.length} replicas (vegeta, closed loop, ${bookers.length} connections)`,
-      );
-      const result = await openLoop({
-        vegeta,
-        url: svc.base,
-        serverPid: svc.child.pid,
-        rate: 0,
-        seconds: settings.duration,
-        connections: bookers.length,
-        requests: targets,
-        workDir,
-        name: 'big-event',
-      });
-      const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
-      for (const r of extraReplicas) await r.child.stop();
-      const soldInDb = await (async () => {
+      // One sale of a fresh 20,000-seat event over three fresh replicas started with `env`.
+      const sell = async (label: string, env: Record<string, string>) => {
+        const bigId = await createPublished({
+          title: `Big event: festival (${label})`,
+          startDate: day('2030-07-07', 8),
+          endDate: day('2030-07-07', 18),
+          capacity: bookers.length * seatsEach,
+          maxSeatsPerBooking: seatsEach,
+        });
+        const replicas = [];
+        for (let i = 0; i < 3; i++) {
+          const r = await startService('real', { ...realEnv, JOBS_ENABLED: 'false', CONSUMERS_ENABLED: 'false', ...env });
+          serviceLogs.push(r.child.log);
+          replicas.push(r);
+        }
+        const bases = replicas.map((r) => r.base);
+        const targets: HttpRequest[] = bookers.map((u, i) => ({
+          kind: 'booking',
+          base: bases[i % bases.length],
+          method: 'POST',
+          path: '/api/v2/bookings',
+          headers: { authorization: `Bearer ${u.token}` },
+          body: JSON.stringify({ eventId: bigId, seats: seatsEach }),
+        }));
+        log(
+          `big event (${label}): ${bookers.length * seatsEach} seats, ${bookers.length} bookers of ${seatsEach} seats over ${bases.length} replicas (vegeta, closed loop, ${bookers.length} connections)`,
+        );
+        const result = await openLoop({
+          vegeta,
+          url: bases[0]!,
+          serverPid: replicas[0]!.child.pid,
+          rate: 0,
+          seconds: settings.duration,
+          connections: bookers.length,
+          requests: targets,
+          workDir,
+          name: `big-event-${label.replace(/\W+/g, '-')}`,
+        });
+        const sold = (result.statusCodes['201'] ?? 0) * seatsEach;
+        for (const r of replicas) await r.child.stop();
         const client = new pg.Client({ connectionString: databaseUrl });
         await client.connect();
-        try {
-          const { rows } = await client.query('SELECT capacity - available AS sold FROM events WHERE id = $1', [bigId]);
-          return Number((rows[0] as { sold: number }).sold);
-        } finally {
-          await client.end();
-        }
-      })();
+        const soldInDb = await client
+          .query('SELECT capacity - available AS sold FROM events WHERE id = $1', [bigId])
+          .then(({ rows }) => Number((rows[0] as { sold: number }).sold))
+          .finally(() => client.end());
+        log(
+          `big event (${label}): ${sold} seats sold in ${result.lastSuccessAfterSeconds.toFixed(1)} s, 201 p99 ${result.byStatus['201']?.latencyMs.p99.toFixed(1)} ms`,
+        );
+        return { label, bigId, result, sold, seatsPerSecond: sold / result.lastSuccessAfterSeconds, soldInDb };
+      };
+      // The design before bookings were decided together (one transaction per booking), then the current one.
+      const before = settings.bigEventBefore ? await sell('one transaction per booking, BOOKING_BATCH_MAX=0', { BOOKING_BATCH_MAX: '0' }) : undefined;
+      const { bigId, result, sold, soldInDb } = await sell('default settings', {});
       // pgbench: the same UPDATE on another event's row, as many clients as the service's three pools.
       const rowId = await createPublished({ title: 'pgbench row', startDate: day('2030-07-08', 8), endDate: day('2030-07-08', 18), capacity: 1_000_000 });
       const script = path.join(workDir, 'hot-row.sql');
@@ -718,6 +724,13 @@ async function main(): Promise<void> {
         },
         capacity: bookers.length * seatsEach,
         eventId: bigId,
+        before: before && {
+          label: before.label,
+          result: before.result,
+          seatsSold: before.sold,
+          seatsPerSecond: before.seatsPerSecond,
+          seatsSoldInDatabase: before.soldInDb,
+        },
       };
       log(
         `big event: ${sold} seats sold in ${result.lastSuccessAfterSeconds.toFixed(1)} s = ${Math.round(bigEvent.seatsPerSecond)} seats/s (${JSON.stringify(result.statusCodes)}, 201 p99 ${result.byStatus['201']?.latencyMs.p99.toFixed(1)} ms); pgbench ${Math.round(tps)} UPDATEs/s = ${Math.round(tps * seatsEach)} seats/s`,

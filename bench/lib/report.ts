@@ -78,6 +78,8 @@ export interface Results {
     capacity: number;
     eventId: string;
     pgbench: { command: string; tps: number; seatsPerSecond: number };
+    /** The same sale in the same run with the design before (BOOKING_BATCH_MAX=0: one transaction per booking). */
+    before?: { label: string; result: OpenLoopResult; seatsSold: number; seatsPerSecond: number; seatsSoldInDatabase?: number };
   };
 }
 
@@ -210,6 +212,13 @@ export function renderMarkdown(r: Results): string {
       ),
       '',
     );
+    if (b.before) {
+      const x = b.before;
+      out.push(
+        `Before and after, same run (three fresh replicas each, a fresh event each): with ${x.label}, ${f0(x.seatsSold)} seats sold in ${f1(x.result.lastSuccessAfterSeconds)} s = **${f0(x.seatsPerSecond)} seats/s** (${((100 * x.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p99 ${f1(x.result.byStatus['201']?.latencyMs.p99)} ms, ${f0(x.seatsSoldInDatabase)} sold in the database once drained, answers ${codes(x.result.statusCodes)}; with the default settings (above) **${f0(b.seatsPerSecond)} seats/s**, ${(b.seatsPerSecond / Math.max(1, x.seatsPerSecond)).toFixed(1)}× as many.`,
+        '',
+      );
+    }
   }
   if (r.scenarios.length) {
     out.push('## Throughput and latency (autocannon, in the bench process)', '');

@@ -76,6 +76,8 @@ export interface Settings {
   scenarios: 'all' | 'ratio';
   /** BENCH_BIG_EVENT=0 skips the big event (two more replicas, 2,000 connections, pgbench). */
   bigEvent: boolean;
+  /** BENCH_BIG_EVENT_BEFORE=0 skips the big event's "before" sale (BOOKING_BATCH_MAX=0). */
+  bigEventBefore: boolean;
   outDir: string;
   external: { databaseUrl?: string; redisUrl?: string; kafkaBrokers?: string };
 }
@@ -134,6 +136,7 @@ export function loadSettings(): Settings {
     redis: flag('BENCH_REDIS', true),
     scenarios: process.env.BENCH_SCENARIOS?.trim() === 'ratio' ? 'ratio' : 'all',
     bigEvent: flag('BENCH_BIG_EVENT', true),
+    bigEventBefore: flag('BENCH_BIG_EVENT_BEFORE', true),
     ...nodeOptions(),
     node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
