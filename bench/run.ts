@@ -24,6 +24,7 @@ import { summarizeProfile } from './lib/profile';
 import { buildWorkspaceBundle } from './lib/workspace-bundle';
 import { bundleStaleness } from '../testing/bundle';
 import {
+  codes,
   cpuMicrosPerRequest,
   saturatedTable,
   renderMarkdown,
@@ -635,6 +636,66 @@ async function main(): Promise<void> {
       result,
     });
   }
+  // ---- Open-loop mixed (#26 item 5): reads of many published events with a share of successful
+  // bookings by distinct users, offered at a fixed rate over the flash sale's 1,000 connections.
+  // The event has more seats than the window can book (every booker books once, one seat), so every
+  // booking should be a 201 and the 201 latency is the write path's, not a refusal's.
+  const mixedPercent = settings.mixedBookingPercent;
+  const mixedName = `mixed ${100 - mixedPercent}/${mixedPercent}`;
+  let openMixedId: string | undefined;
+  {
+    const reads = prng(settings.seed + 23);
+    const readIds = Array.from({ length: 1_000 }, () => seeded.publishedIds[Math.floor(reads() * seeded.publishedIds.length)]!);
+    /** The window's requests in send order (vegeta goes through them once at rate × seconds), bookers signed in namespace `ns`. */
+    const mixedRun = async (title: string, seconds: number, ns: number, seedOffset: number) => {
+      const r = prng(settings.seed + seedOffset);
+      const total = settings.mixedRate * seconds;
+      const isBooking = Array.from({ length: total }, () => r() * 100 < mixedPercent);
+      const bookers = await userTokens(SECRET, settings.seed, ns, isBooking.filter(Boolean).length);
+      // Sized from rate × duration × share, with a fifth more for the draw's variance: cannot sell out.
+      const capacity = Math.max(bookers.length, Math.ceil((1.2 * total * mixedPercent) / 100), 1);
+      const eventId = await createPublished({ title, startDate: day('2030-07-09', 8), endDate: day('2030-07-09', 18), capacity });
+      let b = 0;
+      let j = 0;
+      const targets: HttpRequest[] = isBooking.map((booking) =>
+        booking
+          ? {
+              kind: 'booking',
+              method: 'POST',
+              path: '/api/v2/bookings',
+              headers: { authorization: `Bearer ${bookers[b++]!.token}` },
+              body: JSON.stringify({ eventId, seats: 1 }),
+            }
+          : { kind: 'read', method: 'GET', path: `/api/v2/events/${readIds[j++ % readIds.length]}` },
+      );
+      return { eventId, capacity, bookings: bookers.length, targets };
+    };
+    const common = { vegeta, url: svc.base, serverPid: svc.child.pid, rate: settings.mixedRate, connections: FLASH_CONNECTIONS, workDir };
+    if (settings.warmup > 0) {
+      // The successful booking's path has not run yet in this process (the runs above only refuse): warm it on its own event.
+      const warm = await mixedRun('Open-loop mixed: warm-up', settings.warmup, 6, 29);
+      log(`open-loop ${mixedName} warm-up (vegeta): ${settings.mixedRate} req/s, ${settings.warmup} s, not measured`);
+      await openLoop({ ...common, seconds: settings.warmup, requests: warm.targets, name: 'mixed-warmup' });
+    }
+    const run = await mixedRun('Open-loop mixed: Neretva kayak tour', settings.duration, 5, 31);
+    openMixedId = run.eventId;
+    log(
+      `open-loop ${mixedName} (vegeta): ${settings.mixedRate} req/s over ${FLASH_CONNECTIONS} connections, ${settings.duration} s; ${run.bookings} bookings on an event of ${run.capacity} seats`,
+    );
+    const result = await openLoop({ ...common, seconds: settings.duration, requests: run.targets, name: 'mixed' });
+    log(
+      `open-loop ${mixedName}: ${JSON.stringify(result.statusCodes)}, 201 p50 ${result.byStatus['201']?.latencyMs.p50.toFixed(1)} ms / p99 ${result.byStatus['201']?.latencyMs.p99.toFixed(1)} ms, read p99 ${result.byKind.read?.latencyMs.p99.toFixed(1)} ms, server ${Math.round(result.serverCpuPercent)} %, vegeta ${Math.round(result.generatorCpuPercent)} %, RSS max ${Math.round(result.serverRssMaxMb)} MB`,
+    );
+    openLoopRuns.push({
+      name: `${mixedName} at ${settings.mixedRate.toLocaleString('en-US')} req/s, open loop`,
+      description:
+        `${run.targets.length.toLocaleString('en-US')} requests sent once each in a seeded order: ${100 - mixedPercent} % GET /api/v2/events/:id over 1,000 published events, ` +
+        `${mixedPercent} % POST /api/v2/bookings {eventId, seats: 1} (${run.bookings.toLocaleString('en-US')} bookings, each by another user) on an event of ${run.capacity.toLocaleString('en-US')} seats ` +
+        `(rate × duration × ${mixedPercent} % plus a fifth: every booker books once, so the event cannot sell out in the window and a booking should be a 201); ${FLASH_CONNECTIONS} connections` +
+        (settings.warmup > 0 ? `; after ${settings.warmup} s of the same mix on another event (not measured)` : ''),
+      result,
+    });
+  }
   // ---- A big event at the speed of its hot row (#26 item 4): 20,000 seats, 2,000 bookers of 10 seats
   // each over three replicas (this one and two more), closed loop over 2,000 connections; against
   // pgbench running the same single-row UPDATE ... WHERE available >= n on another event's row.
@@ -747,7 +808,10 @@ async function main(): Promise<void> {
     const hot = row('hot read v2');
     const refused = row('refused booking');
     const flag = saturated.every((x) => x.result.serverBound) ? '' : ' (a row was not server-bound: see the table)';
-    const fl = openLoopRuns[0]!.result;
+    const fl = openLoopRuns.find((x) => x.name.startsWith('flash sale'))!.result;
+    const mx = openLoopRuns.find((x) => x.name.startsWith('mixed'))!.result;
+    const mx201 = mx.byStatus['201'];
+    const mxBookings = mx.byKind.booking;
     return [
       {
         target: 'hot read efficiency (bare CPU/request ÷ hot read CPU/request)',
@@ -780,6 +844,18 @@ async function main(): Promise<void> {
         pass: fl.count5xx === 0 && fl.errors === 0,
       },
       { target: 'open-loop flash sale RSS', threshold: '<= 150 MB', measured: `${Math.round(fl.serverRssMaxMb)} MB`, pass: fl.serverRssMaxMb <= 150 },
+      {
+        target: `open-loop ${mixedName}: 201 p99`,
+        threshold: '<= 500 ms',
+        measured: `${mx201?.latencyMs.p99.toFixed(1) ?? '?'} ms over ${mx201?.requests ?? 0} bookings answered 201 of ${mxBookings?.requests ?? 0} sent (bookings ${codes(mxBookings?.statusCodes)}; 201 p50 ${mx201?.latencyMs.p50.toFixed(1) ?? '?'} ms; reads p99 ${mx.byKind.read?.latencyMs.p99.toFixed(1) ?? '?'} ms)`,
+        pass: (mx201?.latencyMs.p99 ?? Infinity) <= 500,
+      },
+      {
+        target: `open-loop ${mixedName}: 5xx and unanswered`,
+        threshold: '0',
+        measured: `${mx.count5xx} 5xx, ${mx.errors} unanswered`,
+        pass: mx.count5xx === 0 && mx.errors === 0,
+      },
       ...(bigEvent
         ? [
             {
@@ -835,6 +911,7 @@ async function main(): Promise<void> {
     }
     const checks = await bookingChecks(databaseUrl, {
       'open-loop flash sale event': openFlashId,
+      ...(openMixedId ? { [`open-loop ${mixedName} event`]: openMixedId } : {}),
       'refusal event': refusalId,
       ...(bigEvent ? { 'big event': bigEvent.eventId } : {}),
     });
@@ -848,6 +925,14 @@ async function main(): Promise<void> {
         measured: `${checks.oversold.filter((o) => !o.ok).length} bad events; ${checks.overCapacity} over capacity`,
         pass: checks.oversold.every((o) => o.ok) && checks.overCapacity === 0,
       },
+      ...checks.oversold
+        .filter((o) => o.eventId === openMixedId)
+        .map((o) => ({
+          target: `open-loop ${mixedName}: oversold seats`,
+          threshold: '0',
+          measured: `${o.activeBookings} seats in active bookings of ${o.capacity}, ${o.available} available: ${o.ok ? 'consistent' : 'OVERSOLD or inconsistent'}${o.available === 0 ? ' (sold out within the window: the capacity was too small)' : ''}`,
+          pass: o.ok,
+        })),
     ];
     const results: Results = {
       meta: {
@@ -872,7 +957,7 @@ async function main(): Promise<void> {
       checks: {
         oversold: checks.oversold,
         eventsOverCapacity: checks.overCapacity,
-        total5xx: openLoopRuns[0]!.result.count5xx,
+        total5xx: openLoopRuns.reduce((a, x) => a + x.result.count5xx, 0) + (bigEvent?.result.count5xx ?? 0),
         serviceLog: serviceLogStats(serviceLogs),
         shutdownMs,
       },

@@ -85,7 +85,8 @@ export interface Results {
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
 const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(1));
-const codes = (c: Record<string, number>) =>
+/** Status codes (or any counts) as `k: n, …`, sorted by key; `–` when there are none. */
+export const codes = (c: Record<string, number> = {}) =>
   Object.entries(c)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`)
