@@ -141,7 +141,7 @@ export function openLoopSection(rows: NonNullable<Results['openLoop']>): string 
     out.push(
       `### ${name}`,
       '',
-      `${description}. Offered ${f0(x.rate)} req/s for ${f1(x.seconds)} s: ${f0(x.requests)} requests (${codes(x.statusCodes)}), ${x.count5xx} 5xx, ${x.errors} without an answer${x.errorSample.length ? ` (${x.errorSample.join('; ')})` : ''}; server CPU ${f0(x.serverCpuPercent)} % of a core, vegeta ${f0(x.generatorCpuPercent)} %, server RSS max ${f0(x.serverRssMaxMb)} MB.`,
+      `${description}. Offered ${f0(x.rate)} req/s for ${f1(x.seconds)} s (until the last answer): ${f0(x.requests)} requests (${codes(x.statusCodes)}), ${x.count5xx} 5xx, ${x.errors} without an answer${x.errorSample.length ? ` (${x.errorSample.join('; ')})` : ''}; server CPU ${f0(x.serverCpuPercent)} % of a core (${f0(((x.serverCpuPercent / 100) * x.seconds * 1e6) / Math.max(1, x.requests))} µs per request over the mix, background work included), vegeta ${f0(x.generatorCpuPercent)} %, server RSS max ${f0(x.serverRssMaxMb)} MB.`,
       '',
       `Command: \`${x.command}\``,
       '',
@@ -224,75 +224,76 @@ export function renderMarkdown(r: Results): string {
   if (r.scenarios.length) {
     out.push('## Throughput and latency (autocannon, in the bench process)', '');
     out.push(scenarioTable(r.scenarios), '');
-  }
-  out.push(
-    "Latency percentiles are over every response (2xx and non-2xx). \"vs baseline\" is requests/s divided by the baseline's. RSS is the measured process's VmRSS sampled every 100 ms during the measured window (heap: see the next table). CPU % is the measured process's CPU time over the window (100 = one core), and CPU µs / request that time divided by the requests: the process's own cost per request, which other load on the machine barely changes (unlike req/s); machine busy % covers both cores (autocannon, PostgreSQL, Kafka and anything else running).",
-    '',
-  );
-  out.push(
-    `### Where the CPU went (percent of one core over the window; ${m.cpus} cores = ${100 * Number(m.cpus)} %)`,
-    '',
-    '| Scenario | measured process | bench + autocannon | PostgreSQL | Redis | Kafka | other processes | idle |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-  );
-  for (const s of r.scenarios) {
-    const c = s.cpuByGroup;
-    if (!c) continue;
-    const total = ['measured', 'bench', 'postgres', 'redis', 'kafka'].reduce((a, k) => a + (c[k] ?? 0), 0);
-    const cores = Number(m.cpus) || 1;
-    const busy = s.memory ? s.memory.machineBusyPercent * cores : Number.NaN;
+    // The autocannon scenarios' notes and tables (none in a BENCH_SCENARIOS=ratio run).
     out.push(
-      `| ${s.name} | ${f0(c.measured)} | ${f0(c.bench)} | ${f0(c.postgres)} | ${f0(c.redis)} | ${f0(c.kafka)} | ${f0(Math.max(0, busy - total))} | ${f0(100 * cores - busy)} |`,
+      "Latency percentiles are over every response (2xx and non-2xx). \"vs baseline\" is requests/s divided by the baseline's. RSS is the measured process's VmRSS sampled every 100 ms during the measured window (heap: see the next table). CPU % is the measured process's CPU time over the window (100 = one core), and CPU µs / request that time divided by the requests: the process's own cost per request, which other load on the machine barely changes (unlike req/s); machine busy % covers both cores (autocannon, PostgreSQL, Kafka and anything else running).",
+      '',
     );
-  }
-  out.push(
-    '',
-    '"Other processes" is the machine\'s busy time minus the groups (other work on the machine, the kernel, servers given by DATABASE_URL / REDIS_URL / KAFKA_BROKERS); when it is large, the run was disturbed.',
-    '',
-  );
-  out.push(
-    '### Inside the service (from /actuator/prometheus)',
-    '',
-    '| Scenario | heap used MB | heap total MB | RSS MB (end) | event-loop lag p99 ms | DB pool active / waiting (mid-run) | GC s | cache lookups | hit % |',
-    '|---|---:|---:|---:|---:|---|---:|---|---:|',
-  );
-  for (const s of r.scenarios) {
-    const x = s.metrics;
-    if (!x) continue;
     out.push(
-      `| ${s.name} | ${f0(x.heapUsedMb)} | ${f0(x.heapTotalMb)} | ${f0(x.rssMb)} | ${f1(x.eventLoopLagP99Ms)} | ${f0(x.dbPoolActiveMid)} / ${f0(x.dbPoolPendingMid)} | ${f1(x.gcSeconds)} | ${codes(x.cache)} | ${Number.isFinite(x.cacheHitRatio) ? (100 * x.cacheHitRatio).toFixed(0) : '–'} |`,
+      `### Where the CPU went (percent of one core over the window; ${m.cpus} cores = ${100 * Number(m.cpus)} %)`,
+      '',
+      '| Scenario | measured process | bench + autocannon | PostgreSQL | Redis | Kafka | other processes | idle |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     );
-  }
-  out.push('');
-  out.push(
-    "PostgreSQL backends of the service during each window (pg_stat_activity every 50 ms; average number of connections per state and wait event — `idle in transaction Client:ClientRead` means PostgreSQL waits for the service to send the next statement of an open transaction, `Lock:*` means waiting for another transaction's row lock):",
-    '',
-  );
-  for (const s of r.scenarios) {
-    if (!s.pgActivity) continue;
-    const top = Object.entries(s.pgActivity.backends)
-      .slice(0, 5)
-      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-      .join(', ');
-    out.push(`- ${s.name}: ${top || 'no service connections seen'} (${s.pgActivity.samples} samples)`);
-  }
-  out.push('');
-  for (const s of r.scenarios) {
-    const statuses = Object.entries(s.load.latencyByStatus ?? {});
-    if (statuses.length > 1)
-      out.push(`${s.name} latency by status: ` + statuses.map(([c, l]) => `${c} p50 ${f1(l.p50)} / p99 ${f1(l.p99)} ms`).join('; ') + '.', '');
-  }
-  for (const s of r.scenarios) {
-    const kinds = Object.entries(s.load.byKind);
-    if (kinds.length > 1)
+    for (const s of r.scenarios) {
+      const c = s.cpuByGroup;
+      if (!c) continue;
+      const total = ['measured', 'bench', 'postgres', 'redis', 'kafka'].reduce((a, k) => a + (c[k] ?? 0), 0);
+      const cores = Number(m.cpus) || 1;
+      const busy = s.memory ? s.memory.machineBusyPercent * cores : Number.NaN;
       out.push(
-        `${s.name} by kind: ` +
-          kinds
-            .map(([k, v]) => `${k} ${f0(v.requests)} requests (${codes(v.statusCodes)}; p50 ${f1(v.latencyMs.p50)} ms, p99 ${f1(v.latencyMs.p99)} ms)`)
-            .join('; ') +
-          '.',
-        '',
+        `| ${s.name} | ${f0(c.measured)} | ${f0(c.bench)} | ${f0(c.postgres)} | ${f0(c.redis)} | ${f0(c.kafka)} | ${f0(Math.max(0, busy - total))} | ${f0(100 * cores - busy)} |`,
       );
+    }
+    out.push(
+      '',
+      '"Other processes" is the machine\'s busy time minus the groups (other work on the machine, the kernel, servers given by DATABASE_URL / REDIS_URL / KAFKA_BROKERS); when it is large, the run was disturbed.',
+      '',
+    );
+    out.push(
+      '### Inside the service (from /actuator/prometheus)',
+      '',
+      '| Scenario | heap used MB | heap total MB | RSS MB (end) | event-loop lag p99 ms | DB pool active / waiting (mid-run) | GC s | cache lookups | hit % |',
+      '|---|---:|---:|---:|---:|---|---:|---|---:|',
+    );
+    for (const s of r.scenarios) {
+      const x = s.metrics;
+      if (!x) continue;
+      out.push(
+        `| ${s.name} | ${f0(x.heapUsedMb)} | ${f0(x.heapTotalMb)} | ${f0(x.rssMb)} | ${f1(x.eventLoopLagP99Ms)} | ${f0(x.dbPoolActiveMid)} / ${f0(x.dbPoolPendingMid)} | ${f1(x.gcSeconds)} | ${codes(x.cache)} | ${Number.isFinite(x.cacheHitRatio) ? (100 * x.cacheHitRatio).toFixed(0) : '–'} |`,
+      );
+    }
+    out.push('');
+    out.push(
+      "PostgreSQL backends of the service during each window (pg_stat_activity every 50 ms; average number of connections per state and wait event — `idle in transaction Client:ClientRead` means PostgreSQL waits for the service to send the next statement of an open transaction, `Lock:*` means waiting for another transaction's row lock):",
+      '',
+    );
+    for (const s of r.scenarios) {
+      if (!s.pgActivity) continue;
+      const top = Object.entries(s.pgActivity.backends)
+        .slice(0, 5)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ');
+      out.push(`- ${s.name}: ${top || 'no service connections seen'} (${s.pgActivity.samples} samples)`);
+    }
+    out.push('');
+    for (const s of r.scenarios) {
+      const statuses = Object.entries(s.load.latencyByStatus ?? {});
+      if (statuses.length > 1)
+        out.push(`${s.name} latency by status: ` + statuses.map(([c, l]) => `${c} p50 ${f1(l.p50)} / p99 ${f1(l.p99)} ms`).join('; ') + '.', '');
+    }
+    for (const s of r.scenarios) {
+      const kinds = Object.entries(s.load.byKind);
+      if (kinds.length > 1)
+        out.push(
+          `${s.name} by kind: ` +
+            kinds
+              .map(([k, v]) => `${k} ${f0(v.requests)} requests (${codes(v.statusCodes)}; p50 ${f1(v.latencyMs.p50)} ms, p99 ${f1(v.latencyMs.p99)} ms)`)
+              .join('; ') +
+            '.',
+          '',
+        );
+    }
   }
   out.push('## Targets', '', '| Target | Threshold | Measured | Result |', '|---|---|---|---|');
   for (const t of r.targets) out.push(`| ${t.target} | ${t.threshold} | ${t.measured} | ${t.pass ? 'PASS' : '**FAIL**'} |`);
