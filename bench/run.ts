@@ -951,6 +951,7 @@ async function main(): Promise<void> {
         organizerIds: seeded.organizerIds.length,
         hotEventId: hotId,
         hotEventBodyBytes: hotBody.length,
+        openLoopMixedEventId: openMixedId,
       },
       startup,
       scenarios: [],
@@ -1143,7 +1144,14 @@ async function main(): Promise<void> {
 
   // Correctness after the load.
   log('checking bookings in the database');
-  const checks = await bookingChecks(databaseUrl, { 'rush event': rushId, 'flash sale event': flashId, 'mixed event': mixedId, 'warm-up event': warmId });
+  const checks = await bookingChecks(databaseUrl, {
+    'rush event': rushId,
+    'flash sale event': flashId,
+    'mixed event': mixedId,
+    'warm-up event': warmId,
+    'open-loop flash sale event': openFlashId,
+    ...(openMixedId ? { [`open-loop ${mixedName} event`]: openMixedId } : {}),
+  });
   const alive = !svc.child.exited();
   const shutdownMs = alive ? await svc.child.stop() : undefined;
   const explained = await explain(databaseUrl).catch((error) => ({ error: { executionMs: Number.NaN, plan: String(error) } }));
