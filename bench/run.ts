@@ -637,8 +637,8 @@ async function main(): Promise<void> {
     });
   }
   // ---- Open-loop mixed (#26 item 5): reads of many published events with a share of successful
-  // bookings by distinct users, offered at a fixed rate (BENCH_MIXED_RATE: 1,000 req/s, see the
-  // README for why not 3,750) over the flash sale's 1,000 connections.
+  // bookings by distinct users, offered at the flash sale's rate (BENCH_MIXED_RATE, 3,750 req/s) over
+  // its 1,000 connections.
   // The event has more seats than the window can book (every booker books once, one seat), so every
   // booking should be a 201 and the 201 latency is the write path's, not a refusal's.
   const mixedPercent = settings.mixedBookingPercent;

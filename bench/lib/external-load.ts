@@ -165,6 +165,8 @@ export interface OpenLoopResult {
   rate: number;
   seconds: number;
   requests: number;
+  /** Requests the schedule called for (rate × duration; 0 in a closed-loop run): fewer sent means vegeta fell behind. */
+  scheduled: number;
   statusCodes: Record<string, number>;
   /** Latency per kind of request (e.g. "read", "booking") and per status (e.g. "409"). */
   byKind: Record<string, OpenLoopKind>;
@@ -295,6 +297,7 @@ export async function openLoop(opts: {
     rate: opts.rate,
     seconds,
     requests: rows.length,
+    scheduled: opts.rate > 0 ? opts.rate * opts.seconds : 0,
     statusCodes: all.statusCodes,
     byKind: group((r) => r.kind),
     byStatus: group((r) => r.code),

@@ -141,7 +141,7 @@ export function openLoopSection(rows: NonNullable<Results['openLoop']>): string 
     out.push(
       `### ${name}`,
       '',
-      `${description}. Offered ${f0(x.rate)} req/s for ${f1(x.seconds)} s (until the last answer): ${f0(x.requests)} requests (${codes(x.statusCodes)}), ${x.count5xx} 5xx, ${x.errors} without an answer${x.errorSample.length ? ` (${x.errorSample.join('; ')})` : ''}; server CPU ${f0(x.serverCpuPercent)} % of a core (${f0(((x.serverCpuPercent / 100) * x.seconds * 1e6) / Math.max(1, x.requests))} µs per request over the mix, background work included), vegeta ${f0(x.generatorCpuPercent)} %, server RSS max ${f0(x.serverRssMaxMb)} MB.`,
+      `${description}. Offered ${f0(x.rate)} req/s for ${f1(x.seconds)} s (until the last answer): ${f0(x.requests)} requests${x.scheduled && x.requests < x.scheduled ? ` of the ${f0(x.scheduled)} scheduled (**vegeta fell behind its schedule**: the offered rate was not reached)` : ''} (${codes(x.statusCodes)}), ${x.count5xx} 5xx, ${x.errors} without an answer${x.errorSample.length ? ` (${x.errorSample.join('; ')})` : ''}; server CPU ${f0(x.serverCpuPercent)} % of a core (${f0(((x.serverCpuPercent / 100) * x.seconds * 1e6) / Math.max(1, x.requests))} µs per request over the mix, background work included), vegeta ${f0(x.generatorCpuPercent)} %, server RSS max ${f0(x.serverRssMaxMb)} MB.`,
       '',
       `Command: \`${x.command}\``,
       '',
