@@ -959,7 +959,7 @@ async function main(): Promise<void> {
       checks: {
         oversold: checks.oversold,
         eventsOverCapacity: checks.overCapacity,
-        total5xx: openLoopRuns.reduce((a, x) => a + x.result.count5xx, 0) + (bigEvent?.result.count5xx ?? 0),
+        total5xx: openLoopRuns.reduce((a, x) => a + x.result.count5xx, 0) + (bigEvent?.result.count5xx ?? 0) + (bigEvent?.before?.result.count5xx ?? 0),
         serviceLog: serviceLogStats(serviceLogs),
         shutdownMs,
       },
