@@ -98,8 +98,13 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
       );
       if (outcomes.every(Boolean)) throw new AllRefused();
     };
-    try {
-      const decided = await uow.run(
+    // Optimistic first: the event read without a lock, the bookings written, and the seats taken last
+    // by the conditional UPDATE, so the row is locked only from that UPDATE to the commit (one round
+    // trip instead of the whole batch). When the read may be stale (the seats ran out meanwhile, or a
+    // refusal for too few seats, which a release may have made wrong), the batch runs again with the
+    // row locked before it is read.
+    const attempt = (locked: boolean) =>
+      uow.run(
         async (tx) => {
           const open = requests.filter((_, i) => !outcomes[i]);
           const standings = await tx.bookings.standingsOf(
@@ -107,21 +112,30 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
             open.map((r) => r.userId),
           );
           const categories = await tx.categories.listOfEvent(eventId);
-          const event = await tx.events.findByIdForUpdate(eventId);
+          const event = locked ? await tx.events.findByIdForUpdate(eventId) : await tx.events.findById(eventId);
           const now = clock.now();
           const allocation = allocateSeats({ eventId, event, categories, requests: open, standings, now, nextId: () => ids.next(), bookingTtlMs });
-          deps.batching?.onBatch?.(open.length);
+          if (!locked && allocation.outcomes.some((o) => o.kind === 'REFUSED' && o.error instanceof EventFullError)) throw new NeedsLock();
           if (allocation.booked.length) {
             await tx.bookings.insertMany(allocation.booked.map((b) => b.booking));
             await tx.bookingLines.insertMany(allocation.booked);
             await tx.outbox.add(allocation.events);
-            // Under the row's lock the seats counted are there; a refusal here is a broken invariant.
-            if (!(await tx.events.takeSeats(eventId, allocation.seats, now))) throw new Error(`event ${eventId} lost seats under its batch's lock`);
+            if (!(await tx.events.takeSeats(eventId, allocation.seats, now))) {
+              if (!locked) throw new NeedsLock();
+              // Under the row's lock the seats counted are there; a refusal here is a broken invariant.
+              throw new Error(`event ${eventId} lost seats under its batch's lock`);
+            }
           }
           return allocation.outcomes;
         },
         { precheck },
       );
+    try {
+      const decided = await attempt(false).catch((error: unknown) => {
+        if (error instanceof NeedsLock) return attempt(true);
+        throw error;
+      });
+      deps.batching?.onBatch?.(decided.length);
       let k = 0;
       return outcomes.map((o) => o ?? decided[k++]!);
     } catch (error) {
@@ -137,6 +151,9 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
 
 /** Every request of a batch was refused before its transaction: there is nothing to write. */
 class AllRefused extends Error {}
+
+/** The batch's unlocked read of the event may be stale: it runs again with the row locked. */
+class NeedsLock extends Error {}
 
 /**
  * Books `seats` seats (default 1) of a published event that has not started, for the people named
