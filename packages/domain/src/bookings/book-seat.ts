@@ -131,8 +131,15 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
         { precheck },
       );
     try {
-      const decided = await attempt(false).catch((error: unknown) => {
-        if (error instanceof NeedsLock) return attempt(true);
+      const decide = () =>
+        attempt(false).catch((error: unknown) => {
+          if (error instanceof NeedsLock) return attempt(true);
+          throw error;
+        });
+      // A booking of one of its bookers committed after the batch read their standings: once more,
+      // reading them again (the conflict is then refused inside the batch), before each goes alone.
+      const decided = await decide().catch((error: unknown) => {
+        if (error instanceof BookingConflictError && requests.length > 1) return decide();
         throw error;
       });
       deps.batching?.onBatch?.(decided.length);
@@ -171,6 +178,7 @@ class NeedsLock extends Error {}
 export const makeBookSeat = (deps: BookSeatDeps) => {
   const refusePlain = (eventId: string, request: PlainBookingRequest) =>
     refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
+  const deciding = new Map<string, Promise<BatchOutcome>>();
   const together = deps.batching?.max
     ? createKeyedBatcher(makeBookTogether(deps, refusePlain), { maxBatch: deps.batching.max, maxInFlight: deps.batching.inFlight })
     : null;
@@ -189,7 +197,19 @@ export const makeBookSeat = (deps: BookSeatDeps) => {
     };
     await refuse();
     if (together && input.lines === undefined && input.promoCode === undefined) {
-      const outcome = await together.submit(input.eventId, { userId: user.userId, seats: input.seats, participants: input.participants ?? [] });
+      // A second request of a booker whose first is still being decided here waits for it: booked,
+      // it is a conflict without a transaction (and never races its twin in the unique index).
+      const twin = `${input.eventId}:${user.userId}`;
+      const first = deciding.get(twin);
+      if (first) {
+        const earlier = await first.catch(() => null);
+        if (earlier?.kind === 'BOOKED') throw new BookingConflictError(input.eventId, earlier.booking.id);
+      }
+      const decision = together.submit(input.eventId, { userId: user.userId, seats: input.seats, participants: input.participants ?? [] });
+      deciding.set(twin, decision);
+      const outcome = await decision.finally(() => {
+        if (deciding.get(twin) === decision) deciding.delete(twin);
+      });
       if (outcome.kind === 'BOOKED') return outcome.booking;
       if (outcome.kind === 'REFUSED') throw outcome.error;
     }
