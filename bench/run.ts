@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { signToken } from '@aquastream/adapters';
-import { freePort } from '../testing/services/free-port';
+import { freePort, retryWhilePortTaken } from '../testing/services/free-port';
 import { startKafka, type KafkaServer } from '../testing/services/kafka';
 import { startPostgres, startStandby, type PostgresServer } from '../testing/services/postgres';
 import { startRedis, type RedisServer } from '../testing/services/redis';
@@ -87,7 +87,14 @@ let serviceCount = 0;
 /** settings.service 'auto' starts as 'bundle' and falls back to 'workspace-bundle' when the bundle lacks a package. */
 let serviceMode: 'bundle' | 'workspace-bundle' | 'source' = settings.service === 'source' ? 'source' : 'bundle';
 let serverEntry = SERVER_ENTRY;
+/** startOnce, again on fresh ports when a port it was given was taken meanwhile (load generators hold thousands of ephemeral ports). */
 async function startService(kind: 'embedded' | 'real', env: Record<string, string | undefined>, nodeArgs: string[] = []) {
+  return retryWhilePortTaken({ fixedPort: false, portTaken: (error) => /EADDRINUSE/.test(String((error as Error).message)) }, () =>
+    startOnce(kind, env, nodeArgs),
+  );
+}
+
+async function startOnce(kind: 'embedded' | 'real', env: Record<string, string | undefined>, nodeArgs: string[] = []) {
   const port = await freePort();
   const name = `service-${++serviceCount}-${kind}`;
   const entry = serviceMode === 'source' ? ['--import', 'tsx', SOURCE_ENTRY] : [serverEntry];
