@@ -91,6 +91,10 @@ const schema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: port(8080),
+  // Connections the kernel queues for the HTTP server before it accepts them (capped by
+  // net.core.somaxconn). Node's own default, 511, overflows when a rush opens more connections at
+  // once than that: the client's SYN is dropped and retried a second later.
+  HTTP_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
   TRUST_PROXY: trustProxy,
   GRPC_PORT: port(9090),
   // GOAWAY to gRPC connections older than this (0 = never), so that callers' long-lived connections

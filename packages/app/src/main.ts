@@ -27,7 +27,7 @@ async function main() {
   const deps = await createDeps(config, logger);
   let accepting = true;
   const app = await buildApp(deps, { loggerInstance: logger, accepting: () => accepting });
-  await app.listen({ host: config.HOST, port: config.PORT });
+  await app.listen({ host: config.HOST, port: config.PORT, backlog: config.HTTP_BACKLOG });
   const management = config.MANAGEMENT_PORT === undefined ? undefined : await buildManagementApp(deps, { loggerInstance: logger, accepting: () => accepting });
   await management?.listen({ host: config.HOST, port: config.MANAGEMENT_PORT });
   const grpc = await startGrpcServer(deps, {
