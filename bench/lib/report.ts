@@ -78,9 +78,18 @@ export interface Results {
     capacity: number;
     eventId: string;
     pgbench: { command: string; tps: number; seatsPerSecond: number };
+    /** The same 2,000 bookers each sending one booking, all within 0.1 s, on a fresh event (same replicas). */
+    once?: BigEventOnce;
     /** The same sale in the same run with the design before (BOOKING_BATCH_MAX=0: one transaction per booking). */
-    before?: { label: string; result: OpenLoopResult; seatsSold: number; seatsPerSecond: number; seatsSoldInDatabase?: number };
+    before?: { label: string; result: OpenLoopResult; seatsSold: number; seatsPerSecond: number; seatsSoldInDatabase?: number; once?: BigEventOnce };
   };
+}
+
+export interface BigEventOnce {
+  result: OpenLoopResult;
+  seatsSold: number;
+  seatsPerSecond: number;
+  eventId: string;
 }
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
@@ -213,8 +222,16 @@ export function renderMarkdown(r: Results): string {
       ),
       '',
     );
+    const onceLine = (o: BigEventOnce) =>
+      `${f0(o.seatsSold)} seats sold in ${o.result.lastSuccessAfterSeconds.toFixed(2)} s = **${f0(o.seatsPerSecond)} seats/s** (${((100 * o.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p50 ${f1(o.result.byStatus['201']?.latencyMs.p50)} ms, p99 ${f1(o.result.byStatus['201']?.latencyMs.p99)} ms, answers ${codes(o.result.statusCodes)}`;
+    if (b.once)
+      out.push(
+        `Each booker once (the 2,000 bookings sent within 0.1 s, open loop, nobody sending again once booked; a fresh event on the same replicas): ${onceLine(b.once)}. Command: \`${b.once.result.command}\``,
+        '',
+      );
     if (b.before) {
       const x = b.before;
+      if (x.once) out.push(`Each booker once with ${x.label}: ${onceLine(x.once)}.`, '');
       out.push(
         `Before and after, same run (three fresh replicas each, a fresh event each): with ${x.label}, ${f0(x.seatsSold)} seats sold in ${f1(x.result.lastSuccessAfterSeconds)} s = **${f0(x.seatsPerSecond)} seats/s** (${((100 * x.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p99 ${f1(x.result.byStatus['201']?.latencyMs.p99)} ms, ${f0(x.seatsSoldInDatabase)} sold in the database once drained, answers ${codes(x.result.statusCodes)}; with the default settings (above) **${f0(b.seatsPerSecond)} seats/s**, ${(b.seatsPerSecond / Math.max(1, x.seatsPerSecond)).toFixed(1)}× as many.`,
         '',
