@@ -767,6 +767,8 @@ async function main(): Promise<void> {
           rate: bookers.length * 10,
           seconds: 0.1,
           connections: bookers.length,
+          // A sender ready for every booker: 100 would not start the rest within the 0.1 s.
+          workers: bookers.length,
           requests: targets.map((t) => ({ ...t, body: JSON.stringify({ eventId: onceId, seats: seatsEach }) })),
           workDir,
           name: `big-event-once-${label.replace(/\W+/g, '-')}`,

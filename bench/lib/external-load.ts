@@ -223,6 +223,8 @@ export async function openLoop(opts: {
   requests: HttpRequest[];
   workDir: string;
   name: string;
+  /** Senders started before the first request (default: up to 100; vegeta adds more as the rate needs). */
+  workers?: number;
 }): Promise<OpenLoopResult> {
   const base = path.join(opts.workDir, `vegeta-${opts.name.replace(/\W+/g, '-')}`);
   const kindOf = new Map<string, string>();
@@ -247,7 +249,7 @@ export async function openLoop(opts: {
     `-duration=${opts.seconds}s`,
     `-connections=${opts.connections}`,
     `-max-connections=${opts.connections}`,
-    `-workers=${opts.rate > 0 ? Math.min(opts.connections, 100) : opts.connections}`,
+    `-workers=${opts.workers ?? (opts.rate > 0 ? Math.min(opts.connections, 100) : opts.connections)}`,
     '-timeout=10s',
     `-output=${base}.bin`,
   ];
