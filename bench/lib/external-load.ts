@@ -180,6 +180,8 @@ export interface OpenLoopResult {
   serverRssMaxMb: number;
   /** Seconds from the first request sent to the last 2xx answer received (NaN without any). */
   lastSuccessAfterSeconds: number;
+  /** Latency of every request by the half second it was sent in (p50, p99, max): where a tail comes from. */
+  timeline: { fromSecond: number; requests: number; p50: number; p99: number; max: number }[];
 }
 
 function pct(sorted: Float64Array, p: number): number {
@@ -271,14 +273,14 @@ export async function openLoop(opts: {
   const serverSeconds = (cpuSecondsOf(opts.serverPid) ?? Number.NaN) - serverBefore;
   if (code !== 0) throw new Error(`vegeta ${args.join(' ')} exited ${code}: ${err}`);
   const encoded = execFileSync(opts.vegeta, ['encode', '--to', 'json', `${base}.bin`], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const rows: { kind: string; code: string; ms: number; error: string }[] = [];
+  const rows: { kind: string; code: string; ms: number; error: string; sent: number }[] = [];
   let firstSent = Infinity;
   let lastSuccess = -Infinity;
   for (const line of encoded.split('\n')) {
     if (!line) continue;
     const r = JSON.parse(line) as { code: number; latency: number; error: string; method: string; url: string; timestamp: string };
-    rows.push({ kind: kindOf.get(`${r.method} ${r.url}`) ?? 'other', code: String(r.code), ms: r.latency / 1e6, error: r.error });
     const sent = Date.parse(r.timestamp);
+    rows.push({ kind: kindOf.get(`${r.method} ${r.url}`) ?? 'other', code: String(r.code), ms: r.latency / 1e6, error: r.error, sent });
     firstSent = Math.min(firstSent, sent);
     if (r.code >= 200 && r.code < 300) lastSuccess = Math.max(lastSuccess, sent + r.latency / 1e6);
   }
@@ -310,5 +312,21 @@ export async function openLoop(opts: {
     generatorCpuPercent: (100 * generatorSeconds) / Math.max(0.2, seconds - 0.2),
     serverRssMaxMb: rssMax,
     lastSuccessAfterSeconds: lastSuccess > firstSent ? (lastSuccess - firstSent) / 1000 : Number.NaN,
+    timeline: timeline(rows, firstSent),
   };
+}
+
+function timeline(rows: { ms: number; sent: number }[], firstSent: number): OpenLoopResult['timeline'] {
+  const halves = new Map<number, number[]>();
+  for (const r of rows) {
+    const half = Math.floor((r.sent - firstSent) / 500);
+    if (!halves.has(half)) halves.set(half, []);
+    halves.get(half)!.push(r.ms);
+  }
+  return [...halves]
+    .sort(([a], [b]) => a - b)
+    .map(([half, ms]) => {
+      const sorted = Float64Array.from(ms).sort();
+      return { fromSecond: half / 2, requests: ms.length, p50: pct(sorted, 50), p99: pct(sorted, 99), max: sorted[sorted.length - 1]! };
+    });
 }

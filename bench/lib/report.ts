@@ -166,6 +166,13 @@ export function openLoopSection(rows: NonNullable<Results['openLoop']>): string 
       ),
       '',
     );
+    if (x.timeline?.length)
+      out.push(
+        'Every request by the half second it was sent in (latency ms, p50 / p99 / max): where the tail comes from.',
+        '',
+        x.timeline.map((t) => `${f1(t.fromSecond)} s: ${f0(t.requests)} req, ${f1(t.p50)} / ${f1(t.p99)} / ${f1(t.max)}`).join(' · '),
+        '',
+      );
   }
   return out.join('\n');
 }
