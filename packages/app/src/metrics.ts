@@ -413,9 +413,11 @@ export function createMetrics(recorders: Recorders, deps: MetricSources): Metric
 /** `http_server_requests_seconds` by method, route template (never the raw URL) and status. */
 export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
   async (app: FastifyInstance, { metrics }) => {
-    app.addHook('onResponse', async (request, reply) => {
+    // A callback hook: no promise per request.
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'UNMATCHED';
       metrics.http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
   },
   { name: 'http-metrics' },
