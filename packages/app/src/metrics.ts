@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
@@ -410,13 +410,41 @@ export function createMetrics(recorders: Recorders, deps: MetricSources): Metric
   return metrics;
 }
 
-/** `http_server_requests_seconds` by method, route template (never the raw URL) and status. */
+type HttpLabels = { method: string; route: string; status: string };
+
+/** The labels of one route by status and method, each made once and reused (prom-client keeps them with the series). */
+function labelsOf(route: string) {
+  const byStatus = new Map<number, Map<string, HttpLabels>>();
+  return (method: string, status: number): HttpLabels => {
+    let byMethod = byStatus.get(status);
+    if (!byMethod) byStatus.set(status, (byMethod = new Map()));
+    let labels = byMethod.get(method);
+    if (!labels) byMethod.set(method, (labels = { method, route, status: String(status) }));
+    return labels;
+  };
+}
+
+/**
+ * `http_server_requests_seconds` by method, route template (never the raw URL) and status. Each
+ * route registered after this plugin (every API route) gets a hook that knows its template, so a
+ * request reads neither request.routeOptions (an object built per read) nor makes its labels;
+ * requests no route matched are counted as `UNMATCHED`. Callback hooks: no promise per request.
+ */
 export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
   async (app: FastifyInstance, { metrics }) => {
-    // A callback hook: no promise per request.
+    const observe = (labels: HttpLabels, reply: FastifyReply) => metrics.http.observe(labels, reply.elapsedTime / 1000);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const labels = labelsOf(route.url);
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        observe(labels(request.method, reply.statusCode), reply);
+        done();
+      };
+      const own = route.onResponse;
+      route.onResponse = own === undefined ? [hook] : Array.isArray(own) ? [...own, hook] : [own, hook];
+    });
+    const unmatched = labelsOf('UNMATCHED');
     app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? 'UNMATCHED';
-      metrics.http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      if (request.is404) observe(unmatched(request.method, reply.statusCode), reply);
       done();
     });
   },
