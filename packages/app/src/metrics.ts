@@ -423,17 +423,20 @@ export function createMetrics(recorders: Recorders, deps: MetricSources): Metric
   return metrics;
 }
 
-type HttpLabels = { method: string; route: string; status: string };
+type Observe = (seconds: number) => void;
 
-/** The labels of one route by status and method, each made once and reused (prom-client keeps them with the series). */
-function labelsOf(route: string) {
-  const byStatus = new Map<number, Map<string, HttpLabels>>();
-  return (method: string, status: number): HttpLabels => {
+/**
+ * The observer of one route's series by status and method, each made once and reused: prom-client's
+ * labels() child (the labels checked once; each observation still finds its series by their hash).
+ */
+function observersOf(histogram: Metrics['http'], route: string) {
+  const byStatus = new Map<number, Map<string, Observe>>();
+  return (method: string, status: number): Observe => {
     let byMethod = byStatus.get(status);
     if (!byMethod) byStatus.set(status, (byMethod = new Map()));
-    let labels = byMethod.get(method);
-    if (!labels) byMethod.set(method, (labels = { method, route, status: String(status) }));
-    return labels;
+    let observe = byMethod.get(method);
+    if (!observe) byMethod.set(method, (observe = histogram.labels({ method, route, status: String(status) }).observe));
+    return observe;
   };
 }
 
@@ -445,19 +448,18 @@ function labelsOf(route: string) {
  */
 export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
   async (app: FastifyInstance, { metrics }) => {
-    const observe = (labels: HttpLabels, reply: FastifyReply) => metrics.http.observe(labels, reply.elapsedTime / 1000);
     app.addHook('onRoute', (route: RouteOptions) => {
-      const labels = labelsOf(route.url);
+      const observer = observersOf(metrics.http, route.url);
       const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-        observe(labels(request.method, reply.statusCode), reply);
+        observer(request.method, reply.statusCode)(reply.elapsedTime / 1000);
         done();
       };
       const own = route.onResponse;
       route.onResponse = own === undefined ? [hook] : Array.isArray(own) ? [...own, hook] : [own, hook];
     });
-    const unmatched = labelsOf('UNMATCHED');
+    const unmatched = observersOf(metrics.http, 'UNMATCHED');
     app.addHook('onResponse', (request, reply, done) => {
-      if (request.is404) observe(unmatched(request.method, reply.statusCode), reply);
+      if (request.is404) unmatched(request.method, reply.statusCode)(reply.elapsedTime / 1000);
       done();
     });
   },
