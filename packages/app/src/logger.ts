@@ -48,3 +48,68 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * A request's logger, made into pino's child (with the request id bound) on its first line at an
+ * enabled level. Fastify asks for a child per request, and pino serializes a child's bindings
+ * through the redaction at once: at LOG_LEVEL=warn most requests write nothing and paid for it on
+ * every request. What is written is the same as with the child made at once.
+ */
+class RequestLogger {
+  #child: Logger | undefined;
+  constructor(
+    private readonly parent: Logger,
+    private readonly own: Record<string, unknown>,
+  ) {}
+  #real(): Logger {
+    return (this.#child ??= this.parent.child(this.own));
+  }
+  #write(method: LogMethod, args: unknown[]) {
+    if (this.#child || this.parent.isLevelEnabled(method)) (this.#real()[method] as (...a: unknown[]) => void)(...args);
+  }
+  get level(): string {
+    return this.#child?.level ?? this.parent.level;
+  }
+  set level(level: string) {
+    this.#real().level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.parent).isLevelEnabled(level);
+  }
+  bindings() {
+    return this.#real().bindings();
+  }
+  child(bindings: Record<string, unknown>, options?: Parameters<Logger['child']>[1]) {
+    return this.#real().child(bindings, options);
+  }
+  fatal(...args: unknown[]) {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.#write('trace', args);
+  }
+  silent() {}
+}
+
+/**
+ * Fastify's `childLoggerFactory`: a RequestLogger, or pino's child at once when the route sets its
+ * own level or serializers (none of ours does).
+ */
+export function requestLoggerFactory(logger: Logger, bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
+  if (Object.keys(options).length > 0) return logger.child(bindings, options);
+  return new RequestLogger(logger, bindings) as unknown as Logger;
+}

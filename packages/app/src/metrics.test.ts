@@ -33,6 +33,8 @@ describe('/actuator/prometheus after traffic', () => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: second.auth, payload: { eventId: event.id } })).statusCode).toBe(409);
     expect((await t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: first.auth, payload: { eventId: event.id } })).statusCode).toBe(409);
     for (let i = 0; i < 3; i++) await t.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}` });
+    expect((await t.app.inject({ method: 'GET', url: `/api/v2/events/${event.id}/no-such-view` })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v2/events/00000000-0000-4000-8000-00000000dead' })).statusCode).toBe(404);
 
     const producer = new Kafka({ brokers: [inject('kafkaBrokers')], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
@@ -52,6 +54,9 @@ describe('/actuator/prometheus after traffic', () => {
     expect(value(m, 'backend_event_cpu_limit_cores')).toBeGreaterThan(0);
     expect(value(m, 'http_server_requests_seconds_count', { method: 'GET', route: '/api/v2/events/:id', status: '200' })).toBeGreaterThanOrEqual(3);
     expect(value(m, 'http_server_requests_seconds_count', { method: 'POST', route: '/api/v2/bookings', status: '409' })).toBe(2);
+    // A path no route matches is counted apart; a matched route's 404 under its template.
+    expect(value(m, 'http_server_requests_seconds_count', { method: 'GET', route: 'UNMATCHED', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'http_server_requests_seconds_count', { method: 'GET', route: '/api/v2/events/:id', status: '404' })).toBeGreaterThanOrEqual(1);
     expect([...m.keys()].some((k) => k.includes(event.id))).toBe(false); // templates, never raw URLs
     expect(value(m, 'db_pool_connections_max', { pool: 'main' })).toBe(10);
     expect(value(m, 'db_pool_connections_active', { pool: 'main' })).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '@aquastream/domain';
@@ -19,6 +19,11 @@ export interface Recorders {
   /** Refund calls by outcome: refunded, refused (4xx: REFUND_FAILED), deferred (service unavailable). */
   refunds: Counter<'outcome'>;
   cacheRequests: Counter<'cache' | 'result'>;
+  /**
+   * Counts a hit of the replica's own copy in cache_requests_total: the hot read's counter, kept in a
+   * plain number and added to the series when the registry is read (no label hashing per read).
+   */
+  replicaHit(): void;
   /** Rows the retention job deleted, per table. */
   retentionDeleted: Counter<'table'>;
   http: Histogram<'method' | 'route' | 'status'>;
@@ -34,7 +39,10 @@ export interface Metrics extends Recorders {
 export function createRecorders(): Recorders {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let replicaHits = 0;
+  const REPLICA_HIT = { cache: 'replica', result: 'hit' } as const;
   return {
+    replicaHit: () => void replicaHits++,
     registry,
     bookings: new Counter({ name: 'bookings_total', help: 'Booking outcomes', labelNames: ['outcome'], registers: [registry] }),
     refunds: new Counter({
@@ -48,6 +56,11 @@ export function createRecorders(): Recorders {
       help: 'Cache lookups by cache and result',
       labelNames: ['cache', 'result'],
       registers: [registry],
+      collect() {
+        // The series appears with the first hit, as it did when each hit was added at once.
+        if (replicaHits > 0) this.inc(REPLICA_HIT, replicaHits);
+        replicaHits = 0;
+      },
     }),
     retentionDeleted: new Counter({
       name: 'retention_deleted_rows_total',
@@ -418,12 +431,44 @@ export function createMetrics(recorders: Recorders, deps: MetricSources): Metric
   return metrics;
 }
 
-/** `http_server_requests_seconds` by method, route template (never the raw URL) and status. */
+type Observe = (seconds: number) => void;
+
+/**
+ * The observer of one route's series by status and method, each made once and reused: prom-client's
+ * labels() child (the labels checked once; each observation still finds its series by their hash).
+ */
+function observersOf(histogram: Metrics['http'], route: string) {
+  const byStatus = new Map<number, Map<string, Observe>>();
+  return (method: string, status: number): Observe => {
+    let byMethod = byStatus.get(status);
+    if (!byMethod) byStatus.set(status, (byMethod = new Map()));
+    let observe = byMethod.get(method);
+    if (!observe) byMethod.set(method, (observe = histogram.labels({ method, route, status: String(status) }).observe));
+    return observe;
+  };
+}
+
+/**
+ * `http_server_requests_seconds` by method, route template (never the raw URL) and status. Each
+ * route registered after this plugin (every API route) gets a hook that knows its template, so a
+ * request reads neither request.routeOptions (an object built per read) nor makes its labels;
+ * requests no route matched are counted as `UNMATCHED`. Callback hooks: no promise per request.
+ */
 export const httpMetricsPlugin = fp<{ metrics: Metrics }>(
   async (app: FastifyInstance, { metrics }) => {
-    app.addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? 'UNMATCHED';
-      metrics.http.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const observer = observersOf(metrics.http, route.url);
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        observer(request.method, reply.statusCode)(reply.elapsedTime / 1000);
+        done();
+      };
+      const own = route.onResponse;
+      route.onResponse = own === undefined ? [hook] : Array.isArray(own) ? [...own, hook] : [own, hook];
+    });
+    const unmatched = observersOf(metrics.http, 'UNMATCHED');
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) unmatched(request.method, reply.statusCode)(reply.elapsedTime / 1000);
+      done();
     });
   },
   { name: 'http-metrics' },

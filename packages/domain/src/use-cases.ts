@@ -7,7 +7,7 @@ import type { BookingRepository, PaymentGateway, WaitlistRepository } from './bo
 import type { PaymentSchedule } from './bookings/payment-attempt';
 import { makeCancelEvent, makeCreateEvent, makePublishEvent, makeUpdateEvent } from './events/manage-events';
 import { makeCreateLegacyEvent, makeReplaceLegacyEvent } from './events/legacy-events';
-import { makeGetEvent, makeListEvents } from './events/read-events';
+import { makeGetEvent, makeGetHeldEvent, makeListEvents } from './events/read-events';
 import { makeGetEventWeather } from './events/weather';
 import { makeCreateLocation, makeGetLocation, makeListLocations } from './locations/manage-locations';
 import { makeBookSeat } from './bookings/book-seat';
@@ -64,6 +64,7 @@ export function createUseCases(ports: UseCasePorts) {
     createLegacyEvent: makeCreateLegacyEvent(write),
     replaceLegacyEvent: makeReplaceLegacyEvent(seats),
     getEvent: makeGetEvent({ events }),
+    getHeldEvent: makeGetHeldEvent({ events }),
     listEvents: makeListEvents({ events, hiddenOrganizers: ports.hiddenOrganizers }),
     getEventWeather: makeGetEventWeather({ events, weather }),
     createLocation: makeCreateLocation(write),

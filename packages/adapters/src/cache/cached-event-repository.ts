@@ -240,14 +240,17 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
     return decodedEvents.get(id, text) ?? decodedEvents.set(id, text, frozen(reviveEvent(JSON.parse(text) as Event)));
   };
 
+  /** This replica's own copy, while it may be used (findById's first answer). */
+  const findHeld = (id: string): Event | undefined => {
+    if (!nearUsable()) return undefined;
+    const mine = near.events.get(id);
+    if (mine) options.onReplicaHit?.();
+    return mine;
+  };
+
   const findById = async (id: string): Promise<Event | null> => {
-    if (nearUsable()) {
-      const mine = near.events.get(id);
-      if (mine) {
-        options.onReplicaHit?.();
-        return mine;
-      }
-    }
+    const mine = findHeld(id);
+    if (mine) return mine;
     return remember(
       () =>
         once(key(id), async () => {
@@ -298,6 +301,7 @@ export function createEventCache(inner: EventRepository, cache: Cache, options: 
   const repository: EventRepository = {
     ...inner,
     findById,
+    findHeld,
     async list(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
       if (!isPublic(filter) || page.page > listPages) return inner.list(filter, page);
       const query = JSON.stringify([filter, page]);

@@ -310,14 +310,19 @@ describe("event cache: each replica's own copy", () => {
     const a = createEventCache(db.repository, counted, { ttlMs: 60_000, channel: bus.channel() });
     const b = createEventCache(db.repository, counted, { ttlMs: 60_000, channel: bus.channel() });
 
+    expect(b.repository.findHeld!('e-1')).toBeUndefined();
     const first = await b.repository.findById('e-1');
     const asked = sharedReads;
     for (let i = 0; i < 10; i++) expect(await b.repository.findById('e-1')).toBe(first);
+    // The copy findById answers with, without a promise.
+    expect(b.repository.findHeld!('e-1')).toBe(first);
     expect(sharedReads).toBe(asked);
 
     db.write(event({ available: 3 }));
     await a.invalidate([seatTaken]);
+    expect(b.repository.findHeld!('e-1')).toBeUndefined();
     expect((await b.repository.findById('e-1'))!.available).toBe(3);
+    expect(b.repository.findHeld!('e-1')!.available).toBe(3);
   });
 
   it('serves nothing of its own while the channel is unhealthy, and starts afresh after missed announcements', async () => {
@@ -329,6 +334,7 @@ describe("event cache: each replica's own copy", () => {
 
     // The channel stalls: a change made meanwhile is never announced to b.
     bus.state.healthy = false;
+    expect(b.repository.findHeld!('e-1')).toBeUndefined();
     db.write(event({ available: 1 }));
     shared.map.delete('event:e-1');
     expect((await b.repository.findById('e-1'))!.available).toBe(1);

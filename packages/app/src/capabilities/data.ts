@@ -76,7 +76,7 @@ export function createData(
     access: DatabaseAccess;
     cache: LayeredCache;
     redis?: RedisClient;
-    recorders: Pick<Recorders, 'cacheRequests'>;
+    recorders: Pick<Recorders, 'replicaHit'>;
     replica?: { database: DatabaseHandle; policy: DependencyPolicy };
   },
 ): Data {
@@ -133,7 +133,7 @@ export function createData(
     // one's cache: seat checks then ask PostgreSQL (embedded mode is a single process).
     sharedCacheDown,
     standings: bookings,
-    onReplicaHit: () => recorders.cacheRequests.inc({ cache: 'replica', result: 'hit' }),
+    onReplicaHit: recorders.replicaHit,
   });
   // Lists the cache does not keep (past its first pages, drafts) go to the replica.
   const uncachedList = onBoth(createPgEventRepository, { list: { kind: 'replica', keys: () => ['events'] } }).list;

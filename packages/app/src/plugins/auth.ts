@@ -16,12 +16,16 @@ declare module 'fastify' {
 export const authPlugin = fp<{ verifier: AccessTokenVerifier }>(
   async (app: FastifyInstance, { verifier }) => {
     app.decorateRequest('actor', null);
-    app.addHook('onRequest', async (request) => {
+    // A callback hook: an anonymous request (most reads) passes without a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
       const header = request.headers.authorization;
-      if (!header || request.url.startsWith('/actuator') || request.url.startsWith('/docs')) return;
+      if (!header || request.url.startsWith('/actuator') || request.url.startsWith('/docs')) return done();
       const token = bearerToken(header);
-      if (!token) throw new UnauthenticatedError('Use Authorization: Bearer <token>');
-      request.actor = await verifier.verify(token);
+      if (!token) return done(new UnauthenticatedError('Use Authorization: Bearer <token>'));
+      verifier.verify(token).then((actor) => {
+        request.actor = actor;
+        done();
+      }, done);
     });
   },
   { name: 'auth' },

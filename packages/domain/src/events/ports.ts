@@ -17,6 +17,11 @@ export interface EventFilter {
 
 export interface EventRepository {
   findById(id: string): Promise<Event | null>;
+  /**
+   * The copy findById would answer with now when the adapter already holds it in process (no I/O);
+   * undefined otherwise. Optional: a repository without an in-process copy leaves it out.
+   */
+  findHeld?(id: string): Event | undefined;
   /** Locks the row for the rest of the transaction so concurrent changes serialize. */
   findByIdForUpdate(id: string): Promise<Event | null>;
   list(filter: EventFilter, page: PageRequest): Promise<Page<Event>>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { admin, organizer, user, START, buildWorld, type World, type WorldOptions, freshInfrastructure } from '../testing/builders';
 import { createMemoryStore, fixedClock, sequentialIds } from '../testing/index';
-import { makeListEvents } from './read-events';
+import { makeGetHeldEvent, makeListEvents } from './read-events';
 
 const createWorld = (options: WorldOptions = {}): World => buildWorld(freshInfrastructure(), options);
 
@@ -9,6 +9,27 @@ const at = (iso: string) => new Date(iso);
 const day = (d: number) => ({
   startDate: at(`2030-06-${String(d).padStart(2, '0')}T08:00:00Z`),
   endDate: at(`2030-06-${String(d).padStart(2, '0')}T18:00:00Z`),
+});
+
+describe('getHeldEvent', () => {
+  it('answers with a copy the repository holds when the caller may see it, and leaves the rest to getEvent', async () => {
+    const world = createWorld();
+    const published = await world.publishedEvent();
+    const draft = await world.draftEvent();
+    const held = new Map([
+      [published.id, published],
+      [draft.id, draft],
+    ]);
+    const getHeld = makeGetHeldEvent({ events: { findHeld: (id) => held.get(id) } });
+    expect(getHeld(null, published.id)).toBe(published);
+    expect(getHeld(organizer('org-1'), draft.id)).toBe(draft);
+    // Not for another caller: getEvent answers EVENT.NOT_FOUND, as for any draft.
+    expect(getHeld(user(), draft.id)).toBeUndefined();
+    expect(getHeld(null, draft.id)).toBeUndefined();
+    expect(getHeld(null, 'no-such-event')).toBeUndefined();
+    // A repository without an in-process copy.
+    expect(makeGetHeldEvent({ events: {} })(null, published.id)).toBeUndefined();
+  });
 });
 
 describe('getEvent', () => {

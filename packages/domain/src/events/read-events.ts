@@ -19,6 +19,18 @@ export const makeGetEvent =
     return event;
   };
 
+/**
+ * The event when the repository holds a copy in process and the caller may see it, without waiting
+ * on anything; undefined otherwise (then getEvent answers, with its errors). A hot read that is
+ * answered at once needs no promise.
+ */
+export const makeGetHeldEvent =
+  ({ events }: { events: Pick<EventRepository, 'findHeld'> }) =>
+  (actor: Actor | null, id: string): Event | undefined => {
+    const event = events.findHeld?.(id);
+    return event && isVisibleTo(event, viewerOf(actor)) ? event : undefined;
+  };
+
 export interface ListEventsQuery {
   status?: EventStatus;
   from?: Date;

@@ -54,8 +54,13 @@ const promised =
   async (...args: A): Promise<R> =>
     fn(...args);
 
-const promisedAll = (useCases: UseCases): UseCases =>
-  Object.fromEntries(Object.entries(useCases).map(([name, fn]) => [name, promised(fn as (...args: unknown[]) => Promise<unknown>)])) as UseCases;
+const promisedAll = (useCases: UseCases): UseCases => ({
+  ...(Object.fromEntries(
+    Object.entries(useCases).map(([name, fn]) => [name, promised(fn as (...args: unknown[]) => Promise<unknown>)]),
+  ) as unknown as UseCases),
+  // Answers at once by design (no promise, no error).
+  getHeldEvent: useCases.getHeldEvent,
+});
 
 /** What a test world runs on: the in-memory store, a clock moved by hand and sequential ids. */
 export interface Infrastructure {
