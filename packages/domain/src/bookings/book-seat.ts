@@ -75,12 +75,12 @@ export function requireUser(actor: Actor | null): Actor {
 
 /**
  * Decides plain bookings of one event that arrive together in one transaction: the bookers'
- * standings and the event's categories are read, then the event's row is locked once, seats are
- * given out in arrival order (allocateSeats) and every booking, line and outbox event is written in
- * one statement per table. In a rush every booker of an event queues on that row on every replica;
- * a batch holds it once for all of its bookers. A booking that loses a race the batch could not
- * see (the booker's own booking made meanwhile elsewhere) rolls the batch back, and each of its
- * requests then runs alone.
+ * standings, the event's categories and the event are read, seats are given out in arrival order
+ * (allocateSeats), every booking, line and outbox event is written in one statement per table, and
+ * the seats are taken by one conditional UPDATE of the event's row. In a rush every booker of an
+ * event queues on that row on every replica; a batch takes it once for all of its bookers. A
+ * booking that loses a race the batch could not see (the booker's own booking made meanwhile
+ * elsewhere) rolls the batch back; it is decided once more, then each of its requests runs alone.
  */
 function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request: PlainBookingRequest) => Promise<void>) {
   const { uow, clock, ids, bookingTtlMs } = deps;
