@@ -66,18 +66,26 @@ describe('topics on a three-broker cluster', () => {
       await client.close();
     }
 
-    const metadata = await kafkaAdmin.fetchTopicMetadata({ topics: ['event-events'] });
+    // Asked of any broker: one that has not heard of the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION
+    // ("This server does not host this topic-partition") until the controller's metadata reaches it.
+    const fromAnyBroker = async <T>(ask: () => Promise<T>): Promise<T> => {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await ask();
+        } catch (error) {
+          if (tries >= 10) throw error;
+          await sleep(500);
+        }
+      }
+    };
+    const metadata = await fromAnyBroker(() => kafkaAdmin.fetchTopicMetadata({ topics: ['event-events'] }));
     expect(metadata.topics[0]!.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
-    // Asked of any broker: one that has not heard of the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION.
-    const describe = () =>
+    const configs = await fromAnyBroker(() =>
       kafkaAdmin.describeConfigs({
         includeSynonyms: false,
         resources: [{ type: ConfigResourceTypes.TOPIC, name: 'event-events', configNames: ['min.insync.replicas'] }],
-      });
-    const configs = await describe().catch(async () => {
-      await sleep(1_000);
-      return describe();
-    });
+      }),
+    );
     expect(configs.resources[0]!.configEntries[0]!.configValue).toBe('2');
 
     const health = await t.app.inject({ method: 'GET', url: '/actuator/health', headers: (await admin()).auth });
