@@ -602,49 +602,38 @@ async function main(): Promise<void> {
 
   // ---- Open loop (vegeta): the flash sale offered at 3,750 req/s over 1,000 connections.
   const openLoopRuns: NonNullable<Results['openLoop']> = [];
-  const openFlashId = await createPublished({
-    title: 'Open-loop flash sale',
-    startDate: day('2030-07-06', 8),
-    endDate: day('2030-07-06', 18),
-    capacity: settings.rushCapacity,
-    price: { amount: 4_500, currency: 'EUR' },
-  });
-  {
-    const r = prng(settings.seed + 19);
-    const targets: HttpRequest[] = rushUsers.map((u) =>
+  /** A flash sale's event (100 seats) and its mix: 80 % bookings by `users` in rotation, 20 % reads of the event. */
+  const flashSale = async (title: string, users: typeof rushUsers, seed: number) => {
+    const eventId = await createPublished({
+      title,
+      startDate: day('2030-07-06', 8),
+      endDate: day('2030-07-06', 18),
+      capacity: settings.rushCapacity,
+      price: { amount: 4_500, currency: 'EUR' },
+    });
+    const r = prng(seed);
+    const targets: HttpRequest[] = users.map((u) =>
       r() < 0.2
-        ? { kind: 'read', method: 'GET', path: `/api/v2/events/${openFlashId}` }
+        ? { kind: 'read', method: 'GET', path: `/api/v2/events/${eventId}` }
         : {
             kind: 'booking',
             method: 'POST',
             path: '/api/v2/bookings',
             headers: { authorization: `Bearer ${u.token}` },
-            body: JSON.stringify({ eventId: openFlashId }),
+            body: JSON.stringify({ eventId }),
           },
     );
+    return { eventId, targets };
+  };
+  const openFlash = await flashSale('Open-loop flash sale', rushUsers, settings.seed + 19);
+  const openFlashId = openFlash.eventId;
+  {
+    const targets = openFlash.targets;
     // Warm-up, as every scenario has: the same mix for BENCH_WARMUP s on another 100-seat event by
     // the warm-up users, so the measured sale does not start with the first bookings this process
     // ever made (code not yet compiled), which no replica in production is.
     if (settings.warmup > 0) {
-      const warmFlashId = await createPublished({
-        title: 'Open-loop flash sale: warm-up',
-        startDate: day('2030-07-06', 8),
-        endDate: day('2030-07-06', 18),
-        capacity: settings.rushCapacity,
-        price: { amount: 4_500, currency: 'EUR' },
-      });
-      const w = prng(settings.seed + 23);
-      const warmTargets: HttpRequest[] = warmUsers.map((u) =>
-        w() < 0.2
-          ? { kind: 'read', method: 'GET', path: `/api/v2/events/${warmFlashId}` }
-          : {
-              kind: 'booking',
-              method: 'POST',
-              path: '/api/v2/bookings',
-              headers: { authorization: `Bearer ${u.token}` },
-              body: JSON.stringify({ eventId: warmFlashId }),
-            },
-      );
+      const { targets: warmTargets } = await flashSale('Open-loop flash sale: warm-up', warmUsers, settings.seed + 23);
       log(`open-loop flash sale warm-up (vegeta): ${FLASH_RATE} req/s, ${settings.warmup} s, not measured`);
       await openLoop({
         vegeta,
