@@ -396,6 +396,9 @@ async function main(): Promise<void> {
   let bundleError: string | undefined;
   /** What both result paths (the ratio run and the full run) say of how this run was set up. */
   const runSetup = (alive: boolean) => ({
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memTotalMb: os.totalmem() / 1024 / 1024,
     gitCommit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
     gitDirty: git(['status', '--porcelain']).length > 0,
     bundleBuild: existsSync(path.join(BUNDLE_DIR, 'BUILD')) ? readFileSync(path.join(BUNDLE_DIR, 'BUILD'), 'utf8').trim() : 'unknown',
@@ -1029,9 +1032,6 @@ async function main(): Promise<void> {
         startedAt: started.toISOString(),
         totalSeconds: (performance.now() - t0) / 1000,
         node: `${process.version} (bench); service and bare route: ${settings.node.binary}`,
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        memTotalMb: os.totalmem() / 1024 / 1024,
         ...runSetup(alive),
       },
       seed: {
@@ -1414,9 +1414,6 @@ async function main(): Promise<void> {
       startedAt: started.toISOString(),
       totalSeconds,
       node: process.version,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memTotalMb: os.totalmem() / 1024 / 1024,
       ...runSetup(alive),
     },
     seed: {
