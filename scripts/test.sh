@@ -68,7 +68,19 @@ node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
   for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json", "build/vitest-topology.json", "build/vitest-upgrade.json"]) {
-    try { const r = JSON.parse(fs.readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed += 1; }
+    let r;
+    try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { failed += 1; console.log(`no results in ${file}`); continue; }
+    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0);
+    // CI keeps only the tail of the log: name each failure here, with the first line of its error.
+    for (const suite of r.testResults || []) {
+      const where = suite.name.replace(process.cwd() + "/", "");
+      if (suite.status === "failed" && suite.message) console.log(`FAILED ${where}: ${suite.message.split("\n")[0].slice(0, 300)}`);
+      for (const t of suite.assertionResults || []) {
+        if (t.status !== "failed") continue;
+        const why = (t.failureMessages || [""])[0].split("\n")[0].slice(0, 300);
+        console.log(`FAILED ${where} > ${t.fullName}: ${why}`);
+      }
+    }
   }
   const stepFailures = Number(process.argv[1]);
   console.log(`\n${passed} passed, ${failed + stepFailures} failed`);
