@@ -167,9 +167,9 @@ function inbound(topic: string, message: KafkaMessage): InboundMessage {
 }
 
 /**
- * kafkajs behind the messaging ports. The producer is idempotent with one request in flight, so a
- * retried send neither duplicates nor reorders; sends wait for all in-sync replicas. Retries are
- * short: while Kafka is down the outbox keeps the messages, so failing fast is the better answer.
+ * kafkajs behind the messaging ports. The producer has one request in flight per broker, so a
+ * retried send does not reorder (it may store a message twice); sends wait for all in-sync
+ * replicas. Retries are short: while Kafka is down the outbox keeps the messages, so failing fast is the better answer.
  */
 export function createKafkaClient(options: KafkaOptions): KafkaClient {
   const kafka = new Kafka({
@@ -198,8 +198,13 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
 
   async function connectedProducer(): Promise<Producer> {
     if (!producer) {
+      // Not kafkajs' idempotent producer: it asks for the metadata of every topic in the cluster
+      // when it starts (InitProducerId), and kafkajs fails a metadata answer whole when any partition
+      // in it has no leader, so a dead broker holding some other single-replica topic kept it from
+      // starting again, and the outbox waited as long as that broker was away (the three-broker
+      // topology test saw it). What it would add, no duplicate on a retried send, the outbox does
+      // not promise anyway: it delivers at least once and consumers drop a CloudEvent id they have seen.
       producer = kafka.producer({
-        idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,

@@ -49,6 +49,7 @@ export function startOutboxRelay(options: {
   const pauses = exponentialBackoff({ initialDelayMs: interval * 2, maxDelayMs: maxBackoff, jitter: 'none' });
   let stopped = false;
   let failures = 0;
+  let lastLogged: string | undefined;
   let pause = interval;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
@@ -83,13 +84,20 @@ export function startOutboxRelay(options: {
         if (sent > 0) await options.onRelayed?.(attempted).catch(() => undefined);
         if (failures > 0) logger.info({ afterFailures: failures }, 'outbox relay: broker reachable again, flushing the backlog');
         failures = 0;
+        lastLogged = undefined;
         pauses.reset();
         pause = interval;
         if (sent < batch) return total;
       } catch (error) {
         failures++;
         pause = pauses.next();
-        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, failures }, 'outbox relay: publishing failed; messages stay in the outbox');
+        // The first failure, every 50th, and any whose reason differs from the last one logged: a
+        // broker away says the same thing each time, a new cause is news.
+        const reason = (error as Error).message;
+        if (failures === 1 || failures % 50 === 0 || reason !== lastLogged) {
+          lastLogged = reason;
+          logger.warn({ err: error, failures }, 'outbox relay: publishing failed; messages stay in the outbox');
+        }
         await outbox
           .recordFailure(
             attempted.map((m) => m.seq),
