@@ -125,7 +125,11 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         bookingTtlMs: config.BOOKING_TTL,
         // As many batches of one event at once as the pool has connections: up to that many
         // concurrent bookings of an event run exactly as they would alone; past it they gather.
-        bookingBatching: { max: config.BOOKING_BATCH_MAX, inFlight: config.DB_POOL_MAX, onBatch: (size) => recorders.bookingBatchSize.observe(size) },
+        bookingBatching: {
+          max: config.BOOKING_BATCH_MAX,
+          inFlight: config.BOOKING_BATCH_IN_FLIGHT,
+          onBatch: (size) => recorders.bookingBatchSize.observe(size),
+        },
         hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,
         paymentSchedule: {

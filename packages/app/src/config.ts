@@ -185,6 +185,10 @@ const schema = z.object({
   // Plain bookings of one event arriving together share one transaction and one lock of the
   // event's row, up to this many; 0: one transaction per booking (as release 0.1.0 does).
   BOOKING_BATCH_MAX: z.coerce.number().int().min(0).max(1000).default(200),
+  // Such transactions of one event running at once on a replica. They queue on the event's row,
+  // which commits one at a time whatever this is: a second one prepares while the first commits,
+  // and every booking arriving meanwhile joins the next batch, so few large commits sell an event.
+  BOOKING_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(500).default(2),
   WAITLIST_HOLD: duration('30m'),
   IDEMPOTENCY_TTL: duration('24h'),
   JOBS_INTERVAL: duration('5s'),
