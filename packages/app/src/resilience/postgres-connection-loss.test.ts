@@ -29,10 +29,15 @@ async function call(method: string, path: string, who: TestUser, body?: unknown)
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function book(eventId: string): Promise<Answer> {
+/**
+ * A plain booking, or with `byLine` one that names its category (the implicit one, whose id is the
+ * event's): that one always has a transaction of its own, where plain bookings of one event share
+ * at most BOOKING_BATCH_IN_FLIGHT transactions per replica.
+ */
+async function book(eventId: string, { byLine = false } = {}): Promise<Answer> {
   const who = await user();
   try {
-    const res = await call('POST', '/api/v2/bookings', who, { eventId });
+    const res = await call('POST', '/api/v2/bookings', who, byLine ? { eventId, lines: [{ categoryId: eventId, seats: 1 }] } : { eventId });
     return {
       status: res.status,
       retryAfter: res.headers.get('retry-after'),
@@ -139,11 +144,12 @@ describe('a database connection lost while the service holds it', () => {
     const answers: Answer[] = [await book(eventId)];
     expect(answers[0]!.status).toBe(201);
 
-    // Hold the event's row: the bookings' transactions open and wait on it with their connection checked out.
+    // Hold the event's row: the bookings' transactions open and wait on it with their connection
+    // checked out, six of them, so they book by line (a transaction each).
     const holder = await db.connect();
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM events WHERE id = $1 FOR UPDATE', [eventId]);
-    const caught = Array.from({ length: 6 }, () => book(eventId));
+    const caught = Array.from({ length: 6 }, () => book(eventId, { byLine: true }));
     const deadline = Date.now() + 10_000;
     while ((await serviceBackends(`wait_event_type = 'Lock'`)).rowCount! < 6) {
       if (Date.now() > deadline) throw new Error('the bookings did not reach the row lock');

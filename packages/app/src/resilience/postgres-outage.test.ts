@@ -75,6 +75,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
 }
 
 const book = (who: TestUser, eventId: string) => t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId } });
+/** A booking that names its category (the implicit one, whose id is the event's): a transaction of its own, never shared with other bookings. */
+const bookByLine = (who: TestUser, eventId: string) =>
+  t.app.inject({ method: 'POST', url: '/api/v2/bookings', headers: who.auth, payload: { eventId, lines: [{ categoryId: eventId, seats: 1 }] } });
 const createEvent = (owner: TestUser) =>
   t.app.inject({
     method: 'POST',
@@ -268,9 +271,11 @@ describe('PostgreSQL hanging (silent partition)', () => {
     proxy.blackhole();
     try {
       // Concurrent writes hang on the database; each must be answered within the policy's time limit.
-      const users = await Promise.all(Array.from({ length: 6 }, () => user()));
+      // Half are plain bookings, which share at most BOOKING_BATCH_IN_FLIGHT transactions of the
+      // event; half book by line, a transaction each, so that six calls reach the breaker.
+      const users = await Promise.all(Array.from({ length: 9 }, () => user()));
       const started = Date.now();
-      const answers = await Promise.all(users.map((u) => book(u, eventId)));
+      const answers = await Promise.all(users.map((u, i) => (i % 3 === 0 ? book(u, eventId) : bookByLine(u, eventId))));
       const elapsed = Date.now() - started;
       // Soft: a wrong answer is reported, and the test still checks what the database holds afterwards.
       for (const [i, res] of answers.entries()) {
@@ -285,6 +290,13 @@ describe('PostgreSQL hanging (silent partition)', () => {
       const read = await t.app.inject({ method: 'GET', url: `/api/v2/events/${eventId}` });
       expect(read.statusCode).toBe(200);
       expect(read.headers['x-degraded']).toBe('read-only');
+      // Once open, a plain booking is refused at once.
+      const late = await user();
+      const lateStarted = Date.now();
+      const refused = await book(late, eventId);
+      expect(`${refused.statusCode} ${(refused.json() as { type?: string }).type}`).toBe('503 https://aquastream.org/problems/read-only-mode');
+      expect(Date.now() - lateStarted).toBeLessThan(1_000);
+      refusedUsers.add(late.id);
     } finally {
       proxy.restore();
     }
