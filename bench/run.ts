@@ -76,7 +76,7 @@ onCleanup('work dir', async () => {
 function serviceEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   const owned =
-    /^(DATABASE_URL|DB_|REDIS_|KAFKA_|AUTH_|DATA_DIR|PORT|HOST|GRPC_|LOG_LEVEL|JOBS_|RUN_MIGRATIONS|RATE_LIMIT_MAX|CONSUMERS_ENABLED|OTEL_|NODE_OPTIONS|PAYMENT_|PUBLIC_URL|BENCH_)/;
+    /^(DATABASE_URL|DB_|REDIS_|KAFKA_|AUTH_|DATA_DIR|PORT|HOST|GRPC_|LOG_LEVEL|JOBS_|RUN_MIGRATIONS|RATE_LIMIT_MAX|CONSUMERS_ENABLED|OTEL_|NODE_OPTIONS|MALLOC_ARENA_MAX|PAYMENT_|PUBLIC_URL|BENCH_)/;
   for (const [k, v] of Object.entries(process.env)) if (!owned.test(k)) env[k] = v;
   env.NODE_ENV = 'production';
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
@@ -379,6 +379,7 @@ async function main(): Promise<void> {
     DATA_DIR: path.join(workDir, 'real-data'),
     RATE_LIMIT_MAX: String(settings.rateLimitMax),
     NODE_OPTIONS: settings.nodeOptions,
+    MALLOC_ARENA_MAX: settings.mallocArenaMax,
   };
   const serviceEnvShown = {
     LOG_LEVEL: 'warn',
@@ -388,6 +389,9 @@ async function main(): Promise<void> {
     NODE_OPTIONS: settings.nodeOptions
       ? `${settings.nodeOptions} (${settings.nodeOptionsSource === 'image' ? "the production image's, from the Dockerfile" : 'BENCH_NODE_OPTIONS'})`
       : 'none (V8 sizes the heap for the machine)',
+    MALLOC_ARENA_MAX: settings.mallocArenaMax
+      ? `${settings.mallocArenaMax} (${process.env.BENCH_MALLOC_ARENA_MAX ? 'BENCH_MALLOC_ARENA_MAX' : "the production image's, from the Dockerfile"})`
+      : "none (glibc's default: up to 8 arenas per core)",
   };
 
   // Start-up: embedded on a fresh DATA_DIR, then again on it; real mode on a fresh database, then migrated.

@@ -66,6 +66,8 @@ export interface Settings {
    */
   nodeOptions: string | undefined;
   nodeOptionsSource: 'image' | 'BENCH_NODE_OPTIONS' | 'none';
+  /** glibc's MALLOC_ARENA_MAX of the service: the production image's; BENCH_MALLOC_ARENA_MAX replaces it ("none": glibc's default). */
+  mallocArenaMax: string | undefined;
   /**
    * The Node binary of the service and of the baseline (both on the same one, so the ratios compare
    * like with like): 'image' (default), the major release of the production image's Dockerfile,
@@ -98,6 +100,17 @@ function nodeOptions(): Pick<Settings, 'nodeOptions' | 'nodeOptionsSource'> {
   if (raw) return { nodeOptions: raw, nodeOptionsSource: 'BENCH_NODE_OPTIONS' };
   const image = imageNodeOptions();
   return image ? { nodeOptions: image, nodeOptionsSource: 'image' } : { nodeOptions: undefined, nodeOptionsSource: 'none' };
+}
+
+/** An ENV value the production image sets (Dockerfile), e.g. MALLOC_ARENA_MAX. */
+export function imageEnv(name: string): string | undefined {
+  return new RegExp(`^\\s*(?:ENV\\s+)?${name}=("?)([^"\\s\\\\]*)\\1`, 'm').exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[2];
+}
+
+function mallocArenaMax(): string | undefined {
+  const raw = process.env.BENCH_MALLOC_ARENA_MAX?.trim();
+  if (raw === 'none') return undefined;
+  return raw || imageEnv('MALLOC_ARENA_MAX');
 }
 
 /** The production image's Node major release (ARG NODE_VERSION in the Dockerfile). */
@@ -144,6 +157,7 @@ export function loadSettings(): Settings {
     bigEvent: flag('BENCH_BIG_EVENT', true),
     bigEventBefore: flag('BENCH_BIG_EVENT_BEFORE', true),
     ...nodeOptions(),
+    mallocArenaMax: mallocArenaMax(),
     node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
     external: {

@@ -201,6 +201,10 @@ track: {{ .track }}
 - name: NODE_OPTIONS
   value: {{ . | quote }}
 {{- end }}
+{{- with $root.Values.node.mallocArenaMax }}
+- name: MALLOC_ARENA_MAX
+  value: {{ . | quote }}
+{{- end }}
 {{- if and $root.Values.pgbouncer.enabled (ne $component "migrations") }}
 # Through PgBouncer (transaction pooling); the migration Job connects directly (its DDL needs a session).
 {{- end }}
