@@ -12,7 +12,7 @@ import type { BookingRepository } from './ports';
 import { bookingEvent, releaseSeats, type SeatReleaseDeps } from './seat-release';
 import { priceBooking, recordPricing, refuseWhenUsedUp, seatsOfLines, validateLines, type LineInput, type PricingReads } from '../pricing/price-booking';
 import { createKeyedBatcher } from '../shared/batching';
-import { DomainError } from '../shared/domain-error';
+import { DomainError, ReadOnlyModeError } from '../shared/domain-error';
 import { allocateSeats, type BatchOutcome, type PlainBookingRequest } from './book-together';
 
 export interface BookSeatDeps extends SeatReleaseDeps {
@@ -180,7 +180,13 @@ export const makeBookSeat = (deps: BookSeatDeps) => {
     refuseWhenFull(deps.reads, eventId, request.userId, request.seats ?? 1, deps.clock.now());
   const deciding = new Map<string, Promise<BatchOutcome>>();
   const together = deps.batching?.max
-    ? createKeyedBatcher(makeBookTogether(deps, refusePlain), { maxBatch: deps.batching.max, maxInFlight: deps.batching.inFlight })
+    ? createKeyedBatcher(makeBookTogether(deps, refusePlain), {
+        maxBatch: deps.batching.max,
+        maxInFlight: deps.batching.inFlight,
+        // A batch refused because the database is unreachable (read-only mode, or its time limit
+        // passed on a hung connection): the bookings queued behind it would only wait to be refused.
+        sharedAnswer: (outcomes) => outcomes.find((o) => o.kind === 'REFUSED' && o.error instanceof ReadOnlyModeError),
+      })
     : null;
   return async (actor: Actor | null, input: BookSeatInput): Promise<Booking> => {
     const { uow, clock, ids, bookingTtlMs, reads } = deps;

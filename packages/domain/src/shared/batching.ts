@@ -23,9 +23,18 @@ interface KeyState<I, O> {
 /** `run` answers a batch in order, one result per item; a throw fails every item of the batch. */
 export function createKeyedBatcher<I, O>(
   run: (key: string, items: I[]) => Promise<O[]>,
-  options: { maxBatch: number; maxInFlight?: number },
+  options: {
+    maxBatch: number;
+    maxInFlight?: number;
+    /**
+     * The answer, if any, that a batch's results say the calls waiting for the key would get too
+     * (the database unreachable): they get it at once instead of each batch waiting its turn to be
+     * refused the same way. Calls submitted after it start batches as usual.
+     */
+    sharedAnswer?: (results: O[]) => O | undefined;
+  },
 ): KeyedBatcher<I, O> {
-  const { maxBatch, maxInFlight = 1 } = options;
+  const { maxBatch, maxInFlight = 1, sharedAnswer } = options;
   const keys = new Map<string, KeyState<I, O>>();
 
   // One slot: runs batches while calls wait, then gives the slot back.
@@ -38,6 +47,8 @@ export function createKeyedBatcher<I, O>(
           batch.map((w) => w.item),
         );
         batch.forEach((w, i) => w.resolve(results[i]!));
+        const shared = sharedAnswer?.(results);
+        if (shared !== undefined) for (const w of state.queue.splice(0)) w.resolve(shared);
       } catch (error) {
         for (const w of batch) w.reject(error);
       }

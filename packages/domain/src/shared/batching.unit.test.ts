@@ -75,6 +75,35 @@ describe('createKeyedBatcher', () => {
     await expect(later).resolves.toBe('e1:4');
   });
 
+  it("answers the calls waiting for the key with what sharedAnswer finds in a batch's results, at once; later calls start batches as usual", async () => {
+    const batches: { items: number[]; end: (results: string[]) => void }[] = [];
+    const run = (_key: string, items: number[]) => new Promise<string[]>((resolve) => batches.push({ items, end: resolve }));
+    const batcher = createKeyedBatcher(run, { maxBatch: 10, maxInFlight: 2, sharedAnswer: (results) => results.find((r) => r === 'unreachable') });
+    const running = [batcher.submit('e1', 1), batcher.submit('e1', 2)];
+    const waiting = [batcher.submit('e1', 3), batcher.submit('e1', 4)];
+    const otherKey = batcher.submit('e2', 5);
+    await tick();
+    batches[0]!.end(['unreachable']);
+    await expect(running[0]).resolves.toBe('unreachable');
+    await expect(Promise.all(waiting)).resolves.toEqual(['unreachable', 'unreachable']);
+    // No batch was run for them; the other slot's batch and the other key are untouched.
+    expect(batches.map((b) => b.items)).toEqual([[1], [2], [5]]);
+    batches[1]!.end(['booked 2']);
+    batches[2]!.end(['booked 5']);
+    await expect(running[1]).resolves.toBe('booked 2');
+    await expect(otherKey).resolves.toBe('booked 5');
+    // Results without it leave the waiting calls to the next batch.
+    const next = [batcher.submit('e1', 6), batcher.submit('e1', 7), batcher.submit('e1', 8)];
+    await tick();
+    expect(batches.map((b) => b.items).slice(3)).toEqual([[6], [7]]);
+    batches[3]!.end(['booked 6']);
+    await tick();
+    expect(batches.map((b) => b.items).slice(3)).toEqual([[6], [7], [8]]);
+    batches[4]!.end(['booked 7']);
+    batches[5]!.end(['booked 8']);
+    await expect(Promise.all(next)).resolves.toEqual(['booked 6', 'booked 7', 'booked 8']);
+  });
+
   it('runs up to maxInFlight batches of one key at once; the calls past them gather for the first slot that frees', async () => {
     const { batches, run } = recorder();
     const batcher = createKeyedBatcher(run, { maxBatch: 10, maxInFlight: 2 });
