@@ -64,6 +64,9 @@ export function createPgPromoCodeRepository(db: Kysely<Database>): PromoCodeRepo
       }
     },
     async findByCode(eventId, code) {
+      // A booker's typed code is matched as it came; Postgres refuses NUL in text (a 500), and no
+      // stored code has one (codes are letters, digits, - and _).
+      if (code.includes('\u0000')) return null;
       const row = await db
         .selectFrom('promo_codes')
         .selectAll()
