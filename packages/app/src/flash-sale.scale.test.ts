@@ -93,13 +93,21 @@ function rush(eventId: string, tokens: string[], pick: (i: number) => number): P
   );
 }
 
-/** Readers that keep reading the event (one read every few ms each) until told to stop; each read's replica and status. */
+/**
+ * Readers that keep reading the event (one read every few ms each) until told to stop; each read's
+ * replica and status. `started` resolves once every reader has its token and has read once, so the
+ * reads that follow overlap whatever starts after it (a sale takes well under a second).
+ */
 function readWhile(eventId: string, targets: () => number[]) {
   let reading = true;
   const reads: { replica: number; status: number }[] = [];
+  let firstReads = 0;
+  let allStarted!: () => void;
+  const started = new Promise<void>((resolve) => (allStarted = resolve));
   const loops = Array.from({ length: READERS }, async (_, r) => {
     const token = await bearer(['USER']);
     for (let n = 0; reading; n++) {
+      if (n === 1 && ++firstReads === READERS) allStarted();
       const live = targets();
       const replica = live[(r + n) % live.length]!;
       const status = await fetch(`${replicas[replica]!.url}/api/v2/events/${eventId}`, { headers: { authorization: token } }).then(
@@ -111,6 +119,7 @@ function readWhile(eventId: string, targets: () => number[]) {
     }
   });
   return {
+    started,
     async stop() {
       reading = false;
       await Promise.all(loops);
@@ -138,6 +147,7 @@ describe('flash sale on three replicas with default settings', () => {
     const eventId = await publishedEvent(SEATS);
     const tokens = await Promise.all(Array.from({ length: USERS }, () => bearer(['USER'])));
     const readers = readWhile(eventId, () => replicas.map((_, i) => i));
+    await readers.started;
 
     const answers = await rush(eventId, tokens, (i) => i % REPLICAS);
     const reads = await readers.stop();
@@ -164,6 +174,7 @@ describe('flash sale on three replicas with default settings', () => {
     const victim = REPLICAS - 1;
     const survivors = replicas.map((_, i) => i).filter((i) => i !== victim);
     const readers = readWhile(eventId, () => (replicas[victim]!.alive() ? replicas.map((_, i) => i) : survivors));
+    await readers.started;
 
     const rushing = rush(eventId, tokens, (i) => i % REPLICAS);
     // Mid-flight: the victim has accepted its share and is working through it.
