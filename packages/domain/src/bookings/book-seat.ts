@@ -100,9 +100,10 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
     };
     // Optimistic first: the event read without a lock, the bookings written, and the seats taken last
     // by the conditional UPDATE, so the row is locked only from that UPDATE to the commit (one round
-    // trip instead of the whole batch). When the read may be stale (the seats ran out meanwhile, or a
-    // refusal for too few seats, which a release may have made wrong), the batch runs again with the
-    // row locked before it is read.
+    // trip instead of the whole batch). A refusal for too few seats stands on that read: the seats were
+    // too few when it was taken, while the request was waiting for its answer (a release after it is
+    // as if it came after the request). Only when the UPDATE finds the seats gone (another batch took
+    // them since the read) does the batch run again, with the row locked before it is read.
     const attempt = (locked: boolean) =>
       uow.run(
         async (tx) => {
@@ -115,7 +116,6 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
           const event = locked ? await tx.events.findByIdForUpdate(eventId) : await tx.events.findById(eventId);
           const now = clock.now();
           const allocation = allocateSeats({ eventId, event, categories, requests: open, standings, now, nextId: () => ids.next(), bookingTtlMs });
-          if (!locked && allocation.outcomes.some((o) => o.kind === 'REFUSED' && o.error instanceof EventFullError)) throw new NeedsLock();
           if (allocation.booked.length) {
             await tx.bookings.insertMany(allocation.booked.map((b) => b.booking));
             await tx.bookingLines.insertMany(allocation.booked);
@@ -159,7 +159,7 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
 /** Every request of a batch was refused before its transaction: there is nothing to write. */
 class AllRefused extends Error {}
 
-/** The batch's unlocked read of the event may be stale: it runs again with the row locked. */
+/** The seats the batch's unlocked read counted were taken meanwhile: it runs again with the row locked. */
 class NeedsLock extends Error {}
 
 /**

@@ -102,6 +102,44 @@ describe('bookings decided together (BOOKING_BATCH_MAX)', () => {
     expect(world.outboxOf('booking.created').map((e) => e.data.userId)).toEqual(['raced', 'a', 'b']);
   });
 
+  it('refuses for too few seats on its unlocked read, and locks the row only when the seats it counted were taken meanwhile', async () => {
+    const world = batched();
+    const event = await world.publishedEvent({ capacity: 2 });
+    const { events } = world.store;
+    const findById = events.findByIdForUpdate.bind(events);
+    const takeSeats = events.takeSeats.bind(events);
+    let locked = 0;
+    events.findByIdForUpdate = (id) => ((locked += 1), findById(id));
+    const rush = (users: string[]) =>
+      Promise.all(
+        users.map((u) =>
+          world.bookSeat(user(u), { eventId: event.id }).then(
+            (b) => b,
+            (e: { code: string }) => e.code,
+          ),
+        ),
+      );
+
+    // The last seats sell and the rest are refused in one transaction each, without the row's lock.
+    const [a, ...rest] = await rush(['a', 'b', 'c', 'd']);
+    expect([typeof a === 'string' ? a : a!.userId, ...rest.map((r) => (typeof r === 'string' ? r : r.userId))]).toEqual([
+      'a',
+      'b',
+      'BOOKING.EVENT_FULL',
+      'BOOKING.EVENT_FULL',
+    ]);
+    expect(locked).toBe(0);
+
+    // Another replica's batch takes the seats between this batch's read and its UPDATE: the batch runs again under the lock.
+    await world.cancelBooking(user('a'), (a as { id: string }).id);
+    let raced = false;
+    locked = 0;
+    events.takeSeats = (id, seats, now) => (raced ? takeSeats(id, seats, now) : ((raced = true), Promise.resolve(false)));
+    expect((await rush(['e', 'f'])).map((r) => (typeof r === 'string' ? r : r.userId))).toEqual(['e', 'BOOKING.EVENT_FULL']);
+    expect(locked).toBe(1);
+    expect((await world.storedEvent(event.id)).available).toBe(0);
+  });
+
   it('confirms free bookings at once, with their booking.confirmed events', async () => {
     const world = batched();
     const event = await world.publishedEvent({ capacity: 5, price: null });
