@@ -177,7 +177,13 @@ export interface OpenLoopResult {
   errorSample: string[];
   serverCpuPercent: number;
   generatorCpuPercent: number;
+  /** Every core's busy time over the run (100 = all cores busy all the time), whoever used it. */
+  machineBusyPercent: number;
+  /** With `replicaPids`: the replicas' CPU together, percent of one core. */
+  replicasCpuPercent?: number;
   serverRssMaxMb: number;
+  /** Seconds from the first request sent to the last one sent: more than the duration when vegeta fell behind. */
+  sentOverSeconds: number;
   /** Seconds from the first request sent to the last 2xx answer received (NaN without any). */
   lastSuccessAfterSeconds: number;
   /** Latency of every request by the half second it was sent in (p50, p99, max): where a tail comes from. */
@@ -227,6 +233,8 @@ export async function openLoop(opts: {
   name: string;
   /** Senders started before the first request (default: up to 100; vegeta adds more as the rate needs). */
   workers?: number;
+  /** Every replica serving the run (several replicas): their CPU is reported together. */
+  replicaPids?: number[];
 }): Promise<OpenLoopResult> {
   const base = path.join(opts.workDir, `vegeta-${opts.name.replace(/\W+/g, '-')}`);
   const kindOf = new Map<string, string>();
@@ -256,6 +264,9 @@ export async function openLoop(opts: {
     `-output=${base}.bin`,
   ];
   const serverBefore = cpuSecondsOf(opts.serverPid) ?? Number.NaN;
+  const replicasSeconds = () => (opts.replicaPids ?? []).reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? Number.NaN), 0);
+  const replicasBefore = replicasSeconds();
+  const machineBefore = machineBusy();
   const t0 = performance.now();
   const child = spawn(opts.vegeta, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -271,10 +282,13 @@ export async function openLoop(opts: {
   clearInterval(poll);
   const seconds = (performance.now() - t0) / 1000;
   const serverSeconds = (cpuSecondsOf(opts.serverPid) ?? Number.NaN) - serverBefore;
+  const replicasCpuPercent = opts.replicaPids ? (100 * (replicasSeconds() - replicasBefore)) / seconds : undefined;
+  const machineAfter = machineBusy();
   if (code !== 0) throw new Error(`vegeta ${args.join(' ')} exited ${code}: ${err}`);
   const encoded = execFileSync(opts.vegeta, ['encode', '--to', 'json', `${base}.bin`], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const rows: { kind: string; code: string; ms: number; error: string; sent: number }[] = [];
   let firstSent = Infinity;
+  let lastSent = -Infinity;
   let lastSuccess = -Infinity;
   for (const line of encoded.split('\n')) {
     if (!line) continue;
@@ -282,6 +296,7 @@ export async function openLoop(opts: {
     const sent = Date.parse(r.timestamp);
     rows.push({ kind: kindOf.get(`${r.method} ${r.url}`) ?? 'other', code: String(r.code), ms: r.latency / 1e6, error: r.error, sent });
     firstSent = Math.min(firstSent, sent);
+    lastSent = Math.max(lastSent, sent);
     if (r.code >= 200 && r.code < 300) lastSuccess = Math.max(lastSuccess, sent + r.latency / 1e6);
   }
   const group = (key: (r: (typeof rows)[number]) => string) => {
@@ -310,7 +325,10 @@ export async function openLoop(opts: {
     errorSample: [...new Set(failed.map((r) => r.error))].slice(0, 3),
     serverCpuPercent: (100 * serverSeconds) / seconds,
     generatorCpuPercent: (100 * generatorSeconds) / Math.max(0.2, seconds - 0.2),
+    machineBusyPercent: (100 * (machineAfter.busy - machineBefore.busy)) / Math.max(1, machineAfter.total - machineBefore.total),
+    ...(replicasCpuPercent === undefined ? {} : { replicasCpuPercent }),
     serverRssMaxMb: rssMax,
+    sentOverSeconds: rows.length ? (lastSent - firstSent) / 1000 : Number.NaN,
     lastSuccessAfterSeconds: lastSuccess > firstSent ? (lastSuccess - firstSent) / 1000 : Number.NaN,
     timeline: timeline(rows, firstSent),
   };

@@ -177,6 +177,19 @@ export function openLoopSection(rows: NonNullable<Results['openLoop']>): string 
   return out.join('\n');
 }
 
+/**
+ * Where the machine's CPU went during a run over several replicas: when its cores were busy all the
+ * time, the sale was bounded by the CPU the replicas, PostgreSQL and vegeta share, not by the row.
+ * The rest is the busy time no measured process accounts for: PostgreSQL's backends (which may exit
+ * before they can be read), Redis, Kafka, the bench and the kernel.
+ */
+function cpuShares(x: OpenLoopResult, cores: number): string {
+  const replicas = x.replicasCpuPercent ?? x.serverCpuPercent;
+  const rest = x.machineBusyPercent * cores - replicas - x.generatorCpuPercent;
+  const who = x.replicasCpuPercent === undefined ? 'the first replica' : 'the replicas together';
+  return `CPU in percent of one core: ${who} ${f0(replicas)} %, vegeta ${f0(x.generatorCpuPercent)} %, the rest (PostgreSQL, Redis, Kafka, the bench, the kernel) ${f0(rest)} %; the machine's ${cores} cores ${f0(x.machineBusyPercent)} % busy`;
+}
+
 export function renderMarkdown(r: Results): string {
   const m = r.meta as Record<string, any>;
   const out: string[] = [];
@@ -217,7 +230,7 @@ export function renderMarkdown(r: Results): string {
     out.push(
       '## Big event: the hot row (vegeta closed loop over three replicas, and pgbench)',
       '',
-      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Seats sold in the database once the replicas drained (including bookings whose answer came after vegeta's 10 s timeout): ${f0(b.seatsSoldInDatabase)}. Answers: ${codes(b.result.statusCodes)}; the first replica's CPU ${f0(b.result.serverCpuPercent)} % of a core, vegeta ${f0(b.result.generatorCpuPercent)} %.`,
+      `${f0(b.seatsSold)} of ${f0(b.capacity)} seats sold in ${f1(b.result.lastSuccessAfterSeconds)} s (first request to last 201): **${f0(b.seatsPerSecond)} seats/s**; pgbench on the same single-row UPDATE of another event's row in the same run: ${f0(b.pgbench.tps)} UPDATEs/s = **${f0(b.pgbench.seatsPerSecond)} seats/s** (service ${((100 * b.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of it). Seats sold in the database once the replicas drained (including bookings whose answer came after vegeta's 10 s timeout): ${f0(b.seatsSoldInDatabase)}. Answers: ${codes(b.result.statusCodes)}; ${cpuShares(b.result, m.cpus)}.`,
       '',
       `Commands: \`${b.result.command}\`; \`${b.pgbench.command}\``,
       '',
@@ -230,10 +243,10 @@ export function renderMarkdown(r: Results): string {
       '',
     );
     const onceLine = (o: BigEventOnce) =>
-      `${f0(o.seatsSold)} seats sold in ${o.result.lastSuccessAfterSeconds.toFixed(2)} s = **${f0(o.seatsPerSecond)} seats/s** (${((100 * o.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p50 ${f1(o.result.byStatus['201']?.latencyMs.p50)} ms, p99 ${f1(o.result.byStatus['201']?.latencyMs.p99)} ms, answers ${codes(o.result.statusCodes)}`;
+      `${f0(o.seatsSold)} seats sold in ${o.result.lastSuccessAfterSeconds.toFixed(2)} s = **${f0(o.seatsPerSecond)} seats/s** (${((100 * o.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p50 ${f1(o.result.byStatus['201']?.latencyMs.p50)} ms, p99 ${f1(o.result.byStatus['201']?.latencyMs.p99)} ms, answers ${codes(o.result.statusCodes)}; vegeta sent them over ${o.result.sentOverSeconds.toFixed(2)} s; ${cpuShares(o.result, m.cpus)}`;
     if (b.once)
       out.push(
-        `Each booker once (the 2,000 bookings sent within 0.1 s, open loop, nobody sending again once booked; a fresh event on the same replicas): ${onceLine(b.once)}. Command: \`${b.once.result.command}\``,
+        `Each booker once (the 2,000 bookings scheduled within 0.1 s, open loop, nobody sending again once booked; a fresh event on the same replicas): ${onceLine(b.once)}. Command: \`${b.once.result.command}\``,
         '',
       );
     if (b.before) {
