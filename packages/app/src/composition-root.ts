@@ -123,12 +123,14 @@ export async function createDeps(config: Config, logger?: Logger, overrides: { c
         payments,
         weather: createWeather(config, policies.get('weather'), logger),
         bookingTtlMs: config.BOOKING_TTL,
-        // As many batches of one event at once as the pool has connections: up to that many
-        // concurrent bookings of an event run exactly as they would alone; past it they gather.
+        // Up to BOOKING_BATCH_IN_FLIGHT batches of one event at once; bookings arriving meanwhile
+        // gather for the next. A free slot waits one turn of the event loop (setImmediate), so the
+        // first requests of a rush go together instead of one alone while the rest wait for it.
         bookingBatching: {
           max: config.BOOKING_BATCH_MAX,
           inFlight: config.BOOKING_BATCH_IN_FLIGHT,
           onBatch: (size) => recorders.bookingBatchSize.observe(size),
+          gather: (start) => void setImmediate(start),
         },
         hiddenOrganizers: config.SYNTHETIC_ORGANIZER_IDS,
         waitlistHoldMs: config.WAITLIST_HOLD,

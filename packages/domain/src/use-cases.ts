@@ -41,7 +41,7 @@ export interface UseCasePorts {
   seatReads?: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   bookingTtlMs: number;
   /** Plain bookings of one event decided together (see BookSeatDeps.batching; unset: one transaction each). */
-  bookingBatching?: { max: number; inFlight?: number; onBatch?: (size: number) => void };
+  bookingBatching?: { max: number; inFlight?: number; onBatch?: (size: number) => void; gather?: (start: () => void) => void };
   waitlistHoldMs: number;
   paymentSchedule: PaymentSchedule;
   /** Organizers whose events public lists leave out (the synthetic flow's). */

@@ -30,7 +30,7 @@ export interface BookSeatDeps extends SeatReleaseDeps {
    * most `inFlight` such transactions per event at once (default 1); a booking that finds one of
    * them free starts at once.
    */
-  batching?: { max: number; inFlight?: number; onBatch?: (size: number) => void };
+  batching?: { max: number; inFlight?: number; onBatch?: (size: number) => void; gather?: (start: () => void) => void };
 }
 
 /**
@@ -183,6 +183,7 @@ export const makeBookSeat = (deps: BookSeatDeps) => {
     ? createKeyedBatcher(makeBookTogether(deps, refusePlain), {
         maxBatch: deps.batching.max,
         maxInFlight: deps.batching.inFlight,
+        gather: deps.batching.gather,
         // A batch refused because the database is unreachable (read-only mode, or its time limit
         // passed on a hung connection): the bookings queued behind it would only wait to be refused.
         sharedAnswer: (outcomes) => outcomes.find((o) => o.kind === 'REFUSED' && o.error instanceof ReadOnlyModeError),

@@ -1,6 +1,6 @@
 /**
  * Runs calls of one key in batches: while fewer than `maxInFlight` batches of its key run, a call
- * starts a batch at once (no timer, so a call that finds room waits for nothing); calls arriving
+ * starts a batch at once (no timer, so a call that finds room waits for nothing but `gather`); calls arriving
  * while every slot of their key is busy wait, and go together, at most `maxBatch` at a time, as the
  * batch of the next slot that frees. Under load the batches grow by themselves, and the work shared
  * by a batch (a row lock, a round trip) is paid once per batch instead of once per call.
@@ -32,9 +32,15 @@ export function createKeyedBatcher<I, O>(
      * refused the same way. Calls submitted after it start batches as usual.
      */
     sharedAnswer?: (results: O[]) => O | undefined;
+    /**
+     * How a slot that was free waits before it takes its first batch (default: not at all). The app
+     * passes setImmediate: the calls of one turn of the event loop (a burst of requests read
+     * together) then go as one batch instead of the first going alone and the rest waiting for it.
+     */
+    gather?: (start: () => void) => void;
   },
 ): KeyedBatcher<I, O> {
-  const { maxBatch, maxInFlight = 1, sharedAnswer } = options;
+  const { maxBatch, maxInFlight = 1, sharedAnswer, gather } = options;
   const keys = new Map<string, KeyState<I, O>>();
 
   // One slot: runs batches while calls wait, then gives the slot back.
@@ -65,7 +71,8 @@ export function createKeyedBatcher<I, O>(
         state.queue.push({ item, resolve, reject });
         if (state.running < maxInFlight) {
           state.running += 1;
-          void drain(key, state);
+          if (gather) gather(() => void drain(key, state));
+          else void drain(key, state);
         }
       });
     },

@@ -40,6 +40,28 @@ describe('createKeyedBatcher', () => {
     await expect(Promise.all(answers)).resolves.toEqual(['e1:1', 'e1:2', 'e1:3', 'e1:4', 'e1:5', 'e1:6']);
   });
 
+  it('with gather, a free slot takes every call submitted before gather starts it, instead of the first alone', async () => {
+    const { batches, run } = recorder();
+    const starts: (() => void)[] = [];
+    const batcher = createKeyedBatcher(run, { maxBatch: 3, maxInFlight: 2, gather: (start) => void starts.push(start) });
+    const answers = [1, 2, 3, 4].map((i) => batcher.submit('e1', i));
+    await tick();
+    // Both slots were free: each waits for gather, and the first to start takes up to maxBatch.
+    expect(batches).toEqual([]);
+    expect(starts).toHaveLength(2);
+    starts.forEach((start) => start());
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3], [4]]);
+    // A slot that frees while calls wait goes on at once, without gather.
+    const later = [5, 6].map((i) => batcher.submit('e1', i));
+    batches[0]!.end();
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3], [4], [5, 6]]);
+    expect(starts).toHaveLength(2);
+    batches[1]!.end();
+    batches[2]!.end();
+    await expect(Promise.all([...answers, ...later])).resolves.toEqual(['e1:1', 'e1:2', 'e1:3', 'e1:4', 'e1:5', 'e1:6']);
+  });
+
   it('runs different keys independently', async () => {
     const { batches, run } = recorder();
     const batcher = createKeyedBatcher(run, { maxBatch: 10 });
