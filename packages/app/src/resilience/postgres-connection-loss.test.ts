@@ -147,21 +147,26 @@ describe('a database connection lost while the service holds it', () => {
     // Hold the event's row: the bookings' transactions open and wait on it with their connection
     // checked out, six of them, so they book by line (a transaction each).
     const holder = await db.connect();
-    await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM events WHERE id = $1 FOR UPDATE', [eventId]);
-    const caught = Array.from({ length: 6 }, () => book(eventId, { byLine: true }));
-    const deadline = Date.now() + 10_000;
-    while ((await serviceBackends(`wait_event_type = 'Lock'`)).rowCount! < 6) {
-      if (Date.now() > deadline) throw new Error('the bookings did not reach the row lock');
-      await sleep(50);
+    let caught: Promise<Answer>[];
+    // Released whatever happens: a lock left held would hang the file's afterAll behind the first failure.
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM events WHERE id = $1 FOR UPDATE', [eventId]);
+      caught = Array.from({ length: 6 }, () => book(eventId, { byLine: true }));
+      const deadline = Date.now() + 10_000;
+      while ((await serviceBackends(`wait_event_type = 'Lock'`)).rowCount! < 6) {
+        if (Date.now() > deadline) throw new Error('the bookings did not reach the row lock');
+        await sleep(50);
+      }
+      // What a failover does to every connection of the service, at once.
+      const terminated = await db.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'backend-event'`,
+      );
+      expect(terminated.rowCount).toBeGreaterThanOrEqual(6);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
     }
-    // What a failover does to every connection of the service, at once.
-    const terminated = await db.query<{ ok: boolean }>(
-      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'backend-event'`,
-    );
-    expect(terminated.rowCount).toBeGreaterThanOrEqual(6);
-    await holder.query('ROLLBACK');
-    holder.release();
 
     const refused = await Promise.all(caught);
     for (const a of refused) {
