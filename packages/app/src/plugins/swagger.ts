@@ -33,8 +33,8 @@ const ref = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${nam
 
 /**
  * What the zod schemas cannot say: the headers the plugins add (v1 deprecation, rate limits,
- * Retry-After, the degraded marker), the ETag of the event routes, and the 415 problem of every
- * route that takes a body.
+ * Retry-After, the degraded marker), the ETag of the event routes, and the 413 and 415 problems of
+ * every route that takes a body.
  */
 export function documentPluginBehaviour(doc: Document): Document {
   doc.components = { ...doc.components, headers: { ...doc.components?.headers, ...HEADERS } };
@@ -42,6 +42,8 @@ export function documentPluginBehaviour(doc: Document): Document {
     if (!path.startsWith('/api/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
       const responses = (operation.responses ??= {});
+      if (operation.requestBody && !responses['413'])
+        responses['413'] = { ...structuredClone(responses['400']), description: 'Payload too large: the body is over 64 KiB' };
       if (operation.requestBody && !responses['415'])
         responses['415'] = { ...structuredClone(responses['400']), description: 'Unsupported media type: send application/json' };
       for (const [status, response] of Object.entries(responses)) {

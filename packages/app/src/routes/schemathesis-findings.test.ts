@@ -115,6 +115,21 @@ describe('openapi.json says what the service sends', () => {
     }
   });
 
+  it('a body over 64 KiB is a documented 413 on every operation that takes a body (a 69 KB booking was undocumented)', async () => {
+    const doc = JSON.parse(await renderOpenApi()) as { paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> };
+    const withBody = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/api/'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method} ${path}`, op })))
+      .filter(({ op }) => op.requestBody);
+    expect(withBody.length).toBeGreaterThanOrEqual(10);
+    for (const { name, op } of withBody) expect(Object.keys(op.responses), name).toContain('413');
+    const big = { eventId: '00000000-0000-4000-8000-000000000000', seats: 1, participants: [{ name: 'x'.repeat(70 * 1024) }] };
+    const res = await post('/api/v2/bookings', await user(), big);
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 413, type: 'https://aquastream.org/problems/payload-too-large' });
+  });
+
   it('a problem answered by the service carries the documented media type', async () => {
     const res = await t.app.inject({ method: 'GET', url: `/api/v2/bookings/00000000-0000-4000-8000-000000000000`, headers: (await user()).auth });
     expect(res.statusCode).toBe(404);
