@@ -10,7 +10,7 @@ import { makeCreateLegacyEvent, makeReplaceLegacyEvent } from './events/legacy-e
 import { makeGetEvent, makeGetHeldEvent, makeListEvents } from './events/read-events';
 import { makeGetEventWeather } from './events/weather';
 import { makeCreateLocation, makeGetLocation, makeListLocations } from './locations/manage-locations';
-import { makeBookSeat } from './bookings/book-seat';
+import { makeBookSeat, type BookingBatching } from './bookings/book-seat';
 import { makeCancelBooking, makeGetBooking, makeListEventBookings, makeListMyBookings, makeMarkNoShow, makeReduceBooking } from './bookings/manage-bookings';
 import { makeGetMyWaitlistEntry, makeJoinWaitlist, makeLeaveWaitlist } from './bookings/waitlist';
 import { makeApplyPaymentNotification, makePayBooking, makeReconcilePayments, makeRetryPayment } from './bookings/payments';
@@ -41,7 +41,7 @@ export interface UseCasePorts {
   seatReads?: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   bookingTtlMs: number;
   /** Plain bookings of one event decided together (see BookSeatDeps.batching; unset: one transaction each). */
-  bookingBatching?: { max: number; inFlight?: number; onBatch?: (size: number) => void; gather?: (start: () => void) => void };
+  bookingBatching?: BookingBatching;
   waitlistHoldMs: number;
   paymentSchedule: PaymentSchedule;
   /** Organizers whose events public lists leave out (the synthetic flow's). */

@@ -24,13 +24,20 @@ export interface BookSeatDeps extends SeatReleaseDeps {
   reads: { events: Pick<EventRepository, 'findById'>; bookings: Pick<BookingRepository, 'standing'> };
   /** Reads for refusing a used-up code or a sold-out category without a transaction; without them, only the transaction refuses. */
   pricingReads?: PricingReads;
-  /**
-   * Plain bookings (the default category, no code) of one event decided in one transaction (see
-   * makeBookTogether): at most `max` per transaction (0 or unset: every booking has its own), and at
-   * most `inFlight` such transactions per event at once (default 1); a booking that finds one of
-   * them free starts at once.
-   */
-  batching?: { max: number; inFlight?: number; onBatch?: (size: number) => void; gather?: (start: () => void) => void };
+  batching?: BookingBatching;
+}
+
+/**
+ * Plain bookings (the default category, no code) of one event decided in one transaction (see
+ * makeBookTogether): at most `max` per transaction (0 or unset: every booking has its own), and at
+ * most `inFlight` such transactions per event at once (default 1); a booking that finds one of them
+ * free starts once `gather` calls back (at once without it).
+ */
+export interface BookingBatching {
+  max: number;
+  inFlight?: number;
+  onBatch?: (size: number) => void;
+  gather?: (start: () => void) => void;
 }
 
 /**
