@@ -1,4 +1,4 @@
-import type { BookingRepository, PaymentAttemptRepository, WaitlistRepository } from './bookings/ports';
+import type { BookingBatchStore, BookingRepository, PaymentAttemptRepository, WaitlistRepository } from './bookings/ports';
 import type { EventRepository } from './events/ports';
 import type { LocationRepository } from './locations/ports';
 import type { Outbox } from './shared/ports';
@@ -16,6 +16,8 @@ export interface TransactionScope {
   categories: EventCategoryRepository;
   bookingLines: BookingLineRepository;
   promoCodes: PromoCodeRepository;
+  /** A batch of plain bookings' reads and writes, together (see BookingBatchStore). */
+  bookingBatches: BookingBatchStore;
 }
 
 export interface UnitOfWorkOptions {

@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  bookingEvent,
   eventDomainEvent,
+  type BookingLine,
+  type TicketCategory,
   type DomainEvent,
   BookingConflictError,
   type Booking,
@@ -520,6 +523,99 @@ export function describeRepositoryContract(name: string, subject: () => Promise<
         const fresh = aBooking(event.id);
         await expect(s.scope.bookings.insertMany([fresh, aBooking(event.id, { userId: many[0]!.userId })])).rejects.toBeInstanceOf(BookingConflictError);
         expect(await s.scope.bookings.findById(fresh.id)).toBeNull();
+      });
+    });
+
+    describe('booking batches', () => {
+      const category = (eventId: string, position: number, over: Partial<TicketCategory> = {}): TicketCategory => ({
+        id: id(),
+        eventId,
+        name: `Category ${position}`,
+        price: { amount: 2500 + position, currency: 'EUR' },
+        quota: null,
+        position,
+        implicit: false,
+        createdAt: at(position),
+        updatedAt: at(position),
+        ...over,
+      });
+      const lineOf = (b: Booking, categoryId: string): BookingLine => ({
+        categoryId,
+        seats: b.seats,
+        unitPrice: 2500,
+        discount: 0,
+        currency: 'EUR',
+        participants: b.participants,
+      });
+
+      it('reads the event, its categories and the bookers standings as the repositories read them, locked or not', async () => {
+        const event = anEvent({ capacity: 10, available: 7 });
+        await s.scope.events.insert(event);
+        // Inserted out of position order: the read gives them in position order.
+        for (const c of [category(event.id, 2, { quota: 4, price: null }), category(event.id, 1)]) await s.scope.categories.insert(c);
+        const offered = anEntry(event.id, { status: 'OFFERED', offerExpiresAt: at(10) });
+        await s.scope.waitlist.insert(offered);
+        const booked = aBooking(event.id);
+        for (const b of [booked, aBooking(event.id, { userId: offered.userId }), aBooking(event.id, { status: 'CANCELLED', expiresAt: null })])
+          await s.scope.bookings.insert(b);
+        const users = [booked.userId, offered.userId, id()];
+        const separately = {
+          event: await s.scope.events.findById(event.id),
+          categories: await s.scope.categories.listOfEvent(event.id),
+          standings: await s.scope.bookings.standingsOf(event.id, users),
+        };
+        expect(separately.categories.map((c) => c.position)).toEqual([1, 2]);
+        expect(separately.standings.size).toBe(2);
+        expect(await s.scope.bookingBatches.read(event.id, users, false)).toEqual(separately);
+        expect(await s.uow.run((tx) => tx.bookingBatches.read(event.id, users, true))).toEqual(separately);
+        expect(await s.scope.bookingBatches.read(event.id, [], false)).toEqual({ ...separately, standings: new Map() });
+        expect(await s.scope.bookingBatches.read(id(), users, false)).toEqual({ event: null, categories: [], standings: new Map() });
+      });
+
+      it('takes the seats and writes the bookings, their lines and events together, or nothing when the seats are gone', async () => {
+        const event = anEvent({ capacity: 10, available: 5 });
+        await s.scope.events.insert(event);
+        const vip = category(event.id, 1);
+        await s.scope.categories.insert(vip);
+        const first = aBooking(event.id, { seats: 2, participants: [{ name: 'Anna' }, { name: 'Boris', email: 'boris@example.com' }] });
+        const second = aBooking(event.id, { status: 'CONFIRMED', amount: null, paymentStatus: 'NOT_REQUIRED', expiresAt: null });
+        const booked = [
+          { booking: first, lines: [lineOf(first, event.id)] },
+          { booking: second, lines: [lineOf(second, vip.id)] },
+        ];
+        const events = booked.map(({ booking }) => bookingEvent('booking.created', booking, id(), at(1), { fromWaitlist: false }));
+        expect(await s.uow.run((tx) => tx.bookingBatches.write(event.id, 3, at(1), booked, events))).toBe(true);
+        expect((await s.scope.events.findById(event.id))?.available).toBe(2);
+        for (const { booking, lines } of booked) {
+          expect(await s.scope.bookings.findById(booking.id)).toEqual(booking);
+          expect(await s.scope.bookingLines.ofBooking(booking)).toEqual(lines);
+        }
+        expect((await s.outboxTypes()).filter((t) => t === 'booking.created')).toHaveLength(2);
+
+        // Three seats more than the two left: nothing is written.
+        const late = aBooking(event.id, { seats: 3 });
+        const lateEvent = bookingEvent('booking.confirmed', late, id(), at(2));
+        expect(await s.uow.run((tx) => tx.bookingBatches.write(event.id, 3, at(2), [{ booking: late, lines: [lineOf(late, event.id)] }], [lateEvent]))).toBe(
+          false,
+        );
+        expect(await s.scope.bookings.findById(late.id)).toBeNull();
+        expect((await s.scope.events.findById(event.id))?.available).toBe(2);
+        expect(await s.outboxTypes()).not.toContain('booking.confirmed');
+      });
+
+      it('refuses a batch with a booker who already holds an active booking: a conflict, and nothing changes', async () => {
+        const event = anEvent({ capacity: 10, available: 5 });
+        await s.scope.events.insert(event);
+        const held = aBooking(event.id);
+        await s.scope.bookings.insert(held);
+        const fresh = aBooking(event.id);
+        const again = aBooking(event.id, { userId: held.userId });
+        const booked = [fresh, again].map((booking) => ({ booking, lines: [lineOf(booking, event.id)] }));
+        const events = [fresh, again].map((booking) => bookingEvent('booking.confirmed', booking, id(), at(1)));
+        await expect(s.uow.run((tx) => tx.bookingBatches.write(event.id, 2, at(1), booked, events))).rejects.toBeInstanceOf(BookingConflictError);
+        expect(await s.scope.bookings.findById(fresh.id)).toBeNull();
+        expect((await s.scope.events.findById(event.id))?.available).toBe(5);
+        expect(await s.outboxTypes()).not.toContain('booking.confirmed');
       });
     });
 

@@ -16,7 +16,7 @@ const HOLDING = ['PENDING', 'CONFIRMED'];
 
 type CategoryRow = Database['event_categories'] extends infer T ? { [K in keyof T]: unknown } : never;
 
-const toCategory = (r: CategoryRow): TicketCategory => ({
+export const toCategory = (r: CategoryRow): TicketCategory => ({
   id: r.id as string,
   eventId: r.event_id as string,
   name: r.name as string,
@@ -137,20 +137,24 @@ const toParticipants = (value: unknown): Participant[] => (typeof value === 'str
 /** Lines name the implicit category of an event without categories by the event's id; the column holds null for it. */
 const categoryColumn = (eventId: string, categoryId: string) => (categoryId === eventId ? null : categoryId);
 
+/** The lines' columns, participants as they are (see bookingColumns). */
+export const lineColumns = (entries: Parameters<BookingLineRepository['insertMany']>[0]) =>
+  entries.flatMap(({ booking, lines }) =>
+    lines.map((l, i) => ({
+      booking_id: booking.id,
+      line_no: i,
+      category_id: categoryColumn(booking.eventId, l.categoryId),
+      seats: l.seats,
+      unit_price: l.unitPrice,
+      discount: l.discount,
+      currency: l.currency,
+      participants: l.participants as unknown,
+    })),
+  );
+
 export function createPgBookingLineRepository(db: Kysely<Database>): BookingLineRepository {
   const insertMany: BookingLineRepository['insertMany'] = async (entries) => {
-    const rows = entries.flatMap(({ booking, lines }) =>
-      lines.map((l, i) => ({
-        booking_id: booking.id,
-        line_no: i,
-        category_id: categoryColumn(booking.eventId, l.categoryId),
-        seats: l.seats,
-        unit_price: l.unitPrice,
-        discount: l.discount,
-        currency: l.currency,
-        participants: JSON.stringify(l.participants),
-      })),
-    );
+    const rows = lineColumns(entries).map((r) => ({ ...r, participants: JSON.stringify(r.participants) }));
     if (rows.length) await db.insertInto('booking_lines').values(rows).execute();
   };
   return {

@@ -5,7 +5,8 @@ import { fromEvent, toEvent, type EventRow } from './rows';
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function selectEvents(db: Kysely<Database>) {
+/** Events with their locations, in the columns toEvent reads. */
+export function selectEvents(db: Kysely<Database>) {
   return db
     .selectFrom('events as e')
     .leftJoin('locations as l', 'l.id', 'e.location_id')

@@ -4,25 +4,34 @@ import { context, propagation } from '@opentelemetry/api';
 import type { DomainEvent, Outbox } from '@aquastream/domain';
 import type { OutboxMessage, OutboxStore } from '../messaging/ports';
 
+/** The events' outbox columns, payload and trace context as they are (see bookingColumns). */
+export function outboxColumns(events: readonly DomainEvent[]) {
+  // Empty unless tracing is on: the propagator is a no-op without an SDK.
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const traceContext = Object.keys(carrier).length ? carrier : null;
+  return events.map((e) => ({
+    id: e.id,
+    aggregate_type: e.aggregateType,
+    aggregate_id: e.aggregateId,
+    type: e.type,
+    payload: e.data as unknown,
+    occurred_at: e.occurredAt,
+    trace_context: traceContext,
+  }));
+}
+
 export function createPgOutbox(db: Kysely<Database>): Outbox {
   return {
     async add(events) {
       if (events.length === 0) return;
-      // Empty unless tracing is on: the propagator is a no-op without an SDK.
-      const carrier: Record<string, string> = {};
-      propagation.inject(context.active(), carrier);
-      const traceContext = Object.keys(carrier).length ? JSON.stringify(carrier) : null;
       await db
         .insertInto('outbox')
         .values(
-          events.map((e) => ({
-            id: e.id,
-            aggregate_type: e.aggregateType,
-            aggregate_id: e.aggregateId,
-            type: e.type,
-            payload: JSON.stringify(e.data),
-            occurred_at: e.occurredAt,
-            trace_context: traceContext,
+          outboxColumns(events).map((r) => ({
+            ...r,
+            payload: JSON.stringify(r.payload),
+            trace_context: r.trace_context && JSON.stringify(r.trace_context),
           })),
         )
         .execute();

@@ -144,13 +144,14 @@ export const toBooking = (r: BookingRow): Booking => ({
   updatedAt: new Date(r.updated_at),
 });
 
-export const fromBooking = (b: Booking) => ({
+/** A booking's columns, its participants as they are: a JSON document of many rows encodes them once. */
+export const bookingColumns = (b: Booking) => ({
   id: b.id,
   event_id: b.eventId,
   user_id: b.userId,
   status: b.status,
   seats: b.seats,
-  participants: JSON.stringify(b.participants),
+  participants: b.participants as unknown,
   amount: b.amount?.amount ?? null,
   currency: b.amount?.currency ?? null,
   payment_status: b.paymentStatus,
@@ -163,6 +164,8 @@ export const fromBooking = (b: Booking) => ({
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });
+
+export const fromBooking = (b: Booking) => ({ ...bookingColumns(b), participants: JSON.stringify(b.participants) });
 
 export interface WaitlistRow {
   id: string;

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '@aquastream/db';
-import type { DomainEvent } from '@aquastream/domain';
+import { bookingEvent, type DomainEvent } from '@aquastream/domain';
+import { aBooking, anEvent } from '@aquastream/domain/testing';
 import { freshDatabase } from '../../../../testing/database';
 import { createDependencyPolicy } from '../resilience/dependency-policy';
 import { connectPostgres, type DatabaseHandle } from './database';
 import { isConnectionError } from './guard';
-import { createPgUnitOfWork } from './unit-of-work';
+import { createPgScope, createPgUnitOfWork } from './unit-of-work';
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -44,6 +45,25 @@ describe('createPgUnitOfWork', () => {
     expect(result).toBe('done');
     // Once, with both events, and the rows already visible to other connections: committed.
     expect(seen).toEqual([{ events: [first, second], visible: expect.arrayContaining([first.id, second.id]) }]);
+  });
+
+  it('hands onCommit the events a booking batch wrote with its seats, and none of a batch that found them gone', async () => {
+    const calls: DomainEvent[][] = [];
+    const uow = createPgUnitOfWork(handle.db, { onCommit: async (events) => void calls.push(events) });
+    const event = anEvent({ capacity: 3, available: 3 });
+    await createPgScope(handle.db).events.insert(event);
+    const batch = (seats: number) => {
+      const booking = aBooking(event.id, { seats });
+      const line = { categoryId: event.id, seats, unitPrice: 5000, discount: 0, currency: 'EUR', participants: [] };
+      return { booked: [{ booking, lines: [line] }], events: [bookingEvent('booking.created', booking, booking.id, new Date(), { fromWaitlist: false })] };
+    };
+    const taken = batch(2);
+    const gone = batch(2);
+
+    expect(await uow.run((tx) => tx.bookingBatches.write(event.id, 2, new Date(), taken.booked, taken.events))).toBe(true);
+    expect(await uow.run((tx) => tx.bookingBatches.write(event.id, 2, new Date(), gone.booked, gone.events))).toBe(false);
+
+    expect(calls).toEqual([taken.events]);
   });
 
   it('does not call onCommit for a transaction that writes no event, nor for one rolled back', async () => {

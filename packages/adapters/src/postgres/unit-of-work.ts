@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@aquastream/db';
-import type { DomainEvent, Outbox, TransactionScope, UnitOfWork } from '@aquastream/domain';
+import type { BookingBatchStore, DomainEvent, Outbox, TransactionScope, UnitOfWork } from '@aquastream/domain';
+import { createPgBookingBatchStore } from './booking-batch-store';
 import { createPgBookingRepository } from './booking-repository';
 import { createPgEventRepository } from './event-repository';
 import { guarded, type PgGuard } from './guard';
@@ -23,6 +24,7 @@ export function createPgScope(db: Kysely<Database>): TransactionScope {
     categories: createPgCategoryRepository(db),
     bookingLines: createPgBookingLineRepository(db),
     promoCodes: createPgPromoCodeRepository(db),
+    bookingBatches: createPgBookingBatchStore(db),
   };
 }
 
@@ -61,7 +63,15 @@ async function attempt<T>(db: Kysely<Database>, work: (tx: TransactionScope) => 
         events.push(...written);
       },
     };
-    const result = await work({ ...scope, outbox });
+    const bookingBatches: BookingBatchStore = {
+      read: scope.bookingBatches.read,
+      write: async (eventId, seats, now, booked, written) => {
+        const taken = await scope.bookingBatches.write(eventId, seats, now, booked, written);
+        if (taken) events.push(...written);
+        return taken;
+      },
+    };
+    const result = await work({ ...scope, outbox, bookingBatches });
     // The caller was already told "read-only" when the time limit fired: roll back, never commit later.
     signal?.throwIfAborted();
     return { result, events };

@@ -82,9 +82,9 @@ export function requireUser(actor: Actor | null): Actor {
 
 /**
  * Decides plain bookings of one event that arrive together in one transaction: the bookers'
- * standings, the event's categories and the event are read, seats are given out in arrival order
- * (allocateSeats), every booking, line and outbox event is written in one statement per table, and
- * the seats are taken by one conditional UPDATE of the event's row. In a rush every booker of an
+ * standings, the event's categories and the event are read together, seats are given out in
+ * arrival order (allocateSeats), and the seats are taken by one conditional UPDATE of the event's
+ * row written together with every booking, line and outbox event (BookingBatchStore). In a rush every booker of an
  * event queues on that row on every replica; a batch takes it once for all of its bookers. A
  * booking that loses a race the batch could not see (the booker's own booking made meanwhile
  * elsewhere) rolls the batch back; it is decided once more, then each of its requests runs alone.
@@ -105,9 +105,9 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
       );
       if (outcomes.every(Boolean)) throw new AllRefused();
     };
-    // Optimistic first: the event read without a lock, the bookings written, and the seats taken last
-    // by the conditional UPDATE, so the row is locked only from that UPDATE to the commit (one round
-    // trip instead of the whole batch). A refusal for too few seats stands on that read: the seats were
+    // Optimistic first: the event read without a lock, then the seats taken and the bookings written
+    // together, so the row is locked only from that write to the commit (one round trip instead of
+    // the whole batch). A refusal for too few seats stands on that read: the seats were
     // too few when it was taken, while the request was waiting for its answer (a release after it is
     // as if it came after the request). Only when the UPDATE finds the seats gone (another batch took
     // them since the read) does the batch run again, with the row locked before it is read.
@@ -115,23 +115,17 @@ function makeBookTogether(deps: BookSeatDeps, refuse: (eventId: string, request:
       uow.run(
         async (tx) => {
           const open = requests.filter((_, i) => !outcomes[i]);
-          const standings = await tx.bookings.standingsOf(
+          const { event, categories, standings } = await tx.bookingBatches.read(
             eventId,
             open.map((r) => r.userId),
+            locked,
           );
-          const categories = await tx.categories.listOfEvent(eventId);
-          const event = locked ? await tx.events.findByIdForUpdate(eventId) : await tx.events.findById(eventId);
           const now = clock.now();
           const allocation = allocateSeats({ eventId, event, categories, requests: open, standings, now, nextId: () => ids.next(), bookingTtlMs });
-          if (allocation.booked.length) {
-            await tx.bookings.insertMany(allocation.booked.map((b) => b.booking));
-            await tx.bookingLines.insertMany(allocation.booked);
-            await tx.outbox.add(allocation.events);
-            if (!(await tx.events.takeSeats(eventId, allocation.seats, now))) {
-              if (!locked) throw new NeedsLock();
-              // Under the row's lock the seats counted are there; a refusal here is a broken invariant.
-              throw new Error(`event ${eventId} lost seats under its batch's lock`);
-            }
+          if (allocation.booked.length && !(await tx.bookingBatches.write(eventId, allocation.seats, now, allocation.booked, allocation.events))) {
+            if (!locked) throw new NeedsLock();
+            // Under the row's lock the seats counted are there; a refusal here is a broken invariant.
+            throw new Error(`event ${eventId} lost seats under its batch's lock`);
           }
           return allocation.outcomes;
         },

@@ -1,4 +1,7 @@
-import type { Money } from '../events/event';
+import type { Event, Money } from '../events/event';
+import type { BookingLine } from '../pricing/pricing';
+import type { TicketCategory } from '../pricing/category';
+import type { DomainEvent } from '../shared/domain-events';
 import type { Page, PageRequest } from '../shared/paging';
 import type { Booking, BookingStatus, PaymentStatus, WaitlistEntry } from './booking';
 import type { PaymentAttempt } from './payment-attempt';
@@ -120,4 +123,36 @@ export interface PaymentGateway {
   /** The outcome of the charge made with this idempotency key; null when the service has no record of it. */
   findCharge(idempotencyKey: string): Promise<ChargeResult | null>;
   refund(request: { paymentId: string; amount: Money; idempotencyKey: string }): Promise<RefundResult>;
+}
+
+/** What a batch of plain bookings reads before it gives out seats (see allocateSeats). */
+export interface BatchReads {
+  /** Null: no such event. */
+  event: Event | null;
+  /** The event's stored categories, in position order. */
+  categories: TicketCategory[];
+  /** The bookers' standings on the event; a booker with neither a booking nor an offer is left out. */
+  standings: Map<string, SeatStanding>;
+}
+
+/**
+ * The reads and writes of a batch of plain bookings, each in as few round trips as the store allows:
+ * in a rush every batch of an event waits for the one before it, so each round trip of a batch is
+ * time every booker of the event waits.
+ */
+export interface BookingBatchStore {
+  /** The event (its row locked when `lock`), its categories and these users' standings on it. */
+  read(eventId: string, userIds: readonly string[], lock: boolean): Promise<BatchReads>;
+  /**
+   * Takes `seats` of the event's available seats and writes the bookings, their lines and their
+   * outbox events, all or none: false, with nothing written, when fewer seats are left.
+   * BookingConflictError as BookingRepository.insert.
+   */
+  write(
+    eventId: string,
+    seats: number,
+    now: Date,
+    booked: readonly { booking: Booking; lines: readonly BookingLine[] }[],
+    events: readonly DomainEvent[],
+  ): Promise<boolean>;
 }

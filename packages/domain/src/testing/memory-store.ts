@@ -1,3 +1,4 @@
+import { composedBookingBatches } from '../bookings/booking-batches';
 import type {
   Booking,
   BookingRepository,
@@ -315,7 +316,7 @@ function paymentAttemptRepository(s: () => State): PaymentAttemptRepository {
   };
 }
 
-export interface MemoryStore extends UnitOfWork, Pick<TransactionScope, 'categories' | 'bookingLines' | 'promoCodes'> {
+export interface MemoryStore extends UnitOfWork, Pick<TransactionScope, 'categories' | 'bookingLines' | 'promoCodes' | 'bookingBatches'> {
   outbox: Outbox;
   events: EventRepository;
   locations: LocationRepository;
@@ -339,7 +340,7 @@ export function createMemoryStore(): MemoryStore {
       state.outbox.push(...structuredClone(events));
     },
   };
-  const scope: TransactionScope = {
+  const repositories: Omit<TransactionScope, 'bookingBatches'> = {
     events: eventRepository(current),
     locations: locationRepository(current),
     bookings: bookingRepository(current),
@@ -348,6 +349,7 @@ export function createMemoryStore(): MemoryStore {
     outbox,
     ...memoryPricing(current),
   };
+  const scope: TransactionScope = { ...repositories, bookingBatches: composedBookingBatches(repositories) };
   return {
     ...scope,
     outboxRows: () => structuredClone(state.outbox),
