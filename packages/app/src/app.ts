@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler } from './plugins/validator';
 import { zodFastSerializer } from './plugins/serializer';
 import type { Deps } from './composition-root';
 import { authPlugin } from './plugins/auth';
@@ -7,7 +8,7 @@ import { overloadPlugin } from './plugins/overload';
 import { clientErrorProblem, frameworkProblem, problemPlugin, sendProblem } from './plugins/problem';
 import { swaggerPlugin } from './plugins/swagger';
 import { tracingPlugin } from './plugins/tracing';
-import { requestLoggerFactory } from './logger';
+import { requestIds, requestLoggerFactory } from './logger';
 import { httpMetricsPlugin } from './metrics';
 import { actuatorRoutes } from './routes/actuator/index';
 import { attendeeRoutes } from './routes/attendees/index';
@@ -57,7 +58,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}) {
     requestIdHeader: 'x-request-id',
     // One line per request, written below with the route template and no headers (no tokens).
     logController: new LogController({ requestIdLogLabel: 'http.request.id', disableRequestLogging: true }),
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestIds(),
   }).withTypeProvider<ZodTypeProvider>();
   // Bodies are JSON only: Fastify's default text parser would hand a string to schemas that expect
   // an object (a 400 that hides the real mistake); without it text/plain is a 415 like any other type.

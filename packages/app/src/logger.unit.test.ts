@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from 'pino';
-import { createLogger, requestLoggerFactory } from './logger';
+import { createLogger, requestIds, requestLoggerFactory } from './logger';
 
 const capture = (level: string) => {
   const lines: Record<string, unknown>[] = [];
@@ -70,5 +70,16 @@ describe('the per-request logger', () => {
     expect(lines).toEqual([]);
     await app.inject('/');
     expect(lines.map((l) => l.message)).toEqual(['inner failed']);
+  });
+});
+
+describe('requestIds', () => {
+  it('gives UUID-shaped ids, each once, apart from those of another process', () => {
+    const next = requestIds();
+    const ids = Array.from({ length: 10_000 }, () => next());
+    for (const id of [ids[0], ids.at(-1)]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Another process (another generator) draws another prefix.
+    expect(requestIds()().slice(0, 24)).not.toBe(ids[0]!.slice(0, 24));
   });
 });
