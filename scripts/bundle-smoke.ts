@@ -6,7 +6,7 @@
  * Usage: tsx scripts/bundle-smoke.ts [--node /path/to/node]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,9 @@ async function main() {
   cpSync('build/bundle', dir, { recursive: true });
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`bundle smoke: ${dir} on Node ${version}`);
+  // One non-ASCII character makes Node keep the whole module as a two-byte string (bundle.mjs).
+  for (const file of ['server.mjs', 'cli.mjs'])
+    check(!/[^\x00-\x7f]/.test(readFileSync(join(dir, file), 'latin1')), `${file} is ASCII only (its source is kept in one byte per character)`);
 
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {

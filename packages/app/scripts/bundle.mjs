@@ -82,5 +82,15 @@ await build({
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// Node decodes an ES module's source to a two-byte string when the file holds one non-ASCII
+// character, and keeps it: twice the bytes of the file. esbuild writes code in ASCII (its default
+// charset escapes strings, regexes and names), so what remains are characters of comments it keeps
+// (kysely's JSDoc has no-break spaces): each becomes a space, one code unit for one, so the source
+// map's columns still hold. About 2 MB of RSS on Node 24 (process.memoryUsage().external).
+for (const bundled of ['server.mjs', 'cli.mjs']) {
+  const file = join(out, bundled);
+  const text = readFileSync(file, 'utf8');
+  if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, ' '));
+}
 writeFileSync(join(out, 'BUILD'), `backend-event ${version} built ${new Date().toISOString()}\n`);
 console.log(`bundle written to ${out}`);
