@@ -246,7 +246,7 @@ export function renderMarkdown(r: Results): string {
       `${f0(o.seatsSold)} seats sold in ${o.result.lastSuccessAfterSeconds.toFixed(2)} s = **${f0(o.seatsPerSecond)} seats/s** (${((100 * o.seatsPerSecond) / b.pgbench.seatsPerSecond).toFixed(0)} % of pgbench), 201 p50 ${f1(o.result.byStatus['201']?.latencyMs.p50)} ms, p99 ${f1(o.result.byStatus['201']?.latencyMs.p99)} ms, answers ${codes(o.result.statusCodes)}; vegeta sent them over ${o.result.sentOverSeconds.toFixed(2)} s; ${cpuShares(o.result, m.cpus)}`;
     if (b.once)
       out.push(
-        `Each booker once (the 2,000 bookings scheduled within 0.1 s, open loop, nobody sending again once booked; a fresh event on the same replicas): ${onceLine(b.once)}. Command: \`${b.once.result.command}\``,
+        `Each booker once (the 2,000 bookings scheduled within 0.1 s, open loop, each sent once, nobody sending again once booked; a fresh event on the same replicas): ${onceLine(b.once)}. Command: \`${b.once.result.command}\``,
         '',
       );
     if (b.before) {
