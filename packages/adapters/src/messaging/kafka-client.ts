@@ -11,6 +11,7 @@ import {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
+import { keyPartition } from './murmur2';
 import { exponentialBackoff } from '../resilience/retry-config';
 import { consumeInSpan } from '../tracing/spans';
 import { CLOUDEVENTS_CONTENT_TYPE, parseCloudEvent } from './cloud-events';
@@ -406,7 +407,11 @@ export function createKafkaClient(options: KafkaOptions): KafkaClient {
         const message = { key: m.key, value: JSON.stringify(m.event), headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, ...m.headers } };
         // The partition kafkajs' default partitioner would choose (murmur2 of the key), chosen here
         // so that every partition of the batch can be checked for its acknowledgement below.
-        const partition = partitionFor({ topic: m.topic, partitionMetadata: await partitionsOf(m.topic), message });
+        const partitionMetadata = await partitionsOf(m.topic);
+        const partition =
+          message.key === null || message.key === undefined
+            ? partitionFor({ topic: m.topic, partitionMetadata, message })
+            : keyPartition(message.key, partitionMetadata.length);
         list.push({ ...message, partition });
         byTopic.set(m.topic, list);
         expected.add(`${m.topic}/${partition}`);
