@@ -8,6 +8,7 @@ import type { DatabaseHandle, KafkaClient, OutboxStore } from '@aquastream/adapt
 import type { Config } from './config';
 import type { UseCases } from '@aquastream/domain';
 import { cpuLimit, memoryLimit } from './observability/cgroup';
+import { SeriesHistogram } from './observability/series-histogram';
 
 export type BookingOutcome = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'rejected_full' | 'conflict';
 export type DegradedMode = 'read_only' | 'local_cache' | 'auth_fallback' | 'kafka_buffering';
@@ -26,7 +27,7 @@ export interface Recorders {
   replicaHit(): void;
   /** Rows the retention job deleted, per table. */
   retentionDeleted: Counter<'table'>;
-  http: Histogram<'method' | 'route' | 'status'>;
+  http: SeriesHistogram<'method' | 'route' | 'status'>;
   /** Plain bookings decided per transaction (1 when bookings of an event do not gather). */
   bookingBatchSize: Histogram;
 }
@@ -68,7 +69,7 @@ export function createRecorders(): Recorders {
       labelNames: ['table'],
       registers: [registry],
     }),
-    http: new Histogram({
+    http: new SeriesHistogram({
       name: 'http_server_requests_seconds',
       help: 'HTTP request latency',
       labelNames: ['method', 'route', 'status'],
@@ -434,8 +435,8 @@ export function createMetrics(recorders: Recorders, deps: MetricSources): Metric
 type Observe = (seconds: number) => void;
 
 /**
- * The observer of one route's series by status and method, each made once and reused: prom-client's
- * labels() child (the labels checked once; each observation still finds its series by their hash).
+ * The observer of one route's series by status and method, each made once and reused: it writes
+ * into its series without finding it again (SeriesHistogram).
  */
 function observersOf(histogram: Metrics['http'], route: string) {
   const byStatus = new Map<number, Map<string, Observe>>();
@@ -443,7 +444,7 @@ function observersOf(histogram: Metrics['http'], route: string) {
     let byMethod = byStatus.get(status);
     if (!byMethod) byStatus.set(status, (byMethod = new Map()));
     let observe = byMethod.get(method);
-    if (!observe) byMethod.set(method, (observe = histogram.labels({ method, route, status: String(status) }).observe));
+    if (!observe) byMethod.set(method, (observe = histogram.observer({ method, route, status: String(status) })));
     return observe;
   };
 }
