@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '@aquastream/db';
-import { BookingConflictError, type BookingBatchStore, type SeatStanding } from '@aquastream/domain';
+import { BookingConflictError, type BookingBatchStore } from '@aquastream/domain';
+import { standingsByUser } from './booking-repository';
 import { lineColumns, toCategory } from './category-repository';
 import { selectEvents } from './event-repository';
 import { outboxColumns } from './outbox';
@@ -46,15 +47,12 @@ export function createPgBookingBatchStore(db: Kysely<Database>): BookingBatchSto
         .where('e.id', '=', eventId);
       if (lock) query = query.forUpdate('e');
       const row = await query.executeTakeFirst();
-      const standings = new Map<string, SeatStanding>();
-      if (!row) return { event: null, categories: [], standings };
-      for (const s of row.batch_standings) {
-        const standing = standings.get(s.user_id) ?? { activeBookingId: null, offered: false };
-        if (s.booking_id) standing.activeBookingId = s.booking_id;
-        if (s.offered) standing.offered = true;
-        standings.set(s.user_id, standing);
-      }
-      return { event: toEvent(row as EventRow), categories: row.batch_categories.map((c) => toCategory(c as Parameters<typeof toCategory>[0])), standings };
+      if (!row) return { event: null, categories: [], standings: new Map() };
+      return {
+        event: toEvent(row as EventRow),
+        categories: row.batch_categories.map((c) => toCategory(c as Parameters<typeof toCategory>[0])),
+        standings: standingsByUser(row.batch_standings),
+      };
     },
     async write(eventId, seats, now, booked, events) {
       const lines = lineColumns(booked);

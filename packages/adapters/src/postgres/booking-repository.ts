@@ -10,6 +10,7 @@ import {
   type PageRequest,
   type BookingStatus,
   type PaymentStatus,
+  type SeatStanding,
 } from '@aquastream/domain';
 import { fromBooking, toBooking } from './rows';
 import { isUniqueViolation } from './unique-violation';
@@ -32,6 +33,18 @@ async function pageOf(q: SelectQueryBuilder<Database, 'bookings', object>, order
     q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return toPage(rows.map(toBooking), Number(count.n), page);
+}
+
+/** Rows of bookers' active bookings and offers (one row each), folded into their standings. */
+export function standingsByUser(rows: readonly { user_id: string; booking_id: string | null; offered: boolean }[]): Map<string, SeatStanding> {
+  const byUser = new Map<string, SeatStanding>();
+  for (const row of rows) {
+    const standing = byUser.get(row.user_id) ?? { activeBookingId: null, offered: false };
+    if (row.booking_id) standing.activeBookingId = row.booking_id;
+    if (row.offered) standing.offered = true;
+    byUser.set(row.user_id, standing);
+  }
+  return byUser;
 }
 
 export function createPgBookingRepository(db: Kysely<Database>): BookingRepository {
@@ -80,8 +93,7 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
       return { activeBookingId: row.booking_id ?? null, offered: Boolean(row.offered) };
     },
     async standingsOf(eventId, userIds) {
-      const byUser = new Map<string, { activeBookingId: string | null; offered: boolean }>();
-      if (userIds.length === 0) return byUser;
+      if (userIds.length === 0) return new Map();
       // One round trip for a whole batch of bookers: their active bookings and their offers.
       const rows = await db
         .selectFrom('bookings')
@@ -98,13 +110,7 @@ export function createPgBookingRepository(db: Kysely<Database>): BookingReposito
             .where('status', '=', 'OFFERED'),
         )
         .execute();
-      for (const row of rows) {
-        const standing = byUser.get(row.user_id) ?? { activeBookingId: null, offered: false };
-        if (row.booking_id) standing.activeBookingId = row.booking_id;
-        if (row.offered) standing.offered = true;
-        byUser.set(row.user_id, standing);
-      }
-      return byUser;
+      return standingsByUser(rows);
     },
     async standings(eventId) {
       // Read when an event is full: who may still get past the refusal (a conflict to report, an offer to claim).
