@@ -135,7 +135,9 @@ export async function patchedBundle(name: string, edits: SourceEdit[]): Promise<
     writeFileSync(file, after);
   }
   const dir = path.join(tmp, 'bundle');
-  must(
+  // Awaited: a plant started before its build finished found no server.mjs (planted (c) starts
+  // its new replica beside the previous release at once).
+  await must(
     process.execPath,
     [path.join(tmp, 'packages/app/scripts/bundle.mjs'), '--out', dir, '--deps-from', BUNDLE_DIR],
     tmp,
