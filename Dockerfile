@@ -18,6 +18,8 @@ RUN npm install --global --no-fund --no-audit pnpm@10.20.0
 WORKDIR /src
 # Dependencies first, keyed on the lockfile only, so that source changes reuse this layer.
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmr[c] ./
+# Patches of dependencies (pnpm-workspace.yaml, patchedDependencies) are part of the lockfile's state.
+COPY patches/ ./patches/
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm config set store-dir /pnpm/store && pnpm fetch
 COPY . .
