@@ -20,9 +20,9 @@ afterEach(async () => {
 describe('the Kafka client', () => {
   it('connects, creates its topics and publishes without asking for a negative timer delay', async () => {
     const delays: number[] = [];
-    const spy = ((handler: Parameters<typeof setTimeout>[0], ms?: number, ...args: unknown[]) => {
-      delays.push(Number(ms ?? 0));
-      return original(handler, ms, ...args);
+    const spy = ((...args: Parameters<typeof setTimeout>) => {
+      delays.push(Number(args[1] ?? 0));
+      return original(...args);
     }) as typeof setTimeout;
     globalThis.setTimeout = Object.assign(spy, original);
 
