@@ -70,15 +70,23 @@ node -e '
   for (const file of ["build/vitest.json", "build/vitest-scale.json", "build/vitest-contracts.json", "build/vitest-topology.json", "build/vitest-upgrade.json"]) {
     let r;
     try { r = JSON.parse(fs.readFileSync(file, "utf8")); } catch { failed += 1; console.log(`no results in ${file}`); continue; }
-    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0);
-    // CI keeps only the tail of the log: name each failure here, with the first line of its error.
+    // Failed tests, plus files that failed outside any test (an import, a hook): the JSON
+    // field numFailedTestSuites also counts each describe block around a failed test.
+    passed += r.numPassedTests; failed += r.numFailedTests;
+    // CI keeps only the tail of the log: name each failure here, with its error.
     for (const suite of r.testResults || []) {
       const where = suite.name.replace(process.cwd() + "/", "");
-      if (suite.status === "failed" && suite.message) console.log(`FAILED ${where}: ${suite.message.split("\n")[0].slice(0, 300)}`);
+      if (suite.status === "failed" && suite.message) {
+        failed += 1;
+        console.log(`FAILED ${where}: ${suite.message.split("\n")[0].slice(0, 300)}`);
+      }
       for (const t of suite.assertionResults || []) {
         if (t.status !== "failed") continue;
-        const why = (t.failureMessages || [""])[0].split("\n")[0].slice(0, 300);
-        console.log(`FAILED ${where} > ${t.fullName}: ${why}`);
+        // The message up to its stack (at most 8 lines): an assertion often says what it saw below its first line.
+        const lines = (t.failureMessages || [""])[0].split("\n");
+        const end = lines.findIndex((line) => /^\s+at /.test(line));
+        const why = lines.slice(0, Math.min(end < 0 ? lines.length : end, 8)).map((line) => line.slice(0, 300));
+        console.log(`FAILED ${where} > ${t.fullName}: ${why.join("\n  ")}`);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_BREAKER } from '@aquastream/adapters';
 import { freshDatabase } from '../../../../testing/database';
 import { patchedBundle, type SourceEdit } from '../../../../testing/release-bundles';
 import { startScenario, type Check, type Scenario, type Version } from './scenario';
@@ -138,9 +139,11 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
         replace: 'const leased: Booking = { ...booking };',
       },
     ]);
-    // A provider that takes a second per refund: both versions' refund jobs (every JOBS_INTERVAL,
-    // 5 s) are then surely at work on the same cancellations at once.
-    const run = await scenario('(c)', { cancelAfterPay: 0, refundDelayMs: 1_000 });
+    // A provider that takes half a second per refund: both versions' refund jobs (every
+    // JOBS_INTERVAL, 5 s) are then surely at work on the same cancellations at once. Not a second
+    // or more: a call slower than the breaker's slow-call duration (1 s) counts against it, and a
+    // version whose breaker opens leaves the other to refund alone, each refund once.
+    const run = await scenario('(c)', { cancelAfterPay: 0, refundDelayMs: 500 });
     run.enter('previous');
     await run.migrate(previous);
     await Promise.all([run.start('previous-1', previous), plant.then((next) => run.start('new-1', next, { RUN_MIGRATIONS: 'true' }))]);
@@ -148,6 +151,9 @@ describe.concurrent('upgrade test: planted breaks fail it', () => {
     await run.beginTraffic(2);
     await run.serveUntil(() => [...run.bookings.values()].filter((b) => b.paidIn).length >= 16, 60_000);
     await run.endTraffic();
+    // The flapping Payment Service may have opened a version's breaker; it admits calls again
+    // after its open duration, and the refunds below are the trial calls that close it.
+    await run.serve(DEFAULT_BREAKER.openDurationMs);
     // The bookers cancel their paid bookings all at once: both versions' refund jobs find them owed.
     log(`(c): ${await run.cancelPaid()} paid bookings cancelled at once`);
     run.enter('settle');
