@@ -100,7 +100,7 @@ async function startOnce(kind: 'embedded' | 'real', env: Record<string, string |
   const entry = serviceMode === 'source' ? ['--import', 'tsx', SOURCE_ENTRY] : [serverEntry];
   const child = startChild(
     name,
-    [...nodeArgs, ...entry],
+    [...settings.nodeArgs, ...nodeArgs, ...entry],
     serviceEnv({
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -392,6 +392,7 @@ async function main(): Promise<void> {
     MALLOC_ARENA_MAX: settings.mallocArenaMax
       ? `${settings.mallocArenaMax} (${process.env.BENCH_MALLOC_ARENA_MAX ? 'BENCH_MALLOC_ARENA_MAX' : "the production image's, from the Dockerfile"})`
       : "none (glibc's default: up to 8 arenas per core)",
+    ...(settings.nodeArgs.length ? { 'node arguments': `${settings.nodeArgs.join(' ')} (BENCH_NODE_ARGS, the service only)` } : {}),
   };
 
   // Start-up: embedded on a fresh DATA_DIR, then again on it; real mode on a fresh database, then migrated.

@@ -66,6 +66,12 @@ export interface Settings {
    */
   nodeOptions: string | undefined;
   nodeOptionsSource: 'image' | 'BENCH_NODE_OPTIONS' | 'none';
+  /**
+   * Experiment knob: BENCH_NODE_ARGS, arguments before the service's entry on its command line
+   * (space-separated), for V8 flags Node refuses in NODE_OPTIONS (--memory-saver-mode,
+   * --optimize-for-size). The service only: the bare route keeps its defaults.
+   */
+  nodeArgs: string[];
   /** glibc's MALLOC_ARENA_MAX of the service: the production image's; BENCH_MALLOC_ARENA_MAX replaces it ("none": glibc's default). */
   mallocArenaMax: string | undefined;
   /**
@@ -158,6 +164,7 @@ export function loadSettings(): Settings {
     bigEventBefore: flag('BENCH_BIG_EVENT_BEFORE', true),
     ...nodeOptions(),
     mallocArenaMax: mallocArenaMax(),
+    nodeArgs: process.env.BENCH_NODE_ARGS?.trim().split(/\s+/).filter(Boolean) ?? [],
     node: nodeBinary(),
     outDir: path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench/results'),
     external: {
