@@ -10,6 +10,9 @@
  *   forwarding, new ones are accepted and left hanging (no upstream connection,
  *   no answer), like a hung peer or a silent network partition. restore() lets
  *   the held bytes flow again (new connections then get their upstream).
+ * - loseAnswers(match): bytes flow both ways, but an answer from the target that `match` picks is
+ *   dropped and its connection reset: the request reached the server and was carried out, and the
+ *   client never hears of it (a COMMIT in doubt, say). restore() ends it.
  */
 import { connect, createServer, type Socket } from 'node:net';
 
@@ -21,6 +24,8 @@ export interface TcpProxy {
   cut(): void;
   /** Accept but never forward or answer (simulates a hung peer). */
   blackhole(): void;
+  /** Drop every answer from the target that `match` picks, and reset its connection. */
+  loseAnswers(match: (chunk: Buffer) => boolean): void;
   /** Back to normal forwarding. */
   restore(): void;
   /**
@@ -51,6 +56,7 @@ function reset(socket: Socket): void {
 export async function startTcpProxy(initialTarget: { host: string; port: number }): Promise<TcpProxy> {
   let target = initialTarget;
   let mode: Mode = 'forward';
+  let loseAnswer: ((chunk: Buffer) => boolean) | null = null;
   const connections = new Set<Connection>();
 
   const drop = (conn: Connection): void => {
@@ -63,6 +69,10 @@ export async function startTcpProxy(initialTarget: { host: string; port: number 
   const pipe = (src: Socket, dst: Socket, conn: Connection): void => {
     let waitingForDrain = false;
     src.on('data', (chunk: Buffer) => {
+      if (src === conn.upstream && loseAnswer?.(chunk)) {
+        drop(conn);
+        return;
+      }
       if (!dst.write(chunk) && !waitingForDrain) {
         waitingForDrain = true;
         src.pause();
@@ -162,8 +172,13 @@ export async function startTcpProxy(initialTarget: { host: string; port: number 
       }
     },
 
+    loseAnswers(match: (chunk: Buffer) => boolean): void {
+      loseAnswer = match;
+    },
+
     restore(): void {
       mode = 'forward';
+      loseAnswer = null;
       for (const conn of connections) {
         if (conn.upstream === null) {
           connectUpstream(conn);

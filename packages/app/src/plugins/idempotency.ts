@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IdempotencyStore } from '@aquastream/adapters';
+import { exponentialBackoff, type IdempotencyStore } from '@aquastream/adapters';
 import type { Clock } from '@aquastream/domain';
 import { isDomainError } from '@aquastream/domain';
 import { problem, problemOf, sendProblem } from './problem';
@@ -61,7 +61,30 @@ export async function idempotent(
         return;
       }
     }
-    await store.abandon(scope, key).catch(() => undefined);
+    await releaseClaim(store, scope, key, request.log);
     throw error;
   }
+}
+
+/**
+ * Later tries to release a claim. The request failed because the database was unreachable (or its
+ * breaker open) as often as not, and then so does the release: left in place, the claim would answer
+ * the client's retry "in progress" until it counts as abandoned (60 s after it was made). The tries
+ * back off from 0.5-1 s to 4-8 s, never sooner than the breaker lets a call through, and stop 45 s
+ * after the failure, so none can release a claim that another request has taken over since.
+ */
+const RELEASE_BACKOFF = { initialDelayMs: 1_000, maxDelayMs: 8_000, jitter: 'half' } as const;
+const RELEASE_WITHIN_MS = 45_000;
+
+/** Releases the key at once if it can (the answer waits for that), else keeps trying in the background. */
+export async function releaseClaim(store: IdempotencyStore, scope: string, key: string, log: FastifyRequest['log']): Promise<void> {
+  const failedAt = Date.now();
+  const pauses = exponentialBackoff(RELEASE_BACKOFF);
+  const later = (error: unknown) => {
+    const refusedFor = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    const pause = Math.max(pauses.next(), typeof refusedFor === 'number' ? refusedFor * 1000 : 0);
+    if (Date.now() + pause - failedAt < RELEASE_WITHIN_MS) setTimeout(() => store.abandon(scope, key).catch(later), pause).unref();
+    else log.warn({ err: error }, 'an Idempotency-Key claim could not be released; it lapses 60 s after it was made');
+  };
+  await store.abandon(scope, key).catch(later);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,10 +22,10 @@ let owner: TestUser;
 
 type Answer = { status: number | 'connection lost'; retryAfter: string | null; type?: string; id?: string; user: string };
 
-async function call(method: string, path: string, who: TestUser, body?: unknown) {
+async function call(method: string, path: string, who: TestUser, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${service.url}${path}`, {
     method,
-    headers: { ...who.auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...who.auth, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
@@ -95,7 +96,7 @@ async function writesResume(eventId: string, created: Answer[], timeoutMs: numbe
  * Every booking answered 201 is in the database, and the event's seat count agrees with the rows.
  * A COMMIT that reached the server just before the reset commits although its answer is lost: the
  * bookings of that transaction may exist for requests answered 503 (commits in doubt: the client's
- * retry with its Idempotency-Key finds them). Plain bookings of one event share a transaction (a
+ * retry is answered 409 booking-conflict naming the booking). Plain bookings of one event share a transaction (a
  * batch), so one commit in doubt may hold many of them; there is at most one per pooled connection,
  * told apart by the rows' xmin (the transaction that wrote them). Nothing else may exist.
  */
@@ -222,5 +223,56 @@ describe('a database connection lost while the service holds it', () => {
     expect(answers.filter((a) => a.status === 201).length).toBeGreaterThan(0);
     expect(await writesResume(eventId, answers, 15_000)).toBeLessThan(15_000);
     await expectConsistent(eventId, capacity, answers);
+  });
+
+  it('a COMMIT carried out whose answer is lost: the booking is kept, the request gets 503, a retry with the same Idempotency-Key is told of it', async () => {
+    const capacity = 10;
+    const eventId = await createEvent(capacity);
+    const bookers = await Promise.all(Array.from({ length: 4 }, () => user()));
+    const keys = bookers.map(() => randomUUID());
+    const request = (i: number) => call('POST', '/api/v2/bookings', bookers[i]!, { eventId }, { 'idempotency-key': keys[i]! });
+
+    // PostgreSQL sends CommandComplete "COMMIT" once the transaction is committed: that answer is
+    // lost and its connection reset, so the service cannot know the bookings were made.
+    proxy.loseAnswers((chunk) => chunk.includes('COMMIT\0'));
+    let first: Awaited<ReturnType<typeof request>>[];
+    try {
+      first = await Promise.all(bookers.map((_, i) => request(i)));
+    } finally {
+      proxy.restore();
+    }
+    for (const [i, res] of first.entries()) {
+      expect.soft({ status: res.status, type: res.body.type }, `booking of ${bookers[i]!.id}`).toEqual({
+        status: 503,
+        type: 'https://aquastream.org/problems/read-only-mode',
+      });
+      expect.soft(Number(res.headers.get('retry-after')), `Retry-After of ${bookers[i]!.id}`).toBeGreaterThanOrEqual(1);
+    }
+    await expectAlive();
+    const answers: Answer[] = first.map((res, i) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), user: bookers[i]!.id }));
+    await expectConsistent(eventId, capacity, answers);
+    const stored = new Map(
+      (await db.query<{ id: string; user_id: string }>('SELECT id, user_id FROM bookings WHERE event_id = $1', [eventId])).rows.map((r) => [r.user_id, r.id]),
+    );
+    // The first commit's loss stops writes for a moment (read-only mode), so the later bookings may
+    // have been refused before reaching the database: at least one commit was lost, not all.
+    expect(stored.size, 'bookings kept from the lost commits').toBeGreaterThanOrEqual(1);
+
+    // The client retries as told (503 and 409 request-in-progress come with Retry-After): once
+    // writes resume, it learns that its booking exists and which it is, or (never made) books. The
+    // claims of the failed requests are released even when the database refused that at first, not
+    // left to lapse (60 s).
+    const deadline = Date.now() + 20_000;
+    for (const [i, booker] of bookers.entries()) {
+      let retry = await request(i);
+      while (retry.headers.has('retry-after') && Date.now() < deadline) {
+        await sleep(Math.max(1, Number(retry.headers.get('retry-after'))) * 1000);
+        retry = await request(i);
+      }
+      const kept = stored.get(booker.id);
+      expect({ status: retry.status, body: retry.body }, `the retry of ${booker.id}`).toMatchObject(
+        kept ? { status: 409, body: { code: 'BOOKING.CONFLICT', existingBookingId: kept } } : { status: 201, body: { eventId } },
+      );
+    }
   });
 });
