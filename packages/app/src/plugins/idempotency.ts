@@ -81,7 +81,8 @@ export async function releaseClaim(store: IdempotencyStore, scope: string, key: 
   const failedAt = Date.now();
   const pauses = exponentialBackoff(RELEASE_BACKOFF);
   const later = (error: unknown) => {
-    const refusedFor = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    // The refusal's Retry-After (read-only mode: until the breaker admits a trial call), as the problem answer reads it.
+    const refusedFor = isDomainError(error) ? error.details.retryAfterSeconds : undefined;
     const pause = Math.max(pauses.next(), typeof refusedFor === 'number' ? refusedFor * 1000 : 0);
     if (Date.now() + pause - failedAt < RELEASE_WITHIN_MS) setTimeout(() => store.abandon(scope, key).catch(later), pause).unref();
     else log.warn({ err: error }, 'an Idempotency-Key claim could not be released; it lapses 60 s after it was made');
